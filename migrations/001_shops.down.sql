@@ -1,0 +1,2 @@
+-- Undo 001_shops.
+DROP TABLE IF EXISTS shops;

@@ -1,0 +1,35 @@
+import type { Writable } from 'node:stream';
+
+/**
+ * Everything the CLI writes goes through an IO (STYLE.md §10): stdout carries data (tables,
+ * JSON), stderr carries progress and errors. Tests pass their own streams.
+ */
+export interface IO {
+  stdout: Writable;
+  stderr: Writable;
+  stdinIsTTY: boolean;
+  stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+  color: boolean;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export function processIO(colorFlag: boolean | undefined): IO {
+  const env = process.env;
+  const color = colorFlag ?? (!('NO_COLOR' in env && env.NO_COLOR !== '') && Boolean(process.stderr.isTTY));
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    stdoutIsTTY: Boolean(process.stdout.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    color,
+    env,
+    cwd: process.cwd(),
+  };
+}
+
+export function writeLine(stream: Writable, text = ''): void {
+  stream.write(`${text}\n`);
+}

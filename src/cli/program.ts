@@ -1,0 +1,55 @@
+import { Command, Option } from 'commander';
+import { registerConfig } from '../commands/config/register.js';
+import { registerDb } from '../commands/db/register.js';
+import { registerInit } from '../commands/init/register.js';
+import { registerMigrate } from '../commands/migrate/register.js';
+import { createContext, type CommandContext, type GlobalOptions } from './context.js';
+import { exitCodesHelp } from './exit-codes.js';
+import type { IO } from './io.js';
+
+export const VERSION = '0.1.0';
+
+/** A command's action receives its context and its own options; it returns nothing and never exits. */
+export type Action<O> = (ctx: CommandContext, options: O, command: Command) => Promise<void>;
+
+export function action<O>(io: IO, fn: Action<O>) {
+  return async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    const globals = command.optsWithGlobals<GlobalOptions>();
+    await fn(createContext(io, globals), command.opts() as O, command);
+  };
+}
+
+export function buildProgram(io: IO): Command {
+  const program = new Command('routergpt')
+    .description('RouterGPT: the API server and the executable production-deployment runbook that ships it.')
+    .version(VERSION, '-V, --version')
+    .addOption(new Option('-e, --env <name>', 'environment to act on (local, staging, prod, …)').env('ROUTERGPT_ENV'))
+    .option('-c, --config <file>', 'config file (default: ./routergpt.config.yaml)')
+    .option('--json', 'print machine-readable JSON on stdout')
+    .option('--no-color', 'disable colours (also NO_COLOR)')
+    .option('--verbose', 'show debug details and stack traces')
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .exitOverride()
+    .addHelpText('after', `\n${exitCodesHelp()}\n\nDocs: docs/commands.md, docs/configuration.md, docs/exit-codes.md`);
+  program.enablePositionalOptions(false);
+
+  registerInit(program, io);
+  registerConfig(program, io);
+  registerDb(program, io);
+  registerMigrate(program, io);
+
+  // Every subcommand inherits the output settings and exit override.
+  for (const command of allCommands(program)) {
+    command.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) }).showHelpAfterError('(add --help for usage)');
+  }
+  return program;
+}
+
+function allCommands(command: Command): Command[] {
+  return command.commands.flatMap((c) => [c, ...allCommands(c)]);
+}

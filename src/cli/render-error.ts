@@ -1,0 +1,49 @@
+import { CommanderError } from 'commander';
+import { redactSecrets } from '../config/mask.js';
+import { CancelledError, ChecksFailedError, ConfigError, isRouterGptError, UsageError, type RouterGptError } from './errors.js';
+import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+import type { IO } from './io.js';
+import { VERSION } from './program.js';
+
+/** Map anything thrown to one of our error types (STYLE.md §3). */
+export function classify(error: unknown): RouterGptError | CommanderError | Error {
+  if (isRouterGptError(error) || error instanceof CommanderError) return error;
+  if (error instanceof Error && error.name === 'ExitPromptError') return new CancelledError('Cancelled.');
+  if (error instanceof Error && error.name === 'AbortPromptError') return new CancelledError('Cancelled.');
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+export interface RenderOptions {
+  verbose: boolean;
+  json: boolean;
+  secrets: ReadonlyArray<string | undefined>;
+}
+
+/** Print one short message (and the next action), and return the exit code. */
+export function renderError(io: IO, thrown: unknown, options: RenderOptions): ExitCodeValue {
+  const error = classify(thrown);
+  const clean = (s: string) => redactSecrets(s, options.secrets);
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+    // commander already printed its message; usage errors are exit 2.
+    return ExitCode.usage;
+  }
+  if (error instanceof ChecksFailedError) return error.exitCode; // already reported
+  const known = isRouterGptError(error);
+  const code: ExitCodeValue = known ? error.exitCode : ExitCode.failed;
+  const message = known ? error.message : `Internal error: ${error.message}`;
+  const hint = known ? error.hint : `This is a bug in routergpt ${VERSION} (Node ${process.version}); please report it with the output of --verbose.`;
+  if (options.json) {
+    const kind = error instanceof UsageError ? 'usage' : error instanceof ConfigError ? 'config' : known ? error.name : 'internal';
+    io.stdout.write(`${JSON.stringify({ error: { kind, message: clean(message), hint: hint ? clean(hint) : undefined, exitCode: code } })}\n`);
+  }
+  io.stderr.write(`routergpt: ${clean(message)}\n`);
+  if (hint) io.stderr.write(`  → ${clean(hint)}\n`);
+  if (options.verbose || !known) {
+    if (options.verbose && error.stack) io.stderr.write(`${clean(error.stack)}\n`);
+    const cause = (error as { cause?: unknown }).cause;
+    if (options.verbose && cause instanceof Error && cause.stack) io.stderr.write(`Caused by: ${clean(cause.stack)}\n`);
+    if (!options.verbose && !known) io.stderr.write('  (run again with --verbose for the stack trace)\n');
+  }
+  return code;
+}

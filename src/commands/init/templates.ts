@@ -1,0 +1,88 @@
+export const CONFIG_TEMPLATE = `# routergpt.config.yaml — environments for the routergpt CLI and API server.
+# Precedence for every value: command-line flag > environment variable (.env is read) > this file > built-in default.
+# Secrets never go here: database URLs and API keys come from environment variables.
+version: 1
+default_env: local
+
+environments:
+  local:
+    # PostgreSQL compiled to WebAssembly, kept under .routergpt/local/ — needs nothing but npm install.
+    database: embedded
+    public_api_base: http://127.0.0.1:8787
+    allow_test_bookings: true
+
+  staging:
+    database:
+      url_env: DATABASE_URL
+    public_api_base: https://staging-api.yourdomain.com
+    allowed_origins:
+      - https://staging.yourdomain.com
+      - https://chat.openai.com
+      - https://chatgpt.com
+    rate_limits:
+      search_per_minute: 20
+      delegate_per_minute: 10
+    allow_test_bookings: true
+
+  prod:
+    database:
+      url_env: DATABASE_URL
+    protected: true          # destructive actions ask you to type "prod"
+    public_api_base: https://api.yourdomain.com
+    allowed_origins:
+      - https://yourdomain.com
+      - https://chat.openai.com
+      - https://chatgpt.com
+    rate_limits:
+      search_per_minute: 20
+      delegate_per_minute: 10
+    trusted_proxies:
+      - 127.0.0.1
+    lock_timeout: 5s
+    privacy_policy_url: https://yourdomain.com/privacy
+    backup:
+      dir: backups/prod
+      retention: 14
+    deploy:
+      timeout: 300s
+      hosts:
+        - name: web-1
+          via: [ssh, deploy@web-1.yourdomain.com]
+      commands:
+        - git pull origin main
+        - npm ci
+        - pm2 restart routergpt
+      rollback_commands:
+        - git checkout HEAD~1
+        - npm ci
+        - pm2 restart routergpt
+`;
+
+export const ENV_EXAMPLE_TEMPLATE = `# Copy to .env (git-ignored) and fill in. Real environment variables win over .env.
+
+# Production database (staging/prod; local uses the embedded database)
+DATABASE_URL=postgresql://user:password@db.yourdomain.com:5432/routergpt
+
+# OpenAI API key (without it the offline booking assistant answers)
+OPENAI_API_KEY=sk-...
+
+# Optional: Google Maps API key for geocoding (recommended)
+GOOGLE_MAPS_API_KEY=
+
+# Production domain
+PUBLIC_API_BASE=https://api.yourdomain.com
+ALLOWED_ORIGINS=https://yourdomain.com,https://chat.openai.com,https://chatgpt.com
+
+# Optional: Redis for rate limits shared by several servers
+REDIS_URL=redis://127.0.0.1:6379
+
+# Optional: Bearer API key the Custom GPT must send
+ROUTERGPT_API_KEY=
+
+# Feature toggle (the runtime flag in the database can also turn the router off)
+ENABLE_ROUTER_GPT=true
+
+# Email (if using)
+RESEND_API_KEY=
+RESEND_FROM=noreply@yourdomain.com
+`;

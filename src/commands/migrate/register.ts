@@ -1,0 +1,168 @@
+import type { Command } from 'commander';
+import { ChecksFailedError, UsageError } from '../../cli/errors.js';
+import { ExitCode } from '../../cli/exit-codes.js';
+import type { IO } from '../../cli/io.js';
+import { action } from '../../cli/program.js';
+import { note, printJson, printTable } from '../../cli/render/output.js';
+import { parseDuration } from '../../config/duration.js';
+import type { MigrationEvent } from '../../db/migrator/migrator.js';
+
+const VERSION_RE = /^\d{3,}$/;
+
+function parseVersion(flag: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!VERSION_RE.test(value)) throw new UsageError(`${flag} expects a migration number like 006 (got "${value}").`, `Run \`routergpt migrate status\` to see the numbers.`);
+  return value;
+}
+
+function parseLockWait(value: string | undefined): number {
+  const ms = parseDuration(value ?? '60s');
+  if (ms === undefined) throw new UsageError(`--lock-wait expects a duration like 30s or 500ms (got "${value}").`, 'Use e.g. --lock-wait 2m.');
+  return ms;
+}
+
+function progress(io: IO, verbose: boolean) {
+  return (event: MigrationEvent) => {
+    switch (event.type) {
+      case 'waiting-for-lock': {
+        const h = event.holder;
+        note(io, `waiting for the migration lock held by ${h ? `pid ${h.pid} (${h.applicationName || 'unnamed'})` : 'another session'}…`);
+        break;
+      }
+      case 'applying':
+        if (verbose) note(io, `${event.direction === 'up' ? 'applying' : 'reverting'} ${event.version}_${event.name}…`);
+        break;
+      case 'applied':
+        note(io, `${event.direction === 'up' ? '↑ applied ' : '↓ reverted'} ${event.version}_${event.name} (${Math.round(event.ms)} ms)`);
+        break;
+      case 'retrying':
+        note(io, `retrying ${event.version} (attempt ${event.attempt}): ${event.reason}`);
+        break;
+      case 'rebuilding-invalid-index':
+        note(io, `index ${event.index} was left invalid by an interrupted build; dropping it to rebuild`);
+        break;
+    }
+  };
+}
+
+export function registerMigrate(program: Command, io: IO): void {
+  const migrate = program.command('migrate').description('apply, inspect and undo the SQL migrations in migrations/');
+
+  migrate
+    .command('status')
+    .description('applied, pending, edited and missing migrations')
+    .option('--exit-code', 'exit 1 when a migration is pending, edited or missing')
+    .action(
+      action<{ exitCode?: boolean }>(io, async (ctx, opts) => {
+        const { config } = await ctx.loadConfig();
+        const { runMigrateStatus } = await import('./run-migrate.js');
+        const status = await runMigrateStatus({ config });
+        const dirty = status.pending.length + status.edited.length + status.missing.length > 0;
+        if (ctx.globals.json) printJson(ctx.io, status);
+        else {
+          note(ctx.io, `${status.env}: ${status.database}`);
+          const edited = new Set(status.edited.map((e) => e.version));
+          const rows = [
+            ...status.applied.map((m) => [m.version, m.name, edited.has(m.version) ? 'EDITED since applied' : 'applied', m.appliedAt ?? '']),
+            ...status.pending.map((m) => [m.version, m.name, 'pending', '']),
+            ...status.missing.map((m) => [m.version, m.name, 'MISSING file', m.appliedAt ?? '']),
+          ].sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+          await printTable(ctx.io, ['version', 'name', 'state', 'applied at'], rows);
+          if (status.pending.length > 0) note(ctx.io, `${status.pending.length} pending: run \`routergpt migrate up${ctx.globals.env ? ` --env ${ctx.globals.env}` : ''}\``);
+        }
+        if (opts.exitCode && dirty) throw new ChecksFailedError('migrations pending', ExitCode.failed);
+      }),
+    );
+
+  migrate
+    .command('up')
+    .description('apply pending migrations in order, under a lock, each in its own transaction')
+    .option('--to <NNN>', 'stop after this migration')
+    .option('--lock-wait <duration>', 'how long to wait for another migrator', '60s')
+    .option('-y, --yes', 'do not ask for confirmation on protected environments')
+    .action(
+      action<{ to?: string; lockWait?: string; yes?: boolean }>(io, async (ctx, opts) => {
+        const to = parseVersion('--to', opts.to);
+        const lockWaitMs = parseLockWait(opts.lockWait);
+        const { config } = await ctx.loadConfig();
+        if (config.protected.value) {
+          const { confirmOrThrow } = await import('../../cli/confirm.js');
+          await confirmOrThrow({ io: ctx.io, yes: Boolean(opts.yes), typed: config.name, message: `Apply pending migrations to ${config.name}?` });
+        }
+        const { runMigrateUp } = await import('./run-migrate.js');
+        const result = await runMigrateUp({ config, to, lockWaitMs, onEvent: progress(ctx.io, Boolean(ctx.globals.verbose)) });
+        if (ctx.globals.json) return printJson(ctx.io, { env: config.name, ran: result.ran, current: result.status.current, pending: result.status.pending });
+        note(ctx.io, result.ran.length === 0 ? `${config.name}: already up to date (at ${result.status.current ?? 'nothing'})` : `${config.name}: applied ${result.ran.length} migration(s); now at ${result.status.current}`);
+      }),
+    );
+
+  migrate
+    .command('plan')
+    .description('print the SQL `up` would run, grouped by transaction; changes nothing')
+    .option('--to <NNN>', 'stop after this migration')
+    .action(
+      action<{ to?: string }>(io, async (ctx, opts) => {
+        const to = parseVersion('--to', opts.to);
+        const { config } = await ctx.loadConfig();
+        const { runMigratePlan } = await import('./run-migrate.js');
+        const plan = await runMigratePlan({ config, to });
+        if (ctx.globals.json) return printJson(ctx.io, plan);
+        if (plan.groups.length === 0) {
+          note(ctx.io, `${config.name}: nothing to apply`);
+          return;
+        }
+        for (const group of plan.groups) {
+          ctx.io.stdout.write(`-- ${group.version}_${group.name}: ${group.transactional ? 'one transaction' : `no transaction, ${group.statements.length} statement(s) run one by one`}\n`);
+          if (group.transactional) ctx.io.stdout.write('BEGIN;\n');
+          for (const statement of group.statements) ctx.io.stdout.write(`${statement.replace(/;\s*$/, '')};\n`);
+          if (group.transactional) ctx.io.stdout.write('COMMIT;\n');
+          ctx.io.stdout.write('\n');
+        }
+      }),
+    );
+
+  migrate
+    .command('down')
+    .description('undo applied migrations with their .down.sql files, newest first, down to (not including) --to')
+    .requiredOption('--to <NNN>', 'the version to end at (000 undoes everything)')
+    .option('--lock-wait <duration>', 'how long to wait for another migrator', '60s')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(
+      action<{ to: string; lockWait?: string; yes?: boolean }>(io, async (ctx, opts) => {
+        const to = parseVersion('--to', opts.to)!;
+        const lockWaitMs = parseLockWait(opts.lockWait);
+        const { config } = await ctx.loadConfig();
+        if (config.name !== 'local') {
+          const { confirmOrThrow } = await import('../../cli/confirm.js');
+          await confirmOrThrow({ io: ctx.io, yes: Boolean(opts.yes), typed: config.protected.value ? config.name : undefined, message: `Undo migrations after ${to} on ${config.name}? Tables they created are dropped with their data.` });
+        }
+        const { runMigrateDown } = await import('./run-migrate.js');
+        const result = await runMigrateDown({ config, to, lockWaitMs, onEvent: progress(ctx.io, Boolean(ctx.globals.verbose)) });
+        if (ctx.globals.json) return printJson(ctx.io, { env: config.name, ran: result.ran, current: result.status.current });
+        note(ctx.io, result.ran.length === 0 ? `${config.name}: nothing to undo` : `${config.name}: reverted ${result.ran.length} migration(s); now at ${result.status.current ?? 'nothing'}`);
+      }),
+    );
+
+  migrate
+    .command('lint')
+    .description('check the migration files with squawk (locks, rewrites, unsafe DDL)')
+    .option('--pg-version <version>', 'PostgreSQL version to lint for', '15')
+    .option('--strict', 'exit 3 on warnings')
+    .action(
+      action<{ pgVersion: string; strict?: boolean }>(io, async (ctx, opts) => {
+        const { config } = await ctx.loadConfig();
+        const { runMigrateLint } = await import('./run-lint.js');
+        const result = await runMigrateLint({ migrationsDir: config.migrationsDir.value, pgVersion: opts.pgVersion });
+        if (ctx.globals.json) printJson(ctx.io, result);
+        else {
+          const mark = { pass: '✔ pass', warn: '⚠ warn', fail: '✖ fail' } as const;
+          for (const file of result.files) {
+            ctx.io.stdout.write(`${mark[file.status]}  ${file.file}\n`);
+            for (const f of file.findings) ctx.io.stdout.write(`        line ${f.line} ${f.level} ${f.rule}: ${f.message}${f.help ? ` — ${f.help}` : ''}\n`);
+          }
+        }
+        if (result.status === 'fail') throw new ChecksFailedError('lint failed');
+        if (result.status === 'warn' && opts.strict) throw new ChecksFailedError('lint warnings', ExitCode.strictWarnings);
+      }),
+    );
+}

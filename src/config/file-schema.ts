@@ -1,0 +1,111 @@
+/**
+ * The raw shape of routergpt.config.yaml, as a JSON schema. Raw and resolved config are
+ * different types (STYLE.md §6): this describes what a person writes; resolve.ts turns it
+ * into an EnvironmentConfig where every value knows its source.
+ */
+export interface RawEnvironment {
+  database?: 'embedded' | { url_env?: string; url?: string; data_dir?: string };
+  protected?: boolean;
+  public_api_base?: string;
+  allowed_origins?: string[];
+  rate_limits?: { search_per_minute?: number; delegate_per_minute?: number };
+  redis_url_env?: string;
+  trusted_proxies?: string[];
+  enable_router_gpt?: boolean;
+  lock_timeout?: string | number;
+  migrations_dir?: string;
+  server?: { host?: string; port?: number };
+  deploy?: {
+    hosts?: Array<{ name: string; via?: string[] }>;
+    commands?: string[];
+    rollback_commands?: string[];
+    timeout?: string | number;
+  };
+  privacy_policy_url?: string;
+  log_file?: string;
+  allow_test_bookings?: boolean;
+  backup?: { dir?: string; retention?: number };
+}
+
+export interface RawConfigFile {
+  version?: 1;
+  default_env?: string;
+  environments?: Record<string, RawEnvironment | null>;
+}
+
+const duration = { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\d+(ms|s|m)?$' }] };
+const stringList = { type: 'array', items: { type: 'string', minLength: 1 } };
+
+const environmentSchema = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: {
+    database: {
+      anyOf: [
+        { const: 'embedded' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          properties: { url_env: { type: 'string', pattern: '^[A-Z_][A-Z0-9_]*$' }, url: { type: 'string' }, data_dir: { type: 'string' } },
+        },
+      ],
+    },
+    protected: { type: 'boolean' },
+    public_api_base: { type: 'string' },
+    allowed_origins: stringList,
+    rate_limits: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        search_per_minute: { type: 'integer', minimum: 1 },
+        delegate_per_minute: { type: 'integer', minimum: 1 },
+      },
+    },
+    redis_url_env: { type: 'string', pattern: '^[A-Z_][A-Z0-9_]*$' },
+    trusted_proxies: stringList,
+    enable_router_gpt: { type: 'boolean' },
+    lock_timeout: duration,
+    migrations_dir: { type: 'string' },
+    server: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { host: { type: 'string' }, port: { type: 'integer', minimum: 0, maximum: 65535 } },
+    },
+    deploy: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        hosts: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name'],
+            properties: { name: { type: 'string' }, via: stringList },
+          },
+        },
+        commands: stringList,
+        rollback_commands: stringList,
+        timeout: duration,
+      },
+    },
+    privacy_policy_url: { type: 'string' },
+    log_file: { type: 'string' },
+    allow_test_bookings: { type: 'boolean' },
+    backup: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { dir: { type: 'string' }, retention: { type: 'integer', minimum: 1 } },
+    },
+  },
+} as const;
+
+export const configFileSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    version: { const: 1 },
+    default_env: { type: 'string' },
+    environments: { type: 'object', additionalProperties: environmentSchema },
+  },
+} as const;

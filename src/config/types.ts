@@ -1,0 +1,59 @@
+/** Where a resolved value came from, in precedence order (STYLE.md §7). */
+export type Source = 'flag' | 'env' | 'file' | 'default';
+
+export interface Sourced<T> {
+  value: T;
+  source: Source;
+  /** Human description of the origin: "DATABASE_URL (from the environment)". */
+  origin: string;
+}
+
+export type DatabaseTarget =
+  | { kind: 'embedded'; dataDir: string }
+  | { kind: 'url'; url: string; variable: string };
+
+export interface RateLimits {
+  searchPerMinute: number;
+  delegatePerMinute: number;
+}
+
+export interface DeployHost {
+  name: string;
+  /** Prefix every command with this (e.g. `ssh deploy@web-1`). Empty runs locally. */
+  via: string[];
+}
+
+/** The resolved configuration of one environment. Every value remembers its source. */
+export interface EnvironmentConfig {
+  name: string;
+  configFile: string | undefined;
+  /** prod-like environments ask for typed confirmation before destructive actions. */
+  protected: Sourced<boolean>;
+  database: Sourced<DatabaseTarget>;
+  publicApiBase: Sourced<string | undefined>;
+  allowedOrigins: Sourced<string[]>;
+  rateLimits: Sourced<RateLimits>;
+  redisUrl: Sourced<string | undefined>;
+  openaiApiKey: Sourced<string | undefined>;
+  apiKey: Sourced<string | undefined>;
+  trustedProxies: Sourced<string[]>;
+  enableRouterGpt: Sourced<boolean>;
+  lockTimeoutMs: Sourced<number>;
+  migrationsDir: Sourced<string>;
+  server: Sourced<{ host: string; port: number }>;
+  deploy: Sourced<{ hosts: DeployHost[]; commands: string[]; rollbackCommands: string[]; timeoutMs: number }>;
+  privacyPolicyUrl: Sourced<string | undefined>;
+  logFile: Sourced<string | undefined>;
+  /** Whether checks may create real bookings in this environment. */
+  allowTestBookings: Sourced<boolean>;
+  backupDir: Sourced<string>;
+  backupRetention: Sourced<number>;
+}
+
+/** Global flags that feed configuration. */
+export interface ConfigFlags {
+  env?: string;
+  config?: string;
+  port?: number;
+  host?: string;
+}

@@ -1,0 +1,146 @@
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { LockHeldError } from '../cli/errors.js';
+
+/**
+ * The embedded database: PGlite (PostgreSQL compiled to WebAssembly) kept in a data directory,
+ * served on a loopback port through pglite-socket so every command and the API server use the
+ * same `pg` code on every environment.
+ *
+ * PGlite has ONE backend: two processes must never open the same data directory. A lock file
+ * (like postmaster.pid) guards it. The owner writes its pid and port there; any other
+ * process finding a live owner connects to the owner's socket instead of opening the files.
+ */
+export interface EmbeddedDatabase {
+  url: string;
+  /** True when this process opened the data directory; false when it joined another's socket. */
+  owner: boolean;
+  ownerPid: number;
+  close(): Promise<void>;
+}
+
+export interface OpenEmbeddedOptions {
+  dataDir: string;
+  /** How long to wait for another process that is still starting the database. */
+  startWaitMs?: number;
+  /** Who is opening it, recorded in the lock file for error messages. */
+  command?: string;
+}
+
+interface LockInfo {
+  pid: number;
+  host?: string;
+  port?: number;
+  startedAt: string;
+  command?: string;
+}
+
+const LOCK_NAME = 'routergpt.lock';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readLock(file: string): LockInfo | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as LockInfo;
+  } catch {
+    return undefined; // missing, or half-written by a process that is starting
+  }
+}
+
+function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function urlFor(host: string, port: number): string {
+  return `postgres://postgres@${host}:${port}/postgres`;
+}
+
+export async function openEmbedded({ dataDir, startWaitMs = 30_000, command = 'routergpt' }: OpenEmbeddedOptions): Promise<EmbeddedDatabase> {
+  mkdirSync(dataDir, { recursive: true });
+  const lockFile = path.join(dataDir, LOCK_NAME);
+  const deadline = Date.now() + startWaitMs;
+
+  for (;;) {
+    let fd: number;
+    try {
+      fd = openSync(lockFile, 'wx');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const info = readLock(lockFile);
+      if (info && !isAlive(info.pid)) {
+        unlinkSync(lockFile); // stale: its owner died without cleaning up
+        continue;
+      }
+      if (info?.port && info.host && (await canConnect(info.host, info.port))) {
+        return { url: urlFor(info.host, info.port), owner: false, ownerPid: info.pid, close: async () => {} };
+      }
+      if (Date.now() > deadline) {
+        throw new LockHeldError(
+          `The embedded database in ${dataDir} is held by pid ${info?.pid ?? '?'} (${info?.command ?? 'unknown command'}, since ${info?.startedAt ?? '?'}), which is not serving it.`,
+          `Wait for that process to finish or stop it; if it is gone, delete ${lockFile}.`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      continue;
+    }
+    const info: LockInfo = { pid: process.pid, startedAt: new Date().toISOString(), command };
+    writeSync(fd, JSON.stringify(info));
+    closeSync(fd);
+    try {
+      return await startOwner(dataDir, lockFile, info);
+    } catch (error) {
+      unlinkSync(lockFile);
+      throw error;
+    }
+  }
+}
+
+async function startOwner(dataDir: string, lockFile: string, info: LockInfo): Promise<EmbeddedDatabase> {
+  // Loaded lazily: PGlite is a large WebAssembly module that only this path needs.
+  const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-socket')]);
+  const db = await PGlite.create({ dataDir: path.join(dataDir, 'pgdata') });
+  // maxConnections > 1: a pg Pool opens several connections (with 1 it gets ECONNRESET).
+  // They share one backend, so statements serialise; that is the embedded trade-off.
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 100 });
+  try {
+    await server.start();
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  const [host, portText] = server.getServerConn().split(':');
+  const port = Number(portText);
+  writeFileSync(lockFile, JSON.stringify({ ...info, host, port }));
+  let closed = false;
+  return {
+    url: urlFor(host ?? '127.0.0.1', port),
+    owner: true,
+    ownerPid: process.pid,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await server.stop();
+      await db.close();
+      try {
+        unlinkSync(lockFile);
+      } catch {
+        /* already gone */
+      }
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
+export const BIN = path.join(REPO_ROOT, 'bin', 'routergpt.js');
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A clean environment: no inherited DATABASE_URL or keys leak into a test. */
+export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.homedir(), NO_COLOR: '1', LANG: 'C.UTF-8' };
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
+  return env;
+}
+
+export function tempDir(prefix = 'routergpt-test-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Run the real built CLI (bin/routergpt.js → dist/) as a child process. */
+export function spawnCli(args: string[], options: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {}): ResultPromise {
+  return execa(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? tempDir(),
+    env: cleanEnv(options.env),
+    extendEnv: false,
+    reject: false,
+    input: options.input,
+    stripFinalNewline: false,
+  });
+}
+
+export async function runCli(args: string[], options: Parameters<typeof spawnCli>[1] = {}): Promise<CliResult> {
+  const result = await spawnCli(args, options);
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}

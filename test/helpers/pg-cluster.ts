@@ -1,0 +1,61 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface Cluster {
+  url: string;
+  stop(): Promise<void>;
+}
+
+function pgBinDir(): string {
+  const base = '/usr/lib/postgresql';
+  if (existsSync(base)) {
+    const versions = readdirSync(base).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    for (const v of versions) if (existsSync(path.join(base, v, 'bin', 'initdb'))) return path.join(base, v, 'bin');
+  }
+  return ''; // rely on PATH
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** initdb + pg_ctl into a temp dir on a free port; as root, run them as the postgres OS user. */
+export async function startThrowawayCluster(): Promise<Cluster> {
+  const bin = pgBinDir();
+  const tool = (name: string) => (bin ? path.join(bin, name) : name);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'routergpt-pg-'));
+  chmodSync(dir, 0o777);
+  const isRoot = process.getuid?.() === 0;
+  const run = (cmd: string, args: string[]) => {
+    if (isRoot) {
+      execFileSync('chown', ['-R', 'postgres:postgres', dir]);
+      return execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { stdio: 'pipe' });
+    }
+    return execFileSync(cmd, args, { stdio: 'pipe' });
+  };
+  const port = await freePort();
+  const data = path.join(dir, 'data');
+  const sock = path.join(dir, 'sock');
+  run('mkdir', ['-p', sock]);
+  run(tool('initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync']);
+  run(tool('pg_ctl'), ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -k ${sock} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=300`, 'start']);
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop: async () => {
+      try {
+        run(tool('pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
