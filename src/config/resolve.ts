@@ -32,7 +32,9 @@ function pick<T>(...candidates: Candidate<T>[]): Sourced<T> {
   for (const [source, origin, value] of candidates) {
     if (value !== undefined) return { value, source, origin };
   }
-  throw new Error('pick() needs a default candidate');
+  // Nothing set anywhere: the last candidate describes the (undefined) default.
+  const [source, origin] = candidates[candidates.length - 1]!;
+  return { value: undefined as T, source, origin };
 }
 
 function readConfigFile(file: string): RawConfigFile {
@@ -139,8 +141,7 @@ export function loadConfig({ flags, cwd, env: processEnv }: LoadConfigOptions): 
   const publicApiBase = pick<string | undefined>(
     ['env', envLabel('PUBLIC_API_BASE'), env.PUBLIC_API_BASE || undefined],
     ['file', fileLabel('public_api_base'), raw.public_api_base],
-    ['default', 'built-in default', isLocal ? 'http://127.0.0.1:8787' : undefined],
-    ['default', 'not set', undefined as unknown as string | undefined],
+    ['default', isLocal ? 'built-in default' : 'not set', isLocal ? 'http://127.0.0.1:8787' : undefined],
   );
   if (publicApiBase.value) {
     try {
@@ -175,9 +176,9 @@ export function loadConfig({ flags, cwd, env: processEnv }: LoadConfigOptions): 
   }
 
   const redisVar = raw.redis_url_env ?? 'REDIS_URL';
-  const redisUrl = pick<string | undefined>(['env', envLabel(redisVar), env[redisVar] || undefined], ['default', 'not set', undefined as unknown as string]);
-  const openaiApiKey = pick<string | undefined>(['env', envLabel('OPENAI_API_KEY'), env.OPENAI_API_KEY || undefined], ['default', 'not set (offline assistant)', undefined as unknown as string]);
-  const apiKey = pick<string | undefined>(['env', envLabel('ROUTERGPT_API_KEY'), env.ROUTERGPT_API_KEY || undefined], ['default', 'not set (public API)', undefined as unknown as string]);
+  const redisUrl = pick<string | undefined>(['env', envLabel(redisVar), env[redisVar] || undefined], ['default', 'not set (in-memory rate limits)', undefined]);
+  const openaiApiKey = pick<string | undefined>(['env', envLabel('OPENAI_API_KEY'), env.OPENAI_API_KEY || undefined], ['default', 'not set (offline assistant)', undefined]);
+  const apiKey = pick<string | undefined>(['env', envLabel('ROUTERGPT_API_KEY'), env.ROUTERGPT_API_KEY || undefined], ['default', 'not set (public API)', undefined]);
   const trustedProxies = pick<string[]>(
     ['env', envLabel('TRUSTED_PROXIES'), splitList(env.TRUSTED_PROXIES)],
     ['file', fileLabel('trusted_proxies'), raw.trusted_proxies],
@@ -226,12 +227,12 @@ export function loadConfig({ flags, cwd, env: processEnv }: LoadConfigOptions): 
   const privacyPolicyUrl = pick<string | undefined>(
     ['env', envLabel('PRIVACY_POLICY_URL'), env.PRIVACY_POLICY_URL || undefined],
     ['file', fileLabel('privacy_policy_url'), raw.privacy_policy_url],
-    ['default', 'not set', undefined as unknown as string],
+    ['default', 'not set', undefined],
   );
   const logFile = pick<string | undefined>(
     ['env', envLabel('ROUTERGPT_LOG_FILE'), env.ROUTERGPT_LOG_FILE || undefined],
     ['file', fileLabel('log_file'), raw.log_file ? path.resolve(baseDir, raw.log_file) : undefined],
-    ['default', 'not set', undefined as unknown as string],
+    ['default', 'not set', undefined],
   );
   const isProd = name === 'prod';
   const protectedEnv = pick<boolean>(['file', fileLabel('protected'), raw.protected], ['default', 'built-in default', isProd]);

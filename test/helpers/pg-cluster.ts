@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,7 +29,12 @@ export async function freePort(): Promise<number> {
 }
 
 /** initdb + pg_ctl into a temp dir on a free port; as root, run them as the postgres OS user. */
-export async function startThrowawayCluster(): Promise<Cluster> {
+export interface ClusterOptions {
+  /** With a password, the cluster uses scram-sha-256 authentication instead of trust. */
+  password?: string;
+}
+
+export async function startThrowawayCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const bin = pgBinDir();
   const tool = (name: string) => (bin ? path.join(bin, name) : name);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'routergpt-pg-'));
@@ -46,10 +51,16 @@ export async function startThrowawayCluster(): Promise<Cluster> {
   const data = path.join(dir, 'data');
   const sock = path.join(dir, 'sock');
   run('mkdir', ['-p', sock]);
-  run(tool('initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync']);
+  const auth: string[] = ['-A', 'trust'];
+  if (options.password) {
+    const pwfile = path.join(dir, 'pwfile');
+    writeFileSync(pwfile, `${options.password}\n`);
+    auth.splice(0, 2, '-A', 'scram-sha-256', `--pwfile=${pwfile}`);
+  }
+  run(tool('initdb'), ['-D', data, '-U', 'postgres', ...auth, '-E', 'UTF8', '--no-sync']);
   run(tool('pg_ctl'), ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -k ${sock} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=300`, 'start']);
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url: options.password ? `postgres://postgres:${encodeURIComponent(options.password)}@127.0.0.1:${port}/postgres` : `postgres://postgres@127.0.0.1:${port}/postgres`,
     stop: async () => {
       try {
         run(tool('pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);

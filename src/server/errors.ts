@@ -1,0 +1,46 @@
+/**
+ * The API's closed set of error codes (STYLE.md §3, §5). Each code has one HTTP status and
+ * is listed once here; the OpenAPI document and docs name the same codes. Never reuse a code
+ * for a different meaning.
+ */
+export const API_ERROR_CODES = {
+  validation_failed: 422,
+  not_found: 404,
+  shop_not_found: 404,
+  session_not_found: 404,
+  router_disabled: 503,
+  rate_limited: 429,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  unauthorized: 401,
+  internal: 500,
+} as const;
+
+export type ApiErrorCode = keyof typeof API_ERROR_CODES;
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export interface ApiErrorBody {
+  error: { code: ApiErrorCode; message: string; fields?: FieldProblem[] };
+}
+
+/** An error a route throws on purpose; the error handler renders it as `{error:{code,message,fields}}`. */
+export class HttpError extends Error {
+  readonly statusCode: number;
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly fields?: FieldProblem[],
+  ) {
+    super(message);
+    this.name = 'HttpError';
+    this.statusCode = API_ERROR_CODES[code];
+  }
+}
+
+export function errorBody(code: ApiErrorCode, message: string, fields?: FieldProblem[]): ApiErrorBody {
+  return { error: fields && fields.length > 0 ? { code, message, fields } : { code, message } };
+}
