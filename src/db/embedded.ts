@@ -24,6 +24,8 @@ export interface OpenEmbeddedOptions {
   dataDir: string;
   /** How long to wait for another process that is still starting the database. */
   startWaitMs?: number;
+  /** On close, how long to wait for processes that joined through our socket. */
+  drainMs?: number;
   /** Who is opening it, recorded in the lock file for error messages. */
   command?: string;
 }
@@ -70,7 +72,7 @@ function urlFor(host: string, port: number): string {
   return `postgres://postgres@${host}:${port}/postgres`;
 }
 
-export async function openEmbedded({ dataDir, startWaitMs = 30_000, command = 'routergpt' }: OpenEmbeddedOptions): Promise<EmbeddedDatabase> {
+export async function openEmbedded({ dataDir, startWaitMs = 30_000, drainMs = 300_000, command = 'routergpt' }: OpenEmbeddedOptions): Promise<EmbeddedDatabase> {
   mkdirSync(dataDir, { recursive: true });
   const lockFile = path.join(dataDir, LOCK_NAME);
   const deadline = Date.now() + startWaitMs;
@@ -102,7 +104,7 @@ export async function openEmbedded({ dataDir, startWaitMs = 30_000, command = 'r
     writeSync(fd, JSON.stringify(info));
     closeSync(fd);
     try {
-      return await startOwner(dataDir, lockFile, info);
+      return await startOwner(dataDir, lockFile, info, drainMs);
     } catch (error) {
       unlinkSync(lockFile);
       throw error;
@@ -110,7 +112,7 @@ export async function openEmbedded({ dataDir, startWaitMs = 30_000, command = 'r
   }
 }
 
-async function startOwner(dataDir: string, lockFile: string, info: LockInfo): Promise<EmbeddedDatabase> {
+async function startOwner(dataDir: string, lockFile: string, info: LockInfo, drainMs: number): Promise<EmbeddedDatabase> {
   // Loaded lazily: PGlite is a large WebAssembly module that only this path needs.
   const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-socket')]);
   const db = await PGlite.create({ dataDir: path.join(dataDir, 'pgdata') });
@@ -134,6 +136,12 @@ async function startOwner(dataDir: string, lockFile: string, info: LockInfo): Pr
     close: async () => {
       if (closed) return;
       closed = true;
+      // Other routergpt processes may have joined through our socket (our own pool is closed
+      // by now): let them finish before the database goes away under them.
+      const drainUntil = Date.now() + drainMs;
+      while (server.getStats().activeConnections > 0 && Date.now() < drainUntil) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       await server.stop();
       await db.close();
       try {

@@ -21,7 +21,7 @@ async function query<T extends pg.QueryResultRow>(url: string, sql: string, valu
 /** Everything the schema owns, to compare states exactly. */
 async function schemaObjects(url: string): Promise<string[]> {
   const rows = await query<{ o: string }>(url, `
-    SELECT 'rel:' || c.relkind || ':' || c.relname AS o FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    SELECT 'rel:' || c.relkind::text || ':' || c.relname AS o FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE n.nspname = 'public' AND c.relname <> 'routergpt_schema_migrations' AND c.relname NOT LIKE 'routergpt_schema_migrations%'
     UNION ALL
     SELECT 'fn:' || p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'
@@ -116,7 +116,7 @@ describe('migration safety', () => {
       expect([a.exitCode, b.exitCode]).toEqual([0, 0]);
       const rows = await query<{ version: string }>(db.url, 'SELECT version FROM routergpt_schema_migrations ORDER BY version');
       expect(rows.map((r) => r.version)).toEqual(['001', '002', '003', '004', '005', '006', '007', '008', '009']);
-      const applied = [a.stderr, b.stderr].join('\n').match(/applied \d{3}_/g) ?? [];
+      const applied = [a.stderr, b.stderr].join('\n').match(/↑ applied\s+\d{3}_/g) ?? [];
       expect(applied).toHaveLength(9);
     } finally {
       await db.drop();

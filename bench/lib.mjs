@@ -1,0 +1,25 @@
+// Shared helpers for the benchmarks: medians and ratios against a baseline measured in the same run.
+import { spawnSync } from 'node:child_process';
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+export function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** Wall time of a command, in ms, `runs` times; interleave baselines with candidates to share the noise. */
+export function timeCommand(cmd, args, options = {}) {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(cmd, args, { stdio: 'ignore', ...options });
+  if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${result.status}`);
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+export function fmt(ms) {
+  return `${ms.toFixed(1)} ms`;
+}

@@ -1,0 +1,73 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/resolve.js';
+import { runCli, tempDir } from '../helpers/cli.js';
+
+describe('configuration precedence and sources', () => {
+  it('without a file, local is embedded and prod takes DATABASE_URL', () => {
+    const cwd = tempDir();
+    const local = loadConfig({ flags: {}, cwd, env: {} }).config;
+    expect(local.name).toBe('local');
+    expect(local.database.value.kind).toBe('embedded');
+    const prod = loadConfig({ flags: { env: 'prod' }, cwd, env: { DATABASE_URL: 'postgres://u:p@h/db' } }).config;
+    expect(prod.database).toMatchObject({ value: { kind: 'url', url: 'postgres://u:p@h/db' }, source: 'env', origin: 'DATABASE_URL (from the environment)' });
+    expect(prod.protected.value).toBe(true);
+  });
+
+  it('flag > environment > file > default, each with its source', () => {
+    const cwd = tempDir();
+    writeFileSync(path.join(cwd, 'routergpt.config.yaml'), 'version: 1\nenvironments:\n  staging:\n    public_api_base: https://file.example.com\n    server: { port: 9000 }\n    rate_limits: { search_per_minute: 5 }\n');
+    const env = { DATABASE_URL: 'postgres://h/db', PORT: '9100' };
+    const c = loadConfig({ flags: { env: 'staging', port: 9200 }, cwd, env }).config;
+    expect(c.server).toMatchObject({ value: { port: 9200 }, source: 'flag' });
+    expect(loadConfig({ flags: { env: 'staging' }, cwd, env }).config.server).toMatchObject({ value: { port: 9100 }, source: 'env' });
+    expect(loadConfig({ flags: { env: 'staging' }, cwd, env: { DATABASE_URL: 'postgres://h/db' } }).config.server).toMatchObject({ value: { port: 9000 }, source: 'file' });
+    expect(c.publicApiBase).toMatchObject({ value: 'https://file.example.com', source: 'file' });
+    expect(loadConfig({ flags: { env: 'staging' }, cwd, env: { ...env, PUBLIC_API_BASE: 'https://env.example.com' } }).config.publicApiBase).toMatchObject({ value: 'https://env.example.com', source: 'env' });
+    expect(c.rateLimits.value).toEqual({ searchPerMinute: 5, delegatePerMinute: 10 });
+    expect(c.allowedOrigins.source).toBe('default');
+  });
+
+  it('.env is read, and real environment variables win over it', () => {
+    const cwd = tempDir();
+    writeFileSync(path.join(cwd, '.env'), 'DATABASE_URL=postgres://from-dotenv/db\nPUBLIC_API_BASE=https://dotenv.example.com\n');
+    const c = loadConfig({ flags: { env: 'prod' }, cwd, env: { PUBLIC_API_BASE: 'https://real.example.com' } }).config;
+    expect(c.database.value).toMatchObject({ url: 'postgres://from-dotenv/db' });
+    expect(c.publicApiBase.value).toBe('https://real.example.com');
+  });
+
+  it('the checklist\'s SQLAlchemy-style URL (postgresql+asyncpg://) is accepted', () => {
+    const c = loadConfig({ flags: { env: 'prod' }, cwd: tempDir(), env: { DATABASE_URL: 'postgresql+asyncpg://u:p@h:5432/db' } }).config;
+    expect(c.database.value.kind).toBe('url');
+  });
+});
+
+describe('routergpt init and config show', () => {
+  it('init writes the config and .env.example, git-ignores .env, and keeps existing files', async () => {
+    const cwd = tempDir();
+    writeFileSync(path.join(cwd, '.gitignore'), 'node_modules/\n');
+    const first = await runCli(['init'], { cwd });
+    expect(first.exitCode).toBe(0);
+    expect(readFileSync(path.join(cwd, '.gitignore'), 'utf8')).toMatch(/^\.env$/m);
+    expect(readFileSync(path.join(cwd, 'routergpt.config.yaml'), 'utf8')).toContain('prod:');
+    expect(readFileSync(path.join(cwd, '.env.example'), 'utf8')).toContain('DATABASE_URL=');
+    const second = await runCli(['init'], { cwd });
+    expect(second.stderr).toContain('kept routergpt.config.yaml');
+    // The written file is valid config for every environment.
+    const show = await runCli(['config', 'show', '--env', 'prod', '--json'], { cwd, env: { DATABASE_URL: 'postgres://admin:hunter2secret@db.internal:5432/app', OPENAI_API_KEY: 'sk-live-abcdefghijklmnop' } });
+    expect(show.exitCode).toBe(0);
+    const values = Object.fromEntries(JSON.parse(show.stdout).values.map((v: { key: string }) => [v.key, v]));
+    expect(values.database).toMatchObject({ value: 'postgres://admin:*****@db.internal:5432/app', source: 'env' });
+    expect(values.public_api_base).toMatchObject({ value: 'https://api.yourdomain.com', source: 'file' });
+    expect(show.stdout).not.toContain('hunter2secret');
+    expect(show.stdout).not.toContain('sk-live-abcdefghijklmnop');
+  });
+
+  it('config show (human) masks secrets too', async () => {
+    const result = await runCli(['config', 'show', '--env', 'staging'], { env: { DATABASE_URL: 'postgres://admin:hunter2secret@db:5432/app', ROUTERGPT_API_KEY: 'topsecretapikey' } });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('DATABASE_URL (from the environment)');
+    expect(result.stdout + result.stderr).not.toMatch(/hunter2secret|topsecretapikey/);
+  });
+});
