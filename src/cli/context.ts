@@ -14,7 +14,7 @@ export interface GlobalOptions {
 export interface CommandContext {
   io: IO;
   globals: GlobalOptions;
-  loadConfig(extra?: { port?: number; host?: string }): Promise<LoadedConfig>;
+  loadConfig(extra?: { port?: number; host?: string; requireDatabase?: boolean }): Promise<LoadedConfig>;
 }
 
 export function createContext(io: IO, globals: GlobalOptions): CommandContext {
@@ -23,7 +23,8 @@ export function createContext(io: IO, globals: GlobalOptions): CommandContext {
     globals,
     async loadConfig(extra) {
       const { loadConfig } = await import('../config/resolve.js');
-      return loadConfig({ flags: { env: globals.env, config: globals.config, ...extra }, cwd: io.cwd, env: io.env });
+      const { requireDatabase, ...flags } = extra ?? {};
+      return loadConfig({ flags: { env: globals.env, config: globals.config, ...flags }, cwd: io.cwd, env: io.env, requireDatabase });
     },
   };
 }

@@ -3,6 +3,9 @@ import { registerConfig } from '../commands/config/register.js';
 import { registerDb } from '../commands/db/register.js';
 import { registerInit } from '../commands/init/register.js';
 import { registerMigrate } from '../commands/migrate/register.js';
+import { registerOpenapi } from '../commands/openapi/register.js';
+import { registerServe } from '../commands/serve/register.js';
+import { registerVerify } from '../commands/verify/register.js';
 import { createContext, type CommandContext, type GlobalOptions } from './context.js';
 import { exitCodesHelp } from './exit-codes.js';
 import type { IO } from './io.js';
@@ -42,6 +45,9 @@ export function buildProgram(io: IO): Command {
   registerConfig(program, io);
   registerDb(program, io);
   registerMigrate(program, io);
+  registerOpenapi(program, io);
+  registerServe(program, io);
+  registerVerify(program, io);
 
   // Every subcommand inherits the output settings and exit override.
   for (const command of allCommands(program)) {

@@ -16,6 +16,8 @@ export interface LoadConfigOptions {
   flags: ConfigFlags;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** False for commands that never touch the database (smoke --base-url): a missing DATABASE_URL is then not an error. */
+  requireDatabase?: boolean;
 }
 
 export interface LoadedConfig {
@@ -79,7 +81,7 @@ function parseIntOrUndefined(value: string | undefined): number | undefined {
   return Number.isInteger(n) ? n : Number.NaN;
 }
 
-export function loadConfig({ flags, cwd, env: processEnv }: LoadConfigOptions): LoadedConfig {
+export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true }: LoadConfigOptions): LoadedConfig {
   const explicit = flags.config ?? processEnv.ROUTERGPT_CONFIG;
   const configFile = explicit ? path.resolve(cwd, explicit) : path.join(cwd, CONFIG_FILE_NAME);
   if (explicit && !existsSync(configFile)) {
@@ -121,7 +123,7 @@ export function loadConfig({ flags, cwd, env: processEnv }: LoadConfigOptions): 
       database = { value: { kind: 'url', url: rawDb.url, variable }, source: 'file', origin: fileLabel('database.url') };
     } else {
       database = { value: { kind: 'url', url: '', variable }, source: 'default', origin: `${variable} (not set)` };
-      problems.push(`${variable} is not set: environment "${name}" takes its database URL from it. Set ${variable} (in the environment or .env), or use --env local for the embedded database.`);
+      if (requireDatabase) problems.push(`${variable} is not set: environment "${name}" takes its database URL from it. Set ${variable} (in the environment or .env), or use --env local for the embedded database.`);
     }
     const url = database.value.kind === 'url' ? database.value.url : '';
     if (url) {

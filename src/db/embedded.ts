@@ -1,7 +1,9 @@
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
 import { LockHeldError } from '../cli/errors.js';
+import { patchQueryQueue } from './embedded-queue.js';
 
 /**
  * The embedded database: PGlite (PostgreSQL compiled to WebAssembly) kept in a data directory,
@@ -17,6 +19,12 @@ export interface EmbeddedDatabase {
   /** True when this process opened the data directory; false when it joined another's socket. */
   owner: boolean;
   ownerPid: number;
+  /**
+   * The PGlite instance, only in the owner process: tools that need the database itself rather
+   * than a connection (the WebAssembly pg_dump of pglite-tools) use it. Statements sent through
+   * it share the one backend with the socket's clients.
+   */
+  pglite?: PGlite;
   close(): Promise<void>;
 }
 
@@ -119,6 +127,7 @@ async function startOwner(dataDir: string, lockFile: string, info: LockInfo, dra
   // maxConnections > 1: a pg Pool opens several connections (with 1 it gets ECONNRESET).
   // They share one backend, so statements serialise; that is the embedded trade-off.
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 100 });
+  patchQueryQueue(server);
   try {
     await server.start();
   } catch (error) {
@@ -133,6 +142,7 @@ async function startOwner(dataDir: string, lockFile: string, info: LockInfo, dra
     url: urlFor(host ?? '127.0.0.1', port),
     owner: true,
     ownerPid: process.pid,
+    pglite: db,
     close: async () => {
       if (closed) return;
       closed = true;

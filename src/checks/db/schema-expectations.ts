@@ -1,0 +1,19 @@
+/** What the migrations create and the checks expect — one list, used by several checks. */
+export const EXPECTED_TABLES = ['shops', 'services', 'opening_hours', 'chat_sessions', 'chat_messages', 'bookings', 'booking_slots', 'feature_flags', 'geocoding_cache', 'router_analytics'] as const;
+
+export const EXPECTED_SHOP_LOCATION_COLUMNS: Record<string, string> = {
+  latitude: 'double precision',
+  longitude: 'double precision',
+  geocoded_at: 'timestamp with time zone',
+  geocode_source: 'text',
+  geocode_accuracy: 'text',
+};
+
+/** The checklist's three, plus the category-less location index the search uses. */
+export const EXPECTED_INDEXES = ['idx_shops_location_category', 'idx_shops_lat', 'idx_shops_lon', 'idx_shops_location'] as const;
+
+export const EXPECTED_VIEWS: Record<string, string[]> = {
+  router_usage_summary: ['date', 'event_type', 'event_count'],
+  router_shop_discovery: ['shop_id', 'slug', 'times_discovered'],
+  router_conversion_funnel: ['date', 'searches', 'delegations', 'bookings'],
+};

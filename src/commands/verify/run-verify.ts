@@ -1,0 +1,121 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Check, CheckDeps, CheckStage } from '../../checks/define-check.js';
+import { countOutcomes, overallStatus, runChecks, type CheckOutcome } from '../../checks/run-checks.js';
+import { ConfigError } from '../../cli/errors.js';
+import { maskUrl } from '../../config/mask.js';
+import type { EnvironmentConfig } from '../../config/types.js';
+import { openDatabase, type Database } from '../../db/connect.js';
+import { REPORT_SCHEMA, type VerifyReport } from '../../report/types.js';
+
+export interface VerifyOptions {
+  config: EnvironmentConfig;
+  command: 'verify' | 'smoke';
+  checks: readonly Check[];
+  stage: CheckStage | 'all';
+  /** Overrides the environment's PUBLIC_API_BASE. */
+  baseUrl?: string;
+  /** Skip the database entirely (smoke against a URL). */
+  noDatabase?: boolean;
+  cwd: string;
+  concurrency: number;
+  timeoutMs: number;
+  params?: Record<string, Record<string, unknown>>;
+  tlsCa?: string[];
+  /** Reuse an open database (the runbook passes its own). */
+  db?: Database;
+  onStart?: (check: Check) => void;
+  onFinish?: (outcome: CheckOutcome) => void;
+  fetch?: typeof fetch;
+  now?: () => Date;
+}
+
+const exec = promisify(execFile);
+
+async function findRepo(cwd: string): Promise<string | undefined> {
+  try {
+    const { stdout } = await exec('git', ['rev-parse', '--show-toplevel'], { cwd });
+    return stdout.trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function findOpenapiFile(cwd: string, env: string): string | undefined {
+  const packaged = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..', 'openapi');
+  const candidates = [path.join(cwd, `openapi_chatgpt_${env}.yaml`), path.join(cwd, 'openapi', `openapi_chatgpt_${env}.yaml`), path.join(cwd, 'openapi', 'openapi_chatgpt.yaml'), path.join(packaged, 'openapi_chatgpt.yaml')];
+  return candidates.find((f) => existsSync(f));
+}
+
+/** Can we talk to the API at all? One short probe, so 20 API checks don't each time out. */
+async function probeApi(apiBase: string, fetchImpl: typeof fetch): Promise<string | undefined> {
+  try {
+    await fetchImpl(`${apiBase}/health`, { signal: AbortSignal.timeout(3000), redirect: 'manual' });
+    return undefined;
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    return cause?.code ?? cause?.message ?? (error as Error).message;
+  }
+}
+
+export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
+  const { config } = options;
+  const started = new Date();
+  const t0 = performance.now();
+  const fetchImpl = options.fetch ?? fetch;
+  const needsDb = !options.noDatabase && options.checks.some((c) => c.needs.includes('db') || c.id === 'db.reachable');
+  let db = options.db;
+  let dbError: string | undefined;
+  let ownDb = false;
+  if (!db && needsDb) {
+    try {
+      db = await openDatabase(config, { applicationName: `routergpt ${options.command}`, poolSize: Math.max(2, options.concurrency) });
+      ownDb = true;
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      dbError = error.message;
+    }
+  }
+  const apiBase = (options.baseUrl ?? config.publicApiBase.value)?.replace(/\/+$/, '');
+  const needsApi = options.checks.some((c) => c.needs.includes('api'));
+  const apiError = apiBase && needsApi ? await probeApi(apiBase, fetchImpl) : undefined;
+  const deps: CheckDeps = {
+    config,
+    db: db?.pool,
+    dbError,
+    apiBase,
+    apiError,
+    repoDir: await findRepo(options.cwd),
+    openapiFile: findOpenapiFile(options.cwd, config.name),
+    tlsCa: options.tlsCa,
+    fetch: fetchImpl,
+    now: options.now ?? (() => new Date()),
+  };
+  try {
+    const outcomes = await runChecks({
+      checks: options.checks.map((c) => (options.params?.[c.id] ? { ...c, run: (d: CheckDeps) => c.run({ ...d, params: options.params![c.id] }) } : c)),
+      deps,
+      concurrency: options.concurrency,
+      timeoutMs: options.timeoutMs,
+      onStart: options.onStart,
+      onFinish: options.onFinish,
+    });
+    const counts = countOutcomes(outcomes);
+    return {
+      schema: REPORT_SCHEMA,
+      command: options.command,
+      env: config.name,
+      stage: options.stage,
+      target: { database: db?.display ?? (config.database.value.kind === 'url' && config.database.value.url ? maskUrl(config.database.value.url) : null), apiBase: apiBase ?? null },
+      startedAt: started.toISOString(),
+      durationMs: Math.round(performance.now() - t0),
+      status: overallStatus(counts),
+      counts,
+      checks: outcomes,
+    };
+  } finally {
+    if (ownDb) await db?.close();
+  }
+}

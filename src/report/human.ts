@@ -1,0 +1,102 @@
+import chalk, { Chalk } from 'chalk';
+import type { Check } from '../checks/define-check.js';
+import type { CheckOutcome } from '../checks/run-checks.js';
+import type { IO } from '../cli/io.js';
+import type { VerifyReport } from './types.js';
+
+const SYMBOL = { pass: '✔', warn: '⚠', fail: '✖', error: '✖', skip: '↓' } as const;
+
+export interface Progress {
+  onStart(check: Check): void;
+  onFinish(outcome: CheckOutcome): void;
+  /** Wait for the live display to settle. */
+  finish(): Promise<void>;
+}
+
+function painter(io: IO) {
+  const c = new Chalk({ level: io.color ? chalk.level || 1 : 0 });
+  return {
+    status: (s: CheckOutcome['status'], text: string) =>
+      s === 'pass' ? c.green(text) : s === 'warn' ? c.yellow(text) : s === 'skip' ? c.gray(text) : c.red(text),
+    dim: (t: string) => c.gray(t),
+    bold: (t: string) => c.bold(t),
+  };
+}
+
+/** Plain lines as checks finish — for CI logs and pipes (no cursor movement). */
+function lineProgress(io: IO): Progress {
+  const p = painter(io);
+  return {
+    onStart() {},
+    onFinish(o) {
+      io.stderr.write(`${p.status(o.status, `${SYMBOL[o.status]} ${o.status.padEnd(5)}`)} ${o.id} ${p.dim('—')} ${o.summary}\n`);
+    },
+    finish: async () => {},
+  };
+}
+
+/** listr2's live task list on a terminal. listr2 renders; it is not the data model (no "warn"). */
+async function liveProgress(io: IO, checks: readonly Check[]): Promise<Progress> {
+  const { Listr, ListrLogger, ProcessOutput } = await import('listr2');
+  const waiting = new Map<string, (o: CheckOutcome) => void>();
+  const done = new Map<string, CheckOutcome>();
+  const list = new Listr(
+    checks.map((check) => ({
+      title: `${check.id} ${check.title}`,
+      task: async (_ctx: unknown, task: { title: string; skip: (m: string) => void; output: string }) => {
+        const outcome = done.get(check.id) ?? (await new Promise<CheckOutcome>((resolve) => waiting.set(check.id, resolve)));
+        task.title = `${check.id} — ${outcome.summary}`;
+        if (outcome.status === 'skip') task.skip(`${check.id} — skipped: ${outcome.summary}`);
+        else if (outcome.status === 'fail' || outcome.status === 'error') throw new Error(`${check.id} — ${outcome.summary}`);
+        else if (outcome.status === 'warn') task.title = `⚠ ${check.id} — ${outcome.summary}`;
+      },
+    })),
+    {
+      concurrent: true,
+      exitOnError: false,
+      collectErrors: false,
+      rendererOptions: {
+        collapseErrors: false,
+        collapseSkips: false,
+        showErrorMessage: true,
+        // Progress belongs on stderr; stdout carries the report.
+        logger: new ListrLogger({ processOutput: new ProcessOutput(io.stderr as NodeJS.WriteStream, io.stderr as NodeJS.WriteStream) }),
+      },
+    },
+  );
+  const running = list.run().then(
+    () => {},
+    () => {},
+  );
+  return {
+    onStart() {},
+    onFinish(o) {
+      done.set(o.id, o);
+      waiting.get(o.id)?.(o);
+    },
+    finish: () => running,
+  };
+}
+
+export async function createHumanProgress(io: IO, checks: readonly Check[], live: boolean): Promise<Progress> {
+  return live && io.stderrIsTTY ? liveProgress(io, checks) : lineProgress(io);
+}
+
+/** The summary table (cli-table3) and the hints under failures. */
+export async function renderHumanSummary(io: IO, report: VerifyReport): Promise<string> {
+  const { default: Table } = await import('cli-table3');
+  const p = painter(io);
+  const table = new Table({ head: ['', 'check', 'result'], style: { head: io.color ? ['cyan'] : [], border: io.color ? ['grey'] : [] }, wordWrap: true, colWidths: [8, 34, 78] });
+  for (const o of report.checks) table.push([p.status(o.status, `${SYMBOL[o.status]} ${o.status}`), o.id, o.summary]);
+  const lines = [table.toString()];
+  const problems = report.checks.filter((o) => o.status === 'fail' || o.status === 'error' || o.status === 'warn');
+  for (const o of problems) {
+    lines.push('', p.status(o.status, `${SYMBOL[o.status]} ${o.id}: ${o.summary}`));
+    for (const d of (o.details ?? []).slice(0, 15)) lines.push(`    ${d}`);
+    if ((o.details?.length ?? 0) > 15) lines.push(p.dim(`    … ${o.details!.length - 15} more (see --reporter json)`));
+    if (o.hint) lines.push(`    → ${o.hint}`);
+  }
+  const c = report.counts;
+  lines.push('', p.bold(`${report.command} ${report.env}: ${p.status(report.status === 'pass' ? 'pass' : report.status, report.status.toUpperCase())} — ${c.pass} passed, ${c.warn} warnings, ${c.fail} failed, ${c.error} crashed, ${c.skip} skipped in ${(report.durationMs / 1000).toFixed(1)} s`));
+  return `${lines.join('\n')}\n`;
+}
