@@ -6,6 +6,7 @@ import { registerMigrate } from '../commands/migrate/register.js';
 import { registerOpenapi } from '../commands/openapi/register.js';
 import { registerServe } from '../commands/serve/register.js';
 import { registerVerify } from '../commands/verify/register.js';
+import { registerDeploy } from '../commands/deploy/register.js';
 import { createContext, type CommandContext, type GlobalOptions } from './context.js';
 import { exitCodesHelp } from './exit-codes.js';
 import type { IO } from './io.js';
@@ -48,6 +49,7 @@ export function buildProgram(io: IO): Command {
   registerOpenapi(program, io);
   registerServe(program, io);
   registerVerify(program, io);
+  registerDeploy(program, io);
 
   // Every subcommand inherits the output settings and exit override.
   for (const command of allCommands(program)) {

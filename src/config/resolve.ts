@@ -279,6 +279,7 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
       allowTestBookings,
       backupDir,
       backupRetention,
+      stateDir: { value: path.resolve(baseDir, '.routergpt'), source: 'default', origin: 'built-in default (.routergpt next to the config file)' },
     },
   };
 }

@@ -47,6 +47,8 @@ export interface EnvironmentConfig {
   /** Whether checks may create real bookings in this environment. */
   allowTestBookings: Sourced<boolean>;
   backupDir: Sourced<string>;
+  /** Where run journals, locks and the embedded database live (.routergpt/ next to the config). */
+  stateDir: Sourced<string>;
   backupRetention: Sourced<number>;
 }
 

@@ -1,7 +1,7 @@
 import { ConfigError } from '../cli/errors.js';
 import { maskUrl } from '../config/mask.js';
 import type { EnvironmentConfig } from '../config/types.js';
-import { openEmbedded } from './embedded.js';
+import { openEmbedded, type EmbeddedDatabase } from './embedded.js';
 import { createPool, type Pool } from './pool.js';
 
 export interface Database {
@@ -11,6 +11,8 @@ export interface Database {
   /** What to show people: the masked URL, or "embedded (.routergpt/local)". */
   display: string;
   kind: 'embedded' | 'url';
+  /** For the embedded database: whether this process owns it, and (when it does) its PGlite. */
+  embedded?: Pick<EmbeddedDatabase, 'owner' | 'ownerPid' | 'pglite'>;
   close(): Promise<void>;
 }
 
@@ -33,6 +35,7 @@ export async function openDatabase(config: EnvironmentConfig, options: OpenDatab
       url: embedded.url,
       display: `embedded (${target.dataDir}${embedded.owner ? '' : `, served by pid ${embedded.ownerPid}`})`,
       kind: 'embedded',
+      embedded: { owner: embedded.owner, ownerPid: embedded.ownerPid, ...(embedded.pglite ? { pglite: embedded.pglite } : {}) },
       close: async () => {
         await pool.end().catch(() => {});
         await embedded.close();

@@ -1,4 +1,5 @@
 import type { CheckResult } from '../checks/define-check.js';
+import type { CheckOutcome } from '../checks/run-checks.js';
 import type { EnvironmentConfig } from '../config/types.js';
 import type { Database } from '../db/connect.js';
 
@@ -23,6 +24,10 @@ export interface StepContext {
   log: (line: string) => void;
   now: () => Date;
   signal?: AbortSignal;
+  /** The API under deployment (PUBLIC_API_BASE, or the in-process server on local). */
+  apiBase?: string;
+  /** Run checks by id with this run's dependencies (db.verify-schema, api.smoke). */
+  runChecks?: (ids: string[]) => Promise<CheckOutcome[]>;
 }
 
 export interface StepResult {

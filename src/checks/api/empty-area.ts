@@ -1,0 +1,22 @@
+import { defineCheck, fail, pass } from '../define-check.js';
+import { brief, SEARCH_PATH, withApiClient } from './http.js';
+import { isSearchResponse } from './types.js';
+
+export default defineCheck({
+  id: 'api.empty-area',
+  title: 'Empty search areas return gracefully',
+  needs: ['api'],
+  stages: ['post'],
+  async run(deps) {
+    // The middle of the Pacific: no shop is there.
+    const body = { latitude: Number(deps.params?.latitude ?? 0), longitude: Number(deps.params?.longitude ?? -140), radius_miles: Number(deps.params?.radiusMiles ?? 5) };
+    return withApiClient(deps, async (api) => {
+      const res = await api.post(SEARCH_PATH, body);
+      if (res.status !== 200) return fail(`an empty area answered ${res.status}, expected 200`, { details: [brief(res)], hint: 'No results is not an error: answer 200 with results [] and a message.' });
+      if (!isSearchResponse(res.json)) return fail('the body is not a search response', { details: [brief(res)], hint: 'Answer {search_id, count, results: [], message}.' });
+      if (res.json.results.length > 0) return fail(`${res.json.results.length} shop(s) found at (${body.latitude}, ${body.longitude}) — expected none`, { details: res.json.results.slice(0, 5).map((r) => `${r.slug} at (${r.latitude}, ${r.longitude})`), hint: 'Check those shops\' coordinates (a 0,0 or swapped latitude/longitude is a geocoding error).' });
+      if (res.json.message.trim() === '') return fail('200 with no results but an empty message', { hint: 'Say what to try next (a larger radius, another location).' });
+      return pass(`200, results [], "${res.json.message.slice(0, 80)}"`);
+    });
+  },
+});

@@ -1,0 +1,78 @@
+import { defineCheck, fail, pass, warn } from '../define-check.js';
+import { brief, probeLocations, SEARCH_PATH, UUID_RE, withApiClient, type ProbeLocation } from './http.js';
+import { isSearchResponse } from './types.js';
+
+const EARTH_RADIUS_MILES = 3958.7613;
+const toRad = (deg: number) => (deg * Math.PI) / 180;
+
+/**
+ * Great-circle distance in miles. Written here on purpose, not imported from src/server: an
+ * oracle that shares the server's code would share its bugs.
+ */
+export function haversineMiles(lat1: number, lon1: number, lat2: number, lon2: number): number {
+  const dLat = toRad(lat2 - lat1);
+  const dLon = toRad(lon2 - lon1);
+  const a = Math.sin(dLat / 2) ** 2 + Math.cos(toRad(lat1)) * Math.cos(toRad(lat2)) * Math.sin(dLon / 2) ** 2;
+  return 2 * EARTH_RADIUS_MILES * Math.asin(Math.min(1, Math.sqrt(a)));
+}
+
+/** Distances are rounded to 2 decimals by the API; allow that much, and a hair for the radius. */
+const TOLERANCE_MILES = 0.01;
+
+/** Everything wrong with one search response, as detail lines. */
+export function verifySearchResults(where: ProbeLocation, category: string | undefined, body: unknown): string[] {
+  const label = `${where.name}${category ? ` [${category}]` : ''}`;
+  if (!isSearchResponse(body)) return [`${label}: the body is not a search response`];
+  const problems: string[] = [];
+  if (typeof body.search_id !== 'string' || !UUID_RE.test(body.search_id)) problems.push(`${label}: search_id missing or not a UUID`);
+  if (body.count !== undefined && body.count !== body.results.length) problems.push(`${label}: count ${body.count} but ${body.results.length} results`);
+  let previous = -Infinity;
+  for (const r of body.results) {
+    const expected = haversineMiles(where.latitude, where.longitude, r.latitude, r.longitude);
+    if (typeof r.distance_miles !== 'number' || Math.abs(r.distance_miles - expected) > TOLERANCE_MILES) {
+      problems.push(`${label}: ${r.slug} distance_miles ${String(r.distance_miles)}, haversine gives ${expected.toFixed(3)}`);
+    }
+    if (r.distance_miles > where.radius_miles + TOLERANCE_MILES / 2) problems.push(`${label}: ${r.slug} is ${r.distance_miles} mi away, outside the ${where.radius_miles} mi radius`);
+    if (r.distance_miles < previous) problems.push(`${label}: ${r.slug} (${r.distance_miles} mi) comes after a shop ${previous} mi away — not nearest first`);
+    previous = Math.max(previous, r.distance_miles);
+    if (category && r.category?.toLowerCase() !== category.toLowerCase()) problems.push(`${label}: ${r.slug} has category "${r.category}" — the filter was not applied`);
+  }
+  return problems;
+}
+
+export default defineCheck({
+  id: 'api.search',
+  title: 'Location search returns correct, sorted results',
+  needs: ['api'],
+  stages: ['post'],
+  async run(deps) {
+    const locations = probeLocations(deps.params);
+    const category = String(deps.params?.category ?? 'barbershop');
+    return withApiClient(deps, async (api) => {
+      const problems: string[] = [];
+      const details: string[] = [];
+      let total = 0;
+      for (const where of locations) {
+        for (const cat of [undefined, category]) {
+          const res = await api.post(SEARCH_PATH, { latitude: where.latitude, longitude: where.longitude, radius_miles: where.radius_miles, ...(cat ? { category: cat } : {}) });
+          if (res.status !== 200) {
+            problems.push(`${where.name}${cat ? ` [${cat}]` : ''}: expected 200, got ${brief(res)}`);
+            continue;
+          }
+          problems.push(...verifySearchResults(where, cat, res.json));
+          const n = isSearchResponse(res.json) ? res.json.results.length : 0;
+          total += n;
+          details.push(`${where.name}${cat ? ` [${cat}]` : ''}: ${n} result(s) in ${Math.round(res.ms)} ms`);
+        }
+      }
+      const data = { locations: locations.length, results: total };
+      if (problems.length > 0) {
+        return fail(`${problems.length} problem(s) in ${locations.length * 2} searches`, { details: [...problems, ...details], data, hint: 'Compare the search SQL (src/server/search) with the haversine formula; check shops.latitude/longitude were geocoded correctly (db.shops-geocoded).' });
+      }
+      if (total === 0) {
+        return warn(`every probe location returned zero shops`, { details, data, hint: 'Geocode the shops (db.geocode-shops) or set the probe locations (params.locations) to where your shops are.' });
+      }
+      return pass(`${locations.length} locations × (all, ${category}): ${total} results, nearest first, distances match the haversine within ${TOLERANCE_MILES} mi`, { details, data });
+    });
+  },
+});

@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import { ChecksFailedError } from '../../cli/errors.js';
+import type { IO } from '../../cli/io.js';
+import { action } from '../../cli/program.js';
+import { printJson } from '../../cli/render/output.js';
+
+interface DeployFlags {
+  dryRun?: boolean;
+  yes?: boolean;
+  resume?: string | boolean;
+  signoffFile?: string;
+  checklist?: string;
+  baseUrl?: string;
+}
+
+export function registerDeploy(program: Command, io: IO): void {
+  program
+    .command('deploy')
+    .description('run the deployment checklist for an environment: gate checks, verified backup, migrations, data steps, code deploy, smoke tests, sign-off — journaled and resumable')
+    .option('--dry-run', 'print every item\'s plan and change nothing')
+    .option('-y, --yes', 'do not ask for confirmations (manual items still need a terminal or --signoff-file)')
+    .option('--resume [run]', 'continue the latest unfinished deploy (or RUN) from the first item not done')
+    .option('--signoff-file <file>', 'answers to the manual items and the final sign-off, for runs without a terminal')
+    .option('--checklist <file>', 'use this checklist instead of checklists/<env>.yaml')
+    .option('--base-url <url>', 'the API to smoke-test (default: PUBLIC_API_BASE; on local, a server started in-process)')
+    .addHelpText('after', '\nExit codes: 0 succeeded, 1 an item failed (the rollback plan is printed), 2 usage/config (nothing changed), 4 another run holds the lock, 130 cancelled.\nDocs: docs/runbook.md, docs/signoff.md')
+    .action(
+      action<DeployFlags>(io, async (ctx, opts) => {
+        const { config } = await ctx.loadConfig();
+        const { runDeploy } = await import('./run-deploy.js');
+        const result = await runDeploy({
+          config,
+          io: ctx.io,
+          cwd: ctx.io.cwd,
+          checklistFile: opts.checklist,
+          dryRun: Boolean(opts.dryRun),
+          yes: Boolean(opts.yes),
+          resume: opts.resume === undefined || opts.resume === false ? undefined : opts.resume === true ? true : opts.resume,
+          signoffFile: opts.signoffFile,
+          baseUrl: opts.baseUrl,
+        });
+        if (ctx.globals.json) printJson(ctx.io, result);
+        else if (result.run) {
+          const { renderRunSummary } = await import('../../runbook/render.js');
+          ctx.io.stdout.write(renderRunSummary(result.run, result.rollbackPlan));
+        }
+        if (result.run && result.run.status !== 'succeeded') throw new ChecksFailedError('deploy failed');
+      }),
+    );
+}

@@ -1,0 +1,200 @@
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, OperationError } from '../../cli/errors.js';
+import type { Database } from '../connect.js';
+import { withClient } from '../pool.js';
+import { checksumTables, checksumTablesIn, compareChecksums, runnerOf, type TableSummary } from './checksums.js';
+import { manifestPathFor, sha256Directory, sha256File, writeManifest, type BackupManifest } from './manifest.js';
+import { checkPlainDump } from './plain-sql.js';
+import { pgEnvFromUrl, readServerVersion, requireTool, runTool, type PgToolOptions } from './pg-tools.js';
+
+/** The runbook journal's schema (src/runbook/journal.ts), never part of a backup. */
+const JOURNAL_SCHEMA = 'routergpt';
+
+export interface CreateBackupOptions {
+  db: Database;
+  /** Where the backup and its manifest go (created if missing). */
+  dir: string;
+  /** Part of the file name: `<label>-<timestamp>.dump`. Letters, digits, dot, dash, underscore. */
+  label: string;
+  /** Real PostgreSQL only; the embedded database always writes plain SQL. Default custom. */
+  format?: 'custom' | 'directory';
+  /** Parallel dump jobs (directory format only). Default: min(4, cores). */
+  jobs?: number;
+  now: () => Date;
+  /** How long pg_dump waits for a table lock before giving up (a busy migration). */
+  lockWaitTimeoutMs?: number;
+  tools?: PgToolOptions;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}
+
+export interface CreateBackupResult {
+  manifestFile: string;
+  /** Absolute path of the backup (a file, or a folder for the directory format). */
+  file: string;
+  manifest: BackupManifest;
+}
+
+export function backupFileName(label: string, format: 'custom' | 'directory' | 'plain', at: Date): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(label)) throw new ConfigError(`Backup label "${label}" may only contain letters, digits, ".", "_" and "-".`, 'Choose a simpler label.');
+  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${label}-${stamp}${format === 'custom' ? '.dump' : format === 'plain' ? '.sql' : '.dir'}`;
+}
+
+/** What `createBackup` would run, for plans (no secrets: the target is the masked display). */
+export function describeBackupCommand(db: Database, options: Pick<CreateBackupOptions, 'dir' | 'label' | 'format' | 'jobs' | 'now' | 'lockWaitTimeoutMs'>): { command: string; destination: string } {
+  if (db.kind === 'embedded') {
+    const destination = path.join(options.dir, backupFileName(options.label, 'plain', options.now()));
+    return { command: `pgDump() of @electric-sql/pglite-tools (WebAssembly pg_dump, plain SQL with INSERTs, --no-owner) on ${db.display}`, destination };
+  }
+  const format = options.format ?? 'custom';
+  const destination = path.join(options.dir, backupFileName(options.label, format, options.now()));
+  return { command: `pg_dump ${dumpArgs(format, destination, options.jobs, options.lockWaitTimeoutMs).join(' ')}   (connection from PG* variables: ${db.display})`, destination };
+}
+
+function dumpArgs(format: 'custom' | 'directory', destination: string, jobs: number | undefined, lockWaitTimeoutMs = 30_000, snapshot?: string): string[] {
+  const args = [format === 'custom' ? '-Fc' : '-Fd', '--no-password', `--lock-wait-timeout=${lockWaitTimeoutMs}`, `--exclude-schema=${JOURNAL_SCHEMA}`];
+  if (format === 'directory') args.push('-j', String(jobs ?? defaultJobs()));
+  if (snapshot) args.push(`--snapshot=${snapshot}`);
+  args.push('-f', destination);
+  return args;
+}
+
+export function defaultJobs(): number {
+  return Math.max(1, Math.min(4, os.availableParallelism()));
+}
+
+/**
+ * Back up the database and write `<backup>.manifest.json` next to it.
+ *
+ * Real PostgreSQL: the newest pg_dump found (PATH, /usr/lib/postgresql/N/bin), refused when
+ * missing or older than the server. The per-table checksums are computed in a REPEATABLE READ
+ * transaction whose snapshot pg_dump reuses (--snapshot), so they describe exactly the rows in
+ * the dump even while the application keeps writing. Ownership is kept in the archive (custom
+ * and directory formats let pg_restore decide: we restore with --no-owner).
+ *
+ * Embedded: the WebAssembly pg_dump of pglite-tools needs the PGlite instance, which only the
+ * process that opened the data directory holds (see embedded.ts).
+ */
+export async function createBackup(options: CreateBackupOptions): Promise<CreateBackupResult> {
+  mkdirSync(options.dir, { recursive: true });
+  const started = performance.now();
+  const createdAt = options.now();
+  const result = options.db.kind === 'embedded' ? await dumpEmbedded(options, createdAt) : await dumpServer(options, createdAt);
+  const { sha256, sizeBytes, files } = result.format === 'directory' ? await sha256Directory(result.file) : { sha256: await sha256File(result.file), sizeBytes: statSync(result.file).size, files: undefined };
+  const manifest: BackupManifest = {
+    manifestVersion: 1,
+    file: path.basename(result.file),
+    format: result.format,
+    source: options.db.display,
+    sourceKind: options.db.kind,
+    label: options.label,
+    sizeBytes,
+    sha256,
+    ...(files ? { files } : {}),
+    serverVersion: result.serverVersion,
+    serverVersionNum: result.serverVersionNum,
+    pgDumpVersion: result.pgDumpVersion,
+    pgDumpMajor: result.pgDumpMajor,
+    tables: Object.fromEntries(Object.entries(result.summaries).map(([name, s]) => [name, s.rows])),
+    perTableChecksums: Object.fromEntries(Object.entries(result.summaries).map(([name, s]) => [name, s.md5])),
+    createdAt: createdAt.toISOString(),
+    durationMs: Math.round(performance.now() - started),
+  };
+  const manifestFile = manifestPathFor(result.file);
+  writeManifest(manifestFile, manifest);
+  return { manifestFile, file: result.file, manifest };
+}
+
+interface DumpOutcome {
+  file: string;
+  format: BackupManifest['format'];
+  serverVersion: string;
+  serverVersionNum: number;
+  pgDumpVersion: string;
+  pgDumpMajor: number;
+  summaries: Record<string, TableSummary>;
+}
+
+async function dumpServer(options: CreateBackupOptions, createdAt: Date): Promise<DumpOutcome> {
+  const { db } = options;
+  const format = options.format ?? 'custom';
+  const server = await readServerVersion(db.pool);
+  const pgDump = await requireTool('pg_dump', server.major, `to back up ${db.display} (PostgreSQL ${server.version})`, options.tools);
+  const file = path.join(options.dir, backupFileName(options.label, format, createdAt));
+  options.log?.(`pg_dump ${pgDump.version} (${pgDump.path}) → ${file}`);
+  const pgEnv = pgEnvFromUrl(db.url);
+  const summaries = await withClient(db.pool, async (client) => {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    try {
+      // A snapshot shared with pg_dump: the checksums and the dump see the same rows.
+      const snapshot = await client
+        .query<{ id: string }>('SELECT pg_export_snapshot() AS id')
+        .then((r) => r.rows[0]?.id)
+        .catch(() => undefined);
+      if (!snapshot) {
+        // Could not export (unusual); the transaction is aborted, start a plain one.
+        await client.query('ROLLBACK');
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      }
+      const sums = await checksumTablesIn(runnerOf(client));
+      await runTool(pgDump, dumpArgs(format, file, options.jobs, options.lockWaitTimeoutMs, snapshot), pgEnv, {
+        what: `Backing up ${db.display}`,
+        hint: 'Nothing was changed in the database. Fix the cause above and run the backup again.',
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      return sums;
+    } catch (error) {
+      rmSync(file, { recursive: true, force: true });
+      throw error;
+    } finally {
+      await client.query('ROLLBACK').catch(() => {});
+    }
+  });
+  return { file, format, serverVersion: server.version, serverVersionNum: server.versionNum, pgDumpVersion: pgDump.version, pgDumpMajor: pgDump.major, summaries };
+}
+
+async function dumpEmbedded(options: CreateBackupOptions, createdAt: Date): Promise<DumpOutcome> {
+  const { db } = options;
+  const pglite = db.embedded?.pglite;
+  if (!pglite) {
+    // pg_dump over the socket is no way out: the system's pg_dump (15) refuses a PostgreSQL 18
+    // server, and the WebAssembly pg_dump talks to the PGlite object, not to a socket.
+    throw new OperationError(
+      `Cannot back up the embedded database: it is served by another process (pid ${db.embedded?.ownerPid ?? '?'}), and only the process that opened it can run the WebAssembly pg_dump.`,
+      `Stop that process (for example the API server started with \`routergpt serve\`), then run the backup again.`,
+    );
+  }
+  const server = await readServerVersion(db.pool);
+  const file = path.join(options.dir, backupFileName(options.label, 'plain', createdAt));
+  const { pgDump } = await import('@electric-sql/pglite-tools');
+  // One backend: a client in the middle of a transaction would have pg_dump's own BEGIN land
+  // inside it. Wait (briefly) for a quiet moment; the dump itself runs synchronously.
+  for (let i = 0; i < 100 && pglite.isInTransaction(); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+  const before = await checksumTables(db.pool);
+  // The runbook's journal (schema routergpt) is not part of the data: a restore must not rewind it.
+  const dump = await pgDump({ pg: pglite, args: ['--no-owner', `--exclude-schema=${JOURNAL_SCHEMA}`] });
+  // pg_dump's session settings (restrict_nonsystem_relation_kind = view, an empty search_path…)
+  // stay on PGlite's one shared backend and would break every other connection: reset them.
+  await pglite.exec('RESET ALL');
+  const after = await checksumTables(db.pool);
+  const changed = compareChecksums(before, after, { expected: 'before the dump', actual: 'after it' });
+  if (!changed.identical) {
+    throw new OperationError(`The embedded database changed while it was being dumped:\n  ${changed.differences.join('\n  ')}`, 'Stop the processes writing to it (the API server) and run the backup again.');
+  }
+  const sql = await dump.text();
+  const problem = checkPlainDump(sql);
+  if (problem) throw new OperationError(`The WebAssembly pg_dump produced an unusable dump: ${problem}.`, 'Run the backup again; if it persists, report it with `routergpt --version`.');
+  writeFileSync(file, sql);
+  return {
+    file,
+    format: 'plain',
+    serverVersion: server.version,
+    serverVersionNum: server.versionNum,
+    pgDumpVersion: `pglite-tools pg_dump ${/Dumped by pg_dump version (\S+)/.exec(sql)?.[1] ?? server.version}`,
+    pgDumpMajor: server.major,
+    summaries: before,
+  };
+}

@@ -1,0 +1,54 @@
+import type { Queryable } from '../db/pool.js';
+import { normaliseQuery } from './normalise.js';
+import type { GeocodeAccuracy, Geocoder, GeocodeQuery, GeocodeResult } from './provider.js';
+
+/**
+ * geocoding_cache (migration 008): one row per (provider, normalised query), with expires_at set
+ * from the provider's TTL. A NULL latitude is a cached "no result", so an unresolvable address is
+ * not asked again until it expires.
+ */
+export interface CachedAnswer {
+  /** null: a cached negative answer. */
+  result: GeocodeResult | null;
+  hit: true;
+}
+
+export async function readCache(db: Queryable, provider: string, key: string, now: Date): Promise<CachedAnswer | undefined> {
+  const { rows } = await db.query<{ latitude: number | null; longitude: number | null; accuracy: string | null; formatted: string | null }>(
+    `UPDATE geocoding_cache SET hit_count = hit_count + 1
+      WHERE provider = $1 AND query_normalized = $2 AND expires_at > $3
+      RETURNING latitude, longitude, accuracy, result->>'formatted' AS formatted`,
+    [provider, key, now],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  if (row.latitude === null || row.longitude === null) return { result: null, hit: true };
+  return { result: { latitude: row.latitude, longitude: row.longitude, accuracy: (row.accuracy ?? 'city') as GeocodeAccuracy, formatted: row.formatted ?? '' }, hit: true };
+}
+
+export async function writeCache(db: Queryable, provider: string, key: string, result: GeocodeResult | null, ttlDays: number, now: Date): Promise<void> {
+  await db.query(
+    `INSERT INTO geocoding_cache (query_normalized, provider, latitude, longitude, accuracy, result, created_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $7::timestamptz + make_interval(days => $8))
+     ON CONFLICT (provider, query_normalized) DO UPDATE
+       SET latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude, accuracy = EXCLUDED.accuracy,
+           result = EXCLUDED.result, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at`,
+    [key, provider, result?.latitude ?? null, result?.longitude ?? null, result?.accuracy ?? null, JSON.stringify(result ?? { status: 'no_result' }), now, ttlDays],
+  );
+}
+
+export interface CachedGeocodeResult {
+  key: string;
+  result: GeocodeResult | null;
+  fromCache: boolean;
+}
+
+/** Geocode through the cache: a fresh cached answer, else ask the provider and remember it. */
+export async function geocodeCached(db: Queryable, geocoder: Geocoder, query: GeocodeQuery, now: Date, signal?: AbortSignal): Promise<CachedGeocodeResult> {
+  const key = normaliseQuery(query);
+  const cached = await readCache(db, geocoder.name, key, now);
+  if (cached) return { key, result: cached.result, fromCache: true };
+  const result = await geocoder.geocode(query, signal);
+  await writeCache(db, geocoder.name, key, result, geocoder.cacheTtlDays, now);
+  return { key, result, fromCache: false };
+}

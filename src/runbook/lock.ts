@@ -1,0 +1,101 @@
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { LockHeldError } from '../cli/errors.js';
+import { describeHolder, type Pool, type PoolClient } from '../db/pool.js';
+
+export interface RunLock {
+  release(): Promise<void>;
+}
+
+interface LockFileInfo {
+  pid: number;
+  runId: string;
+  startedAt: string;
+  by: string;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Two-int advisory lock key: (hashtext('routergpt.run'), hashtext(env)). */
+const LOCK_SQL = `SELECT pg_try_advisory_lock(hashtext('routergpt.run'), hashtext($1)) AS locked`;
+
+/**
+ * One run per environment at a time. On a real server: a session advisory lock on a dedicated
+ * connection held for the whole run (another operator's machine sees it too). On the embedded
+ * database advisory locks do not exclude, so a lock file with the pid guards it instead.
+ */
+export async function acquireRunLock(options: { pool: Pool; embedded: boolean; env: string; dir: string; runId: string; by: string }): Promise<RunLock> {
+  const fileLock = acquireFileLock(path.join(options.dir, 'run.lock'), { pid: process.pid, runId: options.runId, startedAt: new Date().toISOString(), by: options.by }, options.env);
+  if (options.embedded) return { release: async () => fileLock.release() };
+  let client: PoolClient | undefined;
+  try {
+    client = await options.pool.connect();
+    const { rows } = await client.query<{ locked: boolean }>(LOCK_SQL, [options.env]);
+    if (!rows[0]?.locked) {
+      const running = await client
+        .query<{ id: string; started_by: string; started_at: Date }>(`SELECT id, started_by, started_at FROM routergpt.runs WHERE env = $1 AND status = 'running' ORDER BY started_at DESC LIMIT 1`, [options.env])
+        .catch(() => ({ rows: [] as Array<{ id: string; started_by: string; started_at: Date }> }));
+      const run = running.rows[0];
+      const who = await client.query<{ pid: number; application_name: string; backend_start: Date }>(
+        `SELECT a.pid, a.application_name, a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+          WHERE l.locktype = 'advisory' AND l.granted AND l.classid = hashtext('routergpt.run')::oid AND l.objid = hashtext($1)::oid LIMIT 1`,
+        [options.env],
+      ).catch(() => ({ rows: [] as Array<{ pid: number; application_name: string; backend_start: Date }> }));
+      const w = who.rows[0];
+      const desc = run ? `run ${run.id} by ${run.started_by} since ${new Date(run.started_at).toISOString()}` : describeHolder(w ? { pid: w.pid, applicationName: w.application_name, since: w.backend_start, clientAddr: null } : undefined);
+      throw new LockHeldError(`Another run is in progress on ${options.env}: ${desc}.`, 'Wait for it to finish (`routergpt status --env ' + options.env + '`), then try again.');
+    }
+  } catch (error) {
+    client?.release();
+    fileLock.release();
+    throw error;
+  }
+  const held = client;
+  return {
+    release: async () => {
+      await held.query(`SELECT pg_advisory_unlock(hashtext('routergpt.run'), hashtext($1))`, [options.env]).catch(() => {});
+      held.release();
+      fileLock.release();
+    },
+  };
+}
+
+function acquireFileLock(file: string, info: LockFileInfo, env: string): { release(): void } {
+  mkdirSync(path.dirname(file), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, JSON.stringify(info));
+      closeSync(fd);
+      return {
+        release: () => {
+          try {
+            unlinkSync(file);
+          } catch {
+            /* already gone */
+          }
+        },
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      let holder: LockFileInfo | undefined;
+      try {
+        holder = JSON.parse(readFileSync(file, 'utf8')) as LockFileInfo;
+      } catch {
+        holder = undefined;
+      }
+      if (holder && isAlive(holder.pid)) {
+        throw new LockHeldError(`Another run is in progress on ${env}: run ${holder.runId} by ${holder.by} (pid ${holder.pid}) since ${holder.startedAt}.`, `Wait for it to finish (\`routergpt status --env ${env}\`), then try again.`);
+      }
+      unlinkSync(file); // stale: its process died (SIGKILL); `--resume` picks the run up
+    }
+  }
+  throw new LockHeldError(`Could not take the run lock ${file}.`, 'Try again.');
+}

@@ -1,0 +1,16 @@
+import type { ItemRecord, RunRecord } from './journal.js';
+
+const MARK: Record<ItemRecord['state'], string> = { done: '✅', skipped: '⏭', failed: '❌', running: '⏳', pending: '⬜' };
+
+/** The run as a Markdown report: every item with its outcome, the sign-off, and the rollback plan. */
+export function renderRunSummary(run: RunRecord, rollbackPlan: string[]): string {
+  const lines = [`## routergpt ${run.kind} — ${run.env}: ${run.status.toUpperCase()}`, '', `run \`${run.id}\` · started ${run.startedAt} by ${run.startedBy}${run.finishedAt ? ` · finished ${run.finishedAt}` : ''}${run.resumes.length ? ` · resumed ${run.resumes.length}×` : ''}`, ''];
+  lines.push('| | item | result | time |', '|---|---|---|---|');
+  for (const item of run.items) {
+    const summary = (item.summary ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    lines.push(`| ${MARK[item.state]} | \`${item.id}\` ${item.title.replace(/\|/g, '\\|')} | ${summary}${item.warnings ? ` (${item.warnings} warning(s))` : ''} | ${item.durationMs !== undefined ? `${(item.durationMs / 1000).toFixed(1)} s` : ''} |`);
+  }
+  if (run.signoff) lines.push('', `**Sign-off:** deployed by ${run.signoff.deployedBy}${run.signoff.approver ? `, approved by ${run.signoff.approver}` : ''}, ${run.signoff.date} (${run.signoff.source})`);
+  if (rollbackPlan.length) lines.push('', '**Rollback plan** for what has run (fastest first):', '', '```sh', ...rollbackPlan, '```', '', `Resume after a fix: \`routergpt deploy --env ${run.env} --resume ${run.id}\``);
+  return `${lines.join('\n')}\n`;
+}

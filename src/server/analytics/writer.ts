@@ -1,0 +1,131 @@
+/**
+ * Batched router_analytics writer. Routes call `record()` (synchronous, no I/O), so an event
+ * adds no latency to the response; a timer flushes the buffer every `flushIntervalMs`, or at
+ * once when it reaches `maxBatch`, as ONE multi-row INSERT. `close()` flushes what is left —
+ * the server calls it on shutdown, after in-flight requests have finished, so nothing is lost.
+ */
+import type { Logger } from 'pino';
+import type { Queryable } from '../../db/pool.js';
+import { LOG_TAGS } from '../logger.js';
+
+export type AnalyticsEventType = 'search' | 'delegate' | 'chat_message' | 'booking' | 'error';
+
+export interface AnalyticsEvent {
+  eventType: AnalyticsEventType;
+  sessionId?: string | null;
+  shopId?: number | string | null;
+  searchId?: string | null;
+  latencyMs?: number | null;
+  payload?: Record<string, unknown>;
+  createdAt?: Date;
+}
+
+export interface AnalyticsSettings {
+  flushIntervalMs?: number;
+  maxBatch?: number;
+  /** Events kept while the database is failing; older ones are dropped (and counted in the log). */
+  maxBuffered?: number;
+}
+
+export interface AnalyticsWriter {
+  record(event: AnalyticsEvent): void;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+  stats(): { buffered: number; written: number; dropped: number };
+}
+
+const COLUMNS = 7;
+
+export function createAnalyticsWriter(db: Queryable, log: Logger, settings: AnalyticsSettings = {}, clock: () => Date = () => new Date()): AnalyticsWriter {
+  const flushIntervalMs = settings.flushIntervalMs ?? 250;
+  const maxBatch = settings.maxBatch ?? 100;
+  const maxBuffered = settings.maxBuffered ?? 10_000;
+  let buffer: AnalyticsEvent[] = [];
+  let written = 0;
+  let dropped = 0;
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+  let flushing: Promise<void> = Promise.resolve();
+
+  function schedule() {
+    if (timer || closed) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void flush();
+    }, flushIntervalMs);
+    // The timer must never keep a process alive on its own; close() flushes explicitly.
+    timer.unref();
+  }
+
+  async function writeBatch(batch: AnalyticsEvent[]): Promise<void> {
+    const values: unknown[] = [];
+    const rows = batch.map((e, i) => {
+      values.push(
+        e.eventType,
+        e.sessionId ?? null,
+        e.shopId ?? null,
+        e.searchId ?? null,
+        e.latencyMs === undefined || e.latencyMs === null ? null : Math.max(0, Math.round(e.latencyMs)),
+        JSON.stringify(e.payload ?? {}),
+        e.createdAt ?? clock(),
+      );
+      const p = (k: number) => `$${i * COLUMNS + k}`;
+      return `(${p(1)}, ${p(2)}::uuid, ${p(3)}::bigint, ${p(4)}::uuid, ${p(5)}::int, ${p(6)}::jsonb, ${p(7)}::timestamptz)`;
+    });
+    await db.query(`INSERT INTO router_analytics (event_type, session_id, shop_id, search_id, latency_ms, payload, created_at) VALUES ${rows.join(', ')}`, values);
+  }
+
+  async function drain(): Promise<void> {
+    while (buffer.length > 0) {
+      const batch = buffer.slice(0, maxBatch);
+      buffer = buffer.slice(batch.length);
+      try {
+        await writeBatch(batch);
+        written += batch.length;
+        log.info({ events: batch.length, types: [...new Set(batch.map((e) => e.eventType))] }, `${LOG_TAGS.analytics} wrote ${batch.length} event(s)`);
+      } catch (error) {
+        // Keep the events for the next attempt, up to a bound, so a database blip loses nothing
+        // and a long outage cannot eat the server's memory.
+        buffer = [...batch, ...buffer];
+        if (buffer.length > maxBuffered) {
+          const excess = buffer.length - maxBuffered;
+          buffer = buffer.slice(excess);
+          dropped += excess;
+        }
+        log.error({ err: error, buffered: buffer.length, dropped }, `${LOG_TAGS.analytics} failed to write ${batch.length} event(s); will retry`);
+        if (!closed) schedule();
+        return;
+      }
+    }
+  }
+
+  function flush(): Promise<void> {
+    if (timer) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    // Serialise flushes so batches are written in order and never twice.
+    flushing = flushing.then(drain, drain);
+    return flushing;
+  }
+
+  return {
+    record(event) {
+      buffer.push(event);
+      log.debug({ event_type: event.eventType, session_id: event.sessionId ?? undefined, shop_id: event.shopId ?? undefined, latency_ms: event.latencyMs ?? undefined }, `${LOG_TAGS.analytics} ${event.eventType}`);
+      if (buffer.length >= maxBatch) void flush();
+      else schedule();
+    },
+    flush,
+    async close() {
+      closed = true;
+      await flush();
+      if (buffer.length > 0) {
+        // One last try: on shutdown there is no later.
+        await drain();
+        if (buffer.length > 0) log.error({ lost: buffer.length }, `${LOG_TAGS.analytics} ${buffer.length} event(s) could not be written before shutdown`);
+      }
+    },
+    stats: () => ({ buffered: buffer.length, written, dropped }),
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * The API as a Fastify app, without listening (STYLE.md §12): tests inject into it or listen
+ * on port 0; src/server/main.ts listens and shuts down gracefully.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { EnvironmentConfig } from '../config/types.js';
+import type { Pool } from '../db/pool.js';
+import type { AnalyticsSettings } from './analytics/writer.js';
+import { selectAssistant } from './chat/select-assistant.js';
+import type { Assistant } from './chat/types.js';
+import { createLogger, type ServerLoggerOptions } from './logger.js';
+import { registerEdgePlugins, type EdgeDeps } from './plugins/edge.js';
+import { registerErrorHandling } from './plugins/error-handler.js';
+import { resourcesPlugin } from './plugins/resources.js';
+import { chatRoutes } from './routes/chat.js';
+import { delegateRoutes } from './routes/delegate.js';
+import { guardWithToggle } from './routes/guard.js';
+import { healthRoutes } from './routes/health.js';
+import { searchRoutes } from './routes/search.js';
+
+export const BODY_LIMIT_BYTES = 16 * 1024;
+export const REQUEST_TIMEOUT_MS = 15_000;
+export const CONNECTION_TIMEOUT_MS = 20_000;
+
+/** `redis` and `rateLimit` (from EdgeDeps) go to the edge plugins. */
+export interface ServerDeps extends EdgeDeps {
+  pool: Pool;
+  config: EnvironmentConfig;
+  /** A ready pino logger, or options for the default one (level, destination). */
+  logger?: Logger | ServerLoggerOptions;
+  clock?: () => Date;
+  /** Replace the assistant (tests); default: OpenAI when `openai.apiKey`/config has a key, else offline. */
+  assistant?: Assistant;
+  /** OpenAI client settings; the key defaults to the config's OPENAI_API_KEY. */
+  openai?: { apiKey?: string; baseURL?: string; model?: string; timeoutMs?: number };
+  analytics?: AnalyticsSettings;
+  /** How long the feature-flag row is cached (≤ 1 s). */
+  flagTtlMs?: number;
+}
+
+function isLogger(value: unknown): value is Logger {
+  return typeof value === 'object' && value !== null && typeof (value as Logger).child === 'function' && typeof (value as Logger).info === 'function';
+}
+
+export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const logger = isLogger(deps.logger)
+    ? deps.logger
+    : createLogger({ ...deps.logger, secrets: [...(deps.logger?.secrets ?? []), config.openaiApiKey.value, config.apiKey.value, deps.openai?.apiKey] });
+  const trusted = config.trustedProxies.value;
+
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    connectionTimeout: CONNECTION_TIMEOUT_MS,
+    keepAliveTimeout: 5_000,
+    // X-Forwarded-* are believed only from the configured proxies.
+    trustProxy: trusted.length > 0 ? trusted : false,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: true } },
+  }) as unknown as FastifyInstance;
+
+  const openai = { ...deps.openai, apiKey: deps.openai?.apiKey ?? config.openaiApiKey.value };
+  await app.register(resourcesPlugin, {
+    pool: deps.pool,
+    config,
+    clock: deps.clock ?? (() => new Date()),
+    assistant: deps.assistant ?? selectAssistant(openai, logger),
+    analytics: deps.analytics,
+    flagTtlMs: deps.flagTtlMs,
+  });
+  registerErrorHandling(app);
+
+  // Graceful shutdown: Node closes the connections that are idle when close() starts, but a
+  // keep-alive connection whose request was in flight would then stay open until the
+  // keep-alive timeout. Responses sent while closing say `Connection: close` instead.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+
+  // Rate limits, CORS, HSTS, HTTPS redirect, auth: the one place they are registered.
+  await registerEdgePlugins(app, deps);
+
+  await app.register(healthRoutes);
+  await app.register(async (router) => {
+    guardWithToggle(router);
+    await router.register(searchRoutes);
+    await router.register(delegateRoutes);
+    await router.register(chatRoutes);
+  });
+  return app;
+}

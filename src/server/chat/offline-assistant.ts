@@ -1,0 +1,101 @@
+/**
+ * The assistant used without OPENAI_API_KEY (and as the fallback when OpenAI fails): it
+ * completes a booking from plain English — "a haircut tomorrow at 3pm" — by remembering what
+ * it has been told (the draft), asking for what is missing, and proposing free times when the
+ * asked time is taken or the shop is closed.
+ */
+import { formatLocal, fromWallTime } from '../booking/time.js';
+import { describeService, formatPrice, type ServiceRow, type ShopRow } from '../booking/types.js';
+import type { Unavailable } from '../booking/availability.js';
+import type { Assistant, AssistantInput, AssistantReply, Draft } from './types.js';
+import { isAffirmative, matchService, parseName, parseWhen, wantsServiceList } from './understand.js';
+
+export function servicesSentence(services: ServiceRow[]): string {
+  if (services.length === 0) return 'This shop has not listed any services yet.';
+  return `We offer: ${services.map(describeService).join('; ')}.`;
+}
+
+function timesSentence(times: Date[], shop: ShopRow): string {
+  return times.map((t) => formatLocal(t, shop.timezone)).join('; ');
+}
+
+const WHY: Record<Unavailable, string> = {
+  past: 'that time has already passed',
+  closed: 'we are closed then (or the appointment would run past closing)',
+  taken: 'that time is already booked',
+  unaligned: 'appointments start on the quarter hour (:00, :15, :30, :45)',
+};
+
+export function createOfflineAssistant(): Assistant {
+  return {
+    name: 'offline',
+    async respond(input: AssistantInput): Promise<AssistantReply> {
+      const { message, services, shop, tools, now } = input;
+      const draft: Draft = { ...(input.session.router_context.draft ?? {}) };
+      const service = matchService(message, services);
+      const when = parseWhen(message, now, shop.timezone);
+      const name = input.customerName ?? parseName(message);
+      if (service) draft.serviceId = service.id;
+      if (name) draft.customerName = name;
+      if (when?.start) {
+        draft.start = when.start.toISOString();
+        delete draft.date;
+      } else if (when?.date) {
+        draft.date = when.date;
+        delete draft.start;
+      } else if (!service && draft.suggestions?.[0] && isAffirmative(message)) {
+        draft.start = draft.suggestions[0];
+      }
+
+      const chosen = services.find((s) => s.id === draft.serviceId);
+      if (!chosen) {
+        if (services.length === 0) return { reply: `Sorry, ${shop.name} has no bookable services listed yet. Please call ${shop.phone ?? 'the shop'}.`, draft };
+        const listAsked = wantsServiceList(message);
+        const heard = draft.start ? ` for ${formatLocal(new Date(draft.start), shop.timezone)}` : '';
+        return {
+          reply: `${listAsked ? '' : `Which service would you like${heard}? `}${servicesSentence(services)}${listAsked ? ' Which one would you like, and when?' : ''}`,
+          draft,
+        };
+      }
+
+      if (!draft.start) {
+        // A day without a time: offer that day's free times; nothing at all: the next free ones.
+        const from = draft.date ? dayStart(draft.date, shop.timezone) : now;
+        const suggestions = await tools.suggest(chosen.id, from, 4);
+        draft.suggestions = suggestions.map((d) => d.toISOString());
+        const lead = `${chosen.name} (${terms(chosen)}) — what time would you like?`;
+        return {
+          reply: suggestions.length > 0 ? `${lead} The next free times are: ${timesSentence(suggestions, shop)}.` : `${lead} I could not find a free time in the next two weeks; please call ${shop.phone ?? 'the shop'}.`,
+          suggestedTimes: suggestions,
+          draft,
+        };
+      }
+
+      const start = new Date(draft.start);
+      const outcome = await tools.book(chosen.id, start, draft.customerName ?? null);
+      if (outcome.status === 'unavailable') {
+        delete draft.start;
+        draft.suggestions = outcome.suggestions.map((d) => d.toISOString());
+        const asked = formatLocal(start, shop.timezone);
+        const alternatives = outcome.suggestions.length > 0 ? ` The nearest free times are: ${timesSentence(outcome.suggestions, shop)}. Would one of those work?` : ' I could not find a free time in the next two weeks.';
+        return { reply: `Sorry, I can't book ${chosen.name} on ${asked}: ${WHY[outcome.reason]}.${alternatives}`, suggestedTimes: outcome.suggestions, draft };
+      }
+      const b = outcome.booking;
+      const who = b.customer_name ? ` for ${b.customer_name}` : '';
+      return {
+        reply: `You're booked${who}: ${b.service} at ${shop.name} on ${b.local_time} (${terms(chosen)}). Your booking reference is ${b.id}.`,
+        booking: b,
+        draft: undefined,
+      };
+    },
+  };
+}
+
+function terms(s: ServiceRow): string {
+  return `${formatPrice(s.price_cents)}, ${s.duration_minutes} min`;
+}
+
+function dayStart(date: string, timeZone: string): Date {
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  return fromWallTime({ year, month, day, hour: 0, minute: 0 }, timeZone);
+}

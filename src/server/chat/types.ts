@@ -1,0 +1,61 @@
+import type { BookingView, ServiceRow, ShopRow } from '../booking/types.js';
+import type { BookingTools } from './tools.js';
+
+export interface SessionRow {
+  id: string;
+  shop_id: number;
+  source: 'search' | 'direct';
+  search_id: string | null;
+  intent: string | null;
+  router_context: RouterContext;
+}
+
+/** What the router passed on, plus the offline assistant's half-finished booking. */
+export interface RouterContext {
+  source?: 'search' | 'direct';
+  search_id?: string | null;
+  intent?: string | null;
+  draft?: Draft;
+  [key: string]: unknown;
+}
+
+/** What the customer has told the offline assistant so far. */
+export interface Draft {
+  serviceId?: number;
+  /** ISO instant of a chosen start. */
+  start?: string;
+  /** A day without a time, YYYY-MM-DD in the shop's zone. */
+  date?: string;
+  customerName?: string;
+  /** Times last offered, so "yes" / "the first one" can pick one. */
+  suggestions?: string[];
+}
+
+export interface ChatTurn {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+export interface AssistantInput {
+  session: SessionRow;
+  shop: ShopRow;
+  services: ServiceRow[];
+  history: ChatTurn[];
+  message: string;
+  customerName?: string;
+  now: Date;
+  tools: BookingTools;
+}
+
+export interface AssistantReply {
+  reply: string;
+  booking?: BookingView;
+  suggestedTimes?: Date[];
+  /** The offline assistant's state to keep for the next message (undefined clears it). */
+  draft?: Draft;
+}
+
+export interface Assistant {
+  readonly name: string;
+  respond(input: AssistantInput): Promise<AssistantReply>;
+}

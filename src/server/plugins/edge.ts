@@ -1,0 +1,48 @@
+/**
+ * The edge plugins: rate limits (src/server/plugins/rate-limit/), CORS, HSTS, HTTPS redirect,
+ * API-key auth (src/server/plugins/security.ts). Registered here, in this ONE place, before
+ * any route, so their headers and refusals apply to every response.
+ *
+ * Order matters. The rate limiter's onRequest hook runs first, so every response — 404s,
+ * preflights, 308 redirects, 401s, 422s, 5xx — carries the rate-limit headers; it refuses with
+ * 429 in preParsing, after CORS/helmet/redirect/auth have run, so a 429 still has CORS headers.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import type { EnvironmentConfig } from '../../config/types.js';
+import { policiesFromConfig, rateLimitPlugin, type RateLimitOptions } from './rate-limit/index.js';
+import { securityPlugin } from './security.js';
+
+/** Test and benchmark overrides: a fake clock, a short window, a key prefix, raised limits, keyBy… */
+export type EdgeRateLimitOverrides = Partial<Omit<RateLimitOptions, 'policies'>> & {
+  /** Window of every policy (default 60 000 ms); tests use e.g. 2 s to run in real time. */
+  windowMs?: number;
+  /** Limit of the shared policy for routes without their own (default 600 per window). */
+  fallbackPerMinute?: number;
+};
+
+export interface EdgeDeps {
+  config: EnvironmentConfig;
+  /**
+   * An ioredis client owned by the caller (not closed here). Without one, the rate limiter
+   * connects to `config.redisUrl` itself (closing it on app close), or keeps limits in memory.
+   */
+  redis?: unknown;
+  rateLimit?: EdgeRateLimitOverrides;
+}
+
+export async function registerEdgePlugins(app: FastifyInstance, deps: EdgeDeps): Promise<void> {
+  const { config } = deps;
+  const { windowMs, fallbackPerMinute, ...overrides } = deps.rateLimit ?? {};
+  await app.register(rateLimitPlugin, {
+    policies: policiesFromConfig(config.rateLimits.value, { windowMs, fallbackPerMinute }),
+    redis: deps.redis instanceof Redis ? deps.redis : config.redisUrl.value,
+    apiKey: config.apiKey.value,
+    ...overrides,
+  });
+  await app.register(securityPlugin, {
+    allowedOrigins: config.allowedOrigins.value,
+    apiKey: config.apiKey.value,
+    publicApiBase: config.publicApiBase.value,
+  });
+}

@@ -1,0 +1,151 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { RateLimits } from '../../../config/types.js';
+import { errorBody } from '../../errors.js';
+import { createClientKey, type KeyBy } from './client-key.js';
+import { rateLimitHeaders } from './headers.js';
+import { MemoryStore } from './memory-store.js';
+import { RedisStore } from './redis-store.js';
+import type { RateLimitDecision, RateLimitPolicy, RateLimitStatus } from './types.js';
+
+export type { KeyBy } from './client-key.js';
+export { MemoryStore } from './memory-store.js';
+export { RedisStore } from './redis-store.js';
+export type { RateLimitDecision, RateLimitPolicy, RateLimitStatus } from './types.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Rate-limit store health for /health: `{store, redis: 'ok'|'unreachable'|'not-configured', …}`. */
+    rateLimitStatus(): RateLimitStatus;
+  }
+  interface FastifyRequest {
+    /** The rate-limit decision for this request (set by the first onRequest hook). */
+    rateLimit: RateLimitDecision | null;
+  }
+}
+
+export interface RateLimitPolicies {
+  /** Route URL pattern (as registered, e.g. `/router/search-by-location`) → its own policy. */
+  routes: Record<string, RateLimitPolicy>;
+  /** Every other route, unknown URLs (404) included, shares this one; so every response carries headers. */
+  fallback: RateLimitPolicy;
+}
+
+export interface RateLimitOptions {
+  policies: RateLimitPolicies;
+  /** A `redis://` URL (the plugin owns and closes the client) or a client owned by the caller. Absent → memory. */
+  redis?: string | Redis;
+  /** Redis key prefix (default `routergpt:rl:`); keys are `<prefix><policy>:<client>`. */
+  keyPrefix?: string;
+  /** Inject a clock (tests). Without one, memory uses Date.now and Redis uses its own TIME. */
+  now?: () => number;
+  keyBy?: KeyBy;
+  /** The environment's API key; `keyBy: 'openai-user'` trusts OpenAI headers only on requests bearing it. */
+  apiKey?: string;
+  /** How often a continuing Redis outage is logged again (default 30 s). */
+  logIntervalMs?: number;
+  /** How long start-up waits for Redis before serving with the fallback (default 1 s). */
+  connectTimeoutMs?: number;
+  commandTimeoutMs?: number;
+  /** Upper bound on clients tracked in memory (default 100 000). */
+  maxKeys?: number;
+}
+
+export const MINUTE_MS = 60_000;
+/** Routes without a policy of their own share this generous one, so headers appear on every response. */
+export const DEFAULT_FALLBACK_PER_MINUTE = 600;
+
+/** The policies of issue #3: search and delegate from config, everything else the fallback. */
+export function policiesFromConfig(limits: RateLimits, options: { windowMs?: number; fallbackPerMinute?: number } = {}): RateLimitPolicies {
+  const windowMs = options.windowMs ?? MINUTE_MS;
+  return {
+    routes: {
+      '/router/search-by-location': { name: 'search', limit: limits.searchPerMinute, windowMs },
+      '/router/delegate': { name: 'delegate', limit: limits.delegatePerMinute, windowMs },
+    },
+    fallback: { name: 'default', limit: options.fallbackPerMinute ?? DEFAULT_FALLBACK_PER_MINUTE, windowMs },
+  };
+}
+
+function policyFor(policies: RateLimitPolicies, request: FastifyRequest): RateLimitPolicy {
+  const url = request.routeOptions.url;
+  return (url !== undefined && policies.routes[url]) || policies.fallback;
+}
+
+const rateLimitPlugin: FastifyPluginAsync<RateLimitOptions> = async (app: FastifyInstance, options) => {
+  const memory = new MemoryStore({ now: options.now, maxKeys: options.maxKeys });
+  const clientKey = createClientKey(options.keyBy ?? 'ip', options.apiKey);
+  const now = options.now;
+  const logEvery = options.logIntervalMs ?? 30_000;
+  let lastLogged = Number.NEGATIVE_INFINITY;
+
+  let redis: RedisStore | undefined;
+  if (options.redis) {
+    redis = new RedisStore({
+      redis: options.redis,
+      keyPrefix: options.keyPrefix,
+      fallback: memory,
+      connectTimeoutMs: options.connectTimeoutMs,
+      commandTimeoutMs: options.commandTimeoutMs,
+      onStateChange: (state, error) => {
+        if (state === 'ok') {
+          if (lastLogged !== Number.NEGATIVE_INFINITY) app.log.info('[ROUTER] rate limits: Redis reachable again; budgets are shared across servers');
+          lastLogged = Number.NEGATIVE_INFINITY;
+          return;
+        }
+        const t = Date.now();
+        if (t - lastLogged < logEvery) return;
+        lastLogged = t;
+        app.log.error({ err: error }, '[ROUTER] rate limits: Redis unreachable; serving with per-server in-memory limits until it returns');
+      },
+    });
+    await redis.waitReady(options.connectTimeoutMs ?? 1000);
+  }
+
+  app.decorate('rateLimitStatus', (): RateLimitStatus => redis?.status() ?? { store: 'memory', redis: 'not-configured' });
+  app.decorateRequest('rateLimit', null);
+
+  // 1. Decide and set the headers before anything can answer (404, CORS preflight, 401, 422, 5xx all
+  //    carry them: Fastify keeps headers set here on error replies).
+  if (redis) {
+    const store = redis;
+    app.addHook('onRequest', async (request, reply) => {
+      const decision = await store.hit(clientKey(request), policyFor(options.policies, request), now?.());
+      request.rateLimit = decision;
+      reply.headers(rateLimitHeaders(decision));
+    });
+  } else {
+    // Synchronous path: no promise per request on the hot path.
+    app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+      const decision = memory.hitSync(clientKey(request), policyFor(options.policies, request), now?.());
+      request.rateLimit = decision;
+      reply.headers(rateLimitHeaders(decision));
+      done();
+    });
+  }
+
+  // 2. Refuse in preParsing — after every onRequest hook (CORS, HSTS, HTTPS redirect, auth) has run,
+  //    so a 429 still carries CORS headers, and before the body is read.
+  app.addHook('preParsing', (request, reply, payload, done) => {
+    const decision = request.rateLimit;
+    if (decision && !decision.allowed) {
+      const seconds = reply.getHeader('retry-after');
+      reply
+        .code(429)
+        .type('application/json; charset=utf-8')
+        .send(errorBody('rate_limited', `Too many ${decision.policy.name} requests: at most ${decision.policy.limit} per ${Math.round(decision.policy.windowMs / 1000)} s. Retry after ${String(seconds)} s.`));
+      return;
+    }
+    done(null, payload);
+  });
+
+  app.addHook('onClose', async () => {
+    await redis?.close();
+    await memory.close();
+  });
+};
+
+// Not encapsulated (what fastify-plugin does): the hooks must apply to every route and the 404 handler.
+Object.assign(rateLimitPlugin, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: 'routergpt-rate-limit' });
+
+export { rateLimitPlugin };

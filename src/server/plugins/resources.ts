@@ -1,0 +1,58 @@
+/**
+ * Shared resources of the app, decorated on the root instance and closed on `onClose`
+ * (STYLE.md §12): the analytics writer (flushed on close) and the feature toggle.
+ * The pool is the caller's: buildApp borrows it and never ends it.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Pool } from '../../db/pool.js';
+import { createAnalyticsWriter, type AnalyticsSettings, type AnalyticsWriter } from '../analytics/writer.js';
+import { createRouterToggle, type RouterToggle } from '../flags.js';
+import type { Assistant } from '../chat/types.js';
+import type { EnvironmentConfig } from '../../config/types.js';
+import { globalPlugin } from './skip-override.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    rgpt: AppContext;
+  }
+}
+
+export interface AppContext {
+  pool: Pool;
+  config: EnvironmentConfig;
+  clock: () => Date;
+  analytics: AnalyticsWriter;
+  toggle: RouterToggle;
+  assistant: Assistant;
+  log: Logger;
+}
+
+export interface ResourcesOptions extends Record<string, unknown> {
+  pool: Pool;
+  config: EnvironmentConfig;
+  clock: () => Date;
+  assistant: Assistant;
+  analytics?: AnalyticsSettings;
+  flagTtlMs?: number;
+}
+
+export const resourcesPlugin = globalPlugin<ResourcesOptions>(async (app: FastifyInstance, opts) => {
+  const log = app.log as unknown as Logger;
+  const analytics = createAnalyticsWriter(opts.pool, log, opts.analytics, opts.clock);
+  const toggle = createRouterToggle({
+    db: opts.pool,
+    configEnabled: opts.config.enableRouterGpt.value,
+    configOrigin: opts.config.enableRouterGpt.origin,
+    ttlMs: opts.flagTtlMs,
+    onError: (error) => log.warn({ err: error }, '[ROUTER] could not read the router_gpt feature flag; keeping the last known state'),
+  });
+  app.decorate('rgpt', { pool: opts.pool, config: opts.config, clock: opts.clock, analytics, toggle, assistant: opts.assistant, log });
+  // Runs after the HTTP server has stopped and in-flight requests have finished, so every
+  // event they recorded is in the buffer being flushed.
+  app.addHook('onClose', async () => {
+    log.debug('[ANALYTICS] closing: flushing buffered events');
+    await analytics.close();
+    log.debug({ ...analytics.stats() }, '[ANALYTICS] closed');
+  });
+}, 'routergpt-resources');

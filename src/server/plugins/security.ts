@@ -1,0 +1,108 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { errorBody } from '../errors.js';
+
+export interface SecurityOptions {
+  /** Exact origins allowed to call from a browser (scheme://host[:port]); nothing else is reflected. */
+  allowedOrigins: readonly string[];
+  /** When set, every route except the public ones needs `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /** The https base the API is published at; HTTP→HTTPS redirects go there when set. */
+  publicApiBase?: string;
+  /** Paths that never need the API key (default /health and /openapi.yaml). */
+  publicPaths?: readonly string[];
+}
+
+export const DEFAULT_PUBLIC_PATHS = ['/health', '/openapi.yaml'] as const;
+
+/** Headers a browser may read on a CORS response. */
+const EXPOSED_HEADERS = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'RateLimit', 'RateLimit-Policy', 'Retry-After'];
+/** Headers a browser may send; the openai-* ones are what GPT Actions add. */
+const ALLOWED_HEADERS = ['Content-Type', 'Authorization', 'openai-conversation-id', 'openai-ephemeral-user-id'];
+
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+/**
+ * Constant-time check of an `Authorization: Bearer …` header against the key. Both sides are
+ * hashed first so neither the content nor the length of the key leaks through timing.
+ */
+export function bearerTokenMatches(authorization: string | undefined, apiKey: string): boolean {
+  if (!authorization) return false;
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
+  if (!match) return false;
+  return timingSafeEqual(digest(match[1]!), digest(apiKey));
+}
+
+/**
+ * True when the request reached us through a trusted proxy. Fastify includes the peer's
+ * forwarded address in `request.ips` only when the peer matches `trustProxy`; without
+ * trustProxy `ips` is undefined. (Proxies send X-Forwarded-For with X-Forwarded-Proto.)
+ */
+export function isFromTrustedProxy(request: FastifyRequest): boolean {
+  return Array.isArray(request.ips) && request.ips.length > 1;
+}
+
+function httpsLocation(request: FastifyRequest, publicApiBase: string | undefined): string {
+  if (publicApiBase?.startsWith('https://')) return `${publicApiBase.replace(/\/+$/, '')}${request.url}`;
+  return `https://${request.host}${request.url}`;
+}
+
+const securityPlugin: FastifyPluginAsync<SecurityOptions> = async (app: FastifyInstance, options) => {
+  const allowed = new Set(options.allowedOrigins);
+  const publicPaths = new Set<string>(options.publicPaths ?? DEFAULT_PUBLIC_PATHS);
+
+  // CORS: exact allowlist. A function origin makes @fastify/cors add `Vary: Origin` to every
+  // response and set Access-Control-Allow-Origin only to the matching origin (never `*`, never
+  // an echo of an unlisted one). Preflights are answered here, before auth (browsers send none).
+  await app.register(cors, {
+    origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
+    methods: ['GET', 'POST', 'OPTIONS'],
+    allowedHeaders: ALLOWED_HEADERS,
+    exposedHeaders: EXPOSED_HEADERS,
+    credentials: false,
+    maxAge: 600,
+  });
+
+  // Security headers for a JSON API: HSTS for a year with subdomains; a CSP that allows nothing
+  // (responses are JSON/YAML, never rendered pages); the rest of helmet's defaults.
+  await app.register(helmet, {
+    hsts: { maxAge: 31_536_000, includeSubDomains: true, preload: false },
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
+
+  // HTTP → HTTPS: only when a trusted proxy says the client used plain http. A direct plain-http
+  // connection (local use, tests, a load balancer's health probe) is served as is; an untrusted
+  // peer's X-Forwarded-Proto is ignored because request.protocol ignores it.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.headers['x-forwarded-proto'] !== undefined && request.protocol === 'http' && isFromTrustedProxy(request)) {
+      reply.code(308).header('location', httpsLocation(request, options.publicApiBase)).send();
+      return;
+    }
+    done();
+  });
+
+  const apiKey = options.apiKey;
+  if (apiKey) {
+    app.addHook('onRequest', (request, reply, done) => {
+      // The matched route pattern, not the raw URL: no spelling of a URL can make a private route public.
+      const route = request.routeOptions.url;
+      if (request.method === 'OPTIONS' || (route !== undefined && publicPaths.has(route)) || bearerTokenMatches(request.headers.authorization, apiKey)) {
+        done();
+        return;
+      }
+      reply
+        .code(401)
+        .header('www-authenticate', 'Bearer realm="routergpt"')
+        .type('application/json; charset=utf-8')
+        .send(errorBody('unauthorized', 'Missing or wrong API key. Send `Authorization: Bearer <key>` (the key configured as ROUTERGPT_API_KEY).'));
+    });
+  }
+};
+
+// Not encapsulated: CORS, helmet and the hooks must cover every route and the 404 handler.
+Object.assign(securityPlugin, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: 'routergpt-security' });
+
+export { securityPlugin };

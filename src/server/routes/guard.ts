@@ -1,0 +1,13 @@
+import type { FastifyInstance } from 'fastify';
+import { HttpError } from '../errors.js';
+
+/**
+ * The feature toggle, checked before the body is even parsed: with RouterGPT switched off,
+ * every router route answers 503 router_disabled, whatever it was sent.
+ */
+export function guardWithToggle(app: FastifyInstance): void {
+  app.addHook('onRequest', async () => {
+    const state = await app.rgpt.toggle.state();
+    if (!state.enabled) throw new HttpError('router_disabled', `${state.reason ?? 'RouterGPT is switched off.'} Try again later.`);
+  });
+}

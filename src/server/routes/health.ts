@@ -1,0 +1,36 @@
+/**
+ * GET /health: 200 {"ok":true} when the database answers `SELECT 1` within 2 s, else 503 with
+ * the reason. Nothing is cached, so it recovers as soon as the database does (the pool opens
+ * new connections by itself). Not behind the feature toggle: it reports the toggle instead.
+ */
+import type { FastifyInstance } from 'fastify';
+import { healthResponseSchema } from '../schemas.js';
+
+export const HEALTH_DB_TIMEOUT_MS = 2000;
+
+async function pingDatabase(app: FastifyInstance): Promise<string | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`the database did not answer within ${HEALTH_DB_TIMEOUT_MS} ms`), HEALTH_DB_TIMEOUT_MS);
+  });
+  const ping = app.rgpt.pool.query('SELECT 1').then(
+    () => undefined,
+    (error: { code?: string; message?: string }) => `the database is unreachable (${error.code ?? 'error'})`,
+  );
+  try {
+    return await Promise.race([ping, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function healthRoutes(app: FastifyInstance): Promise<void> {
+  app.get('/health', { schema: { response: { 200: healthResponseSchema, 503: healthResponseSchema } } }, async (request, reply) => {
+    const [problem, toggle] = await Promise.all([pingDatabase(app), app.rgpt.toggle.state()]);
+    if (problem) {
+      request.log.warn({ reason: problem }, `[ROUTER] health check failed: ${problem}`);
+      return reply.code(503).send({ ok: false, database: 'unreachable', router_enabled: toggle.enabled, reason: problem });
+    }
+    return { ok: true, database: 'ok', router_enabled: toggle.enabled };
+  });
+}

@@ -1,0 +1,50 @@
+import { OperationError } from '../../cli/errors.js';
+import { redactSecrets } from '../../config/mask.js';
+import type { DeployHost } from '../../config/types.js';
+import type { StepContext, StepResult } from '../define-step.js';
+
+export interface CommandRun {
+  host: string;
+  command: string;
+  exitCode: number | null;
+  durationMs: number;
+  /** The last lines of stdout+stderr, secrets removed. */
+  output: string[];
+}
+
+const LOCAL: DeployHost = { name: 'this machine', via: [] };
+
+export function describeCommands(hosts: DeployHost[], commands: string[]): string[] {
+  const targets = hosts.length ? hosts : [LOCAL];
+  return targets.flatMap((h) => commands.map((c) => (h.via.length ? `${h.name}: ${h.via.join(' ')} ${JSON.stringify(c)}` : `${h.name}: ${c}`)));
+}
+
+/**
+ * Run the environment's configured commands (git pull, npm ci, pm2 restart…) with execa: per
+ * host (through its `via`, e.g. ssh), in order, output captured, each with a timeout. The first
+ * failure stops the step and names the host and command.
+ */
+export async function runCommands(ctx: StepContext, commands: string[], what: string): Promise<StepResult> {
+  const { execa } = await import('execa');
+  const { hosts, timeoutMs } = ctx.config.deploy.value;
+  const secrets = [ctx.config.openaiApiKey.value, ctx.config.apiKey.value, ctx.db.kind === 'url' ? new URL(ctx.db.url).password : undefined];
+  const runs: CommandRun[] = [];
+  if (commands.length === 0) return { status: 'skipped', summary: `no ${what} commands configured for ${ctx.config.name} (deploy.${what === 'deploy' ? 'commands' : 'rollback_commands'} in routergpt.config.yaml)`, outputs: { runs } };
+  const cwd = typeof ctx.params.cwd === 'string' ? ctx.params.cwd : undefined;
+  for (const host of hosts.length ? hosts : [LOCAL]) {
+    for (const command of commands) {
+      ctx.log(`${host.name}: ${command}`);
+      const started = performance.now();
+      const [file, ...args] = host.via.length ? [...host.via, command] : [command];
+      const child = await execa(file!, args, { shell: host.via.length === 0, all: true, reject: false, timeout: timeoutMs, ...(cwd ? { cwd } : {}), ...(ctx.signal ? { cancelSignal: ctx.signal } : {}) });
+      const output = redactSecrets(String(child.all ?? ''), secrets).split('\n').slice(-40);
+      const run: CommandRun = { host: host.name, command, exitCode: child.exitCode ?? null, durationMs: Math.round(performance.now() - started), output };
+      runs.push(run);
+      if (child.timedOut) throw new OperationError(`${host.name}: \`${command}\` timed out after ${timeoutMs} ms.`, 'Raise deploy.timeout or look at the host; the run can be resumed with --resume.');
+      if (child.exitCode !== 0) {
+        throw new OperationError(`${host.name}: \`${command}\` exited ${child.exitCode ?? 'by signal'}: ${output.filter(Boolean).slice(-3).join(' | ')}`, 'Fix it on the host, then `routergpt deploy --resume`; or `routergpt rollback --tier code`.');
+      }
+    }
+  }
+  return { status: 'done', summary: `${runs.length} command(s) on ${(hosts.length ? hosts : [LOCAL]).map((h) => h.name).join(', ')}`, details: runs.map((r) => `${r.host}: ${r.command} → exit ${r.exitCode} (${r.durationMs} ms)`), outputs: { runs } };
+}

@@ -1,0 +1,83 @@
+import { fail, pass } from '../../checks/define-check.js';
+import { ConfigError } from '../../cli/errors.js';
+import { createBackup, describeBackupCommand } from '../../db/backup/create.js';
+import { restoreTest } from '../../db/backup/restore.js';
+import { applyRetention } from '../../db/backup/retention.js';
+import { verifyBackup } from '../../db/backup/verify.js';
+import { defineStep, type StepContext } from '../define-step.js';
+import { booleanParam, numberParam, stringParam } from './params.js';
+
+const ID = 'db.backup';
+
+/**
+ * Parameters (checklist): format 'custom' (default) | 'directory'; jobs (directory format);
+ * label (default "pre-deploy-<runId>"); retention (default: the environment's backup.retention);
+ * restoreTest: true to restore the backup into a scratch database during verify;
+ * restoreTestUrl: the server URL for that scratch database (default: the environment's own
+ * database URL, whose user then needs CREATEDB).
+ *
+ * The deploy's hard gate: the runbook runs migrations only after this step's verify passed.
+ */
+function options(ctx: StepContext) {
+  const format = stringParam(ID, ctx.params, 'format') ?? 'custom';
+  if (format !== 'custom' && format !== 'directory') throw new ConfigError(`Step ${ID}: format must be "custom" or "directory" (got "${format}").`, 'Fix the step\'s parameters in the checklist.');
+  const label = stringParam(ID, ctx.params, 'label') ?? `pre-deploy-${ctx.runId}`.replace(/[^A-Za-z0-9._-]/g, '-');
+  const jobs = numberParam(ID, ctx.params, 'jobs');
+  return {
+    format: format as 'custom' | 'directory',
+    label,
+    ...(jobs ? { jobs } : {}),
+    dir: ctx.config.backupDir.value,
+    retention: numberParam(ID, ctx.params, 'retention') ?? ctx.config.backupRetention.value,
+    lockWaitTimeoutMs: Math.max(ctx.config.lockTimeoutMs.value, 30_000),
+  };
+}
+
+export const dbBackupStep = defineStep({
+  id: ID,
+  title: 'Back up the database (verified, with a checksum manifest)',
+
+  async plan(ctx) {
+    const o = options(ctx);
+    const { command, destination } = describeBackupCommand(ctx.db, { ...o, now: ctx.now });
+    const lines = [`Run: ${command}`, `Write: ${destination} and ${destination}.manifest.json (SHA-256, row counts and per-table checksums)`];
+    lines.push(ctx.db.kind === 'embedded' ? 'Verify: SHA-256 against the manifest, and the dump\'s header and trailer' : 'Verify: SHA-256 against the manifest, and `pg_restore --list` reads the archive');
+    if (booleanParam(ID, ctx.params, 'restoreTest')) lines.push('Restore test: restore into a scratch database, compare per-table checksums, drop it');
+    lines.push(`Retention: keep the newest ${o.retention} backups in ${o.dir}, delete older ones`);
+    return lines;
+  },
+
+  async run(ctx) {
+    const o = options(ctx);
+    const { manifestFile, file, manifest } = await createBackup({ db: ctx.db, dir: o.dir, label: o.label, format: o.format, ...(o.jobs ? { jobs: o.jobs } : {}), now: ctx.now, lockWaitTimeoutMs: o.lockWaitTimeoutMs, log: ctx.log, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    const { deleted } = applyRetention(o.dir, o.retention);
+    const rows = Object.values(manifest.tables).reduce((sum, n) => sum + n, 0);
+    return {
+      status: 'done',
+      summary: `Backed up ${Object.keys(manifest.tables).length} tables (${rows} rows, ${formatBytes(manifest.sizeBytes)}) to ${file}`,
+      details: [`manifest ${manifestFile}`, `sha256 ${manifest.sha256}`, ...deleted.map((d) => `retention: deleted ${d.file}`)],
+      outputs: { manifest: manifestFile, file, sha256: manifest.sha256, format: manifest.format, sizeBytes: manifest.sizeBytes, tables: manifest.tables, retentionDeleted: deleted.map((d) => d.file) },
+    };
+  },
+
+  async verify(ctx, result) {
+    const manifestFile = result.outputs?.manifest;
+    if (typeof manifestFile !== 'string') return fail('The backup step recorded no manifest.', { hint: 'Run the backup step again.' });
+    const verified = await verifyBackup(manifestFile);
+    if (!verified.ok) return fail(`The backup is not usable: ${verified.problem}`, { details: verified.details, hint: 'Do not migrate. Take a new backup (re-run this step) and find out what damaged the file.' });
+    if (!booleanParam(ID, ctx.params, 'restoreTest')) return pass(`Backup verified (${verified.manifest.format}, SHA-256 ${verified.manifest.sha256.slice(0, 12)}…)`, { details: verified.details });
+    const adminUrl = stringParam(ID, ctx.params, 'restoreTestUrl') ?? (ctx.db.kind === 'url' ? ctx.db.url : undefined);
+    const test = await restoreTest({ manifestFile, ...(adminUrl ? { adminUrl } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    const details = [...verified.details, `restore test into ${test.target} took ${test.durationMs} ms`, ...test.differences];
+    if (!test.ok) return fail('The backup restores, but not to the same data: per-table checksums differ.', { details, hint: 'Do not migrate. Take a new backup and compare again.' });
+    return pass(`Backup verified and restore-tested (${Object.keys(test.tables).length} tables identical)`, { details, data: { restoreTest: test } });
+  },
+});
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+export default dbBackupStep;

@@ -1,0 +1,74 @@
+import { fail, pass } from '../../checks/define-check.js';
+import { loadMigrations } from '../../db/migrator/files.js';
+import { getStatus, migrateDown, migrateUp, planUp, verifyNoEdits } from '../../db/migrator/migrator.js';
+import { defineStep, type StepContext } from '../define-step.js';
+
+function migrations(ctx: StepContext) {
+  return loadMigrations(ctx.config.migrationsDir.value);
+}
+
+/** Apply pending migrations (the foundation's migrator: lock, checksums, lock_timeout, CONCURRENTLY). */
+export const dbMigrateStep = defineStep({
+  id: 'db.migrate',
+  title: 'Run all migrations in order',
+  async plan(ctx) {
+    const status = await getStatus(ctx.db.pool, migrations(ctx));
+    verifyNoEdits(status);
+    const groups = planUp(migrations(ctx), status);
+    if (groups.length === 0) return [`Nothing to apply: the database is at ${status.current ?? 'nothing'}`];
+    return [`From ${status.current ?? 'an empty schema'}:`, ...groups.map((g) => `apply ${g.version}_${g.name} (${g.transactional ? 'one transaction' : `${g.statements.length} statements outside a transaction`})`)];
+  },
+  async run(ctx) {
+    const files = migrations(ctx);
+    const before = await getStatus(ctx.db.pool, files);
+    const result = await migrateUp({
+      pool: ctx.db.pool,
+      migrations: files,
+      lockTimeoutMs: ctx.config.lockTimeoutMs.value,
+      lockWaitMs: 60_000,
+      appliedBy: `routergpt deploy ${ctx.runId}`,
+      onEvent: (e) => {
+        if (e.type === 'applied') ctx.log(`applied ${e.version}_${e.name} (${Math.round(e.ms)} ms)`);
+        if (e.type === 'waiting-for-lock') ctx.log('waiting for the migration lock…');
+      },
+    });
+    return {
+      status: result.ran.length > 0 ? 'done' : 'skipped',
+      summary: result.ran.length > 0 ? `applied ${result.ran.map((r) => r.version).join(', ')}; now at ${result.status.current}` : `already at ${result.status.current}`,
+      // `before` is what `rollback --tier migrations` goes back to.
+      outputs: { before: before.current ?? '000', after: result.status.current, applied: result.ran.map((r) => `${r.version}_${r.name}`) },
+    };
+  },
+  async verify(ctx) {
+    const status = await getStatus(ctx.db.pool, migrations(ctx));
+    if (status.pending.length || status.edited.length || status.missing.length) return fail(`migrations not clean: ${status.pending.length} pending, ${status.edited.length} edited, ${status.missing.length} missing`);
+    return pass(`at ${status.current}, checksums match`);
+  },
+  async rollback(ctx, outputs) {
+    const to = typeof outputs.before === 'string' ? outputs.before : '000';
+    const result = await migrateDown({ pool: ctx.db.pool, migrations: migrations(ctx), lockTimeoutMs: ctx.config.lockTimeoutMs.value, lockWaitMs: 60_000 }, { to });
+    return { status: 'done', summary: `reverted ${result.ran.map((r) => r.version).join(', ') || 'nothing'}; now at ${result.status.current ?? 'nothing'}` };
+  },
+});
+
+/** Rollback tier `migrations`: run the down files back to the version before the deploy. */
+export const dbMigrationsDownStep = defineStep({
+  id: 'db.migrations-down',
+  title: 'Down migrations back to the pre-deploy version',
+  async plan(ctx) {
+    const to = String(ctx.params.to ?? ctx.outputs['db.migrate']?.before ?? '');
+    if (!to) return ['No db.migrate output in the deploy run: nothing to undo'];
+    const status = await getStatus(ctx.db.pool, migrations(ctx));
+    const undo = status.applied.filter((a) => a.version > to).reverse();
+    return undo.length ? [`From ${status.current} down to ${to}:`, ...undo.map((u) => `revert ${u.version}_${u.name} (${u.version}_${u.name}.down.sql)`)] : [`Already at or below ${to}`];
+  },
+  async run(ctx) {
+    const to = String(ctx.params.to ?? ctx.outputs['db.migrate']?.before ?? '');
+    if (!to) return { status: 'skipped', summary: 'the deploy applied no migrations' };
+    await ctx.confirm(`Revert migrations after ${to} on ${ctx.config.name}? Tables they created are dropped with their data.`);
+    const result = await migrateDown({ pool: ctx.db.pool, migrations: migrations(ctx), lockTimeoutMs: ctx.config.lockTimeoutMs.value, lockWaitMs: 60_000 }, { to });
+    return { status: result.ran.length ? 'done' : 'skipped', summary: result.ran.length ? `reverted ${result.ran.map((r) => r.version).join(', ')}; now at ${result.status.current ?? 'nothing'}` : `already at ${to}`, outputs: { to, reverted: result.ran.map((r) => r.version) } };
+  },
+});
+
+export default dbMigrateStep;

@@ -1,0 +1,63 @@
+import { fail, pass } from '../../checks/define-check.js';
+import { ConfigError } from '../../cli/errors.js';
+import { compareChecksums, checksumTables } from '../../db/backup/checksums.js';
+import { readManifest, summariesOf } from '../../db/backup/manifest.js';
+import { restoreBackup } from '../../db/backup/restore.js';
+import { defineStep, type StepContext, type StepResult } from '../define-step.js';
+import { numberParam, stringParam } from './params.js';
+
+const ID = 'db.restore';
+
+/**
+ * Restore the database from a backup manifest: rollback tier `restore`. Replaces everything in
+ * schema public (tables created after the backup included), then proves the result with the
+ * manifest's per-table checksums. Asks for confirmation (typed in protected environments).
+ */
+export async function restoreFromManifest(ctx: StepContext, manifestPath: string): Promise<StepResult> {
+  const manifest = readManifest(manifestPath);
+  await ctx.confirm(`Restore ${ctx.db.display} from the backup of ${manifest.createdAt} (${manifest.file})? Everything in schema public is replaced.`);
+  const jobs = numberParam(ID, ctx.params, 'jobs');
+  const result = await restoreBackup({ db: ctx.db, manifestFile: manifestPath, ...(jobs ? { jobs } : {}), log: ctx.log, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  const rows = Object.values(result.tables).reduce((sum, n) => sum + n, 0);
+  return {
+    status: 'done',
+    summary: `Restored ${Object.keys(result.tables).length} tables (${rows} rows) from ${manifest.file}; checksums match the backup`,
+    outputs: { manifest: manifestPath, tables: result.tables, durationMs: result.durationMs },
+  };
+}
+
+/** The manifest to restore: the step's `manifest` parameter, else this run's db.backup output. */
+export function manifestFromContext(ctx: StepContext): string {
+  const fromParams = stringParam(ID, ctx.params, 'manifest');
+  const fromBackup = ctx.outputs['db.backup']?.manifest;
+  const manifest = fromParams ?? (typeof fromBackup === 'string' ? fromBackup : undefined);
+  if (!manifest) throw new ConfigError('There is no backup to restore: this run has no db.backup output and no manifest was given.', 'Pass the backup\'s .manifest.json (see the backup directory), e.g. `routergpt rollback --tier restore --run RUN`.');
+  return manifest;
+}
+
+export const dbRestoreStep = defineStep({
+  id: ID,
+  title: 'Restore the database from the pre-deploy backup',
+
+  async plan(ctx) {
+    const manifestPath = manifestFromContext(ctx);
+    const manifest = readManifest(manifestPath);
+    const how = manifest.format === 'plain' ? 'replay the SQL dump in one transaction' : `pg_restore --clean --if-exists --no-owner --exit-on-error -j N -d <database> ${manifest.file}`;
+    return [
+      `Restore ${ctx.db.display} from ${manifestPath} (taken ${manifest.createdAt}, ${Object.keys(manifest.tables).length} tables)`,
+      'Drop and recreate schema public (same owner and privileges), then ' + how,
+      'Compare per-table checksums with the manifest: identical, or the step fails',
+    ];
+  },
+
+  run: (ctx) => restoreFromManifest(ctx, manifestFromContext(ctx)),
+
+  async verify(ctx, result) {
+    const manifestPath = result.outputs?.manifest;
+    if (typeof manifestPath !== 'string') return fail('The restore step recorded no manifest.');
+    const comparison = compareChecksums(summariesOf(readManifest(manifestPath)), await checksumTables(ctx.db.pool), { expected: 'in the backup', actual: 'now' });
+    return comparison.identical ? pass('The database matches the backup table for table') : fail('The database no longer matches the backup', { details: comparison.differences });
+  },
+});
+
+export default dbRestoreStep;

@@ -1,0 +1,19 @@
+import { withTransaction } from '../../db/pool.js';
+import { seedDemo } from '../../db/seed.js';
+import { defineStep } from '../define-step.js';
+
+/** Local rehearsals only: the demo shops (and the five test shops the purge step then removes). */
+export const dbSeedDemoStep = defineStep({
+  id: 'db.seed-demo',
+  title: 'Load the demo shops (local rehearsal)',
+  async plan(ctx) {
+    const { rows } = await ctx.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM shops').catch(() => ({ rows: [{ n: 0 }] }));
+    return [`Insert the demo shops, services and opening hours where missing (${rows[0]?.n ?? 0} shops now); existing rows are never changed`];
+  },
+  async run(ctx) {
+    const result = await withTransaction(ctx.db.pool, (client) => seedDemo(client));
+    return { status: result.shops > 0 ? 'done' : 'skipped', summary: result.shops > 0 ? `seeded ${result.shops} shops, ${result.services} services` : 'demo data already present', outputs: { ...result } };
+  },
+});
+
+export default dbSeedDemoStep;

@@ -1,0 +1,36 @@
+import { apiSmokeStep } from './api/smoke.js';
+import { apiWaitHealthyStep } from './api/wait-healthy.js';
+import { codeDeployStep, codeRollbackStep } from './code/deploy.js';
+import { dbBackupStep } from './db/backup.js';
+import { dbCleanupGeocodingCacheStep } from './db/cleanup-geocoding-cache.js';
+import { dbGeocodeShopsStep } from './db/geocode-shops.js';
+import { dbMigrateStep, dbMigrationsDownStep } from './db/migrate.js';
+import { dbPurgeTestDataStep } from './db/purge-test-data.js';
+import { dbRestoreStep } from './db/restore.js';
+import { dbSeedDemoStep } from './db/seed-demo.js';
+import { dbVerifySchemaStep } from './db/verify-schema.js';
+import type { Step } from './define-step.js';
+import { routerDisableStep, routerEnableStep } from './router/toggle.js';
+
+/** Every step id a checklist may name (docs/steps.md). */
+export const STEPS: readonly Step[] = [
+  dbBackupStep,
+  dbMigrateStep,
+  dbSeedDemoStep,
+  dbVerifySchemaStep,
+  dbGeocodeShopsStep,
+  dbPurgeTestDataStep,
+  codeDeployStep,
+  apiWaitHealthyStep,
+  apiSmokeStep,
+  routerDisableStep,
+  routerEnableStep,
+  dbMigrationsDownStep,
+  dbRestoreStep,
+  codeRollbackStep,
+  dbCleanupGeocodingCacheStep,
+];
+
+export function findStep(id: string): Step | undefined {
+  return STEPS.find((s) => s.id === id);
+}

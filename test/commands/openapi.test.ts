@@ -1,0 +1,131 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { checkGptActionsRules } from '../../src/openapi/gpt-actions-rules.js';
+import { OPENAPI_TEMPLATE_PATH } from '../../src/openapi/document.js';
+import { runCli, tempDir } from '../helpers/cli.js';
+
+// `openapi build --env prod` resolves the prod config, which needs a database URL even though
+// the command never connects; any well-formed URL does.
+const PROD_ENV = { DATABASE_URL: 'postgres://app@127.0.0.1:1/routergpt' };
+
+type Doc = { servers: Array<{ url: string }>; security: unknown; paths: Record<string, Record<string, Record<string, unknown>>> };
+
+describe('routergpt openapi build', () => {
+  it("writes openapi_chatgpt_prod.yaml with the environment's PUBLIC_API_BASE, which then validates", async () => {
+    const cwd = tempDir();
+    const built = await runCli(['openapi', 'build', '--env', 'prod'], { cwd, env: { ...PROD_ENV, PUBLIC_API_BASE: 'https://api.example.com/' } });
+    expect(built.stderr).toContain('https://api.example.com');
+    expect(built.exitCode).toBe(0);
+    const file = path.join(cwd, 'openapi_chatgpt_prod.yaml');
+    expect(built.stdout.trim()).toBe(file);
+    const doc = YAML.parse(readFileSync(file, 'utf8')) as Doc;
+    expect(doc.servers).toEqual([{ url: 'https://api.example.com', description: 'prod (from PUBLIC_API_BASE (from the environment))' }]);
+    expect(doc.security).toEqual([{}, { bearerAuth: [] }]); // no API key in this environment: optional
+
+    const validated = await runCli(['openapi', 'validate', 'openapi_chatgpt_prod.yaml'], { cwd });
+    expect(validated.exitCode).toBe(0);
+    expect(validated.stdout).not.toContain('✖');
+    for (const id of ['openapi-schema', 'openapi-version', 'single-server', 'operation-ids', 'summary-length', 'description-length', 'parameter-description-length', 'is-consequential']) {
+      expect(validated.stdout).toMatch(new RegExp(`✔ pass {2}${id} `));
+    }
+  });
+
+  it('makes the bearer key mandatory when the environment sets ROUTERGPT_API_KEY, and honours --output', async () => {
+    const cwd = tempDir();
+    const r = await runCli(['openapi', 'build', '--env', 'staging', '--output', 'out/gpt.yaml'], {
+      cwd,
+      env: { ...PROD_ENV, PUBLIC_API_BASE: 'https://staging.example.com', ROUTERGPT_API_KEY: 'k-abcdef123456' },
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const doc = YAML.parse(readFileSync(path.join(cwd, 'out', 'gpt.yaml'), 'utf8')) as Doc;
+    expect(doc.security).toEqual([{ bearerAuth: [] }]);
+    expect(r.stdout + r.stderr).not.toContain('k-abcdef123456');
+  }, 30_000);
+
+  it('refuses, with exit 2 and the fix, when PUBLIC_API_BASE is unset or not https', async () => {
+    const unset = await runCli(['openapi', 'build', '--env', 'prod'], { env: PROD_ENV });
+    expect(unset.exitCode).toBe(2);
+    expect(unset.stderr).toContain('PUBLIC_API_BASE is not set for environment "prod"');
+    expect(unset.stderr).toContain('→ Set PUBLIC_API_BASE=https://');
+
+    const http = await runCli(['openapi', 'build', '--env', 'prod'], { env: { ...PROD_ENV, PUBLIC_API_BASE: 'http://api.example.com' } });
+    expect(http.exitCode).toBe(2);
+    expect(http.stderr).toContain('only call https servers');
+  });
+
+  it('builds the local document with the loopback default', async () => {
+    const cwd = tempDir();
+    const r = await runCli(['openapi', 'build'], { cwd });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const doc = YAML.parse(readFileSync(path.join(cwd, 'openapi_chatgpt_local.yaml'), 'utf8')) as Doc;
+    expect(doc.servers[0]!.url).toBe('http://127.0.0.1:8787');
+  });
+});
+
+describe('routergpt openapi validate', () => {
+  it('passes on the packaged template by default, and prints JSON with --json', async () => {
+    const r = await runCli(['openapi', 'validate', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { status: string; rules: Array<{ id: string; status: string }> };
+    expect(result.status).toBe('pass');
+    expect(result.rules.map((x) => x.id)).toContain('is-consequential');
+  });
+
+  it('reports every broken rule with where it is, and exits 1', async () => {
+    const doc = YAML.parse(readFileSync(OPENAPI_TEMPLATE_PATH, 'utf8')) as Doc;
+    doc.servers = [{ url: 'http://api.example.com' }];
+    delete doc.paths['/chat']!.post!.operationId;
+    doc.paths['/router/delegate']!.post!.summary = 'x'.repeat(301);
+    delete doc.paths['/router/search-by-location']!.post!['x-openai-isConsequential'];
+    const file = path.join(tempDir(), 'broken.yaml');
+    writeFileSync(file, YAML.stringify(doc));
+    const r = await runCli(['openapi', 'validate', file]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/✖ fail {2}single-server/);
+    expect(r.stdout).toContain('servers[0].url http://api.example.com is not https');
+    expect(r.stdout).toMatch(/✖ fail {2}operation-ids[^\n]*\n\s+POST \/chat: no operationId/);
+    expect(r.stdout).toContain('POST /router/delegate: summary is 301 characters (max 300)');
+    expect(r.stdout).toContain('POST /router/search-by-location: x-openai-isConsequential is not set');
+    expect(r.stdout).toMatch(/✔ pass {2}description-length/);
+  });
+
+  it('fails openapi-schema on a structurally invalid document (swagger-parser)', async () => {
+    const file = path.join(tempDir(), 'bad.yaml');
+    writeFileSync(file, 'openapi: 3.1.0\ninfo: { title: x }\npaths:\n  /a:\n    get:\n      responses: { "200": { $ref: "#/components/responses/Nope" } }\n');
+    const r = await runCli(['openapi', 'validate', file]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/✖ fail {2}openapi-schema/);
+  });
+
+  it('a missing file is a usage error (exit 2)', async () => {
+    const r = await runCli(['openapi', 'validate', 'nope.yaml']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('No such file');
+  });
+});
+
+describe('GPT Actions rules (pure)', () => {
+  const template = YAML.parse(readFileSync(OPENAPI_TEMPLATE_PATH, 'utf8')) as Doc;
+
+  it('the template passes every rule', () => {
+    expect(checkGptActionsRules(template).filter((r) => r.status === 'fail')).toEqual([]);
+  });
+
+  it('sets x-openai-isConsequential deliberately: only /chat (it can book) is consequential', () => {
+    const flags = Object.fromEntries(
+      Object.entries(template.paths).flatMap(([p, item]) => Object.entries(item).map(([m, op]) => [`${m.toUpperCase()} ${p}`, op['x-openai-isConsequential']])),
+    );
+    expect(flags).toEqual({ 'GET /health': false, 'POST /router/search-by-location': false, 'POST /router/delegate': false, 'POST /chat': true });
+  });
+
+  it('flags long parameter descriptions (700) and duplicate operationIds', () => {
+    const doc = structuredClone(template);
+    (doc as unknown as { components: { schemas: { SearchRequest: { properties: { category: { description: string } } } } } }).components.schemas.SearchRequest.properties.category.description = 'y'.repeat(701);
+    doc.paths['/chat']!.post!.operationId = 'delegateToShop';
+    const failed = Object.fromEntries(checkGptActionsRules(doc).filter((r) => r.status === 'fail').map((r) => [r.id, r.problems]));
+    expect(failed['parameter-description-length']).toEqual(['POST /router/search-by-location body field category: description is 701 characters (max 700)']);
+    expect(failed['operation-ids']).toEqual(['POST /chat: operationId delegateToShop is also used by POST /router/delegate']);
+  });
+});

@@ -1,0 +1,112 @@
+/** GET /health against a database that goes away and comes back; the RouterGPT feature toggle. */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPool } from '../../src/db/pool.js';
+import { adminUrl } from '../helpers/db.js';
+import { buildTestApp, createServerDb, listen, postJson, testConfig, type ServerDb } from './helpers.js';
+
+async function admin(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: adminUrl() });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Poll until fn() is true; fails after `deadlineMs` (a bound, not a speed assertion). */
+async function eventually(fn: () => Promise<boolean>, deadlineMs = 15_000): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  while (!(await fn())) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+let sdb: ServerDb;
+beforeAll(async () => {
+  sdb = await createServerDb('health');
+});
+afterAll(async () => {
+  await sdb?.close();
+});
+
+describe('GET /health', () => {
+  it('200 {"ok":true} with the database and toggle state', async () => {
+    const app = await buildTestApp({ pool: sdb.pool, config: testConfig(sdb.db.url) });
+    try {
+      const url = await listen(app);
+      const res = await fetch(`${url}/health`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ ok: true, database: 'ok', router_enabled: true });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('database-dropped: 503 with a reason, then 200 again by itself once the database is back', async () => {
+    // A throwaway database the app's pool points at; dropping it kills the pool's connections.
+    const name = `health_gone_${process.pid}`;
+    await admin(`CREATE DATABASE ${name}`);
+    const url = new URL(adminUrl());
+    url.pathname = `/${name}`;
+    const pool = createPool({ connectionString: url.toString(), max: 2, connectionTimeoutMillis: 1000 });
+    const app = await buildTestApp({ pool, config: testConfig(url.toString()) });
+    try {
+      const base = await listen(app);
+      expect((await fetch(`${base}/health`)).status).toBe(200);
+      await admin(`DROP DATABASE ${name} WITH (FORCE)`);
+      await eventually(async () => (await fetch(`${base}/health`)).status === 503);
+      const down = await fetch(`${base}/health`);
+      const body = (await down.json()) as { ok: boolean; reason: string; database: string };
+      expect(body).toMatchObject({ ok: false, database: 'unreachable' });
+      expect(body.reason).toMatch(/database/);
+      await admin(`CREATE DATABASE ${name}`);
+      await eventually(async () => (await fetch(`${base}/health`)).status === 200);
+    } finally {
+      await app.close();
+      await pool.end();
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    }
+  });
+});
+
+describe('feature toggle', () => {
+  it('ENABLE_ROUTER_GPT=false: router routes answer 503 router_disabled, /health reports it', async () => {
+    const app = await buildTestApp({ pool: sdb.pool, config: testConfig(sdb.db.url, { ENABLE_ROUTER_GPT: 'false' }) });
+    try {
+      const url = await listen(app);
+      for (const [path, body] of [['/router/search-by-location', { latitude: 1, longitude: 1 }], ['/router/delegate', { shop_slug: 'x' }], ['/chat', { session_id: 'nope', message: 'hi' }]] as const) {
+        const res = await postJson(`${url}${path}`, body);
+        expect(res.status, path).toBe(503);
+        expect(res.body.error.code).toBe('router_disabled');
+        expect(res.body.error.message).toMatch(/ENABLE_ROUTER_GPT/);
+      }
+      const health = await (await fetch(`${url}/health`)).json();
+      expect(health).toMatchObject({ ok: true, router_enabled: false });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("the 'router_gpt' feature_flags row switches the router off and on without a restart", async () => {
+    const app = await buildTestApp({ pool: sdb.pool, config: testConfig(sdb.db.url), flagTtlMs: 100 });
+    const search = () => postJson(`${url}/router/search-by-location`, { latitude: 1, longitude: 1 });
+    let url = '';
+    try {
+      url = await listen(app);
+      expect((await search()).status).toBe(200);
+      await sdb.pool.query(`UPDATE feature_flags SET enabled = false, updated_by = 'rollback test' WHERE key = 'router_gpt'`);
+      await eventually(async () => (await search()).status === 503);
+      const off = await search();
+      expect(off.body.error).toMatchObject({ code: 'router_disabled' });
+      expect(off.body.error.message).toMatch(/feature flag.*rollback test/);
+      expect(await (await fetch(`${url}/health`)).json()).toMatchObject({ router_enabled: false });
+      await sdb.pool.query(`UPDATE feature_flags SET enabled = true WHERE key = 'router_gpt'`);
+      await eventually(async () => (await search()).status === 200);
+    } finally {
+      await app.close();
+    }
+  });
+});

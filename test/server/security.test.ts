@@ -1,0 +1,141 @@
+import type { FastifyInstance } from 'fastify';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { bearerTokenMatches } from '../../src/server/plugins/security.js';
+import { buildEdgeTestApp, edgeConfig } from './edge-test-app.js';
+
+const SEARCH = '/router/search-by-location';
+const body = { latitude: 33.42, longitude: -111.94 };
+
+const apps: FastifyInstance[] = [];
+async function app(env: Record<string, string> = {}): Promise<FastifyInstance> {
+  const a = await buildEdgeTestApp(edgeConfig(env));
+  apps.push(a);
+  return a;
+}
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((a) => a.close()));
+});
+
+const varyIncludesOrigin = (vary: unknown) => String(vary).split(',').map((s) => s.trim().toLowerCase()).includes('origin');
+
+describe('CORS allowlist', () => {
+  it('allows exactly the configured origins and never reflects another', async () => {
+    const a = await app({ ALLOWED_ORIGINS: 'https://app.example.com,https://chat.openai.com,https://chatgpt.com' });
+    for (const origin of ['https://chat.openai.com', 'https://chatgpt.com', 'https://app.example.com']) {
+      const r = await a.inject({ method: 'GET', url: '/health', headers: { origin } });
+      expect(r.headers['access-control-allow-origin']).toBe(origin);
+      expect(varyIncludesOrigin(r.headers.vary)).toBe(true);
+      expect(String(r.headers['access-control-expose-headers'])).toContain('Retry-After');
+    }
+    for (const origin of ['https://evil.example', 'https://chat.openai.com.evil.example', 'null', 'http://chat.openai.com']) {
+      const r = await a.inject({ method: 'GET', url: '/health', headers: { origin } });
+      expect(r.statusCode).toBe(200);
+      expect(r.headers['access-control-allow-origin']).toBeUndefined();
+      expect(varyIncludesOrigin(r.headers.vary)).toBe(true); // caches must not reuse an allowed answer
+    }
+  });
+
+  it('answers preflights for allowed origins (with rate-limit headers), and gives nothing to others', async () => {
+    const a = await app({ ROUTERGPT_API_KEY: 'k-0123456789' });
+    const preflight = (origin: string) =>
+      a.inject({ method: 'OPTIONS', url: SEARCH, headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' } });
+    const ok = await preflight('https://chatgpt.com');
+    expect(ok.statusCode).toBe(204); // before auth: browsers send no credentials on a preflight
+    expect(ok.headers['access-control-allow-origin']).toBe('https://chatgpt.com');
+    expect(String(ok.headers['access-control-allow-methods'])).toContain('POST');
+    expect(String(ok.headers['access-control-allow-headers']).toLowerCase()).toContain('authorization');
+    expect(ok.headers['x-ratelimit-limit']).toBeDefined();
+    const denied = await preflight('https://evil.example');
+    expect(denied.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('a 429 still carries CORS headers, so a browser can read it', async () => {
+    const a = await app({ RATE_LIMIT_SEARCH_PER_MIN: '1' });
+    const call = () => a.inject({ method: 'POST', url: SEARCH, payload: body, headers: { origin: 'https://chatgpt.com' } });
+    expect((await call()).statusCode).toBe(200);
+    const limited = await call();
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers['access-control-allow-origin']).toBe('https://chatgpt.com');
+  });
+});
+
+describe('security headers', () => {
+  it('sends HSTS for a year with subdomains, a deny-all CSP and nosniff, on errors too', async () => {
+    const a = await app();
+    for (const r of [await a.inject({ method: 'GET', url: '/health' }), await a.inject({ method: 'GET', url: '/missing' })]) {
+      expect(r.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+      expect(r.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+      expect(r.headers['x-content-type-options']).toBe('nosniff');
+      expect(r.headers['x-powered-by']).toBeUndefined();
+    }
+  });
+});
+
+describe('HTTP → HTTPS redirect', () => {
+  it('308s only when a trusted proxy reports X-Forwarded-Proto: http', async () => {
+    const a = await app({ TRUSTED_PROXIES: '10.0.0.1', PUBLIC_API_BASE: 'https://api.example.com' });
+    const via = (remoteAddress: string, proto?: string) =>
+      a.inject({ method: 'POST', url: `${SEARCH}?x=1`, payload: body, remoteAddress, headers: { 'x-forwarded-for': '198.51.100.4', ...(proto ? { 'x-forwarded-proto': proto } : {}) } });
+
+    const redirected = await via('10.0.0.1', 'http');
+    expect(redirected.statusCode).toBe(308); // 308 keeps the method and body, unlike 301/302
+    expect(redirected.headers.location).toBe(`https://api.example.com${SEARCH}?x=1`);
+    expect(redirected.headers['x-ratelimit-limit']).toBeDefined();
+
+    expect((await via('10.0.0.1', 'https')).statusCode).toBe(200);
+    expect((await via('10.0.0.1')).statusCode).toBe(200);
+    // Anyone else's X-Forwarded-Proto is ignored: it cannot bounce requests around.
+    expect((await via('203.0.113.50', 'http')).statusCode).toBe(200);
+    // A direct plain-http connection (local use, health probes) is served.
+    expect((await a.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+  });
+
+  it('redirects to the forwarded host when no https public base is configured (real socket, loopback proxy)', async () => {
+    const a = await app({ TRUSTED_PROXIES: 'loopback', PUBLIC_API_BASE: 'http://127.0.0.1:8787' });
+    const base = await a.listen({ port: 0, host: '127.0.0.1' });
+    const r = await request(`${base}/health`, { headers: { 'x-forwarded-proto': 'http', 'x-forwarded-for': '198.51.100.4', 'x-forwarded-host': 'api.example.org' } });
+    await r.body.dump();
+    expect(r.statusCode).toBe(308);
+    expect(r.headers.location).toBe('https://api.example.org/health');
+  });
+
+  it('without trusted proxies, never redirects', async () => {
+    const a = await app();
+    const r = await a.inject({ method: 'GET', url: '/health', remoteAddress: '10.0.0.1', headers: { 'x-forwarded-proto': 'http', 'x-forwarded-for': '1.2.3.4' } });
+    expect(r.statusCode).toBe(200);
+  });
+});
+
+describe('Bearer API key', () => {
+  it('is off when no key is configured', async () => {
+    const a = await app();
+    expect((await a.inject({ method: 'POST', url: SEARCH, payload: body })).statusCode).toBe(200);
+  });
+
+  it('refuses missing or wrong keys with 401, WWW-Authenticate and the error body; /health stays public', async () => {
+    const a = await app({ ROUTERGPT_API_KEY: 'secret-key-abcdef' });
+    for (const authorization of [undefined, 'Bearer nope', 'Basic c2VjcmV0LWtleS1hYmNkZWY=', 'Bearer secret-key-abcdefX', 'Bearer ']) {
+      const r = await a.inject({ method: 'POST', url: SEARCH, payload: body, headers: authorization ? { authorization } : {} });
+      expect(r.statusCode, String(authorization)).toBe(401);
+      expect(r.headers['www-authenticate']).toBe('Bearer realm="routergpt"');
+      expect(r.headers['x-ratelimit-remaining']).toBeDefined();
+      expect(r.json()).toEqual({ error: { code: 'unauthorized', message: expect.any(String) } });
+      expect(r.body).not.toContain('secret-key-abcdef');
+    }
+    expect((await a.inject({ method: 'POST', url: SEARCH, payload: body, headers: { authorization: 'Bearer secret-key-abcdef' } })).statusCode).toBe(200);
+    expect((await a.inject({ method: 'POST', url: SEARCH, payload: body, headers: { authorization: 'bearer secret-key-abcdef' } })).statusCode).toBe(200);
+    expect((await a.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+    expect((await a.inject({ method: 'GET', url: '/health?verbose=1' })).statusCode).toBe(200);
+    // Unknown routes are not revealed to unauthenticated callers.
+    expect((await a.inject({ method: 'GET', url: '/admin' })).statusCode).toBe(401);
+  });
+
+  it('compares in constant time over digests (any length, no throw)', () => {
+    expect(bearerTokenMatches('Bearer abc', 'abc')).toBe(true);
+    expect(bearerTokenMatches('Bearer abcd', 'abc')).toBe(false);
+    expect(bearerTokenMatches('Bearer ' + 'x'.repeat(10_000), 'abc')).toBe(false);
+    expect(bearerTokenMatches(undefined, 'abc')).toBe(false);
+    expect(bearerTokenMatches('abc', 'abc')).toBe(false);
+  });
+});
