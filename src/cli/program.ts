@@ -6,7 +6,10 @@ import { registerMigrate } from '../commands/migrate/register.js';
 import { registerOpenapi } from '../commands/openapi/register.js';
 import { registerServe } from '../commands/serve/register.js';
 import { registerVerify } from '../commands/verify/register.js';
-import { registerDeploy } from '../commands/deploy/register.js';
+import { registerDeploy, registerMaintain } from '../commands/deploy/register.js';
+import { registerRollback } from '../commands/rollback/register.js';
+import { registerStatus } from '../commands/status/register.js';
+import { registerChecklist } from '../commands/checklist/register.js';
 import { createContext, type CommandContext, type GlobalOptions } from './context.js';
 import { exitCodesHelp } from './exit-codes.js';
 import type { IO } from './io.js';
@@ -50,6 +53,10 @@ export function buildProgram(io: IO): Command {
   registerServe(program, io);
   registerVerify(program, io);
   registerDeploy(program, io);
+  registerRollback(program, io);
+  registerStatus(program, io);
+  registerChecklist(program, io);
+  registerMaintain(program, io);
 
   // Every subcommand inherits the output settings and exit override.
   for (const command of allCommands(program)) {

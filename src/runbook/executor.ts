@@ -31,6 +31,8 @@ export interface ExecutorDeps {
   cwd: string;
   /** Resolve the API base, starting the in-process server on local when first needed. */
   ensureApi: () => Promise<string | undefined>;
+  /** Outputs visible to steps besides this run's own: a rollback sees its deploy's (backup manifest…). */
+  baseOutputs?: Record<string, Record<string, unknown> | undefined>;
   /** Run checks (verify's runner with this run's database and API). */
   runChecks: (checks: Check[], apiBase: string | undefined) => Promise<CheckOutcome[]>;
 }
@@ -63,7 +65,7 @@ export function stepContext(deps: ExecutorDeps, item: ChecklistItem & { kind: 's
     db,
     runDir: path.join(journal.dir, journal.record.id),
     runId: journal.record.id,
-    outputs: outputsOf(journal.record.items),
+    outputs: { ...deps.baseOutputs, ...outputsOf(journal.record.items) },
     params: item.params,
     apiBase,
     now: deps.now,
@@ -99,6 +101,13 @@ async function runStepItem(deps: ExecutorDeps, item: ChecklistItem & { kind: 'st
     const backup = deps.journal.record.items.find((i) => i.id === 'db.backup');
     if (!backup || backup.state !== 'done') {
       throw new OperationError(`${step.id} changes data, and this run has no verified backup (db.backup ${backup ? backup.state : 'is not in the checklist'}).`, 'Put `step: db.backup` before it in the checklist and resume; backups are the hard gate before any migration.');
+    }
+    // Verified again right before use: the file may have been damaged since (a resumed run, a full disk).
+    const manifest = backup.outputs?.manifest;
+    const { verifyBackup } = await import('../db/backup/verify.js');
+    const verified = typeof manifest === 'string' ? await verifyBackup(manifest) : undefined;
+    if (!verified?.ok) {
+      throw new OperationError(`The pre-deploy backup is no longer usable (${verified?.problem ?? 'no manifest recorded'}); ${step.id} was not run.`, 'Take a new backup: delete the run and deploy again, or fix the file from its manifest.');
     }
   }
   const apiBase = itemNeedsApi(item) ? await deps.ensureApi() : undefined;

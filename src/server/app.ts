@@ -17,6 +17,7 @@ import { chatRoutes } from './routes/chat.js';
 import { delegateRoutes } from './routes/delegate.js';
 import { guardWithToggle } from './routes/guard.js';
 import { healthRoutes } from './routes/health.js';
+import { openapiRoutes } from './routes/openapi.js';
 import { searchRoutes } from './routes/search.js';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -88,6 +89,8 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   await registerEdgePlugins(app, deps);
 
   await app.register(healthRoutes);
+  // Public, outside the toggle guard: the GPT editor imports the document by URL.
+  await app.register(openapiRoutes, { config });
   await app.register(async (router) => {
     guardWithToggle(router);
     await router.register(searchRoutes);

@@ -55,6 +55,17 @@ export const healthResponseSchema = {
     database: { type: 'string', enum: ['ok', 'unreachable'] },
     router_enabled: { type: 'boolean' },
     reason: { type: 'string' },
+    rate_limits: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['store', 'redis'],
+      properties: {
+        store: { type: 'string', enum: ['memory', 'redis'] },
+        redis: { type: 'string', enum: ['ok', 'unreachable', 'not-configured'] },
+        lastError: { type: 'string' },
+        since: { type: 'string' },
+      },
+    },
   },
 } as const;
 

@@ -6,6 +6,7 @@ import { dbCleanupGeocodingCacheStep } from './db/cleanup-geocoding-cache.js';
 import { dbGeocodeShopsStep } from './db/geocode-shops.js';
 import { dbMigrateStep, dbMigrationsDownStep } from './db/migrate.js';
 import { dbPurgeTestDataStep } from './db/purge-test-data.js';
+import { dbPurgeUndoStep } from './db/purge-undo.js';
 import { dbRestoreStep } from './db/restore.js';
 import { dbSeedDemoStep } from './db/seed-demo.js';
 import { dbVerifySchemaStep } from './db/verify-schema.js';
@@ -28,6 +29,7 @@ export const STEPS: readonly Step[] = [
   dbMigrationsDownStep,
   dbRestoreStep,
   codeRollbackStep,
+  dbPurgeUndoStep,
   dbCleanupGeocodingCacheStep,
 ];
 

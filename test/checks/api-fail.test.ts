@@ -184,7 +184,7 @@ describe('API checks against the real server, configured to fail or to pass diff
     }
   });
 
-  it('api.performance fails when p95 is over budget (a 1 ms search budget), warns over 80%', async () => {
+  it('api.performance fails when p95 is over budget (a 1 ms search budget), and caps N to the rate-limit budget', async () => {
     const server = await startRealServer(sdb.pool);
     try {
       const deps = depsFor(server.config, { apiBase: server.url });

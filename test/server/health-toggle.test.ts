@@ -1,4 +1,5 @@
 /** GET /health against a database that goes away and comes back; the RouterGPT feature toggle. */
+import net from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '../../src/db/pool.js';
@@ -24,6 +25,15 @@ async function eventually(fn: () => Promise<boolean>, deadlineMs = 15_000): Prom
   }
 }
 
+/** A loopback port nothing listens on: bind, note the port, close. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 let sdb: ServerDb;
 beforeAll(async () => {
   sdb = await createServerDb('health');
@@ -39,7 +49,25 @@ describe('GET /health', () => {
       const url = await listen(app);
       const res = await fetch(`${url}/health`);
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ ok: true, database: 'ok', router_enabled: true });
+      expect(await res.json()).toEqual({ ok: true, database: 'ok', router_enabled: true, rate_limits: { store: 'memory', redis: 'not-configured' } });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('redis-unreachable: still 200 (limits fall back to this server), rate_limits.redis reports unreachable', async () => {
+    const port = await closedPort();
+    const app = await buildTestApp({ pool: sdb.pool, config: testConfig(sdb.db.url, { REDIS_URL: `redis://127.0.0.1:${port}` }), rateLimit: { fallbackPerMinute: 100_000, connectTimeoutMs: 300 } });
+    try {
+      const url = await listen(app);
+      const res = await fetch(`${url}/health`);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { ok: boolean; rate_limits: { store: string; redis: string; lastError?: string; since?: string } };
+      expect(body).toMatchObject({ ok: true, database: 'ok', rate_limits: { store: 'redis', redis: 'unreachable' } });
+      expect(body.rate_limits.lastError).toEqual(expect.any(String));
+      expect(Number.isNaN(Date.parse(body.rate_limits.since ?? ''))).toBe(false);
+      // Searches are still served.
+      expect((await postJson(`${url}/router/search-by-location`, { latitude: 1, longitude: 1 })).status).toBe(200);
     } finally {
       await app.close();
     }

@@ -48,3 +48,26 @@ export function registerDeploy(program: Command, io: IO): void {
       }),
     );
 }
+
+export function registerMaintain(program: Command, io: IO): void {
+  program
+    .command('maintain')
+    .description('run the checklist\'s ongoing-maintenance phase (cache cleanup, analytics checks, reviews), journaled')
+    .option('--dry-run', 'print the plan and change nothing')
+    .option('-y, --yes', 'do not ask for confirmations')
+    .option('--signoff-file <file>', 'answers to the manual review items, for runs without a terminal')
+    .option('--checklist <file>', 'use this checklist instead of checklists/<env>.yaml')
+    .action(
+      action<DeployFlags>(io, async (ctx, opts) => {
+        const { config } = await ctx.loadConfig();
+        const { runDeploy } = await import('./run-deploy.js');
+        const result = await runDeploy({ config, kind: 'maintenance', io: ctx.io, cwd: ctx.io.cwd, checklistFile: opts.checklist, dryRun: Boolean(opts.dryRun), yes: Boolean(opts.yes), signoffFile: opts.signoffFile });
+        if (ctx.globals.json) printJson(ctx.io, result);
+        else if (result.run) {
+          const { renderRunSummary } = await import('../../runbook/render.js');
+          ctx.io.stdout.write(renderRunSummary(result.run, []));
+        }
+        if (result.run && result.run.status !== 'succeeded') throw new ChecksFailedError('maintenance failed');
+      }),
+    );
+}

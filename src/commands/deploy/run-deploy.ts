@@ -17,6 +17,8 @@ import { startLocalApi, type LocalApi } from './local-api.js';
 
 export interface DeployOptions {
   config: EnvironmentConfig;
+  /** deploy: the checklist's deploy phases; maintenance: its maintenance phase (`routergpt maintain`). */
+  kind?: 'deploy' | 'maintenance';
   io: IO;
   cwd: string;
   checklistFile?: string;
@@ -57,12 +59,12 @@ function titleOf(item: ChecklistItem): string {
   return item.id;
 }
 
-function findResumable(dir: string, env: string, resume: string | true): RunRecord {
-  const record = resume === true ? listRunFiles(dir).find((r) => r.kind === 'deploy' && r.status !== 'succeeded') : readRunFile(dir, resume);
+function findResumable(dir: string, env: string, resume: string | true, kind: 'deploy' | 'maintenance'): RunRecord {
+  const record = resume === true ? listRunFiles(dir).find((r) => r.kind === kind && r.status !== 'succeeded') : readRunFile(dir, resume);
   if (!record) {
     throw new UsageError(resume === true ? `There is no unfinished deploy of ${env} to resume.` : `Unknown run id "${resume}" for ${env}.`, `See \`routergpt status --env ${env}\` for run ids.`);
   }
-  if (record.kind !== 'deploy') throw new UsageError(`Run ${record.id} is a ${record.kind}, not a deploy.`, `See \`routergpt status --env ${env}\`.`);
+  if (record.kind !== kind) throw new UsageError(`Run ${record.id} is a ${record.kind}, not a ${kind}.`, `See \`routergpt status --env ${env}\`.`);
   if (record.status === 'succeeded') throw new UsageError(`Run ${record.id} already succeeded; there is nothing to resume.`, 'Start a new deploy without --resume.');
   return record;
 }
@@ -71,7 +73,9 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
   const { config, io } = options;
   const now = options.now ?? (() => new Date());
   const checklist = loadEnvChecklist(config, options.cwd, options.checklistFile);
-  const items = itemsFor(checklist, 'deploy');
+  const kind = options.kind ?? 'deploy';
+  const items = itemsFor(checklist, kind);
+  if (items.length === 0) throw new ConfigError(`The ${checklist.name} checklist has no ${kind} items.`, `Add phases with run: ${kind} to ${checklist.file}.`);
   const manual = items.filter((i) => i.kind === 'manual');
   const hasFinal = items.some((i) => i.kind === 'signoff');
   const interactive = io.stdinIsTTY && io.stderrIsTTY;
@@ -87,7 +91,7 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
     throw new UsageError(`Deploying to ${config.name} needs confirmation, and there is no terminal to ask on.`, 'Re-run with --yes to confirm non-interactively.');
   }
   const dir = runsDir(config.stateDir.value, config.name);
-  const resumed = options.resume !== undefined ? findResumable(dir, config.name, options.resume) : undefined;
+  const resumed = options.resume !== undefined ? findResumable(dir, config.name, options.resume, kind) : undefined;
   if (resumed) {
     const want = items.map((i) => i.id).join(',');
     const had = resumed.items.map((i) => i.id).join(',');
@@ -97,11 +101,11 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
   const db = await openDatabase(config, { applicationName: 'routergpt deploy', poolSize: 6 });
   let api: LocalApi | undefined;
   try {
-    const runId = resumed?.id ?? newRunId('deploy', now());
+    const runId = resumed?.id ?? newRunId(kind, now());
     const record: RunRecord = resumed ?? {
       schema: 'routergpt.run/v1',
       id: runId,
-      kind: 'deploy',
+      kind,
       env: config.name,
       checklist: { name: checklist.name, file: checklist.file },
       status: 'running',

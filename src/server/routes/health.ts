@@ -2,6 +2,8 @@
  * GET /health: 200 {"ok":true} when the database answers `SELECT 1` within 2 s, else 503 with
  * the reason. Nothing is cached, so it recovers as soon as the database does (the pool opens
  * new connections by itself). Not behind the feature toggle: it reports the toggle instead.
+ * It also reports the rate-limit store (`rate_limits`); Redis unreachable stays 200 because the
+ * limiter keeps serving with per-server limits.
  */
 import type { FastifyInstance } from 'fastify';
 import { healthResponseSchema } from '../schemas.js';
@@ -27,10 +29,12 @@ async function pingDatabase(app: FastifyInstance): Promise<string | undefined> {
 export async function healthRoutes(app: FastifyInstance): Promise<void> {
   app.get('/health', { schema: { response: { 200: healthResponseSchema, 503: healthResponseSchema } } }, async (request, reply) => {
     const [problem, toggle] = await Promise.all([pingDatabase(app), app.rgpt.toggle.state()]);
+    // Redis down is not unhealthy: limits fall back to this server (fail open), so still 200.
+    const rateLimits = app.rateLimitStatus();
     if (problem) {
       request.log.warn({ reason: problem }, `[ROUTER] health check failed: ${problem}`);
-      return reply.code(503).send({ ok: false, database: 'unreachable', router_enabled: toggle.enabled, reason: problem });
+      return reply.code(503).send({ ok: false, database: 'unreachable', router_enabled: toggle.enabled, reason: problem, rate_limits: rateLimits });
     }
-    return { ok: true, database: 'ok', router_enabled: toggle.enabled };
+    return { ok: true, database: 'ok', router_enabled: toggle.enabled, rate_limits: rateLimits };
   });
 }

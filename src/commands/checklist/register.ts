@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { UsageError } from '../../cli/errors.js';
+import type { IO } from '../../cli/io.js';
+import { action } from '../../cli/program.js';
+import { printJson, printTable } from '../../cli/render/output.js';
+
+export function registerChecklist(program: Command, io: IO): void {
+  const checklist = program.command('checklist').description('the deployment checklist as code (checklists/<env>.yaml)');
+  checklist
+    .command('show')
+    .description('list the checklist\'s phases and items (check, step, manual, sign-off)')
+    .option('--checklist <file>', 'a checklist file instead of checklists/<env>.yaml')
+    .action(
+      action<{ checklist?: string }>(io, async (ctx, opts) => {
+        const { config } = await ctx.loadConfig({ requireDatabase: false });
+        const { runChecklistShow } = await import('./run-checklist.js');
+        const list = runChecklistShow({ config, cwd: ctx.io.cwd, file: opts.checklist });
+        if (ctx.globals.json) return printJson(ctx.io, list);
+        ctx.io.stderr.write(`${list.name}: ${list.file}\n`);
+        await printTable(ctx.io, ['phase', 'kind', 'item', 'title'], list.phases.flatMap((p) => p.items.map((i) => [p.run === 'deploy' ? p.id : `${p.id} (${p.run})`, i.kind, i.id, i.title ?? ''])));
+      }),
+    );
+  checklist
+    .command('render')
+    .description('the checklist as Markdown, with the status of the latest run')
+    .option('--run <run>', 'mark items from this run instead of the latest deploy')
+    .option('--checklist <file>', 'a checklist file instead of checklists/<env>.yaml')
+    .action(
+      action<{ run?: string; checklist?: string }>(io, async (ctx, opts) => {
+        const { config } = await ctx.loadConfig({ requireDatabase: false });
+        const { runChecklistShow, renderChecklistMarkdown, latestRun } = await import('./run-checklist.js');
+        const list = runChecklistShow({ config, cwd: ctx.io.cwd, file: opts.checklist });
+        const run = latestRun(config, opts.run);
+        if (opts.run && !run) throw new UsageError(`Unknown run id "${opts.run}" for ${config.name}.`, `Run \`routergpt status --env ${config.name}\` to list them.`);
+        ctx.io.stdout.write(renderChecklistMarkdown(list, run));
+      }),
+    );
+}

@@ -1,0 +1,34 @@
+import type { EnvironmentConfig } from '../../config/types.js';
+import type { Checklist } from '../../runbook/checklist.js';
+import { listRunFiles, runsDir, type RunRecord } from '../../runbook/journal.js';
+import { loadEnvChecklist } from '../deploy/run-deploy.js';
+
+const MARK = { done: '✅', skipped: '⏭', failed: '❌', running: '⏳', pending: '⬜' } as const;
+
+export function runChecklistShow({ config, cwd, file }: { config: EnvironmentConfig; cwd: string; file?: string }): Checklist {
+  return loadEnvChecklist(config, cwd, file);
+}
+
+/** The checklist as Markdown, each item marked with its state in the latest run (deploy, or given). */
+export function renderChecklistMarkdown(checklist: Checklist, run: RunRecord | undefined): string {
+  const lines = [`# ${checklist.description || checklist.name}`, ''];
+  lines.push(run ? `Latest ${run.kind}: \`${run.id}\` — **${run.status}** (started ${run.startedAt} by ${run.startedBy})` : 'No run recorded yet: every item is unchecked.', '');
+  for (const phase of checklist.phases) {
+    lines.push(`## ${phase.title}${phase.run !== 'deploy' ? ` _(routergpt ${phase.run === 'rollback' ? 'rollback' : 'maintain'})_` : ''}`, '');
+    for (const item of phase.items) {
+      const record = run?.items.find((i) => i.id === item.id);
+      const mark = record ? MARK[record.state] : '⬜';
+      const what = item.kind === 'check' ? `check ${item.checks.map((c) => `\`${c}\``).join(', ')}` : item.kind === 'step' ? `step \`${item.id}\`` : item.kind === 'manual' ? 'manual' : 'sign-off';
+      const title = item.title ?? (item.kind === 'step' || item.kind === 'check' ? '' : item.id);
+      lines.push(`- ${mark} ${title ? `**${title}** — ` : ''}${what}${record?.summary ? `: ${record.summary.replace(/\n/g, ' ')}` : ''}${record?.signedBy ? ` (signed by ${record.signedBy})` : ''}`);
+    }
+    lines.push('');
+  }
+  if (run?.signoff) lines.push(`**Deployment date:** ${run.signoff.date.slice(0, 10)}  `, `**Deployed by:** ${run.signoff.deployedBy}  `, `**Sign-off:** ${run.signoff.approver ?? '—'}`, '');
+  return `${lines.join('\n')}\n`;
+}
+
+export function latestRun(config: EnvironmentConfig, id?: string): RunRecord | undefined {
+  const runs = listRunFiles(runsDir(config.stateDir.value, config.name));
+  return id ? runs.find((r) => r.id === id) : runs.find((r) => r.kind === 'deploy');
+}
