@@ -12,6 +12,7 @@ import dbShopsLocationColumns from './db/shops-location-columns.js';
 import dbTablesExist from './db/tables-exist.js';
 import dbTestDataAbsent from './db/test-data-absent.js';
 import securitySecretsNotCommitted from './security/secrets-not-committed.js';
+import hostDiskSpace from './host/disk-space.js';
 import { API_CHECKS } from './api/index.js';
 
 /**
@@ -32,6 +33,7 @@ export const CHECKS: readonly Check[] = [
   dbShopsGeocoded,
   dbSearchQueryPlan,
   dbAnalyticsRecentEvents,
+  hostDiskSpace,
   ...API_CHECKS,
 ];
 

@@ -10,6 +10,7 @@ import { registerDeploy, registerMaintain } from '../commands/deploy/register.js
 import { registerRollback } from '../commands/rollback/register.js';
 import { registerStatus } from '../commands/status/register.js';
 import { registerChecklist } from '../commands/checklist/register.js';
+import { registerRouter } from '../commands/router/register.js';
 import { createContext, type CommandContext, type GlobalOptions } from './context.js';
 import { exitCodesHelp } from './exit-codes.js';
 import type { IO } from './io.js';
@@ -45,18 +46,25 @@ export function buildProgram(io: IO): Command {
     .addHelpText('after', `\n${exitCodesHelp()}\n\nDocs: docs/commands.md, docs/configuration.md, docs/exit-codes.md`);
   program.enablePositionalOptions(false);
 
-  registerInit(program, io);
-  registerConfig(program, io);
-  registerDb(program, io);
-  registerMigrate(program, io);
-  registerOpenapi(program, io);
-  registerServe(program, io);
-  registerVerify(program, io);
+  // Grouped in --help by what a release engineer reaches for: the runbook first.
+  program.commandsGroup('Runbook:');
   registerDeploy(program, io);
   registerRollback(program, io);
   registerStatus(program, io);
-  registerChecklist(program, io);
   registerMaintain(program, io);
+  registerChecklist(program, io);
+  program.commandsGroup('Checks:');
+  registerVerify(program, io);
+  program.commandsGroup('API server:');
+  registerServe(program, io);
+  registerRouter(program, io);
+  registerOpenapi(program, io);
+  program.commandsGroup('Database:');
+  registerMigrate(program, io);
+  registerDb(program, io);
+  program.commandsGroup('Setup:');
+  registerInit(program, io);
+  registerConfig(program, io);
 
   // Every subcommand inherits the output settings and exit override.
   for (const command of allCommands(program)) {

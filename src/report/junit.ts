@@ -22,7 +22,7 @@ export function renderJunit(report: VerifyReport): string {
   const c = report.counts;
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="routergpt ${report.command} ${esc(report.env)}" tests="${report.checks.length}" failures="${c.fail}" errors="${c.error}" skipped="${c.skip}" time="${seconds(report.durationMs)}">`,
+    `<testsuites name="routergpt ${report.command} ${esc(report.env)}" tests="${report.checks.length}" failures="${c.fail}" errors="${c.error}" time="${seconds(report.durationMs)}">`,
   ];
   let id = 0;
   for (const [area, checks] of areas) {

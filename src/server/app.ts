@@ -60,6 +60,9 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
     // X-Forwarded-* are believed only from the configured proxies.
     trustProxy: trusted.length > 0 ? trusted : false,
     return503OnClosing: true,
+    // One access line per request (the onResponse hook below) instead of Fastify's two: each
+    // line is a write, and two per request halved /health throughput (bench/http).
+    disableRequestLogging: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: true } },
   }) as unknown as FastifyInstance;
 
@@ -83,6 +86,11 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   });
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
+  });
+
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info({ method: request.method, url: request.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime }, 'request completed');
+    done();
   });
 
   // Rate limits, CORS, HSTS, HTTPS redirect, auth: the one place they are registered.

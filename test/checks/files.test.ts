@@ -14,9 +14,12 @@ import { readOpenapiTemplate, renderOpenapi } from '../../src/openapi/document.j
 import { tempDir } from '../helpers/cli.js';
 import { checkConfig, depsFor, runCheck, startFakeServer } from './helpers.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- editing a parsed OpenAPI document
+type Json = Record<string, any>;
+
 const dir = tempDir('routergpt-files-');
-function writeDoc(name: string, mutate: (doc: Record<string, any>) => void = () => {}, text = readOpenapiTemplate()): string {
-  const doc = YAML.parse(text) as Record<string, any>;
+function writeDoc(name: string, mutate: (doc: Json) => void = () => {}, text = readOpenapiTemplate()): string {
+  const doc = YAML.parse(text) as Json;
   mutate(doc);
   const file = path.join(dir, name);
   writeFileSync(file, YAML.stringify(doc));

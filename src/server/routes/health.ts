@@ -26,9 +26,26 @@ async function pingDatabase(app: FastifyInstance): Promise<string | undefined> {
   }
 }
 
+/**
+ * Requests that arrive while a ping is in flight share it (single flight): each answer comes
+ * from a `SELECT 1` that was in flight when the request arrived — never an older, cached one —
+ * but a burst of probes costs one database round trip instead of one each (bench/http: /health
+ * throughput against a bare Fastify server).
+ */
+function sharedPing(app: FastifyInstance): () => Promise<string | undefined> {
+  let inFlight: Promise<string | undefined> | undefined;
+  return () => {
+    inFlight ??= pingDatabase(app).finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  };
+}
+
 export async function healthRoutes(app: FastifyInstance): Promise<void> {
+  const ping = sharedPing(app);
   app.get('/health', { schema: { response: { 200: healthResponseSchema, 503: healthResponseSchema } } }, async (request, reply) => {
-    const [problem, toggle] = await Promise.all([pingDatabase(app), app.rgpt.toggle.state()]);
+    const [problem, toggle] = await Promise.all([ping(), app.rgpt.toggle.state()]);
     // Redis down is not unhealthy: limits fall back to this server (fail open), so still 200.
     const rateLimits = app.rateLimitStatus();
     if (problem) {

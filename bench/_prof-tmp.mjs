@@ -1,0 +1,13 @@
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import autocannon from 'autocannon';
+const which = process.argv[2];
+const child = fork('bench/_http-server.mjs', ['app', 'postgres://postgres@127.0.0.1:5432/routergpt_bench'], { execArgv: ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] });
+const [m] = await once(child, 'message');
+const { queryMix } = await import('./search-db.mjs');
+const bodies = queryMix(2000, 11).map((q) => ({ latitude: q.latitude, longitude: q.longitude, radius_miles: q.radiusMiles, ...(q.category ? { category: q.category } : {}), limit: 20 }));
+let i = 0;
+const opts = which === 'health' ? { url: m.url + '/health', connections: 20, duration: 8 } : { url: m.url, connections: 20, duration: 8, requests: [{ method: 'POST', path: '/router/search-by-location', headers: { 'content-type': 'application/json' }, setupRequest: (r) => ({ ...r, body: JSON.stringify(bodies[i++ % bodies.length]) }) }] };
+const r = await autocannon(opts);
+console.log(which, r.requests.average, r.latency.p50, r.latency.p99);
+child.kill('SIGTERM'); await once(child, 'exit');

@@ -1,0 +1,90 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { REPO_ROOT, runCli, spawnCli, tempDir } from './cli.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
+import { freePort } from './pg-cluster.js';
+
+export const LOOPBACK_CHECKLIST = path.join(REPO_ROOT, 'test', 'fixtures', 'checklists', 'loopback.yaml');
+
+/** A staging workspace: a config file, a fresh real database, and a real `routergpt serve` process on loopback. */
+export interface Workspace {
+  dir: string;
+  db: TestDatabase;
+  port: number;
+  env: Record<string, string>;
+  signoffFile: string;
+  query<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, values?: unknown[]): Promise<T[]>;
+  deploy(extra?: string[]): ReturnType<typeof runCli>;
+  startServer(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function createWorkspace(options: { withServer?: boolean } = {}): Promise<Workspace> {
+  const dir = tempDir('routergpt-ws-');
+  const db = await createTestDatabase('ws');
+  const port = await freePort();
+  writeFileSync(
+    path.join(dir, 'routergpt.config.yaml'),
+    [
+      'version: 1',
+      'environments:',
+      '  staging:',
+      '    database: { url_env: DATABASE_URL }',
+      `    public_api_base: http://127.0.0.1:${port}`,
+      '    allow_test_bookings: false',
+      '    rate_limits: { search_per_minute: 1000, delegate_per_minute: 1000 }',
+      '    deploy:',
+      '      timeout: 20s',
+      '      commands:',
+      '        - echo "deployed $(date +%s)" >> deploy-marker.log',
+      '      rollback_commands:',
+      '        - echo rolled-back >> deploy-marker.log',
+      '    backup: { dir: backups, retention: 5 }',
+      '',
+    ].join('\n'),
+  );
+  const signoffFile = path.join(dir, 'signoff.yaml');
+  writeFileSync(signoffFile, 'signed_by: Test Operator\nitems:\n  custom-gpt-configured: true\nsignoff:\n  deployed_by: Test Operator\n  approver: Release Manager\n');
+  const env = { DATABASE_URL: db.url, ROUTERGPT_ENV: 'staging' };
+  let server: ReturnType<typeof spawnCli> | undefined;
+  const ws: Workspace = {
+    dir,
+    db,
+    port,
+    env,
+    signoffFile,
+    async query(sql, values) {
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      try {
+        return (await client.query(sql, values)).rows;
+      } finally {
+        await client.end();
+      }
+    },
+    deploy: (extra = []) => runCli(['deploy', '--checklist', LOOPBACK_CHECKLIST, '--signoff-file', signoffFile, '--yes', ...extra], { cwd: dir, env }),
+    async startServer() {
+      server = spawnCli(['serve', '--port', String(port)], { cwd: dir, env });
+      for (let i = 0; i < 150; i += 1) {
+        try {
+          const res = await fetch(`http://127.0.0.1:${port}/health`);
+          if (res.status === 200 || res.status === 503) return;
+        } catch {
+          /* not listening yet */
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error('routergpt serve did not start');
+    },
+    async stop() {
+      if (server && server.exitCode === null) {
+        server.kill('SIGTERM');
+        await server.catch(() => {});
+      }
+      await db.drop();
+    },
+  };
+  if (options.withServer !== false) await ws.startServer();
+  return ws;
+}

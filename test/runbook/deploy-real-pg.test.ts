@@ -1,0 +1,269 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RunRecord } from '../../src/runbook/journal.js';
+import { runCli, spawnCli } from '../helpers/cli.js';
+import { createWorkspace, LOOPBACK_CHECKLIST, type Workspace } from '../helpers/workspace.js';
+
+function journalOf(ws: Workspace, id?: string): RunRecord {
+  const dir = path.join(ws.dir, '.routergpt', 'runs', 'staging');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  const file = id ? `${id}.json` : files[files.length - 1]!;
+  return JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as RunRecord;
+}
+
+/** The state a deploy leaves that must not depend on how it got there (timestamps excluded). */
+async function finalState(ws: Workspace) {
+  return {
+    migrations: (await ws.query<{ version: string }>('SELECT version FROM routergpt_schema_migrations ORDER BY version')).map((r) => r.version),
+    shops: await ws.query('SELECT slug, latitude, longitude, geocode_source FROM shops ORDER BY slug'),
+    services: (await ws.query<{ n: number }>('SELECT count(*)::int AS n FROM services'))[0]!.n,
+    flags: await ws.query('SELECT key, enabled FROM feature_flags ORDER BY key'),
+  };
+}
+
+let ws: Workspace | undefined;
+afterEach(async () => {
+  await ws?.stop();
+  ws = undefined;
+});
+
+describe('routergpt deploy on a real PostgreSQL with a real running server', () => {
+  it('runs the whole checklist, journals it in the database and a file, and records the sign-off', async () => {
+    ws = await createWorkspace();
+    const result = await ws.deploy();
+    expect(result.stderr).toContain('Plan: loopback checklist on staging');
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain('SUCCEEDED');
+    const run = journalOf(ws);
+    expect(run.status).toBe('succeeded');
+    expect(run.items.every((i) => i.state === 'done' || i.state === 'skipped')).toBe(true);
+    expect(run.signoff).toMatchObject({ deployedBy: 'Test Operator', approver: 'Release Manager', source: 'signoff-file' });
+    expect(run.items.find((i) => i.id === 'manual.custom-gpt-configured')).toMatchObject({ state: 'done', signedBy: 'Test Operator' });
+    // Backup is real pg_dump output, verified and restore-tested before migrations ran.
+    const backup = run.items.find((i) => i.id === 'db.backup')!;
+    expect(backup.details?.join('\n')).toContain('restore test');
+    expect(String(backup.outputs?.file)).toMatch(/\.dump$/);
+    // The configured deploy command really ran.
+    expect(readFileSync(path.join(ws.dir, 'deploy-marker.log'), 'utf8')).toMatch(/^deployed \d+/);
+    // Test shops gone, the rest geocoded.
+    expect(await ws.query(`SELECT slug FROM shops WHERE slug = 'mesa-cuts' OR latitude IS NULL`)).toEqual([]);
+    const [dbRun] = await ws.query<{ status: string; record: RunRecord }>('SELECT status, record FROM routergpt.runs WHERE id = $1', [run.id]);
+    expect(dbRun?.status).toBe('succeeded');
+    expect(dbRun?.record.signoff?.approver).toBe('Release Manager');
+    const status = await runCli(['status'], { cwd: ws.dir, env: ws.env });
+    expect(status.stdout).toContain(run.id);
+    expect(status.stdout).toContain('Test Operator / Release Manager');
+    const rendered = await runCli(['checklist', 'render', '--checklist', LOOPBACK_CHECKLIST], { cwd: ws.dir, env: ws.env });
+    expect(rendered.stdout).toContain('✅');
+    expect(rendered.stdout).toContain('**Sign-off:** Release Manager');
+  });
+
+  it('SIGKILL at each step boundary, then --resume: the same final state, no done step run twice', async () => {
+    const reference = await createWorkspace();
+    try {
+      expect((await reference.deploy()).exitCode).toBe(0);
+      const expected = await finalState(reference);
+      const steps = journalOf(reference).items.filter((i) => i.kind === 'step').map((i) => i.id);
+      expect(steps.length).toBeGreaterThanOrEqual(8);
+      for (const boundary of steps) {
+        ws = await createWorkspace();
+        const child = spawnCli(['deploy', '--checklist', LOOPBACK_CHECKLIST, '--signoff-file', ws.signoffFile, '--yes'], { cwd: ws.dir, env: ws.env });
+        const dir = path.join(ws.dir, '.routergpt', 'runs', 'staging');
+        let doneBeforeKill: string[] = [];
+        for (let i = 0; i < 600; i += 1) {
+          let run: RunRecord | undefined;
+          try {
+            run = journalOf(ws);
+          } catch {
+            run = undefined; // not written yet
+          }
+          if (run?.items.find((x) => x.id === boundary)?.state === 'done' || run?.items.find((x) => x.id === boundary)?.state === 'skipped') {
+            child.kill('SIGKILL');
+            doneBeforeKill = run.items.filter((x) => x.state === 'done' || x.state === 'skipped').map((x) => x.id);
+            break;
+          }
+          if (child.exitCode !== null) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await child.catch(() => {});
+        expect(doneBeforeKill, `killed after ${boundary}`).toContain(boundary);
+        void dir;
+        const resumed = await runCli(['deploy', '--checklist', LOOPBACK_CHECKLIST, '--signoff-file', ws.signoffFile, '--yes', '--resume'], { cwd: ws.dir, env: ws.env });
+        expect(resumed.exitCode, `resume after ${boundary}: ${resumed.stderr}`).toBe(0);
+        const run = journalOf(ws);
+        expect(run.status).toBe('succeeded');
+        expect(run.resumes).toHaveLength(1);
+        for (const id of doneBeforeKill) expect(run.items.find((x) => x.id === id)!.attempts, `${id} after a kill at ${boundary}`).toBe(1);
+        expect(await finalState(ws)).toEqual(expected);
+        await ws.stop();
+        ws = undefined;
+      }
+    } finally {
+      await reference.stop();
+    }
+  }, 600_000);
+
+  it('a corrupted backup is caught before any migration', async () => {
+    ws = await createWorkspace();
+    const child = spawnCli(['deploy', '--checklist', LOOPBACK_CHECKLIST, '--signoff-file', ws.signoffFile, '--yes'], { cwd: ws.dir, env: ws.env });
+    let backupFile = '';
+    for (let i = 0; i < 600 && !backupFile; i += 1) {
+      try {
+        const item = journalOf(ws).items.find((x) => x.id === 'db.backup');
+        if (item?.state === 'done') {
+          child.kill('SIGKILL');
+          backupFile = String(item.outputs?.file);
+        }
+      } catch {
+        /* not written yet */
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await child.catch(() => {});
+    // Undo whatever the killed run got to after the backup, then damage the backup file.
+    await ws.query(`DELETE FROM routergpt_schema_migrations`).catch(() => {});
+    const bytes = readFileSync(backupFile);
+    const middle = Math.floor(bytes.length / 2);
+    bytes[middle] = bytes[middle]! ^ 0xff;
+    writeFileSync(backupFile, bytes);
+    const tablesBefore = await ws.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
+    const resumed = await runCli(['deploy', '--checklist', LOOPBACK_CHECKLIST, '--signoff-file', ws.signoffFile, '--yes', '--resume'], { cwd: ws.dir, env: ws.env });
+    expect(resumed.exitCode).toBe(1);
+    expect(resumed.stderr).toContain('The pre-deploy backup is no longer usable');
+    expect(journalOf(ws).items.find((x) => x.id === 'db.migrate')?.state).toBe('failed');
+    expect(await ws.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).toEqual(tablesBefore);
+  });
+
+  it('two deploys of one environment at once: the second exits 4 naming the first', async () => {
+    ws = await createWorkspace();
+    const first = spawnCli(['deploy', '--checklist', LOOPBACK_CHECKLIST, '--signoff-file', ws.signoffFile, '--yes'], { cwd: ws.dir, env: ws.env });
+    let firstId = '';
+    for (let i = 0; i < 600 && !firstId; i += 1) {
+      try {
+        const run = journalOf(ws);
+        if (run.status === 'running') firstId = run.id;
+      } catch {
+        /* not yet */
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const second = await runCli(['deploy', '--checklist', LOOPBACK_CHECKLIST, '--signoff-file', ws.signoffFile, '--yes'], { cwd: ws.dir, env: ws.env });
+    expect(second.exitCode).toBe(4);
+    expect(second.stderr).toContain(firstId);
+    expect((await first).exitCode).toBe(0);
+  });
+
+  it('rollback --tier restore returns schema and data exactly to the pre-deploy state', async () => {
+    ws = await createWorkspace();
+    // A pre-deploy state with data: an older schema version and some shops.
+    expect((await runCli(['migrate', 'up', '--to', '005', '--yes'], { cwd: ws.dir, env: ws.env })).exitCode).toBe(0);
+    await ws.query(`INSERT INTO shops (slug, name, category, address) VALUES ('old-shop', 'Old Shop', 'salon', '1 Main St'), ('mesa-cuts', 'Mesa Cuts', 'barbershop', null)`);
+    const { checksumTables } = await import('../../src/db/backup/checksums.js');
+    const { createPool } = await import('../../src/db/pool.js');
+    const pool = createPool({ connectionString: ws.db.url, max: 2 });
+    try {
+      const before = await checksumTables(pool);
+      const schemaBefore = await ws.query(`SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2`);
+      expect((await ws.deploy()).exitCode).toBe(0);
+      expect(await checksumTables(pool)).not.toEqual(before);
+      const rollback = await runCli(['rollback', '--tier', 'restore', '--yes'], { cwd: ws.dir, env: ws.env });
+      expect(rollback.exitCode, rollback.stderr).toBe(0);
+      expect(await checksumTables(pool)).toEqual(before);
+      expect(await ws.query(`SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2`)).toEqual(schemaBefore);
+      const run = journalOf(ws);
+      expect(run).toMatchObject({ kind: 'rollback', status: 'succeeded', tiers: ['restore'] });
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('rollback --tier toggle makes the live server answer 503 on router routes within 5 s', async () => {
+    ws = await createWorkspace();
+    expect((await ws.deploy()).exitCode).toBe(0);
+    const search = () => fetch(`http://127.0.0.1:${ws!.port}/router/search-by-location`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latitude: 33.4255, longitude: -111.94 }) });
+    expect((await search()).status).toBe(200);
+    const started = Date.now();
+    const rollback = await runCli(['rollback', '--tier', 'toggle'], { cwd: ws.dir, env: ws.env });
+    expect(rollback.exitCode, rollback.stderr).toBe(0);
+    let status = 0;
+    while (Date.now() - started < 5000) {
+      status = (await search()).status;
+      if (status === 503) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(503);
+    const body = (await (await search()).json()) as { error: { code: string } };
+    expect(body.error.code).toBe('router_disabled');
+    expect((await fetch(`http://127.0.0.1:${ws.port}/health`)).status).toBe(200);
+  });
+
+  it('purge → rollback --tier purge puts exactly the purged rows back', async () => {
+    ws = await createWorkspace();
+    expect((await ws.deploy()).exitCode).toBe(0);
+    const purge = journalOf(ws).items.find((i) => i.id === 'db.purge-test-data')!;
+    expect(purge.outputs?.deletedSlugs).toEqual(expect.arrayContaining(['bishops-barbershop-tempe', 'mesa-cuts']));
+    const others = await ws.query('SELECT slug FROM shops ORDER BY slug');
+    const result = await runCli(['rollback', '--tier', 'purge', '--yes'], { cwd: ws.dir, env: ws.env });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const after = await ws.query<{ slug: string }>('SELECT slug FROM shops ORDER BY slug');
+    expect(after.length).toBe(others.length + 5);
+    expect(after.map((r) => r.slug)).toEqual(expect.arrayContaining(['mesa-cuts', 'tempe-hair-salon']));
+  });
+});
+
+describe('deploy refuses bad input before changing anything', () => {
+  it('CI mode (no terminal) without a sign-off file exits 2 and touches nothing', async () => {
+    ws = await createWorkspace({ withServer: false });
+    const result = await runCli(['deploy', '--checklist', LOOPBACK_CHECKLIST, '--yes'], { cwd: ws.dir, env: ws.env });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('--signoff-file');
+    expect(await ws.query(`SELECT nspname FROM pg_namespace WHERE nspname = 'routergpt'`)).toEqual([]);
+    expect(await ws.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)).toEqual([]);
+  });
+
+  it('a malformed sign-off file exits 2 naming every problem', async () => {
+    ws = await createWorkspace({ withServer: false });
+    writeFileSync(ws.signoffFile, 'items:\n  custom-gpt-configured: "yes please"\n  not-an-item: true\n');
+    const result = await ws.deploy();
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('signed_by');
+    expect(result.stderr).toContain('items.custom-gpt-configured');
+    expect(result.stderr).toContain('items.not-an-item');
+    expect(result.stderr).toContain('signoff.deployed_by');
+    expect(await ws.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)).toEqual([]);
+  });
+
+  it('an unknown step id in a checklist exits 2 naming it', async () => {
+    ws = await createWorkspace({ withServer: false });
+    const bad = path.join(ws.dir, 'bad.yaml');
+    writeFileSync(bad, readFileSync(LOOPBACK_CHECKLIST, 'utf8').replace('step: db.migrate', 'step: db.migrate-everything'));
+    const result = await runCli(['deploy', '--checklist', bad, '--signoff-file', ws.signoffFile, '--yes'], { cwd: ws.dir, env: ws.env });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('unknown step id "db.migrate-everything"');
+    expect(await ws.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)).toEqual([]);
+  });
+
+  it('an unknown run id for --resume and for rollback --run exits 2', async () => {
+    ws = await createWorkspace({ withServer: false });
+    const resume = await runCli(['deploy', '--checklist', LOOPBACK_CHECKLIST, '--signoff-file', ws.signoffFile, '--yes', '--resume', 'nope-123'], { cwd: ws.dir, env: ws.env });
+    expect(resume.exitCode).toBe(2);
+    expect(resume.stderr).toContain('Unknown run id "nope-123"');
+    const rollback = await runCli(['rollback', '--run', 'nope-123', '--tier', 'restore', '--yes'], { cwd: ws.dir, env: ws.env });
+    expect(rollback.exitCode).toBe(2);
+    expect(rollback.stderr).toContain('Unknown run id "nope-123"');
+    expect(await ws.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)).toEqual([]);
+  });
+
+  it('--dry-run prints every item\'s plan and changes nothing', async () => {
+    ws = await createWorkspace({ withServer: false });
+    const result = await ws.deploy(['--dry-run']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toContain('Dry run — nothing will be changed.');
+    expect(result.stderr).toMatch(/db\.backup[\s\S]*Run: pg_dump/);
+    expect(result.stderr).toContain('apply 001_shops');
+    expect(result.stderr).toContain('echo "deployed');
+    expect(await ws.query(`SELECT nspname FROM pg_namespace WHERE nspname = 'routergpt'`)).toEqual([]);
+    expect(await ws.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)).toEqual([]);
+  });
+});
