@@ -18,6 +18,8 @@ export default tseslint.config(
   },
   {
     files: ['bin/**', 'bench/**/*.mjs', '.ci/**'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+    languageOptions: {
+      globals: Object.fromEntries(['process', 'console', 'URL', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'performance', 'fetch', 'AbortSignal', 'AbortController', 'Buffer'].map((g) => [g, 'readonly'])),
+    },
   },
 );

@@ -2,7 +2,7 @@
  * The API as a Fastify app, without listening (STYLE.md §12): tests inject into it or listen
  * on port 0; src/server/main.ts listens and shuts down gracefully.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { EnvironmentConfig } from '../config/types.js';
 import type { Pool } from '../db/pool.js';
@@ -62,7 +62,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     // One access line per request (the onResponse hook below) instead of Fastify's two: each
     // line is a write, and two per request halved /health throughput (bench/http).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: true } },
   }) as unknown as FastifyInstance;
 

@@ -17,7 +17,9 @@ export function renderChecklistMarkdown(checklist: Checklist, run: RunRecord | u
     lines.push(`## ${phase.title}${phase.run !== 'deploy' ? ` _(routergpt ${phase.run === 'rollback' ? 'rollback' : 'maintain'})_` : ''}`, '');
     for (const item of phase.items) {
       const record = run?.items.find((i) => i.id === item.id);
-      const mark = record ? MARK[record.state] : '⬜';
+      // Items of phases another command runs (rollback, maintain) are listed, not checked off.
+      const inRun = !run || (phase.run === 'deploy' ? run.kind === 'deploy' : run.kind === phase.run);
+      const mark = record ? MARK[record.state] : inRun ? '⬜' : '•';
       const what = item.kind === 'check' ? `check ${item.checks.map((c) => `\`${c}\``).join(', ')}` : item.kind === 'step' ? `step \`${item.id}\`` : item.kind === 'manual' ? 'manual' : 'sign-off';
       const title = item.title ?? (item.kind === 'step' || item.kind === 'check' ? '' : item.id);
       lines.push(`- ${mark} ${title ? `**${title}** — ` : ''}${what}${record?.summary ? `: ${record.summary.replace(/\n/g, ' ')}` : ''}${record?.signedBy ? ` (signed by ${record.signedBy})` : ''}`);
