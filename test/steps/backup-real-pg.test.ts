@@ -146,7 +146,7 @@ describe('db backup on a real PostgreSQL server', () => {
   it('the db.backup step: plan shows the masked command and destination; run + verify (with restore test); db.restore rolls back', async () => {
     const ctx = stepContext(config, db, { params: { restoreTest: true, retention: 3 } });
     const plan = await dbBackupStep.plan(ctx);
-    expect(plan.join('\n')).toMatch(/pg_dump -Fc --no-password --lock-wait-timeout=\d+ -f .*pre-deploy-run-test-1-\d{8}T\d{6}Z\.dump/);
+    expect(plan.join('\n')).toMatch(/pg_dump -Fc --no-password --lock-wait-timeout=\d+ --exclude-schema=routergpt -f .*pre-deploy-run-test-1-\d{8}T\d{6}Z\.dump/);
     expect(plan.join('\n')).toContain(db.display);
     expect(plan.join('\n')).not.toMatch(/postgres:\/\/[^@]*:[^*@]+@/);
     const result = await dbBackupStep.run(ctx);
