@@ -52,19 +52,22 @@ export default defineCheck({
       const problems: string[] = [];
       const details: string[] = [];
       let total = 0;
-      for (const where of locations) {
-        for (const cat of [undefined, category]) {
-          const res = await api.post(SEARCH_PATH, { latitude: where.latitude, longitude: where.longitude, radius_miles: where.radius_miles, ...(cat ? { category: cat } : {}) });
-          if (res.status !== 200) {
-            problems.push(`${where.name}${cat ? ` [${cat}]` : ''}: expected 200, got ${brief(res)}`);
-            continue;
-          }
-          problems.push(...verifySearchResults(where, cat, res.json));
-          const n = isSearchResponse(res.json) ? res.json.results.length : 0;
-          total += n;
-          details.push(`${where.name}${cat ? ` [${cat}]` : ''}: ${n} result(s) in ${Math.round(res.ms)} ms`);
+      // The probes are independent: send them together, report them in order.
+      const probes = locations.flatMap((where) => [undefined, category].map((cat) => ({ where, cat })));
+      const responses = await Promise.all(
+        probes.map(({ where, cat }) => api.post(SEARCH_PATH, { latitude: where.latitude, longitude: where.longitude, radius_miles: where.radius_miles, ...(cat ? { category: cat } : {}) })),
+      );
+      probes.forEach(({ where, cat }, i) => {
+        const res = responses[i]!;
+        if (res.status !== 200) {
+          problems.push(`${where.name}${cat ? ` [${cat}]` : ''}: expected 200, got ${brief(res)}`);
+          return;
         }
-      }
+        problems.push(...verifySearchResults(where, cat, res.json));
+        const n = isSearchResponse(res.json) ? res.json.results.length : 0;
+        total += n;
+        details.push(`${where.name}${cat ? ` [${cat}]` : ''}: ${n} result(s) in ${Math.round(res.ms)} ms`);
+      });
       const data = { locations: locations.length, results: total };
       if (problems.length > 0) {
         return fail(`${problems.length} problem(s) in ${locations.length * 2} searches`, { details: [...problems, ...details], data, hint: 'Compare the search SQL (src/server/search) with the haversine formula; check shops.latitude/longitude were geocoded correctly (db.shops-geocoded).' });

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import SwaggerParser from '@apidevtools/swagger-parser';
 import { listOperations } from '../../openapi/gpt-actions-rules.js';
 import { defineCheck, fail, pass } from '../define-check.js';
 import { readDocument } from './document.js';
@@ -16,6 +15,8 @@ export default defineCheck({
     if (typeof read === 'string') return fail(read, { hint });
     try {
       // A clone: swagger-parser dereferences in place.
+      // Loaded here, not at import: the registry is imported by every verify/deploy run.
+      const { default: SwaggerParser } = await import('@apidevtools/swagger-parser');
       await SwaggerParser.validate(structuredClone(read.doc) as never);
     } catch (error) {
       const lines = (error instanceof Error ? error.message : String(error)).split('\n').map((l) => l.trim()).filter(Boolean);
