@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { LockHeldError } from '../cli/errors.js';
 import { patchQueryQueue } from './embedded-queue.js';
+import { isProcessAlive } from '../lib/process-alive.js';
 
 /**
  * The embedded database: PGlite (PostgreSQL compiled to WebAssembly) kept in a data directory,
@@ -48,14 +49,6 @@ interface LockInfo {
 
 const LOCK_NAME = 'routergpt.lock';
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function readLock(file: string): LockInfo | undefined {
   try {
@@ -92,7 +85,7 @@ export async function openEmbedded({ dataDir, startWaitMs = 30_000, drainMs = 30
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const info = readLock(lockFile);
-      if (info && !isAlive(info.pid)) {
+      if (info && !isProcessAlive(info.pid)) {
         unlinkSync(lockFile); // stale: its owner died without cleaning up
         continue;
       }

@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } f
 import path from 'node:path';
 import { LockHeldError } from '../cli/errors.js';
 import { describeHolder, type Pool, type PoolClient } from '../db/pool.js';
+import { isProcessAlive } from '../lib/process-alive.js';
 
 export interface RunLock {
   release(): Promise<void>;
@@ -14,14 +15,6 @@ interface LockFileInfo {
   by: string;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Two-int advisory lock key: (hashtext('routergpt.run'), hashtext(env)). */
 const LOCK_SQL = `SELECT pg_try_advisory_lock(hashtext('routergpt.run'), hashtext($1)) AS locked`;
@@ -91,7 +84,7 @@ function acquireFileLock(file: string, info: LockFileInfo, env: string): { relea
       } catch {
         holder = undefined;
       }
-      if (holder && isAlive(holder.pid)) {
+      if (holder && isProcessAlive(holder.pid)) {
         throw new LockHeldError(`Another run is in progress on ${env}: run ${holder.runId} by ${holder.by} (pid ${holder.pid}) since ${holder.startedAt}.`, `Wait for it to finish (\`routergpt status --env ${env}\`), then try again.`);
       }
       unlinkSync(file); // stale: its process died (SIGKILL); `--resume` picks the run up
