@@ -20,10 +20,21 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_shops_location
     ON shops (latitude, longitude)
     WHERE latitude IS NOT NULL;
 
--- Single-column indexes the checklist verifies by name. They let the planner combine a
--- latitude range and a longitude range with a BitmapAnd when neither is selective alone.
+-- The two indexes the checklist verifies by name, as composites on both coordinates.
+-- They used to be single-column (latitude) and (longitude), which let the planner
+-- BitmapAnd a latitude range with a longitude range at sparse points: that reads the
+-- whole latitude band across the continent (20,000 to 32,000 entries on 1M shops) and
+-- took 13 to 30 ms where the composite takes under 2 ms (bench/RESULTS.md, search-db).
+-- As composites each one answers the whole box from the index alone, so the planner has
+-- no reason to AND two bands, and it can pick whichever band is narrower:
+-- idx_shops_lat walks a latitude band and checks longitude in the index entries,
+-- idx_shops_lon walks a longitude band and checks latitude (on the bench most sparse
+-- points take it: their longitude band crosses fewer shops than their latitude band).
+-- Not partial, like the single-column indexes they replace. idx_shops_lat thereby
+-- overlaps idx_shops_location above, which stays as the smaller partial index (only
+-- geocoded shops) that category-less searches mostly use.
 CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_shops_lat
-    ON shops (latitude);
+    ON shops (latitude, longitude);
 
 CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_shops_lon
-    ON shops (longitude);
+    ON shops (longitude, latitude);

@@ -50,7 +50,7 @@ describe('database checks against a real PostgreSQL', () => {
   describe('one thing broken → exactly its check fails', () => {
     beforeEach(async () => {
       // Each scenario starts healthy.
-      await db.pool.query('CREATE INDEX IF NOT EXISTS idx_shops_lat ON shops (latitude)');
+      await db.pool.query('CREATE INDEX IF NOT EXISTS idx_shops_lat ON shops (latitude, longitude)');
     });
 
     it('dropped index → only db.indexes-valid fails, naming it', async () => {
