@@ -40,9 +40,14 @@ export async function startServe(cwd, port) {
   throw new Error('routergpt serve did not start');
 }
 
+/** Resolves when the child has exited — also when it already had (an 'exit' listener added late never fires). */
+export function exited(child) {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r));
+}
+
 export async function stopServe(child) {
   child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  await exited(child);
 }
 
 export async function freePort() {

@@ -3,7 +3,7 @@
 // `routergpt migrate up` on a fresh state (the same embedded start-up and migrations, nothing
 // else). Also `rollback --tier toggle`: time from launching it to the first 503 from a running
 // server, against `routergpt router status` (CLI start + joining the database) as the baseline.
-import { cli, freePort, freshDir, latestRun, startServe, stopServe } from './_local.mjs';
+import { BIN, cli, exited, freePort, freshDir, latestRun, startServe, stopServe } from './_local.mjs';
 import { fmt, median } from './lib.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -15,7 +15,6 @@ async function timeToFirst503(port) {
     const search = () => fetch(`http://127.0.0.1:${port}/router/search-by-location`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"latitude":33.4255,"longitude":-111.94}' }).then((r) => r.status);
     const baseline = cli(['router', 'status'], dir).ms;
     const { spawn } = await import('node:child_process');
-    const { BIN } = await import('./_local.mjs');
     const started = performance.now();
     const child = spawn(process.execPath, [BIN, 'rollback', '--tier', 'toggle', '--yes'], { cwd: dir, stdio: 'ignore' });
     let first503 = Infinity;
@@ -26,7 +25,7 @@ async function timeToFirst503(port) {
       }
       await new Promise((r) => setTimeout(r, 10));
     }
-    await new Promise((r) => child.once('exit', r));
+    await exited(child);
     return { first503, baseline };
   } finally {
     await stopServe(server);

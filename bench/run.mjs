@@ -11,6 +11,14 @@ const names = readdirSync(dir)
   .filter((n) => only.length === 0 || only.includes(n));
 
 let missed = 0;
+// A benchmark awaiting something that can no longer happen would let Node exit silently with 0.
+process.on('exit', (code) => {
+  if (code === 0 && !finished) {
+    console.error('bench: exited before every benchmark finished (a promise never settled)');
+    process.exitCode = 1;
+  }
+});
+let finished = false;
 for (const name of names) {
   const mod = await import(path.join(dir, `${name}.mjs`));
   if (typeof mod.run !== 'function') continue;
@@ -19,4 +27,5 @@ for (const name of names) {
   for (const line of result.lines) console.log(`  ${line}`);
   if (!result.pass) missed += 1;
 }
+finished = true;
 console.log(`\n${names.length} benchmark(s), ${missed} missed their target. Machines are shared and noisy: compare ratios, not absolute times.`);
