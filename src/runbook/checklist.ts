@@ -28,6 +28,8 @@ export interface Checklist {
 export interface KnownIds {
   checks: ReadonlySet<string>;
   steps: ReadonlySet<string>;
+  /** Parameter names each step accepts (a step without an entry takes none). */
+  stepParams?: ReadonlyMap<string, readonly string[]>;
 }
 
 const CHECKLIST_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'checklists');
@@ -87,6 +89,10 @@ export function loadChecklist(file: string, known: KnownIds): Checklist {
         items.push({ kind: 'check', id, checks: ids.map(String), title, onFail, params, phase });
       } else if ('step' in it) {
         if (typeof it.step !== 'string' || !known.steps.has(it.step)) problems.push(`${at}: unknown step id "${String(it.step)}" (known: ${[...known.steps].join(', ')})`);
+        else if (known.stepParams) {
+          const allowed = known.stepParams.get(it.step) ?? [];
+          for (const key of Object.keys(params)) if (!allowed.includes(key)) problems.push(`${at}: step ${it.step} has no parameter "${key}" (it takes: ${allowed.join(', ') || 'none'})`);
+        }
         items.push({ kind: 'step', id: String(it.step), title, params, phase });
       } else {
         const kind = 'manual' in it ? 'manual' : 'signoff';

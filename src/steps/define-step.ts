@@ -41,6 +41,8 @@ export interface StepResult {
 export interface Step {
   id: string;
   title: string;
+  /** The parameter names a checklist may give it; anything else is a checklist error (a typo). */
+  params?: readonly string[];
   plan(ctx: StepContext): Promise<string[]>;
   run(ctx: StepContext): Promise<StepResult>;
   verify?(ctx: StepContext, result: StepResult): Promise<CheckResult>;

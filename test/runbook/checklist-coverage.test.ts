@@ -6,7 +6,7 @@ import { loadChecklist } from '../../src/runbook/checklist.js';
 import { STEPS } from '../../src/steps/registry.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 
-const known = { checks: new Set(CHECKS.map((c) => c.id)), steps: new Set(STEPS.map((s) => s.id)) };
+const known = { checks: new Set(CHECKS.map((c) => c.id)), steps: new Set(STEPS.map((s) => s.id)), stepParams: new Map(STEPS.map((s) => [s.id, s.params ?? []])) };
 
 /** Every actionable line of the reference checklist: `- [ ]` items, the deployment steps, the rollback options, the sign-off lines. */
 function checklistLines(): Array<{ line: number; text: string }> {
@@ -47,6 +47,14 @@ describe('the production checklist is covered, line by line', () => {
     const used = new Set([...rows.values()].flatMap((r) => r.ids));
     const manual = checklist.phases.flatMap((p) => p.items).filter((i) => i.kind === 'manual').map((i) => i.id);
     expect(manual.filter((id) => !used.has(id))).toEqual([]);
+  });
+
+  it('a misspelt step parameter is a checklist error naming it', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const os = await import('node:os');
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cl-')), 'typo.yaml');
+    writeFileSync(file, 'name: typo\nphases:\n  - id: db\n    items:\n      - step: db.backup\n        params: { restore_test: true }\n');
+    expect(() => loadChecklist(file, known)).toThrow(/step db.backup has no parameter "restore_test" \(it takes: format, jobs, label, retention, restoreTest, restoreTestUrl\)/);
   });
 
   it.each(['production', 'staging', 'local'])('checklists/%s.yaml is valid', (name) => {

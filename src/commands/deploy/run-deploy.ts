@@ -46,7 +46,7 @@ export interface DeployResult {
   rollbackPlan: string[];
 }
 
-export const KNOWN_IDS = { checks: new Set(CHECKS.map((c) => c.id)), steps: new Set(STEPS.map((s) => s.id)) };
+export const KNOWN_IDS = { checks: new Set(CHECKS.map((c) => c.id)), steps: new Set(STEPS.map((s) => s.id)), stepParams: new Map(STEPS.map((s) => [s.id, s.params ?? []])) };
 
 export function loadEnvChecklist(config: EnvironmentConfig, cwd: string, override?: string): Checklist {
   return loadChecklist(checklistFileFor(config.name, override, cwd), KNOWN_IDS);

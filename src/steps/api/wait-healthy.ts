@@ -4,6 +4,7 @@ import { defineStep } from '../define-step.js';
 /** Poll GET /health until it answers 200 {"ok":true} — after a restart the API takes a moment. */
 export const apiWaitHealthyStep = defineStep({
   id: 'api.wait-healthy',
+  params: ['timeout_s'],
   title: 'Wait until the API is healthy',
   async plan(ctx) {
     return [`Poll ${ctx.apiBase ?? '(PUBLIC_API_BASE not set)'}/health every second until 200 {"ok":true}, for up to ${Number(ctx.params.timeout_s ?? 60)} s`];

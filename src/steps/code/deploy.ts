@@ -4,6 +4,7 @@ import { describeCommands, runCommands } from './run-commands.js';
 /** The checklist's "Step 2: Deploy Code": the environment's configured commands. */
 export const codeDeployStep = defineStep({
   id: 'code.deploy',
+  params: ['cwd'],
   title: 'Deploy the code (pull, install, restart)',
   async plan(ctx) {
     const { hosts, commands, timeoutMs } = ctx.config.deploy.value;
@@ -16,6 +17,7 @@ export const codeDeployStep = defineStep({
 /** Rollback tier `code` (the checklist's Option 1): the configured code-rollback commands. */
 export const codeRollbackStep = defineStep({
   id: 'code.rollback',
+  params: ['cwd'],
   title: 'Roll the code back (configured rollback commands)',
   async plan(ctx) {
     const { hosts, rollbackCommands } = ctx.config.deploy.value;

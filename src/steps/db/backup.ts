@@ -35,6 +35,7 @@ function options(ctx: StepContext) {
 
 export const dbBackupStep = defineStep({
   id: ID,
+  params: ['format', 'jobs', 'label', 'retention', 'restoreTest', 'restoreTestUrl'],
   title: 'Back up the database (verified, with a checksum manifest)',
 
   async plan(ctx) {

@@ -56,6 +56,7 @@ async function missing(db: Queryable): Promise<ShopRow[]> {
  */
 export const dbGeocodeShopsStep = defineStep({
   id: ID,
+  params: ['provider'],
   title: 'Geocode shops without coordinates',
 
   async plan(ctx) {

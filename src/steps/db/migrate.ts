@@ -54,6 +54,7 @@ export const dbMigrateStep = defineStep({
 /** Rollback tier `migrations`: run the down files back to the version before the deploy. */
 export const dbMigrationsDownStep = defineStep({
   id: 'db.migrations-down',
+  params: ['to'],
   title: 'Down migrations back to the pre-deploy version',
   async plan(ctx) {
     const to = String(ctx.params.to ?? ctx.outputs['db.migrate']?.before ?? '');

@@ -98,6 +98,7 @@ const sameIds = (a: readonly string[], b: readonly string[]) => a.length === b.l
 
 export const dbPurgeTestDataStep = defineStep({
   id: ID,
+  params: ['patterns', 'expectedIds'],
   title: 'Remove test data (the checklist\'s test shops and configured patterns)',
 
   async plan(ctx) {

@@ -37,6 +37,7 @@ export function manifestFromContext(ctx: StepContext): string {
 
 export const dbRestoreStep = defineStep({
   id: ID,
+  params: ['manifest', 'jobs'],
   title: 'Restore the database from the pre-deploy backup',
 
   async plan(ctx) {
