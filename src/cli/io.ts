@@ -13,9 +13,11 @@ export interface IO {
   color: boolean;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Aborted on the first Ctrl-C: long runs stop at the next safe point (between runbook items). */
+  signal?: AbortSignal;
 }
 
-export function processIO(colorFlag: boolean | undefined): IO {
+export function processIO(colorFlag: boolean | undefined, signal?: AbortSignal): IO {
   const env = process.env;
   const color = colorFlag ?? (!('NO_COLOR' in env && env.NO_COLOR !== '') && Boolean(process.stderr.isTTY));
   return {
@@ -27,6 +29,7 @@ export function processIO(colorFlag: boolean | undefined): IO {
     color,
     env,
     cwd: process.cwd(),
+    signal,
   };
 }
 

@@ -8,14 +8,16 @@ const argv = process.argv;
 const verbose = argv.includes('--verbose');
 const json = argv.includes('--json');
 const colorFlag = argv.includes('--no-color') ? false : undefined;
-const io = processIO(colorFlag);
+const interrupt = new AbortController();
+const io = processIO(colorFlag, interrupt.signal);
 
 let interrupted = false;
 process.on('SIGINT', () => {
   // The first Ctrl-C lets running work stop cleanly (finally blocks close databases); a second one forces it.
   if (interrupted) process.exit(ExitCode.cancelled);
   interrupted = true;
-  io.stderr.write('\nroutergpt: cancelling… (press Ctrl-C again to force)\n');
+  interrupt.abort();
+  io.stderr.write('\nroutergpt: cancelling at the next safe point… (press Ctrl-C again to force)\n');
   process.exitCode = ExitCode.cancelled;
 });
 
@@ -24,9 +26,10 @@ try {
   if (interrupted) process.exitCode = ExitCode.cancelled;
 } catch (error) {
   const env = process.env;
-  process.exitCode = renderError(io, error, {
+  const code = renderError(io, error, {
     verbose,
     json,
     secrets: [env.OPENAI_API_KEY, env.GOOGLE_MAPS_API_KEY, env.ROUTERGPT_API_KEY, env.RESEND_API_KEY],
   });
+  process.exitCode = interrupted ? ExitCode.cancelled : code;
 }

@@ -180,6 +180,11 @@ export async function executeItems(deps: ExecutorDeps, items: ChecklistItem[]): 
   const { journal, io } = deps;
   let phase = '';
   for (const item of items) {
+    // Ctrl-C: stop between items, never inside one; the journal shows where to resume.
+    if (io.signal?.aborted) {
+      const next = journal.record.kind === 'rollback' ? 'Run the rollback again for the tiers not done.' : `Resume with \`routergpt ${journal.record.kind === 'maintenance' ? 'maintain' : 'deploy'} --env ${deps.config.name} --resume ${journal.record.id}\`.`;
+      throw new CancelledError(`Cancelled before ${item.id}; every item before it is journaled.`, next);
+    }
     const record = journal.item(item.id);
     if (record.state === 'done' || record.state === 'skipped') {
       log(io, `  ${SYMBOL[record.state]} ${item.id} — already ${record.state} (resumed)`);

@@ -135,6 +135,31 @@ describe('routergpt deploy on a real PostgreSQL with a real running server', () 
     expect(await ws.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).toEqual(tablesBefore);
   });
 
+  it('Ctrl-C stops between items (exit 130, run cancelled), and --resume finishes it', async () => {
+    ws = await createWorkspace();
+    const child = spawnCli(['deploy', '--checklist', LOOPBACK_CHECKLIST, '--signoff-file', ws.signoffFile, '--yes'], { cwd: ws.dir, env: ws.env });
+    for (let i = 0; i < 600; i += 1) {
+      try {
+        if (journalOf(ws).items.find((x) => x.id === 'db.backup')?.state === 'running') break;
+      } catch {
+        /* not yet */
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(String(result.stderr)).toContain('--resume');
+    const run = journalOf(ws);
+    expect(run.status).toBe('cancelled');
+    const pending = run.items.filter((x) => x.state === 'pending').map((x) => x.id);
+    expect(pending).toContain('db.migrate');
+    expect(run.items.filter((x) => x.state === 'running')).toEqual([]);
+    const resumed = await ws.deploy(['--resume']);
+    expect(resumed.exitCode, resumed.stderr).toBe(0);
+    expect(journalOf(ws).status).toBe('succeeded');
+  });
+
   it('two deploys of one environment at once: the second exits 4 naming the first', async () => {
     ws = await createWorkspace();
     const first = spawnCli(['deploy', '--checklist', LOOPBACK_CHECKLIST, '--signoff-file', ws.signoffFile, '--yes'], { cwd: ws.dir, env: ws.env });
