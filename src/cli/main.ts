@@ -13,6 +13,8 @@ const io = processIO(colorFlag, interrupt.signal);
 
 let interrupted = false;
 process.on('SIGINT', () => {
+  // `serve` handles its own signals (graceful shutdown, exit 0): stay out of its way.
+  if (process.listenerCount('SIGINT') > 1) return;
   // The first Ctrl-C lets running work stop cleanly (finally blocks close databases); a second one forces it.
   if (interrupted) process.exit(ExitCode.cancelled);
   interrupted = true;

@@ -22,6 +22,7 @@ export interface RenderOptions {
 /** Print one short message (and the next action), and return the exit code. */
 export function renderError(io: IO, thrown: unknown, options: RenderOptions): ExitCodeValue {
   const error = classify(thrown);
+  // The registered secrets (from the loaded config) and the ones the entry point passes.
   const clean = (s: string) => redactSecrets(s, options.secrets);
   if (error instanceof CommanderError) {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;

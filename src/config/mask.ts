@@ -18,11 +18,40 @@ export function maskSecret(value: string | undefined): string {
   return `***** (${value.length} characters)`;
 }
 
-/** Remove every known secret value from a text before it is printed or stored. */
-export function redactSecrets(text: string, secrets: ReadonlyArray<string | undefined>): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret && secret.length >= 4) out = out.split(secret).join('*****');
+/**
+ * Secret values this process knows (API keys, the database password — as written and
+ * percent-decoded). loadConfig registers them; every redaction uses them, so a message built
+ * anywhere (an error, a journal line, a child's output) cannot carry one out.
+ */
+const KNOWN_SECRETS = new Set<string>();
+
+export function registerSecret(value: string | undefined): void {
+  if (!value || value.length < 4) return;
+  KNOWN_SECRETS.add(value);
+  try {
+    KNOWN_SECRETS.add(decodeURIComponent(value));
+  } catch {
+    /* not percent-encoded */
   }
-  return out.replace(/(postgres(?:ql)?:\/\/[^:/@\s]+):[^@\s]*@/g, '$1:*****@');
+  KNOWN_SECRETS.add(encodeURIComponent(value));
+}
+
+/** The password inside a connection URL, if any. */
+export function urlPassword(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  try {
+    return new URL(raw.replace(/^postgres(ql)?\+\w+:/, 'postgresql:')).password || undefined;
+  } catch {
+    return /:\/\/[^:/@\s]+:(\S*)@/.exec(raw)?.[1] || undefined;
+  }
+}
+
+/** Remove every known secret value from a text before it is printed or stored. */
+export function redactSecrets(text: string, secrets: ReadonlyArray<string | undefined> = []): string {
+  let out = text;
+  // Longest first, so a secret containing another is removed whole.
+  const all = [...new Set([...KNOWN_SECRETS, ...secrets.filter((s): s is string => Boolean(s && s.length >= 4))])].sort((a, b) => b.length - a.length);
+  for (const secret of all) out = out.split(secret).join('*****');
+  // Any URL credentials left (greedy up to the last '@' of the token: passwords may contain '@').
+  return out.replace(/(postgres(?:ql)?(?:\+\w+)?:\/\/[^:/@\s]+):\S*@/g, '$1:*****@');
 }

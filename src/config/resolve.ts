@@ -5,6 +5,7 @@ import YAML from 'yaml';
 import { ConfigError } from '../cli/errors.js';
 import { parseDuration } from './duration.js';
 import { mergeEnv, readDotEnv } from './dotenv.js';
+import { registerSecret, urlPassword } from './mask.js';
 import { configFileSchema, type RawConfigFile, type RawEnvironment } from './file-schema.js';
 import type { ConfigFlags, DatabaseTarget, EnvironmentConfig, Source, Sourced } from './types.js';
 
@@ -245,6 +246,9 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
     ['default', 'built-in default', path.resolve(baseDir, '.routergpt', 'backups', name)],
   );
   const backupRetention = pick<number>(['file', fileLabel('backup.retention'), raw.backup?.retention], ['default', 'built-in default', 10]);
+
+  // Known before any message can be built: errors, journals and logs redact them.
+  for (const secret of [urlPassword(database.value.kind === 'url' ? database.value.url : undefined), urlPassword(redisUrl.value), openaiApiKey.value, apiKey.value, env.GOOGLE_MAPS_API_KEY, env.RESEND_API_KEY]) registerSecret(secret);
 
   if (problems.length > 0) {
     throw new ConfigError(

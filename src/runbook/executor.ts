@@ -59,7 +59,6 @@ export function outputsOf(items: ItemRecord[]): Record<string, Record<string, un
 
 export function stepContext(deps: ExecutorDeps, item: ChecklistItem & { kind: 'step' }, apiBase: string | undefined): StepContext {
   const { config, db, journal } = deps;
-  const secrets = [config.openaiApiKey.value, config.apiKey.value];
   return {
     config,
     db,
@@ -69,7 +68,7 @@ export function stepContext(deps: ExecutorDeps, item: ChecklistItem & { kind: 's
     params: item.params,
     apiBase,
     now: deps.now,
-    log: (line) => log(deps.io, `    ${redactSecrets(line, secrets)}`),
+    log: (line) => log(deps.io, `    ${redactSecrets(line)}`),
     runChecks: async (ids) => {
       const checks = ids.map((id) => findCheck(id)).filter((c): c is Check => Boolean(c));
       return deps.runChecks(checks, checks.some((c) => c.needs.includes('api')) ? await deps.ensureApi() : undefined);
@@ -224,6 +223,9 @@ export async function executeItems(deps: ExecutorDeps, items: ChecklistItem[]): 
     }
     record.finishedAt = deps.now().toISOString();
     record.durationMs = Math.round(performance.now() - t0);
+    // Nothing an item reports may carry a secret into the journal or the report.
+    if (record.summary) record.summary = redactSecrets(record.summary);
+    if (record.details) record.details = record.details.map((d) => redactSecrets(d));
     await journal.save();
     const secs = (record.durationMs / 1000).toFixed(1);
     log(io, `  ${SYMBOL[record.state] ?? '?'} ${record.state} (${secs} s) ${record.summary ?? ''}`);

@@ -20,7 +20,17 @@ export interface Workspace {
   stop(): Promise<void>;
 }
 
-export async function createWorkspace(options: { withServer?: boolean } = {}): Promise<Workspace> {
+export interface WorkspaceOptions {
+  withServer?: boolean;
+  /** The deploy step's command (default: append a line to deploy-marker.log). */
+  deployCommand?: string;
+  /** Put this password in DATABASE_URL (the test server trusts every password). */
+  password?: string;
+  /** Extra environment variables for every command (ROUTERGPT_MIGRATIONS_DIR…). */
+  env?: Record<string, string>;
+}
+
+export async function createWorkspace(options: WorkspaceOptions = {}): Promise<Workspace> {
   const dir = tempDir('routergpt-ws-');
   const db = await createTestDatabase('ws');
   const port = await freePort();
@@ -37,7 +47,7 @@ export async function createWorkspace(options: { withServer?: boolean } = {}): P
       '    deploy:',
       '      timeout: 20s',
       '      commands:',
-      '        - echo "deployed $(date +%s)" >> deploy-marker.log',
+      `        - ${JSON.stringify(options.deployCommand ?? 'echo "deployed $(date +%s)" >> deploy-marker.log')}`,
       '      rollback_commands:',
       '        - echo rolled-back >> deploy-marker.log',
       '    backup: { dir: backups, retention: 5 }',
@@ -46,7 +56,9 @@ export async function createWorkspace(options: { withServer?: boolean } = {}): P
   );
   const signoffFile = path.join(dir, 'signoff.yaml');
   writeFileSync(signoffFile, 'signed_by: Test Operator\nitems:\n  custom-gpt-configured: true\nsignoff:\n  deployed_by: Test Operator\n  approver: Release Manager\n');
-  const env = { DATABASE_URL: db.url, ROUTERGPT_ENV: 'staging' };
+  const url = new URL(db.url);
+  if (options.password) url.password = options.password;
+  const env = { DATABASE_URL: url.toString(), ROUTERGPT_ENV: 'staging', ...options.env };
   let server: ReturnType<typeof spawnCli> | undefined;
   const ws: Workspace = {
     dir,

@@ -42,6 +42,7 @@ export function registerDb(program: Command, io: IO): void {
       action<{ demo?: boolean }>(io, async (ctx, opts) => {
         if (!opts.demo) throw new UsageError('Say what to seed.', 'Use `routergpt db seed --demo`.');
         const { config } = await ctx.loadConfig();
+        if (config.protected.value) throw new UsageError(`Refusing to load demo shops into ${config.name} (a protected environment); nothing was changed.`, 'Seed a staging or local environment instead.');
         const [{ withDatabase }, { withTransaction }, { seedDemo }, { verifySchemaCurrent }] = await Promise.all([
           import('../../db/connect.js'),
           import('../../db/pool.js'),

@@ -87,8 +87,10 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
   else if (needsAnswers && !interactive && !options.dryRun) {
     throw new UsageError(`The ${checklist.name} checklist has ${manual.length} manual item(s)${hasFinal ? ' and a final sign-off' : ''}, and there is no terminal to ask on.`, 'Pass --signoff-file FILE (docs/signoff.md); nothing was changed.');
   }
-  if (config.protected.value && !options.yes && !interactive && !options.dryRun) {
-    throw new UsageError(`Deploying to ${config.name} needs confirmation, and there is no terminal to ask on.`, 'Re-run with --yes to confirm non-interactively.');
+  // Steps confirm destructive actions (the purge, typed in prod): without a terminal that is
+  // only possible with --yes, so refuse now rather than half-way through.
+  if (!options.yes && !interactive && !options.dryRun) {
+    throw new UsageError(`The ${kind} of ${config.name} asks for confirmations, and there is no terminal to ask on.`, `Re-run with --yes to confirm non-interactively${options.resume ? ' (with --resume to continue the same run)' : ''}; nothing was changed.`);
   }
   const dir = runsDir(config.stateDir.value, config.name);
   const resumed = options.resume !== undefined ? findResumable(dir, config.name, options.resume, kind) : undefined;

@@ -74,7 +74,7 @@ export async function runRollback(options: RollbackOptions): Promise<RollbackRes
     if (!target && needsRun.length) throw new UsageError(`Tier ${needsRun.join(', ')} needs a deploy run to undo, and ${config.name} has none recorded.`, 'Pass --run RUN, or use --tier toggle / code.');
     const dir = runsDir(config.stateDir.value, config.name);
     const id = newRunId('rollback', now());
-    const items: Array<ChecklistItem & { kind: 'step' }> = options.tiers.map((tier) => ({ kind: 'step', id: TIER_STEP[tier], params: {}, phase: `rollback (${tier})` }));
+    const items: Array<ChecklistItem & { kind: 'step' }> = options.tiers.map((tier) => ({ kind: 'step', id: TIER_STEP[tier], params: tier === 'migrations' && target ? { deployRun: target.id } : {}, phase: `rollback (${tier})` }));
     const record: RunRecord = {
       schema: 'routergpt.run/v1',
       id,

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, OperationError } from '../../cli/errors.js';
@@ -79,10 +79,12 @@ export function defaultJobs(): number {
  * process that opened the data directory holds (see embedded.ts).
  */
 export async function createBackup(options: CreateBackupOptions): Promise<CreateBackupResult> {
-  mkdirSync(options.dir, { recursive: true });
+  // Backups hold customer data: readable by their owner only.
+  mkdirSync(options.dir, { recursive: true, mode: 0o700 });
   const started = performance.now();
   const createdAt = options.now();
   const result = options.db.kind === 'embedded' ? await dumpEmbedded(options, createdAt) : await dumpServer(options, createdAt);
+  chmodSync(result.file, result.format === 'directory' ? 0o700 : 0o600);
   const { sha256, sizeBytes, files } = result.format === 'directory' ? await sha256Directory(result.file) : { sha256: await sha256File(result.file), sizeBytes: statSync(result.file).size, files: undefined };
   const manifest: BackupManifest = {
     manifestVersion: 1,

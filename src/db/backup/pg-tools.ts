@@ -157,6 +157,9 @@ export async function runTool(tool: FoundTool, args: string[], pgEnv: Record<str
     extendEnv: false,
     reject: false,
     stdin: 'ignore',
+    // Its own process group: the terminal's Ctrl-C stops the runbook between items and must
+    // not kill a pg_restore halfway through (after the schema was already dropped).
+    detached: true,
     ...(signal ? { cancelSignal: signal } : {}),
   });
   if (result.exitCode !== 0) {

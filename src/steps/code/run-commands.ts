@@ -27,7 +27,6 @@ export function describeCommands(hosts: DeployHost[], commands: string[]): strin
 export async function runCommands(ctx: StepContext, commands: string[], what: string): Promise<StepResult> {
   const { execa } = await import('execa');
   const { hosts, timeoutMs } = ctx.config.deploy.value;
-  const secrets = [ctx.config.openaiApiKey.value, ctx.config.apiKey.value, ctx.db.kind === 'url' ? new URL(ctx.db.url).password : undefined];
   const runs: CommandRun[] = [];
   if (commands.length === 0) return { status: 'skipped', summary: `no ${what} commands configured for ${ctx.config.name} (deploy.${what === 'deploy' ? 'commands' : 'rollback_commands'} in routergpt.config.yaml)`, outputs: { runs } };
   const cwd = typeof ctx.params.cwd === 'string' ? ctx.params.cwd : undefined;
@@ -36,8 +35,8 @@ export async function runCommands(ctx: StepContext, commands: string[], what: st
       ctx.log(`${host.name}: ${command}`);
       const started = performance.now();
       const [file, ...args] = host.via.length ? [...host.via, command] : [command];
-      const child = await execa(file!, args, { shell: host.via.length === 0, all: true, reject: false, timeout: timeoutMs, ...(cwd ? { cwd } : {}), ...(ctx.signal ? { cancelSignal: ctx.signal } : {}) });
-      const output = redactSecrets(String(child.all ?? ''), secrets).split('\n').slice(-40);
+      const child = await execa(file!, args, { shell: host.via.length === 0, all: true, reject: false, timeout: timeoutMs, detached: true, stdin: 'ignore', ...(cwd ? { cwd } : {}), ...(ctx.signal ? { cancelSignal: ctx.signal } : {}) });
+      const output = redactSecrets(String(child.all ?? '')).split('\n').slice(-40);
       const run: CommandRun = { host: host.name, command, exitCode: child.exitCode ?? null, durationMs: Math.round(performance.now() - started), output };
       runs.push(run);
       if (child.timedOut) throw new OperationError(`${host.name}: \`${command}\` timed out after ${timeoutMs} ms.`, 'Raise deploy.timeout or look at the host; the run can be resumed with --resume.');

@@ -1,10 +1,10 @@
-import { fail, pass } from '../../checks/define-check.js';
+import { fail, pass, type CheckResult } from '../../checks/define-check.js';
 import { ConfigError } from '../../cli/errors.js';
 import { createBackup, describeBackupCommand } from '../../db/backup/create.js';
 import { restoreTest } from '../../db/backup/restore.js';
 import { applyRetention } from '../../db/backup/retention.js';
 import { verifyBackup } from '../../db/backup/verify.js';
-import { defineStep, type StepContext } from '../define-step.js';
+import { defineStep, type StepContext, type StepResult } from '../define-step.js';
 import { booleanParam, numberParam, stringParam } from './params.js';
 
 const ID = 'db.backup';
@@ -51,29 +51,40 @@ export const dbBackupStep = defineStep({
   async run(ctx) {
     const o = options(ctx);
     const { manifestFile, file, manifest } = await createBackup({ db: ctx.db, dir: o.dir, label: o.label, format: o.format, ...(o.jobs ? { jobs: o.jobs } : {}), now: ctx.now, lockWaitTimeoutMs: o.lockWaitTimeoutMs, log: ctx.log, ...(ctx.signal ? { signal: ctx.signal } : {}) });
-    const { deleted } = applyRetention(o.dir, o.retention);
     const rows = Object.values(manifest.tables).reduce((sum, n) => sum + n, 0);
     return {
       status: 'done',
       summary: `Backed up ${Object.keys(manifest.tables).length} tables (${rows} rows, ${formatBytes(manifest.sizeBytes)}) to ${file}`,
-      details: [`manifest ${manifestFile}`, `sha256 ${manifest.sha256}`, ...deleted.map((d) => `retention: deleted ${d.file}`)],
-      outputs: { manifest: manifestFile, file, sha256: manifest.sha256, format: manifest.format, sizeBytes: manifest.sizeBytes, tables: manifest.tables, retentionDeleted: deleted.map((d) => d.file) },
+      details: [`manifest ${manifestFile}`, `sha256 ${manifest.sha256}`],
+      outputs: { manifest: manifestFile, file, sha256: manifest.sha256, format: manifest.format, sizeBytes: manifest.sizeBytes, tables: manifest.tables },
     };
   },
 
   async verify(ctx, result) {
-    const manifestFile = result.outputs?.manifest;
-    if (typeof manifestFile !== 'string') return fail('The backup step recorded no manifest.', { hint: 'Run the backup step again.' });
-    const verified = await verifyBackup(manifestFile);
-    if (!verified.ok) return fail(`The backup is not usable: ${verified.problem}`, { details: verified.details, hint: 'Do not migrate. Take a new backup (re-run this step) and find out what damaged the file.' });
-    if (!booleanParam(ID, ctx.params, 'restoreTest')) return pass(`Backup verified (${verified.manifest.format}, SHA-256 ${verified.manifest.sha256.slice(0, 12)}…)`, { details: verified.details });
-    const adminUrl = stringParam(ID, ctx.params, 'restoreTestUrl') ?? (ctx.db.kind === 'url' ? ctx.db.url : undefined);
-    const test = await restoreTest({ manifestFile, ...(adminUrl ? { adminUrl } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) });
-    const details = [...verified.details, `restore test into ${test.target} took ${test.durationMs} ms`, ...test.differences];
-    if (!test.ok) return fail('The backup restores, but not to the same data: per-table checksums differ.', { details, hint: 'Do not migrate. Take a new backup and compare again.' });
-    return pass(`Backup verified and restore-tested (${Object.keys(test.tables).length} tables identical)`, { details, data: { restoreTest: test } });
+    const verdict = await verifyNewBackup(ctx, result);
+    // Old backups are deleted only once the new one is proven good: with retention 1 and a
+    // damaged new file, the last good backup must still be there.
+    if (verdict.status === 'pass') {
+      const o = options(ctx);
+      const { deleted } = applyRetention(o.dir, o.retention);
+      verdict.details = [...(verdict.details ?? []), ...deleted.map((d) => `retention: deleted ${d.file}`)];
+    }
+    return verdict;
   },
 });
+
+async function verifyNewBackup(ctx: StepContext, result: StepResult): Promise<CheckResult> {
+  const manifestFile = result.outputs?.manifest;
+  if (typeof manifestFile !== 'string') return fail('The backup step recorded no manifest.', { hint: 'Run the backup step again.' });
+  const verified = await verifyBackup(manifestFile);
+  if (!verified.ok) return fail(`The backup is not usable: ${verified.problem}`, { details: verified.details, hint: 'Do not migrate. Take a new backup (re-run this step) and find out what damaged the file.' });
+  if (!booleanParam(ID, ctx.params, 'restoreTest')) return pass(`Backup verified (${verified.manifest.format}, SHA-256 ${verified.manifest.sha256.slice(0, 12)}…)`, { details: verified.details });
+  const adminUrl = stringParam(ID, ctx.params, 'restoreTestUrl') ?? (ctx.db.kind === 'url' ? ctx.db.url : undefined);
+  const test = await restoreTest({ manifestFile, ...(adminUrl ? { adminUrl } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  const details = [...verified.details, `restore test into ${test.target} took ${test.durationMs} ms`, ...test.differences];
+  if (!test.ok) return fail('The backup restores, but not to the same data: per-table checksums differ.', { details, hint: 'Do not migrate. Take a new backup and compare again.' });
+  return pass(`Backup verified and restore-tested (${Object.keys(test.tables).length} tables identical)`, { details, data: { restoreTest: test } });
+}
 
 function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;

@@ -1,6 +1,6 @@
 import { fail, pass } from '../../checks/define-check.js';
 import { loadMigrations } from '../../db/migrator/files.js';
-import { getStatus, migrateDown, migrateUp, planUp, verifyNoEdits } from '../../db/migrator/migrator.js';
+import { getStatus, MIGRATIONS_TABLE, migrateDown, migrateUp, planUp, verifyNoEdits } from '../../db/migrator/migrator.js';
 import { defineStep, type StepContext } from '../define-step.js';
 
 function migrations(ctx: StepContext) {
@@ -51,20 +51,36 @@ export const dbMigrateStep = defineStep({
   },
 });
 
+/**
+ * The version to go back to: given (`to`), else the one before the oldest migration the deploy
+ * run applied — read from the migrations table (`applied_by`), so a deploy whose db.migrate
+ * failed half-way, or was resumed, is still undone completely.
+ */
+async function targetVersion(ctx: StepContext): Promise<string> {
+  if (ctx.params.to !== undefined) return String(ctx.params.to);
+  const run = typeof ctx.params.deployRun === 'string' ? ctx.params.deployRun : undefined;
+  if (run) {
+    const { rows } = await ctx.db.pool.query<{ version: string }>(`SELECT min(version) AS version FROM ${MIGRATIONS_TABLE} WHERE applied_by = $1`, [`routergpt deploy ${run}`]).catch(() => ({ rows: [] as Array<{ version: string }> }));
+    const oldest = rows[0]?.version;
+    if (oldest) return String(Number(oldest) - 1).padStart(oldest.length, '0');
+  }
+  return String(ctx.outputs['db.migrate']?.before ?? '');
+}
+
 /** Rollback tier `migrations`: run the down files back to the version before the deploy. */
 export const dbMigrationsDownStep = defineStep({
   id: 'db.migrations-down',
-  params: ['to'],
+  params: ['to', 'deployRun'],
   title: 'Down migrations back to the pre-deploy version',
   async plan(ctx) {
-    const to = String(ctx.params.to ?? ctx.outputs['db.migrate']?.before ?? '');
+    const to = await targetVersion(ctx);
     if (!to) return ['No db.migrate output in the deploy run: nothing to undo'];
     const status = await getStatus(ctx.db.pool, migrations(ctx));
     const undo = status.applied.filter((a) => a.version > to).reverse();
     return undo.length ? [`From ${status.current} down to ${to}:`, ...undo.map((u) => `revert ${u.version}_${u.name} (${u.version}_${u.name}.down.sql)`)] : [`Already at or below ${to}`];
   },
   async run(ctx) {
-    const to = String(ctx.params.to ?? ctx.outputs['db.migrate']?.before ?? '');
+    const to = await targetVersion(ctx);
     if (!to) return { status: 'skipped', summary: 'the deploy applied no migrations' };
     await ctx.confirm(`Revert migrations after ${to} on ${ctx.config.name}? Tables they created are dropped with their data.`);
     const result = await migrateDown({ pool: ctx.db.pool, migrations: migrations(ctx), lockTimeoutMs: ctx.config.lockTimeoutMs.value, lockWaitMs: 60_000 }, { to });

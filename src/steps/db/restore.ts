@@ -17,12 +17,22 @@ export async function restoreFromManifest(ctx: StepContext, manifestPath: string
   const manifest = readManifest(manifestPath);
   await ctx.confirm(`Restore ${ctx.db.display} from the backup of ${manifest.createdAt} (${manifest.file})? Everything in schema public is replaced.`);
   const jobs = numberParam(ID, ctx.params, 'jobs');
+  // A rollback turns the router off first (tier toggle); the backup predates that, so the
+  // restore would switch it back on. Keep the flag as it is now.
+  const flag = await ctx.db.pool.query<{ enabled: boolean }>(`SELECT enabled FROM feature_flags WHERE key = 'router_gpt'`).then((r) => r.rows[0]?.enabled, () => undefined);
   const result = await restoreBackup({ db: ctx.db, manifestFile: manifestPath, ...(jobs ? { jobs } : {}), log: ctx.log, ...(ctx.signal ? { signal: ctx.signal } : {}) });
   const rows = Object.values(result.tables).reduce((sum, n) => sum + n, 0);
+  let kept = '';
+  if (flag === false) {
+    await ctx.db.pool.query(
+      `INSERT INTO feature_flags (key, enabled, updated_at, updated_by) VALUES ('router_gpt', false, now(), $1) ON CONFLICT (key) DO UPDATE SET enabled = false, updated_at = now(), updated_by = EXCLUDED.updated_by`,
+      [`routergpt ${ctx.runId} (kept off across the restore)`],
+    ).then(() => (kept = '; the router stays disabled'), () => (kept = '; WARNING: could not keep the router disabled — run `routergpt router disable`'));
+  }
   return {
     status: 'done',
-    summary: `Restored ${Object.keys(result.tables).length} tables (${rows} rows) from ${manifest.file}; checksums match the backup`,
-    outputs: { manifest: manifestPath, tables: result.tables, durationMs: result.durationMs },
+    summary: `Restored ${Object.keys(result.tables).length} tables (${rows} rows) from ${manifest.file}; checksums match the backup${kept}`,
+    outputs: { manifest: manifestPath, tables: result.tables, durationMs: result.durationMs, routerKeptOff: flag === false },
   };
 }
 
@@ -56,7 +66,14 @@ export const dbRestoreStep = defineStep({
   async verify(ctx, result) {
     const manifestPath = result.outputs?.manifest;
     if (typeof manifestPath !== 'string') return fail('The restore step recorded no manifest.');
-    const comparison = compareChecksums(summariesOf(readManifest(manifestPath)), await checksumTables(ctx.db.pool), { expected: 'in the backup', actual: 'now' });
+    const expected = summariesOf(readManifest(manifestPath));
+    const actual = await checksumTables(ctx.db.pool);
+    // The one row we changed on purpose after the restore (the router kept off) is not a difference.
+    if (result.outputs?.routerKeptOff) {
+      delete expected.feature_flags;
+      delete actual.feature_flags;
+    }
+    const comparison = compareChecksums(expected, actual, { expected: 'in the backup', actual: 'now' });
     return comparison.identical ? pass('The database matches the backup table for table') : fail('The database no longer matches the backup', { details: comparison.differences });
   },
 });

@@ -142,7 +142,8 @@ export class RedisStore implements RateLimitStore {
 
   status(): RateLimitStatus {
     if (this.state === 'ok') return { store: 'redis', redis: 'ok' };
-    return { store: 'redis', redis: 'unreachable', lastError: this.lastError?.message ?? 'not connected yet', since: this.since.toISOString() };
+    // A code, not the message: /health is public, and messages carry internal addresses.
+    return { store: 'redis', redis: 'unreachable', lastError: (this.lastError as NodeJS.ErrnoException | undefined)?.code ?? (this.lastError ? 'error' : 'not connected yet'), since: this.since.toISOString() };
   }
 
   private markOk(): void {
