@@ -39,7 +39,7 @@ describe('bad configuration is refused with a clear message and exit 2', () => {
 
   it('DATABASE_URL unreachable', async () => {
     const port = await freePort();
-    const result = await runCli(['migrate', 'status', '--env', 'prod'], { env: { DATABASE_URL: `postgres://app:s3cretpw@127.0.0.1:${port}/db` } });
+    const result = await runCli(['migrate', 'status', '--env', 'prod'], { env: { DATABASE_URL: `postgres://app:s3cretpw@127.0.0.1:${port}/db` } }); // routergpt:allow-secret (a test fixture, not a credential)
     expectCleanError(result, 2, 'connection refused', 'DATABASE_URL (from the environment)');
     expect(result.stderr).not.toContain('s3cretpw');
   });

@@ -55,7 +55,7 @@ describe('routergpt init and config show', () => {
     const second = await runCli(['init'], { cwd });
     expect(second.stderr).toContain('kept routergpt.config.yaml');
     // The written file is valid config for every environment.
-    const show = await runCli(['config', 'show', '--env', 'prod', '--json'], { cwd, env: { DATABASE_URL: 'postgres://admin:hunter2secret@db.internal:5432/app', OPENAI_API_KEY: 'sk-live-abcdefghijklmnop' } });
+    const show = await runCli(['config', 'show', '--env', 'prod', '--json'], { cwd, env: { DATABASE_URL: 'postgres://admin:hunter2secret@db.internal:5432/app', OPENAI_API_KEY: 'sk-live-abcdefghijklmnop' } }); // routergpt:allow-secret (a test fixture, not a credential)
     expect(show.exitCode).toBe(0);
     const values = Object.fromEntries(JSON.parse(show.stdout).values.map((v: { key: string }) => [v.key, v]));
     expect(values.database).toMatchObject({ value: 'postgres://admin:*****@db.internal:5432/app', source: 'env' });
@@ -65,7 +65,7 @@ describe('routergpt init and config show', () => {
   });
 
   it('config show (human) masks secrets too', async () => {
-    const result = await runCli(['config', 'show', '--env', 'staging'], { env: { DATABASE_URL: 'postgres://admin:hunter2secret@db:5432/app', ROUTERGPT_API_KEY: 'topsecretapikey' } });
+    const result = await runCli(['config', 'show', '--env', 'staging'], { env: { DATABASE_URL: 'postgres://admin:hunter2secret@db:5432/app', ROUTERGPT_API_KEY: 'topsecretapikey' } }); // routergpt:allow-secret (a test fixture, not a credential)
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('DATABASE_URL (from the environment)');
     expect(result.stdout + result.stderr).not.toMatch(/hunter2secret|topsecretapikey/);

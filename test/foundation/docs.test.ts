@@ -19,3 +19,15 @@ describe('exit codes are documented where users look', () => {
     for (const { code, meaning } of EXIT_CODE_TABLE) expect(help.stdout).toContain(`${String(code).padEnd(4)} ${meaning}`);
   });
 });
+
+describe('this repository passes its own secrets check', () => {
+  it('security.secrets-not-committed is green on the repository (fixtures carry routergpt:allow-secret)', async () => {
+    const { findCheck } = await import('../../src/checks/registry.js');
+    const { runChecks } = await import('../../src/checks/run-checks.js');
+    const { loadConfig } = await import('../../src/config/resolve.js');
+    const config = loadConfig({ flags: {}, cwd: REPO_ROOT, env: {} }).config;
+    const [outcome] = await runChecks({ checks: [findCheck('security.secrets-not-committed')!], deps: { config, repoDir: REPO_ROOT, fetch, now: () => new Date() } });
+    expect(outcome?.details ?? []).toEqual([]);
+    expect(outcome?.status).toBe('pass');
+  });
+});

@@ -60,7 +60,7 @@ export async function startThrowawayCluster(options: ClusterOptions = {}): Promi
   run(tool('initdb'), ['-D', data, '-U', 'postgres', ...auth, '-E', 'UTF8', '--no-sync']);
   run(tool('pg_ctl'), ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -k ${sock} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=300`, 'start']);
   return {
-    url: options.password ? `postgres://postgres:${encodeURIComponent(options.password)}@127.0.0.1:${port}/postgres` : `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url: options.password ? `postgres://postgres:${encodeURIComponent(options.password)}@127.0.0.1:${port}/postgres` : `postgres://postgres@127.0.0.1:${port}/postgres`, // routergpt:allow-secret (a test fixture, not a credential)
     stop: async () => {
       try {
         run(tool('pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
