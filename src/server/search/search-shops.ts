@@ -8,6 +8,7 @@
  * (FACTS.md: 7 ms → 39 ms at a sparse point). Each variant here has exactly one good plan.
  */
 import type { Queryable } from '../../db/pool.js';
+import type { ShopRow } from '../booking/types.js';
 import { boundingBoxes, EARTH_RADIUS_MILES } from './geo.js';
 
 export interface SearchShopsParams {
@@ -18,17 +19,8 @@ export interface SearchShopsParams {
   limit: number;
 }
 
-export interface ShopHit {
-  id: number;
-  slug: string;
-  name: string;
-  category: string;
-  address: string | null;
-  city: string | null;
-  state: string | null;
-  postal_code: string | null;
-  phone: string | null;
-  timezone: string;
+/** A shop row (the booking code's ShopRow) with its coordinates and distance. */
+export interface ShopHit extends ShopRow {
   latitude: number;
   longitude: number;
   /** Exact distance in miles (not rounded). */
