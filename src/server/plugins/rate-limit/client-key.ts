@@ -17,10 +17,39 @@ export type KeyBy = 'ip' | 'openai-user' | ((request: FastifyRequest) => string)
 
 const OPENAI_ID = /^[\x21-\x7e]{1,200}$/;
 
+/**
+ * The /64 an IPv6 address belongs to. One subscriber usually gets a whole /64 and can rotate
+ * through its 2^64 addresses at will: keying by the full address would give each request a
+ * fresh budget (and flood the in-memory store).
+ */
+export function ipv6Prefix64(ip: string): string | undefined {
+  const address = ip.split('%')[0]!.toLowerCase();
+  const [head, tail, ...rest] = address.split('::');
+  if (rest.length > 0) return undefined;
+  const groups = (part: string | undefined): string[] | undefined => {
+    if (!part) return [];
+    const out: string[] = [];
+    for (const g of part.split(':')) {
+      if (g.includes('.')) out.push('0', '0'); // an embedded IPv4 tail takes two groups; it is past the /64 anyway
+      else if (/^[0-9a-f]{1,4}$/.test(g)) out.push(g);
+      else return undefined;
+    }
+    return out;
+  };
+  const h = groups(head);
+  const t = tail === undefined ? [] : groups(tail);
+  if (!h || !t) return undefined;
+  const full = tail === undefined ? h : [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
+  if (full.length !== 8) return undefined;
+  return `${full.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
 export function ipKey(request: FastifyRequest): string {
   const ip = request.ip ?? 'unknown';
   // An IPv4 client on a dual-stack socket shows up as ::ffff:a.b.c.d; use one key for both forms.
-  return `ip:${ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip}`;
+  if (ip.startsWith('::ffff:') && ip.includes('.')) return `ip:${ip.slice(7)}`;
+  if (ip.includes(':')) return `ip:${ipv6Prefix64(ip) ?? ip}`;
+  return `ip:${ip}`;
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {
