@@ -210,6 +210,7 @@ export async function executeItems(deps: ExecutorDeps, items: ChecklistItem[]): 
       if (!ok) record.state = 'failed';
     } catch (error) {
       record.state = 'failed';
+      if (error instanceof Error) record.errorKind = error.name;
       const message = error instanceof Error ? error.message : String(error);
       record.summary = message;
       const hint = (error as { hint?: string }).hint;
@@ -233,6 +234,11 @@ export async function executeItems(deps: ExecutorDeps, items: ChecklistItem[]): 
     if (record.state === 'failed') return 'failed';
   }
   return 'succeeded';
+}
+
+/** The exit code a finished run maps to: 4 when it stopped because something held a lock, else 1. */
+export function failureExitCode(items: ItemRecord[]): 1 | 4 {
+  return items.some((i) => i.state === 'failed' && i.errorKind === 'LockHeldError') ? 4 : 1;
 }
 
 export function defaultOperator(): string {

@@ -27,6 +27,8 @@ export interface ItemRecord {
   signedBy?: string;
   signedAt?: string;
   note?: string;
+  /** The error class when the item failed by throwing (LockHeldError → exit 4). */
+  errorKind?: string;
 }
 
 export interface SignOff {

@@ -74,3 +74,25 @@ describe('rollback safety (regressions from review)', () => {
     expect(result.stderr).toContain('protected');
   });
 });
+
+describe('exit codes from inside a run', () => {
+  it('a migration lock held by someone else stops the deploy with exit 4, naming the holder', async () => {
+    ws = await createWorkspace({ withServer: false });
+    const checklist = path.join(ws.dir, 'lockwait.yaml');
+    writeFileSync(checklist, readFileSync(LOOPBACK_CHECKLIST, 'utf8').replace('      - step: db.migrate\n', '      - step: db.migrate\n        params: { lock_wait_s: 1 }\n'));
+    const pg = await import('pg');
+    const holder = new pg.default.Client({ connectionString: ws.db.url, application_name: 'another-migrator' });
+    await holder.connect();
+    try {
+      const { MIGRATION_LOCK_KEY } = await import('../../src/db/migrator/migrator.js');
+      await holder.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY.toString()]);
+      const result = await runCli(['deploy', '--checklist', checklist, '--signoff-file', ws.signoffFile, '--yes'], { cwd: ws.dir, env: ws.env });
+      expect(result.exitCode).toBe(4);
+      expect(result.stderr).toContain('another-migrator');
+      const run = runs(ws).at(-1)!;
+      expect(run.items.find((i) => i.id === 'db.migrate')).toMatchObject({ state: 'failed', errorKind: 'LockHeldError' });
+    } finally {
+      await holder.end();
+    }
+  });
+});

@@ -44,7 +44,10 @@ export function registerDeploy(program: Command, io: IO): void {
           const { renderRunSummary } = await import('../../runbook/render.js');
           ctx.io.stdout.write(renderRunSummary(result.run, result.rollbackPlan));
         }
-        if (result.run && result.run.status !== 'succeeded') throw new ChecksFailedError('deploy failed');
+        if (result.run && result.run.status !== 'succeeded') {
+          const { failureExitCode } = await import('../../runbook/executor.js');
+          throw new ChecksFailedError('deploy failed', failureExitCode(result.run.items));
+        }
       }),
     );
 }
@@ -67,7 +70,10 @@ export function registerMaintain(program: Command, io: IO): void {
           const { renderRunSummary } = await import('../../runbook/render.js');
           ctx.io.stdout.write(renderRunSummary(result.run, []));
         }
-        if (result.run && result.run.status !== 'succeeded') throw new ChecksFailedError('maintenance failed');
+        if (result.run && result.run.status !== 'succeeded') {
+          const { failureExitCode } = await import('../../runbook/executor.js');
+          throw new ChecksFailedError('maintenance failed', failureExitCode(result.run.items));
+        }
       }),
     );
 }

@@ -31,7 +31,10 @@ export function registerRollback(program: Command, io: IO): void {
           const { renderRunSummary } = await import('../../runbook/render.js');
           ctx.io.stdout.write(renderRunSummary(result.run, []));
         }
-        if (result.run && result.run.status !== 'succeeded') throw new ChecksFailedError('rollback failed');
+        if (result.run && result.run.status !== 'succeeded') {
+          const { failureExitCode } = await import('../../runbook/executor.js');
+          throw new ChecksFailedError('rollback failed', failureExitCode(result.run.items));
+        }
       }),
     );
 }

@@ -10,6 +10,7 @@ function migrations(ctx: StepContext) {
 /** Apply pending migrations (the foundation's migrator: lock, checksums, lock_timeout, CONCURRENTLY). */
 export const dbMigrateStep = defineStep({
   id: 'db.migrate',
+  params: ['lock_wait_s'],
   title: 'Run all migrations in order',
   async plan(ctx) {
     const status = await getStatus(ctx.db.pool, migrations(ctx));
@@ -25,7 +26,8 @@ export const dbMigrateStep = defineStep({
       pool: ctx.db.pool,
       migrations: files,
       lockTimeoutMs: ctx.config.lockTimeoutMs.value,
-      lockWaitMs: 60_000,
+      // How long to wait for another migrator before giving up (exit 4, naming it).
+      lockWaitMs: Number(ctx.params.lock_wait_s ?? 60) * 1000,
       appliedBy: `routergpt deploy ${ctx.runId}`,
       onEvent: (e) => {
         if (e.type === 'applied') ctx.log(`applied ${e.version}_${e.name} (${Math.round(e.ms)} ms)`);
