@@ -46,13 +46,17 @@ export function createAnalyticsWriter(db: Queryable, log: Logger, settings: Anal
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
+  let queued = false;
+  // While the database fails, retries back off (×2 up to 30 s) instead of one INSERT per request.
+  let failures = 0;
+  let retryAt = 0;
 
-  function schedule() {
+  function schedule(delayMs = flushIntervalMs) {
     if (timer || closed) return;
     timer = setTimeout(() => {
       timer = undefined;
       void flush();
-    }, flushIntervalMs);
+    }, delayMs);
     // The timer must never keep a process alive on its own; close() flushes explicitly.
     timer.unref();
   }
@@ -82,6 +86,8 @@ export function createAnalyticsWriter(db: Queryable, log: Logger, settings: Anal
       try {
         await writeBatch(batch);
         written += batch.length;
+        failures = 0;
+        retryAt = 0;
         log.info({ events: batch.length, types: [...new Set(batch.map((e) => e.eventType))] }, `${LOG_TAGS.analytics} wrote ${batch.length} event(s)`);
       } catch (error) {
         // Keep the events for the next attempt, up to a bound, so a database blip loses nothing
@@ -92,8 +98,15 @@ export function createAnalyticsWriter(db: Queryable, log: Logger, settings: Anal
           buffer = buffer.slice(excess);
           dropped += excess;
         }
-        log.error({ err: error, buffered: buffer.length, dropped }, `${LOG_TAGS.analytics} failed to write ${batch.length} event(s); will retry`);
-        if (!closed) schedule();
+        failures += 1;
+        const delay = Math.min(30_000, flushIntervalMs * 2 ** failures);
+        retryAt = Date.now() + delay;
+        log.error({ err: error, buffered: buffer.length, dropped, retry_in_ms: delay }, `${LOG_TAGS.analytics} failed to write ${batch.length} event(s); will retry in ${delay} ms`);
+        if (!closed) {
+          if (timer) clearTimeout(timer);
+          timer = undefined;
+          schedule(delay);
+        }
         return;
       }
     }
@@ -104,8 +117,15 @@ export function createAnalyticsWriter(db: Queryable, log: Logger, settings: Anal
       clearTimeout(timer);
       timer = undefined;
     }
-    // Serialise flushes so batches are written in order and never twice.
-    flushing = flushing.then(drain, drain);
+    // Serialise flushes so batches are written in order and never twice; one queued flush
+    // drains everything, so more requests need not queue more.
+    if (queued) return flushing;
+    queued = true;
+    const run = () => {
+      queued = false;
+      return drain();
+    };
+    flushing = flushing.then(run, run);
     return flushing;
   }
 
@@ -113,8 +133,8 @@ export function createAnalyticsWriter(db: Queryable, log: Logger, settings: Anal
     record(event) {
       buffer.push(event);
       log.debug({ event_type: event.eventType, session_id: event.sessionId ?? undefined, shop_id: event.shopId ?? undefined, latency_ms: event.latencyMs ?? undefined }, `${LOG_TAGS.analytics} ${event.eventType}`);
-      if (buffer.length >= maxBatch) void flush();
-      else schedule();
+      if (buffer.length >= maxBatch && Date.now() >= retryAt) void flush();
+      else schedule(Math.max(flushIntervalMs, retryAt - Date.now()));
     },
     flush,
     async close() {
