@@ -11,16 +11,14 @@ import { pino } from 'pino';
 import type { Check, CheckDeps, CheckResult } from '../../src/checks/define-check.js';
 import { loadConfig } from '../../src/config/resolve.js';
 import type { EnvironmentConfig } from '../../src/config/types.js';
-import { loadMigrations } from '../../src/db/migrator/files.js';
-import { migrateUp } from '../../src/db/migrator/migrator.js';
-import { createPool, type Pool } from '../../src/db/pool.js';
-import { seedDemo } from '../../src/db/seed.js';
+import { type Pool } from '../../src/db/pool.js';
 import { OPENAPI_TEMPLATE_PATH } from '../../src/openapi/document.js';
 import { buildApp, type ServerDeps } from '../../src/server/app.js';
 import { createLogger } from '../../src/server/logger.js';
 import { openapiRoutes } from '../../src/server/routes/openapi.js';
-import { REPO_ROOT, tempDir } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { tempDir } from '../helpers/cli.js';
+import { createMigratedDatabase } from '../helpers/migrated-db.js';
+import { type TestDatabase } from '../helpers/db.js';
 
 export interface SeededDb {
   db: TestDatabase;
@@ -30,18 +28,8 @@ export interface SeededDb {
 
 /** A fresh database, migrated, with the demo shops (the five test shops included). */
 export async function createSeededDb(prefix = 'chk'): Promise<SeededDb> {
-  const db = await createTestDatabase(prefix);
-  const pool = createPool({ connectionString: db.url, max: 10 });
-  await migrateUp({ pool, migrations: loadMigrations(path.join(REPO_ROOT, 'migrations')), lockTimeoutMs: 5000, lockWaitMs: 10000 });
-  await seedDemo(pool);
-  return {
-    db,
-    pool,
-    close: async () => {
-      await pool.end().catch(() => {});
-      await db.drop();
-    },
-  };
+  const migrated = await createMigratedDatabase({ prefix, seed: true });
+  return { db: migrated, pool: migrated.pool, close: migrated.close };
 }
 
 /** A resolved configuration for `env` (staging by default: test bookings allowed, the real 20/10 limits). */

@@ -12,16 +12,16 @@ export interface MigratedDatabase extends TestDatabase {
 }
 
 /** A fresh database on the test server with every migration applied (and the demo data, if asked). */
-export async function createMigratedDatabase(options: { seed?: boolean; prefix?: string } = {}): Promise<MigratedDatabase> {
+export async function createMigratedDatabase(options: { seed?: boolean; prefix?: string; poolSize?: number } = {}): Promise<MigratedDatabase> {
   const db = await createTestDatabase(options.prefix ?? 'chk');
-  const pool = createPool({ connectionString: db.url, max: 6 });
+  const pool = createPool({ connectionString: db.url, max: options.poolSize ?? 10 });
   await migrateUp({ pool, migrations: loadMigrations(path.join(REPO_ROOT, 'migrations')), lockTimeoutMs: 5000, lockWaitMs: 10_000 });
   if (options.seed) await withTransaction(pool, (client) => seedDemo(client));
   return {
     ...db,
     pool,
     close: async () => {
-      await pool.end();
+      await pool.end().catch(() => {});
       await db.drop();
     },
   };

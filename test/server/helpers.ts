@@ -2,13 +2,11 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config/resolve.js';
 import type { EnvironmentConfig } from '../../src/config/types.js';
-import { loadMigrations } from '../../src/db/migrator/files.js';
-import { migrateUp } from '../../src/db/migrator/migrator.js';
-import { createPool, type Pool } from '../../src/db/pool.js';
+import { type Pool } from '../../src/db/pool.js';
 import { buildApp, type ServerDeps } from '../../src/server/app.js';
-import { tempDir, REPO_ROOT } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import path from 'node:path';
+import { tempDir } from '../helpers/cli.js';
+import { createMigratedDatabase } from '../helpers/migrated-db.js';
+import { type TestDatabase } from '../helpers/db.js';
 
 export interface ServerDb {
   db: TestDatabase;
@@ -18,17 +16,8 @@ export interface ServerDb {
 
 /** A fresh, migrated database on the test server, with a pool. */
 export async function createServerDb(prefix = 'srv'): Promise<ServerDb> {
-  const db = await createTestDatabase(prefix);
-  const pool = createPool({ connectionString: db.url, max: 10 });
-  await migrateUp({ pool, migrations: loadMigrations(path.join(REPO_ROOT, 'migrations')), lockTimeoutMs: 5000, lockWaitMs: 10000 });
-  return {
-    db,
-    pool,
-    close: async () => {
-      await pool.end().catch(() => {});
-      await db.drop();
-    },
-  };
+  const migrated = await createMigratedDatabase({ prefix });
+  return { db: migrated, pool: migrated.pool, close: migrated.close };
 }
 
 /** A real resolved config for `prod` pointing at the test database, rate limits raised out of the way. */
