@@ -5,8 +5,9 @@
  * about a second on every server, with no restart and one tiny query per second per server.
  */
 import type { Queryable } from '../db/pool.js';
+import { readRouterFlag, ROUTER_FLAG_KEY } from '../db/router-flag.js';
 
-export const ROUTER_FLAG_KEY = 'router_gpt';
+export { ROUTER_FLAG_KEY };
 
 export interface ToggleState {
   enabled: boolean;
@@ -34,12 +35,11 @@ export function createRouterToggle({ db, configEnabled, configOrigin, ttlMs = 10
 
   async function read(): Promise<ToggleState> {
     try {
-      const { rows } = await db.query<{ enabled: boolean; updated_by: string | null }>('SELECT enabled, updated_by FROM feature_flags WHERE key = $1', [ROUTER_FLAG_KEY]);
-      const row = rows[0];
+      const row = await readRouterFlag(db);
       // A missing row means nobody switched it off: the config value decides.
       const state: ToggleState =
         row && !row.enabled
-          ? { enabled: false, reason: `RouterGPT is switched off by the '${ROUTER_FLAG_KEY}' feature flag${row.updated_by ? ` (by ${row.updated_by})` : ''}.` }
+          ? { enabled: false, reason: `RouterGPT is switched off by the '${ROUTER_FLAG_KEY}' feature flag${row.updatedBy ? ` (by ${row.updatedBy})` : ''}.` }
           : { enabled: true };
       cached = { at: now(), state };
       return state;

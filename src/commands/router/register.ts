@@ -31,8 +31,8 @@ export function registerRouter(program: Command, io: IO): void {
     .action(
       action(io, async (ctx) => {
         const { config } = await ctx.loadConfig();
-        const { readRouterFlag } = await import('./run-router.js');
-        const result = await readRouterFlag(config);
+        const { readRouterFlagOf } = await import('./run-router.js');
+        const result = await readRouterFlagOf(config);
         if (ctx.globals.json) return printJson(ctx.io, result);
         ctx.io.stdout.write(`${config.name}: router ${result.enabled === false ? 'DISABLED' : 'enabled'}${result.updatedBy ? ` (last changed by ${result.updatedBy} at ${result.updatedAt})` : ''}; ENABLE_ROUTER_GPT=${String(config.enableRouterGpt.value)} (${config.enableRouterGpt.origin})\n`);
       }),

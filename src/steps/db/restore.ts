@@ -3,6 +3,7 @@ import { ConfigError } from '../../cli/errors.js';
 import { compareChecksums, checksumTables } from '../../db/backup/checksums.js';
 import { readManifest, summariesOf } from '../../db/backup/manifest.js';
 import { restoreBackup } from '../../db/backup/restore.js';
+import { readRouterFlag, writeRouterFlag } from '../../db/router-flag.js';
 import { defineStep, type StepContext, type StepResult } from '../define-step.js';
 import { numberParam, stringParam } from './params.js';
 
@@ -19,15 +20,12 @@ export async function restoreFromManifest(ctx: StepContext, manifestPath: string
   const jobs = numberParam(ID, ctx.params, 'jobs');
   // A rollback turns the router off first (tier toggle); the backup predates that, so the
   // restore would switch it back on. Keep the flag as it is now.
-  const flag = await ctx.db.pool.query<{ enabled: boolean }>(`SELECT enabled FROM feature_flags WHERE key = 'router_gpt'`).then((r) => r.rows[0]?.enabled, () => undefined);
+  const flag = await readRouterFlag(ctx.db.pool).then((row) => row?.enabled, () => undefined);
   const result = await restoreBackup({ db: ctx.db, manifestFile: manifestPath, ...(jobs ? { jobs } : {}), log: ctx.log, ...(ctx.signal ? { signal: ctx.signal } : {}) });
   const rows = Object.values(result.tables).reduce((sum, n) => sum + n, 0);
   let kept = '';
   if (flag === false) {
-    await ctx.db.pool.query(
-      `INSERT INTO feature_flags (key, enabled, updated_at, updated_by) VALUES ('router_gpt', false, now(), $1) ON CONFLICT (key) DO UPDATE SET enabled = false, updated_at = now(), updated_by = EXCLUDED.updated_by`,
-      [`routergpt ${ctx.runId} (kept off across the restore)`],
-    ).then(() => (kept = '; the router stays disabled'), () => (kept = '; WARNING: could not keep the router disabled — run `routergpt router disable`'));
+    await writeRouterFlag(ctx.db.pool, false, `routergpt ${ctx.runId} (kept off across the restore)`).then(() => (kept = '; the router stays disabled'), () => (kept = '; WARNING: could not keep the router disabled — run `routergpt router disable`'));
   }
   return {
     status: 'done',

@@ -1,22 +1,14 @@
 import os from 'node:os';
 import { fail, pass } from '../../checks/define-check.js';
+import { readRouterFlag, writeRouterFlag } from '../../db/router-flag.js';
 import { defineStep, type StepContext } from '../define-step.js';
 
 async function setRouter(ctx: StepContext, enabled: boolean): Promise<boolean | null> {
-  const by = `${os.userInfo().username} via routergpt ${ctx.runId}`;
-  const { rows } = await ctx.db.pool.query<{ previous: boolean | null }>(
-    `WITH prev AS (SELECT enabled FROM feature_flags WHERE key = 'router_gpt')
-     INSERT INTO feature_flags (key, enabled, updated_at, updated_by) VALUES ('router_gpt', $1, now(), $2)
-     ON CONFLICT (key) DO UPDATE SET enabled = EXCLUDED.enabled, updated_at = now(), updated_by = EXCLUDED.updated_by
-     RETURNING (SELECT enabled FROM prev) AS previous`,
-    [enabled, by],
-  );
-  return rows[0]?.previous ?? null;
+  return writeRouterFlag(ctx.db.pool, enabled, `${os.userInfo().username} via routergpt ${ctx.runId}`);
 }
 
 async function readRouter(ctx: StepContext): Promise<boolean | undefined> {
-  const { rows } = await ctx.db.pool.query<{ enabled: boolean }>(`SELECT enabled FROM feature_flags WHERE key = 'router_gpt'`);
-  return rows[0]?.enabled;
+  return (await readRouterFlag(ctx.db.pool))?.enabled;
 }
 
 /**
