@@ -236,11 +236,6 @@ export async function executeItems(deps: ExecutorDeps, items: ChecklistItem[]): 
   return 'succeeded';
 }
 
-/** The exit code a finished run maps to: 4 when it stopped because something held a lock, else 1. */
-export function failureExitCode(items: ItemRecord[]): 1 | 4 {
-  return items.some((i) => i.state === 'failed' && i.errorKind === 'LockHeldError') ? 4 : 1;
-}
-
 export function defaultOperator(): string {
   try {
     return `${os.userInfo().username}@${os.hostname()}`;

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { ChecksFailedError } from '../../cli/errors.js';
 import type { IO } from '../../cli/io.js';
 import { action } from '../../cli/program.js';
-import { printJson } from '../../cli/render/output.js';
+import { finishRun } from '../../cli/render/run-result.js';
 
 interface DeployFlags {
   dryRun?: boolean;
@@ -39,15 +38,7 @@ export function registerDeploy(program: Command, io: IO): void {
           signoffFile: opts.signoffFile,
           baseUrl: opts.baseUrl,
         });
-        if (ctx.globals.json) printJson(ctx.io, result);
-        else if (result.run) {
-          const { renderRunSummary } = await import('../../runbook/render.js');
-          ctx.io.stdout.write(renderRunSummary(result.run, result.rollbackPlan));
-        }
-        if (result.run && result.run.status !== 'succeeded') {
-          const { failureExitCode } = await import('../../runbook/executor.js');
-          throw new ChecksFailedError('deploy failed', failureExitCode(result.run.items));
-        }
+        await finishRun(ctx, result, 'deploy', result.rollbackPlan);
       }),
     );
 }
@@ -65,15 +56,7 @@ export function registerMaintain(program: Command, io: IO): void {
         const { config } = await ctx.loadConfig();
         const { runDeploy } = await import('./run-deploy.js');
         const result = await runDeploy({ config, kind: 'maintenance', io: ctx.io, cwd: ctx.io.cwd, checklistFile: opts.checklist, dryRun: Boolean(opts.dryRun), yes: Boolean(opts.yes), signoffFile: opts.signoffFile });
-        if (ctx.globals.json) printJson(ctx.io, result);
-        else if (result.run) {
-          const { renderRunSummary } = await import('../../runbook/render.js');
-          ctx.io.stdout.write(renderRunSummary(result.run, []));
-        }
-        if (result.run && result.run.status !== 'succeeded') {
-          const { failureExitCode } = await import('../../runbook/executor.js');
-          throw new ChecksFailedError('maintenance failed', failureExitCode(result.run.items));
-        }
+        await finishRun(ctx, result, 'maintenance');
       }),
     );
 }

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { ChecksFailedError } from '../../cli/errors.js';
 import type { IO } from '../../cli/io.js';
 import { action } from '../../cli/program.js';
-import { printJson } from '../../cli/render/output.js';
+import { finishRun } from '../../cli/render/run-result.js';
 
 interface RollbackFlags {
   tier?: string[];
@@ -26,15 +25,7 @@ export function registerRollback(program: Command, io: IO): void {
         const tiers = parseTiers(opts.tier);
         const { config } = await ctx.loadConfig();
         const result = await runRollback({ config, io: ctx.io, cwd: ctx.io.cwd, tiers, run: opts.run, dryRun: Boolean(opts.dryRun), yes: Boolean(opts.yes) });
-        if (ctx.globals.json) printJson(ctx.io, result);
-        else if (result.run) {
-          const { renderRunSummary } = await import('../../runbook/render.js');
-          ctx.io.stdout.write(renderRunSummary(result.run, []));
-        }
-        if (result.run && result.run.status !== 'succeeded') {
-          const { failureExitCode } = await import('../../runbook/executor.js');
-          throw new ChecksFailedError('rollback failed', failureExitCode(result.run.items));
-        }
+        await finishRun(ctx, result, 'rollback');
       }),
     );
 }
