@@ -1,5 +1,6 @@
 // The CLI entry point — the only module that sets the exit code (STYLE.md §2).
 import { ExitCode } from './exit-codes.js';
+import { interruptsClaimed } from './interrupts.js';
 import { processIO } from './io.js';
 import { buildProgram } from './program.js';
 import { renderError } from './render-error.js';
@@ -14,7 +15,7 @@ const io = processIO(colorFlag, interrupt.signal);
 let interrupted = false;
 process.on('SIGINT', () => {
   // `serve` handles its own signals (graceful shutdown, exit 0): stay out of its way.
-  if (process.listenerCount('SIGINT') > 1) return;
+  if (interruptsClaimed()) return;
   // The first Ctrl-C lets running work stop cleanly (finally blocks close databases); a second one forces it.
   if (interrupted) process.exit(ExitCode.cancelled);
   interrupted = true;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../cli/errors.js';
+import { claimInterrupts } from '../../cli/interrupts.js';
 import type { IO } from '../../cli/io.js';
 import { action } from '../../cli/program.js';
 import { note } from '../../cli/render/output.js';
@@ -21,6 +22,7 @@ export function registerServe(program: Command, io: IO): void {
       action<{ port?: string; host?: string }>(io, async (ctx, opts) => {
         const port = parsePort(opts.port);
         const { config, env } = await ctx.loadConfig({ port, host: opts.host });
+        claimInterrupts('serve');
         const { runServe } = await import('./run-serve.js');
         await runServe({
           config,
