@@ -1,4 +1,4 @@
-import { CancelledError, UsageError } from './errors.js';
+import { CancelledError, UsageError } from '../errors.js';
 import type { IO } from './io.js';
 
 export interface ConfirmOptions {

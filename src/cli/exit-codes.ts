@@ -1,14 +1,6 @@
-/** The CLI's exit codes — the single source for main.ts, --help and docs/exit-codes.md. */
-export const ExitCode = {
-  ok: 0,
-  failed: 1,
-  usage: 2,
-  strictWarnings: 3,
-  lockHeld: 4,
-  cancelled: 130,
-} as const;
+import { ExitCode, type ExitCodeValue } from '../errors.js';
 
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+export { ExitCode, type ExitCodeValue };
 
 export const EXIT_CODE_TABLE: ReadonlyArray<{ code: ExitCodeValue; meaning: string }> = [
   { code: ExitCode.ok, meaning: 'everything passed (warnings allowed unless --strict)' },

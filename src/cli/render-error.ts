@@ -1,6 +1,6 @@
 import { CommanderError } from 'commander';
 import { redactSecrets } from '../config/mask.js';
-import { CancelledError, ChecksFailedError, ConfigError, isRouterGptError, UsageError, type RouterGptError } from './errors.js';
+import { CancelledError, ChecksFailedError, ConfigError, isRouterGptError, UsageError, type RouterGptError } from '../errors.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 import type { IO } from './io.js';
 import { VERSION } from './program.js';

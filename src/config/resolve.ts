@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import YAML from 'yaml';
-import { ConfigError } from '../cli/errors.js';
+import { ConfigError } from '../errors.js';
 import { parseDuration } from './duration.js';
 import { mergeEnv, readDotEnv } from './dotenv.js';
 import { registerSecret, urlPassword } from './mask.js';

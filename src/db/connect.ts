@@ -1,4 +1,4 @@
-import { ConfigError } from '../cli/errors.js';
+import { ConfigError } from '../errors.js';
 import { maskUrl } from '../config/mask.js';
 import type { EnvironmentConfig } from '../config/types.js';
 import { openEmbedded, type EmbeddedDatabase } from './embedded.js';

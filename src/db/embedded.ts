@@ -2,7 +2,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync
 import net from 'node:net';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
-import { LockHeldError } from '../cli/errors.js';
+import { LockHeldError } from '../errors.js';
 import { patchQueryQueue } from './embedded-queue.js';
 import { isProcessAlive } from '../lib/process-alive.js';
 

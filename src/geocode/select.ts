@@ -1,4 +1,4 @@
-import { ConfigError } from '../cli/errors.js';
+import { ConfigError } from '../errors.js';
 import { createOfflineGeocoder } from './offline.js';
 import type { Geocoder } from './provider.js';
 

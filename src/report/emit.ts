@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import type { IO } from '../cli/io.js';
 import { renderGithub } from './github.js';
 import { renderHumanSummary } from './human.js';

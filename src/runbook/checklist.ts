@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { ConfigError } from '../cli/errors.js';
+import { ConfigError } from '../errors.js';
 
 /** One item of a checklist, after validation. */
 export type ChecklistItem =

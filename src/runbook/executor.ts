@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Check } from '../checks/define-check.js';
 import { findCheck } from '../checks/registry.js';
 import type { CheckOutcome } from '../checks/run-checks.js';
-import { CancelledError, OperationError } from '../cli/errors.js';
+import { CancelledError, OperationError } from '../errors.js';
 import type { IO } from '../cli/io.js';
 import { redactSecrets } from '../config/mask.js';
 import type { EnvironmentConfig } from '../config/types.js';

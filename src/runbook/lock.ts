@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { LockHeldError } from '../cli/errors.js';
+import { LockHeldError } from '../errors.js';
 import { describeHolder, type Pool, type PoolClient } from '../db/pool.js';
 import { isProcessAlive } from '../lib/process-alive.js';
 

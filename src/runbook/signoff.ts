@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import YAML from 'yaml';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import type { ChecklistItem } from './checklist.js';
 
 /**

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OperationError } from '../../src/cli/errors.js';
+import { OperationError } from '../../src/errors.js';
 import { checksumTables, compareChecksums } from '../../src/db/backup/checksums.js';
 import { createBackup } from '../../src/db/backup/create.js';
 import { readManifest, sha256File } from '../../src/db/backup/manifest.js';

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, OperationError } from '../../src/cli/errors.js';
+import { ConfigError, OperationError } from '../../src/errors.js';
 import { checksumTables, compareChecksums } from '../../src/db/backup/checksums.js';
 import { createBackup } from '../../src/db/backup/create.js';
 import { readManifest, summariesOf } from '../../src/db/backup/manifest.js';

@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CancelledError, OperationError } from '../../src/cli/errors.js';
+import { CancelledError, OperationError } from '../../src/errors.js';
 import { checksumTables, compareChecksums } from '../../src/db/backup/checksums.js';
 import type { Database } from '../../src/db/connect.js';
 import { TEST_SHOP_SLUGS } from '../../src/db/seed.js';

@@ -1,6 +1,6 @@
 import type { ItemRecord, RunRecord } from '../../runbook/journal.js';
 import type { CommandContext } from '../context.js';
-import { ChecksFailedError } from '../errors.js';
+import { ChecksFailedError } from '../../errors.js';
 import { printJson } from './output.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../errors.js';
 import type { IO } from '../../cli/io.js';
 import { action } from '../../cli/program.js';
 import { printJson, printTable } from '../../cli/render/output.js';

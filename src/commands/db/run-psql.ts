@@ -1,4 +1,4 @@
-import { ConfigError } from '../../cli/errors.js';
+import { ConfigError } from '../../errors.js';
 import type { EnvironmentConfig } from '../../config/types.js';
 import { withDatabase } from '../../db/connect.js';
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Check } from '../../checks/define-check.js';
 import { CHECKS } from '../../checks/registry.js';
-import { ConfigError, UsageError } from '../../cli/errors.js';
+import { ConfigError, UsageError } from '../../errors.js';
 import type { IO } from '../../cli/io.js';
 import type { EnvironmentConfig } from '../../config/types.js';
 import { openDatabase } from '../../db/connect.js';

@@ -1,4 +1,4 @@
-import { OperationError } from '../../cli/errors.js';
+import { OperationError } from '../../errors.js';
 import type { EnvironmentConfig } from '../../config/types.js';
 import { loadMigrations } from '../../db/migrator/files.js';
 import { getStatus } from '../../db/migrator/migrator.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ChecksFailedError } from '../../cli/errors.js';
+import { ChecksFailedError } from '../../errors.js';
 import type { IO } from '../../cli/io.js';
 import { action } from '../../cli/program.js';
 import { note, printJson } from '../../cli/render/output.js';

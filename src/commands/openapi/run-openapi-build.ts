@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { ConfigError } from '../../cli/errors.js';
+import { ConfigError } from '../../errors.js';
 import type { EnvironmentConfig } from '../../config/types.js';
 import { readOpenapiTemplate, renderOpenapi } from '../../openapi/document.js';
 import { checkGptActionsRules, isAcceptableServerUrl, type RuleOutcome } from '../../openapi/gpt-actions-rules.js';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import YAML from 'yaml';
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../errors.js';
 import { checkGptActionsRules, type RuleOutcome } from '../../openapi/gpt-actions-rules.js';
 
 export interface OpenapiValidateOptions {

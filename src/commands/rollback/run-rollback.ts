@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../errors.js';
 import type { IO } from '../../cli/io.js';
 import type { EnvironmentConfig } from '../../config/types.js';
 import { openDatabase } from '../../db/connect.js';

@@ -1,4 +1,4 @@
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../errors.js';
 import type { EnvironmentConfig } from '../../config/types.js';
 import { openDatabase } from '../../db/connect.js';
 import { listRunFiles, listRunsFromDb, runsDir, type RunRecord } from '../../runbook/journal.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ChecksFailedError, UsageError } from '../../cli/errors.js';
+import { ChecksFailedError, UsageError } from '../../errors.js';
 import { ExitCode } from '../../cli/exit-codes.js';
 import type { IO } from '../../cli/io.js';
 import { action, type Action } from '../../cli/program.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Check, CheckDeps, CheckStage } from '../../checks/define-check.js';
 import { countOutcomes, overallStatus, runChecks, type CheckOutcome } from '../../checks/run-checks.js';
-import { ConfigError } from '../../cli/errors.js';
+import { ConfigError } from '../../errors.js';
 import { maskUrl } from '../../config/mask.js';
 import type { EnvironmentConfig } from '../../config/types.js';
 import { openDatabase, type Database } from '../../db/connect.js';

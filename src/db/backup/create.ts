@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, OperationError } from '../../cli/errors.js';
+import { ConfigError, OperationError } from '../../errors.js';
 import type { Database } from '../connect.js';
 import { withClient } from '../pool.js';
 import { checksumTables, checksumTablesIn, compareChecksums, runnerOf, type TableSummary } from './checksums.js';

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { ConfigError, OperationError } from '../../cli/errors.js';
+import { ConfigError, OperationError } from '../../errors.js';
 import type { Queryable } from '../pool.js';
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { ConfigError, OperationError } from '../../cli/errors.js';
+import { ConfigError, OperationError } from '../../errors.js';
 import type { Database } from '../connect.js';
 import { createPool, withTransaction, type Pool } from '../pool.js';
 import { checksumTables, checksumTablesIn, compareChecksums, type SqlRunner, type TableSummary } from './checksums.js';

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../../cli/errors.js';
+import { ConfigError } from '../../errors.js';
 import { backupPathOf, MANIFEST_SUFFIX, readManifest } from './manifest.js';
 
 export interface BackupEntry {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { LockHeldError, OperationError } from '../../cli/errors.js';
+import { LockHeldError, OperationError } from '../../errors.js';
 import { AdvisoryLockTimeoutError, describeHolder, withAdvisoryLock, withClient, type LockHolder, type Pool, type PoolClient, type Queryable } from '../pool.js';
 import type { MigrationFile } from './files.js';
 import { concurrentIndexNames, splitStatements } from './sql-split.js';

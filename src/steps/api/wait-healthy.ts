@@ -1,4 +1,4 @@
-import { OperationError } from '../../cli/errors.js';
+import { OperationError } from '../../errors.js';
 import { defineStep } from '../define-step.js';
 
 /** Poll GET /health until it answers 200 {"ok":true} — after a restart the API takes a moment. */

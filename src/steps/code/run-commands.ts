@@ -1,4 +1,4 @@
-import { OperationError } from '../../cli/errors.js';
+import { OperationError } from '../../errors.js';
 import { redactSecrets } from '../../config/mask.js';
 import type { DeployHost } from '../../config/types.js';
 import type { StepContext, StepResult } from '../define-step.js';

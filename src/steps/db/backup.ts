@@ -1,5 +1,5 @@
 import { fail, pass, type CheckResult } from '../../checks/define-check.js';
-import { ConfigError } from '../../cli/errors.js';
+import { ConfigError } from '../../errors.js';
 import { createBackup, describeBackupCommand } from '../../db/backup/create.js';
 import { restoreTest } from '../../db/backup/restore.js';
 import { applyRetention } from '../../db/backup/retention.js';

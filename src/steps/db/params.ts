@@ -1,4 +1,4 @@
-import { ConfigError } from '../../cli/errors.js';
+import { ConfigError } from '../../errors.js';
 
 /** Typed reads of a step's checklist parameters, with errors naming the step and the parameter. */
 export function stringParam(stepId: string, params: Record<string, unknown>, name: string): string | undefined {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fail, pass } from '../../checks/define-check.js';
-import { OperationError } from '../../cli/errors.js';
+import { OperationError } from '../../errors.js';
 import { withTransaction, type Queryable } from '../../db/pool.js';
 import { TEST_SHOP_SLUGS } from '../../db/seed.js';
 import { defineStep, type StepContext } from '../define-step.js';

@@ -1,5 +1,5 @@
 import { fail, pass } from '../../checks/define-check.js';
-import { ConfigError } from '../../cli/errors.js';
+import { ConfigError } from '../../errors.js';
 import { compareChecksums, checksumTables } from '../../db/backup/checksums.js';
 import { readManifest, summariesOf } from '../../db/backup/manifest.js';
 import { restoreBackup } from '../../db/backup/restore.js';

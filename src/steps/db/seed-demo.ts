@@ -1,4 +1,4 @@
-import { OperationError } from '../../cli/errors.js';
+import { OperationError } from '../../errors.js';
 import { withTransaction } from '../../db/pool.js';
 import { seedDemo } from '../../db/seed.js';
 import { defineStep } from '../define-step.js';

@@ -1,4 +1,14 @@
-import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+/** The CLI's exit codes — the single source for main.ts, --help and docs/exit-codes.md. */
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  strictWarnings: 3,
+  lockHeld: 4,
+  cancelled: 130,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 /**
  * The closed set of errors the CLI knows how to render (STYLE.md §3). Each has one rendering
