@@ -54,6 +54,12 @@ export interface Check {
   /** Checks that cost real budget (rate limits) or data (bookings) can be off by default in some envs. */
   defaultOffIn?: readonly string[];
   timeoutMs?: number;
+  /**
+   * Names of the `deps.params` keys this check reads (a check without it takes none). The
+   * checklist loader rejects any other key on a check item, so a misspelt parameter is an error
+   * before the run rather than a default silently used.
+   */
+  params?: readonly string[];
   run(deps: CheckDeps): Promise<CheckResult>;
 }
 

@@ -14,6 +14,10 @@ import dbTestDataAbsent from './db/test-data-absent.js';
 import securitySecretsNotCommitted from './security/secrets-not-committed.js';
 import hostDiskSpace from './host/disk-space.js';
 import { API_CHECKS } from './api/index.js';
+import apiSchemaMatches from './api/schema-matches.js';
+
+// api.schema-matches reads what api.health reads (/health), so it is listed right after it.
+const afterHealth = API_CHECKS.findIndex((c) => c.id === 'api.health') + 1;
 
 /**
  * The one list of check ids (STYLE.md §5). Ids are stable and never reused; each has an entry
@@ -34,7 +38,9 @@ export const CHECKS: readonly Check[] = [
   dbSearchQueryPlan,
   dbAnalyticsRecentEvents,
   hostDiskSpace,
-  ...API_CHECKS,
+  ...API_CHECKS.slice(0, afterHealth),
+  apiSchemaMatches,
+  ...API_CHECKS.slice(afterHealth),
 ];
 
 export function findCheck(id: string): Check | undefined {

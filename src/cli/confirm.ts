@@ -1,5 +1,6 @@
 import { CancelledError, UsageError } from '../errors.js';
 import type { IO } from './io.js';
+import { canPrompt, terminalPrompter, type Prompter } from './prompter.js';
 
 export interface ConfirmOptions {
   io: IO;
@@ -8,23 +9,25 @@ export interface ConfirmOptions {
   /** Require typing this word (the environment name) rather than y/N. */
   typed?: string;
   message: string;
+  /** Who answers (the terminal by default; tests script it). */
+  prompter?: Prompter;
 }
 
 /**
  * Ask before a destructive action. Without a TTY nothing prompts: the caller must pass --yes,
  * or the command stops before changing anything (exit 2).
  */
-export async function confirmOrThrow({ io, yes, typed, message }: ConfirmOptions): Promise<void> {
+export async function confirmOrThrow({ io, yes, typed, message, prompter }: ConfirmOptions): Promise<void> {
   if (yes) return;
-  if (!io.stdinIsTTY) {
+  if (!prompter && !canPrompt(io)) {
     throw new UsageError(`${message} needs confirmation, and there is no terminal to ask on.`, 'Re-run with --yes to confirm non-interactively.');
   }
-  const prompts = await import('@inquirer/prompts');
+  const ask = prompter ?? terminalPrompter(io);
   if (typed) {
-    const answer = await prompts.input({ message: `${message}\nType the environment name (${typed}) to confirm:` }, { output: io.stderr });
+    const answer = await ask.input(`${message}\nType the environment name (${typed}) to confirm:`);
     if (answer.trim() !== typed) throw new CancelledError(`Confirmation did not match "${typed}"; nothing was changed.`);
     return;
   }
-  const ok = await prompts.confirm({ message, default: false }, { output: io.stderr });
+  const ok = await ask.confirm(message, { default: false });
   if (!ok) throw new CancelledError('Cancelled; nothing was changed.');
 }

@@ -13,7 +13,8 @@ export interface Progress {
   finish(): Promise<void>;
 }
 
-function painter(io: IO) {
+/** Colours for a status (none when `color` is false): shared by every human report. */
+export function painter(io: { color: boolean }) {
   const c = new Chalk({ level: io.color ? chalk.level || 1 : 0 });
   return {
     status: (s: CheckOutcome['status'], text: string) =>
@@ -21,6 +22,15 @@ function painter(io: IO) {
     dim: (t: string) => c.gray(t),
     bold: (t: string) => c.bold(t),
   };
+}
+
+/** A problem under a summary table: its headline in its colour, up to 15 details, the hint. */
+export function problemLines(io: { color: boolean }, status: CheckOutcome['status'], headline: string, details: readonly string[], hint?: string): string[] {
+  const p = painter(io);
+  const lines = ['', p.status(status, headline), ...details.slice(0, 15).map((d) => `    ${d}`)];
+  if (details.length > 15) lines.push(p.dim(`    … ${details.length - 15} more (see --reporter json)`));
+  if (hint) lines.push(`    → ${hint}`);
+  return lines;
 }
 
 /** Plain lines as checks finish — for CI logs and pipes (no cursor movement). */
@@ -90,12 +100,7 @@ export async function renderHumanSummary(io: IO, report: VerifyReport): Promise<
   for (const o of report.checks) table.push([p.status(o.status, `${SYMBOL[o.status]} ${o.status}`), o.id, o.summary]);
   const lines = [table.toString()];
   const problems = report.checks.filter((o) => o.status === 'fail' || o.status === 'error' || o.status === 'warn');
-  for (const o of problems) {
-    lines.push('', p.status(o.status, `${SYMBOL[o.status]} ${o.id}: ${o.summary}`));
-    for (const d of (o.details ?? []).slice(0, 15)) lines.push(`    ${d}`);
-    if ((o.details?.length ?? 0) > 15) lines.push(p.dim(`    … ${o.details!.length - 15} more (see --reporter json)`));
-    if (o.hint) lines.push(`    → ${o.hint}`);
-  }
+  for (const o of problems) lines.push(...problemLines(io, o.status, `${SYMBOL[o.status]} ${o.id}: ${o.summary}`, o.details ?? [], o.hint));
   const c = report.counts;
   lines.push('', p.bold(`${report.command} ${report.env}: ${p.status(report.status === 'pass' ? 'pass' : report.status, report.status.toUpperCase())} — ${c.pass} passed, ${c.warn} warnings, ${c.fail} failed, ${c.error} crashed, ${c.skip} skipped in ${(report.durationMs / 1000).toFixed(1)} s`));
   return `${lines.join('\n')}\n`;

@@ -3,7 +3,8 @@ import type { VerifyReport } from './types.js';
 
 export const STATUS_EMOJI: Record<CheckStatus, string> = { pass: '✅', warn: '⚠️', fail: '❌', error: '💥', skip: '⏭' };
 
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, '<br>');
+/** Text safe inside a Markdown table cell: pipes escaped, line breaks as <br>. */
+export const markdownCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, '<br>');
 
 /** The checklist as Markdown, one row per check, for a PR comment or a run record. */
 export function renderMarkdown(report: VerifyReport): string {
@@ -18,7 +19,7 @@ export function renderMarkdown(report: VerifyReport): string {
   ];
   for (const x of report.checks) {
     const extra = [...(x.details ?? []).slice(0, 10), ...(x.hint && (x.status === 'fail' || x.status === 'error' || x.status === 'warn') ? [`→ ${x.hint}`] : [])];
-    lines.push(`| ${STATUS_EMOJI[x.status]} | \`${x.id}\` ${cell(x.title)} | ${cell([x.summary, ...extra].join('\n'))} |`);
+    lines.push(`| ${STATUS_EMOJI[x.status]} | \`${x.id}\` ${markdownCell(x.title)} | ${markdownCell([x.summary, ...extra].join('\n'))} |`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { ConfigError } from '../errors.js';
+import { didYouMean } from '../lib/nearest.js';
 
 /** One item of a checklist, after validation. */
 export type ChecklistItem =
@@ -13,8 +14,8 @@ export type ChecklistItem =
 export interface ChecklistPhase {
   id: string;
   title: string;
-  /** deploy phases run in `deploy`; the others document `rollback` and `maintain`. */
-  run: 'deploy' | 'rollback' | 'maintenance';
+  /** deploy phases run in `deploy`; maintenance phases in `routergpt maintain`. */
+  run: 'deploy' | 'maintenance';
   items: ChecklistItem[];
 }
 
@@ -30,6 +31,8 @@ export interface KnownIds {
   steps: ReadonlySet<string>;
   /** Parameter names each step accepts (a step without an entry takes none). */
   stepParams?: ReadonlyMap<string, readonly string[]>;
+  /** Parameter names each check accepts (a check without an entry takes none). */
+  checkParams?: ReadonlyMap<string, readonly string[]>;
 }
 
 const CHECKLIST_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'checklists');
@@ -45,6 +48,159 @@ export function checklistFileFor(env: string, override?: string, cwd = process.c
 }
 
 const ID = /^[a-z0-9]+([.-][a-z0-9]+)*$/;
+const RUNS = ['deploy', 'maintenance'] as const;
+const ON_FAIL = ['stop', 'continue'] as const;
+const DOCUMENT_KEYS = ['name', 'description', 'phases'];
+const PHASE_KEYS = ['id', 'title', 'run', 'items'];
+type Kind = ChecklistItem['kind'];
+/** The key that says what an item is; `checks` is the list form of `check`. */
+const KIND_KEYS = ['check', 'checks', 'step', 'manual', 'signoff'] as const;
+/** What each kind of item takes besides its kind key: on_fail and params only mean something where they are listed. */
+const ITEM_KEYS: Record<Kind, readonly string[]> = { check: ['title', 'on_fail', 'params'], step: ['title', 'params'], manual: ['title'], signoff: ['title'] };
+const ANY_ITEM_KEY = new Set<string>([...KIND_KEYS, ...Object.values(ITEM_KEYS).flat()]);
+
+type Mapping = Record<string, unknown>;
+/** Records a problem at a location (`phases[1] (database).items[2] (db.migrate)`). */
+type Report = (at: string, problem: string) => void;
+
+function isMapping(value: unknown): value is Mapping {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const list = (words: readonly string[]) => (words.length > 1 ? `${words.slice(0, -1).join(', ')} or ${words.at(-1)}` : (words[0] ?? ''));
+
+/** Rule: every key of a mapping is one this level knows; a misspelt key names the nearest one. */
+function verifyKeys(at: string, node: Mapping, allowed: readonly string[], report: Report, misplaced?: (key: string) => string | undefined): void {
+  for (const key of Object.keys(node)) {
+    if (allowed.includes(key)) continue;
+    const elsewhere = misplaced?.(key);
+    if (elsewhere) report(at, elsewhere);
+    else report(at, `unknown key "${key}"${didYouMean(key, allowed) || ` (allowed: ${allowed.join(', ')})`}`);
+  }
+}
+
+/** Rule: an enumerated value is one of its choices; a misspelt one names the nearest. */
+function verifyChoice<const T extends string>(at: string, name: string, value: unknown, choices: readonly T[], fallback: T, report: Report): T {
+  if (value === undefined) return fallback;
+  if (choices.includes(value as T)) return value as T;
+  report(at, `${name} must be ${list(choices)}${typeof value === 'string' ? didYouMean(value, choices) : ''}`);
+  return fallback;
+}
+
+/** Rule: an id names something registered; a misspelt one names the nearest, otherwise where to look. */
+function verifyKnownId(at: string, what: 'check' | 'step', id: unknown, known: ReadonlySet<string>, report: Report, otherwise: string): id is string {
+  if (typeof id === 'string' && known.has(id)) return true;
+  report(at, `unknown ${what} id "${String(id)}"${(typeof id === 'string' && didYouMean(id, known)) || ` ${otherwise}`}`);
+  return false;
+}
+
+/** Rule: every parameter is one the item's step or checks read; a misspelt one names the nearest. */
+function verifyParams(at: string, params: Mapping, owner: { kind: 'check' | 'step'; ids: readonly string[] }, accepted: readonly string[], report: Report): void {
+  const [subject, takes] = owner.ids.length === 1 ? [`${owner.kind} ${owner.ids[0]} has no parameter`, 'it takes'] : [`none of the checks ${owner.ids.join(', ')} has a parameter`, 'they take'];
+  for (const key of Object.keys(params)) if (!accepted.includes(key)) report(at, `${subject} "${key}" (${takes}: ${accepted.join(', ') || 'none'})${didYouMean(key, accepted)}`);
+}
+
+/** `check: a` and `checks: [a, b]` both name the checks an item runs. */
+function checkIdsOf(item: Mapping): unknown[] {
+  return 'check' in item ? [item.check] : Array.isArray(item.checks) ? item.checks : [];
+}
+
+/** A key some other kind of item takes (on_fail on a step): say where it belongs rather than "unknown". */
+function misplacedItemKey(key: string): string | undefined {
+  if (!ANY_ITEM_KEY.has(key) || (KIND_KEYS as readonly string[]).includes(key)) return undefined;
+  const takers = (Object.keys(ITEM_KEYS) as Kind[]).filter((k) => ITEM_KEYS[k].includes(key));
+  return `${key} applies only to ${list(takers)} items (remove it)`;
+}
+
+function kindOf(item: Mapping): Kind | undefined {
+  const kinds = KIND_KEYS.filter((k) => k in item);
+  if (kinds.length !== 1) return undefined;
+  return kinds[0] === 'checks' ? 'check' : kinds[0];
+}
+
+/** The item's id as the journal will know it, for naming it in problems (undefined when it has no single kind). */
+function idOf(item: Mapping, kind: Kind | undefined): string | undefined {
+  if (kind === 'check') {
+    const ids = checkIdsOf(item);
+    if (ids.length === 0) return 'checks';
+    return ids.length === 1 ? String(ids[0]) : `checks:${ids.map(String).join('+')}`;
+  }
+  if (kind === 'step') return String(item.step);
+  if (kind === 'manual' || kind === 'signoff') return `${kind}.${String(item[kind])}`;
+  return undefined;
+}
+
+function parseItem(raw: unknown, at: string, phase: string, known: KnownIds, report: Report): ChecklistItem | undefined {
+  if (!isMapping(raw)) {
+    report(at, 'an item must be a mapping, e.g. `- step: db.migrate`');
+    return undefined;
+  }
+  const kind = kindOf(raw);
+  const id = idOf(raw, kind);
+  const here = id === undefined ? at : `${at} (${id})`;
+  if (!kind || id === undefined) {
+    verifyKeys(here, raw, [...ANY_ITEM_KEY], report);
+    report(here, `needs exactly one of ${KIND_KEYS.join(', ')}`);
+    return undefined;
+  }
+  const kindKey = kind === 'check' && 'checks' in raw ? 'checks' : kind;
+  const allowed = [kindKey, ...ITEM_KEYS[kind]];
+  verifyKeys(here, raw, allowed, report, misplacedItemKey);
+  const title = typeof raw.title === 'string' ? raw.title : undefined;
+  if (raw.title !== undefined && title === undefined) report(here, 'title must be text');
+  if (raw.params !== undefined && !isMapping(raw.params)) report(here, 'params must be a mapping, e.g. `params: { httpPort: 8080 }`');
+  const params = isMapping(raw.params) ? raw.params : {};
+
+  if (kind === 'check') {
+    const ids = checkIdsOf(raw);
+    if (ids.length === 0) report(here, 'checks must be a non-empty list');
+    const allKnown = ids.map((c) => verifyKnownId(here, 'check', c, known.checks, report, '(see docs/checks.md)')).every(Boolean);
+    if (allKnown && ids.length > 0 && known.checkParams) {
+      const accepted = [...new Set(ids.flatMap((c) => known.checkParams!.get(String(c)) ?? []))];
+      verifyParams(here, params, { kind: 'check', ids: ids.map(String) }, accepted, report);
+    }
+    const onFail = verifyChoice(here, 'on_fail', raw.on_fail, ON_FAIL, 'stop', report);
+    return { kind, id, checks: ids.map(String), title, onFail, params, phase };
+  }
+  if (kind === 'step') {
+    const isKnown = verifyKnownId(here, 'step', raw.step, known.steps, report, `(known: ${[...known.steps].join(', ')})`);
+    if (isKnown && known.stepParams) verifyParams(here, params, { kind: 'step', ids: [id] }, known.stepParams.get(id) ?? [], report);
+    return { kind, id, title, params, phase };
+  }
+  const name = String(raw[kind]);
+  if (!ID.test(name)) report(here, `${kind} id must be kebab-case`);
+  if (!title) report(here, `a ${kind} item needs a title (the question asked)`);
+  return { kind, id, title: title ?? name, phase };
+}
+
+function parsePhase(raw: unknown, pi: number, known: KnownIds, report: Report): ChecklistPhase | undefined {
+  if (!isMapping(raw)) {
+    report(`phases[${pi}]`, 'a phase must be a mapping with id, title and items');
+    return undefined;
+  }
+  const where = `phases[${pi}]${typeof raw.id === 'string' ? ` (${raw.id})` : ''}`;
+  verifyKeys(where, raw, PHASE_KEYS, report);
+  if (typeof raw.id !== 'string' || !ID.test(raw.id)) report(where, 'id must be kebab-case');
+  if (raw.title !== undefined && typeof raw.title !== 'string') report(where, 'title must be text');
+  // Rollback is read from the deploy run's journal (each step's undo), never from a phase.
+  const run = raw.run === 'rollback' ? (report(where, 'run: rollback phases are no longer used — `routergpt rollback` undoes the deploy\'s own steps from its journal (docs/runbook.md#rollback); remove the phase'), 'deploy') : verifyChoice(where, 'run', raw.run, RUNS, 'deploy', report);
+  if (!Array.isArray(raw.items)) report(where, 'items: a list is required');
+  const phase = String(raw.id);
+  const items = (Array.isArray(raw.items) ? raw.items : []).flatMap((item: unknown, ii) => parseItem(item, `${where}.items[${ii}]`, phase, known, report) ?? []);
+  return { id: phase, title: typeof raw.title === 'string' ? raw.title : phase, run, items };
+}
+
+/** Rule: an item id appears once per run (the journal and --resume key on it). */
+function verifyUniqueItems(phases: ChecklistPhase[], report: Report): void {
+  const seen = new Set<string>();
+  for (const [pi, phase] of phases.entries()) {
+    for (const item of phase.items) {
+      const key = `${phase.run}:${item.id}`;
+      if (seen.has(key)) report(`phases[${pi}] (${phase.id})`, `item "${item.id}" appears twice (ids must be unique within a run)`);
+      seen.add(key);
+    }
+  }
+}
 
 /** Parse and validate a checklist; every problem is reported at once, naming the item. */
 export function loadChecklist(file: string, known: KnownIds): Checklist {
@@ -56,59 +212,15 @@ export function loadChecklist(file: string, known: KnownIds): Checklist {
     throw new ConfigError(`${path.basename(file)} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, `Fix ${file}.`);
   }
   const problems: string[] = [];
-  const doc = (raw ?? {}) as { name?: unknown; description?: unknown; phases?: unknown };
-  if (typeof doc.name !== 'string') problems.push('name: required');
-  if (!Array.isArray(doc.phases) || doc.phases.length === 0) problems.push('phases: a non-empty list is required');
-  const seen = new Set<string>();
-  const phases: ChecklistPhase[] = [];
-  for (const [pi, rawPhase] of (Array.isArray(doc.phases) ? doc.phases : []).entries()) {
-    const p = (rawPhase ?? {}) as { id?: unknown; title?: unknown; run?: unknown; items?: unknown };
-    const where = `phases[${pi}]${typeof p.id === 'string' ? ` (${p.id})` : ''}`;
-    if (typeof p.id !== 'string' || !ID.test(p.id)) problems.push(`${where}: id must be kebab-case`);
-    const run = p.run === undefined ? 'deploy' : p.run;
-    if (run !== 'deploy' && run !== 'rollback' && run !== 'maintenance') problems.push(`${where}: run must be deploy, rollback or maintenance`);
-    const items: ChecklistItem[] = [];
-    for (const [ii, rawItem] of (Array.isArray(p.items) ? p.items : []).entries()) {
-      const it = (rawItem ?? {}) as Record<string, unknown>;
-      const at = `${where}.items[${ii}]`;
-      const phase = String(p.id);
-      const title = typeof it.title === 'string' ? it.title : undefined;
-      const params = (it.params && typeof it.params === 'object' ? it.params : {}) as Record<string, unknown>;
-      const kinds = ['check', 'checks', 'step', 'manual', 'signoff'].filter((k) => k in it);
-      if (kinds.length !== 1) {
-        problems.push(`${at}: needs exactly one of check, checks, step, manual, signoff`);
-        continue;
-      }
-      const onFail = it.on_fail === 'continue' ? 'continue' : 'stop';
-      if (it.on_fail !== undefined && it.on_fail !== 'continue' && it.on_fail !== 'stop') problems.push(`${at}: on_fail must be stop or continue`);
-      if ('check' in it || 'checks' in it) {
-        const ids = 'check' in it ? [it.check] : Array.isArray(it.checks) ? it.checks : [];
-        if (ids.length === 0) problems.push(`${at}: checks must be a non-empty list`);
-        for (const id of ids) if (typeof id !== 'string' || !known.checks.has(id)) problems.push(`${at}: unknown check id "${String(id)}" (see docs/checks.md)`);
-        const id = ids.length === 1 ? String(ids[0]) : `checks:${ids.join('+')}`;
-        items.push({ kind: 'check', id, checks: ids.map(String), title, onFail, params, phase });
-      } else if ('step' in it) {
-        if (typeof it.step !== 'string' || !known.steps.has(it.step)) problems.push(`${at}: unknown step id "${String(it.step)}" (known: ${[...known.steps].join(', ')})`);
-        else if (known.stepParams) {
-          const allowed = known.stepParams.get(it.step) ?? [];
-          for (const key of Object.keys(params)) if (!allowed.includes(key)) problems.push(`${at}: step ${it.step} has no parameter "${key}" (it takes: ${allowed.join(', ') || 'none'})`);
-        }
-        items.push({ kind: 'step', id: String(it.step), title, params, phase });
-      } else {
-        const kind = 'manual' in it ? 'manual' : 'signoff';
-        const id = String(it[kind]);
-        if (!ID.test(id)) problems.push(`${at}: ${kind} id must be kebab-case`);
-        if (!title) problems.push(`${at}: a ${kind} item needs a title (the question asked)`);
-        items.push({ kind, id: kind === 'manual' ? `manual.${id}` : `signoff.${id}`, title: title ?? id, phase });
-      }
-    }
-    for (const item of items) {
-      const key = `${run}:${item.id}`;
-      if (seen.has(key)) problems.push(`${where}: item "${item.id}" appears twice (ids must be unique within a run)`);
-      seen.add(key);
-    }
-    phases.push({ id: String(p.id), title: typeof p.title === 'string' ? p.title : String(p.id), run: run as ChecklistPhase['run'], items });
-  }
+  const report: Report = (at, problem) => problems.push(`${at}: ${problem}`);
+  const doc = isMapping(raw) ? raw : {};
+  if (raw !== null && raw !== undefined && !isMapping(raw)) report('top level', 'the checklist must be a mapping with name, description and phases');
+  verifyKeys('top level', doc, DOCUMENT_KEYS, report);
+  if (typeof doc.name !== 'string') report('name', 'required');
+  if (doc.description !== undefined && typeof doc.description !== 'string') report('description', 'must be text');
+  if (!Array.isArray(doc.phases) || doc.phases.length === 0) report('phases', 'a non-empty list is required');
+  const phases = (Array.isArray(doc.phases) ? doc.phases : []).flatMap((p: unknown, pi) => parsePhase(p, pi, known, report) ?? []);
+  verifyUniqueItems(phases, report);
   if (problems.length > 0) {
     throw new ConfigError(`${path.basename(file)} has ${problems.length} problem${problems.length > 1 ? 's' : ''}:\n${problems.map((p) => `  - ${p}`).join('\n')}`, `Fix ${file}; nothing was run.`, { problems });
   }

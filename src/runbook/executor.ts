@@ -3,62 +3,57 @@ import path from 'node:path';
 import type { Check } from '../checks/define-check.js';
 import { findCheck } from '../checks/registry.js';
 import type { CheckOutcome } from '../checks/run-checks.js';
-import { CancelledError, OperationError } from '../errors.js';
 import type { IO } from '../cli/io.js';
+import type { Prompter } from '../cli/prompter.js';
 import { redactSecrets } from '../config/mask.js';
 import type { EnvironmentConfig } from '../config/types.js';
 import type { Database } from '../db/connect.js';
-import type { StepContext } from '../steps/define-step.js';
+import { CancelledError, OperationError } from '../errors.js';
+import type { Step, StepContext, StepResult } from '../steps/define-step.js';
 import { findStep } from '../steps/registry.js';
-import type { ChecklistItem } from './checklist.js';
-import type { ItemRecord, Journal } from './journal.js';
+import type { RunEvent } from './events.js';
+import type { RunItem, UndoItem } from './items.js';
+import { commandOf, type ItemRecord, type Journal } from './journal.js';
 import type { SignoffFile } from './signoff.js';
-
-/** Steps that change data: they run only after a verified backup in the same run (the hard gate). */
-export const NEEDS_VERIFIED_BACKUP = new Set(['db.migrate', 'db.purge-test-data', 'db.geocode-shops']);
 
 export interface ExecutorDeps {
   config: EnvironmentConfig;
   db: Database;
   io: IO;
   journal: Journal;
-  /** Prompts allowed (a terminal, not --yes for manual items). */
-  interactive: boolean;
+  /** Who answers questions; undefined when nobody can (no terminal): manual items then need a sign-off file. */
+  prompter: Prompter | undefined;
   yes: boolean;
   signoff?: SignoffFile;
   startedBy: string;
   now: () => Date;
   cwd: string;
+  /** Every state change, for the renderers (report/): they print; the executor never does. */
+  emit: (event: RunEvent) => void;
   /** Resolve the API base, starting the in-process server on local when first needed. */
   ensureApi: () => Promise<string | undefined>;
   /** Outputs visible to steps besides this run's own: a rollback sees its deploy's (backup manifest…). */
   baseOutputs?: Record<string, Record<string, unknown> | undefined>;
   /** Run checks (verify's runner with this run's database and API). */
   runChecks: (checks: Check[], apiBase: string | undefined) => Promise<CheckOutcome[]>;
+  /** Called once, before the first item that is not break-glass: takes the run lock. */
+  guard?: () => Promise<void>;
 }
 
-export interface ItemEvent {
-  type: 'start' | 'finish';
-  item: ItemRecord;
-}
-
-function itemNeedsApi(item: ChecklistItem): boolean {
-  if (item.kind === 'step') return item.id.startsWith('api.');
+function itemNeedsApi(item: RunItem): boolean {
+  if (item.kind === 'step') return findStep(item.id)?.needs.includes('api') ?? false;
   if (item.kind === 'check') return item.checks.some((id) => findCheck(id)?.needs.includes('api'));
   return false;
 }
 
-function log(io: IO, line: string): void {
-  io.stderr.write(`${line}\n`);
-}
-
-/** Outputs of done steps so far, by step id (what later steps and rollbacks read). */
+/** Outputs of finished steps so far, by step id (what later steps read). */
 export function outputsOf(items: ItemRecord[]): Record<string, Record<string, unknown> | undefined> {
-  return Object.fromEntries(items.filter((i) => i.kind === 'step' && (i.state === 'done' || i.state === 'skipped')).map((i) => [i.id, i.outputs]));
+  return Object.fromEntries(items.filter((i) => i.kind === 'step' && (i.state === 'done' || i.state === 'warn' || i.state === 'skipped')).map((i) => [i.id, i.outputs]));
 }
 
-export function stepContext(deps: ExecutorDeps, item: ChecklistItem & { kind: 'step' }, apiBase: string | undefined): StepContext {
+export function stepContext(deps: ExecutorDeps, item: RunItem & { kind: 'step' | 'undo' }, apiBase: string | undefined): StepContext {
   const { config, db, journal } = deps;
+  const record = journal.record.items.find((i) => i.id === item.id);
   return {
     config,
     db,
@@ -68,7 +63,10 @@ export function stepContext(deps: ExecutorDeps, item: ChecklistItem & { kind: 's
     params: item.params,
     apiBase,
     now: deps.now,
-    log: (line) => log(deps.io, `    ${redactSecrets(line)}`),
+    ...(deps.io.signal ? { signal: deps.io.signal } : {}),
+    log: (line) => {
+      if (record) deps.emit({ type: 'item-progress', item: record, line: redactSecrets(line) });
+    },
     runChecks: async (ids) => {
       const checks = ids.map((id) => findCheck(id)).filter((c): c is Check => Boolean(c));
       return deps.runChecks(checks, checks.some((c) => c.needs.includes('api')) ? await deps.ensureApi() : undefined);
@@ -76,59 +74,88 @@ export function stepContext(deps: ExecutorDeps, item: ChecklistItem & { kind: 's
     confirm: async (message) => {
       if (deps.yes) return;
       const { confirmOrThrow } = await import('../cli/confirm.js');
-      await confirmOrThrow({ io: deps.io, yes: false, typed: config.protected.value ? config.name : undefined, message });
+      await confirmOrThrow({ io: deps.io, yes: false, typed: config.protected.value ? config.name : undefined, message, ...(deps.prompter ? { prompter: deps.prompter } : {}) });
     },
+    checkpoint: async (data) => {
+      if (!record) return;
+      record.checkpoint = data;
+      await journal.save();
+    },
+    ...(record?.checkpoint ? { resumed: record.checkpoint } : {}),
   };
 }
 
-async function runCheckItem(deps: ExecutorDeps, item: ChecklistItem & { kind: 'check' }, record: ItemRecord): Promise<boolean> {
+async function runCheckItem(deps: ExecutorDeps, item: RunItem & { kind: 'check' }, record: ItemRecord): Promise<boolean> {
   const checks = item.checks.map((id) => findCheck(id)!).map((c) => (Object.keys(item.params).length ? { ...c, run: (d: Parameters<Check['run']>[0]) => c.run({ ...d, params: item.params }) } : c));
   const outcomes = await deps.runChecks(checks, itemNeedsApi(item) ? await deps.ensureApi() : undefined);
   const bad = outcomes.filter((o) => o.status === 'fail' || o.status === 'error');
+  const count = (status: string) => outcomes.filter((o) => o.status === status).length;
   record.checks = outcomes;
-  record.warnings = outcomes.filter((o) => o.status === 'warn').length;
+  record.warnings = count('warn');
   record.summary = bad.length
     ? `${bad.length} of ${outcomes.length} failed: ${bad.map((o) => `${o.id} (${o.summary})`).join('; ')}`
-    : `${outcomes.filter((o) => o.status === 'pass').length} passed${record.warnings ? `, ${record.warnings} warning(s)` : ''}${outcomes.some((o) => o.status === 'skip') ? `, ${outcomes.filter((o) => o.status === 'skip').length} skipped` : ''}`;
+    : `${count('pass')} passed${record.warnings ? `, ${record.warnings} warning(s)` : ''}${count('skip') ? `, ${count('skip')} skipped` : ''}`;
   record.details = outcomes.filter((o) => o.status !== 'pass').map((o) => `${o.status} ${o.id}: ${o.summary}${o.hint && o.status !== 'skip' ? ` → ${o.hint}` : ''}`);
+  if (bad.length === 0 && record.warnings) record.state = 'warn';
   return bad.length === 0 || item.onFail === 'continue';
 }
 
-async function runStepItem(deps: ExecutorDeps, item: ChecklistItem & { kind: 'step' }, record: ItemRecord): Promise<boolean> {
-  const step = findStep(item.id)!;
-  if (NEEDS_VERIFIED_BACKUP.has(step.id)) {
-    const backup = deps.journal.record.items.find((i) => i.id === 'db.backup');
-    if (!backup || backup.state !== 'done') {
-      throw new OperationError(`${step.id} changes data, and this run has no verified backup (db.backup ${backup ? backup.state : 'is not in the checklist'}).`, 'Put `step: db.backup` before it in the checklist and resume; backups are the hard gate before any migration.');
-    }
-    // Verified again right before use: the file may have been damaged since (a resumed run, a full disk).
-    const manifest = backup.outputs?.manifest;
-    const { verifyBackup } = await import('../db/backup/verify.js');
-    const verified = typeof manifest === 'string' ? await verifyBackup(manifest) : undefined;
-    if (!verified?.ok) {
-      throw new OperationError(`The pre-deploy backup is no longer usable (${verified?.problem ?? 'no manifest recorded'}); ${step.id} was not run.`, 'Take a new backup: delete the run and deploy again, or fix the file from its manifest.');
-    }
+/**
+ * The hard gate, derived from what a step declares (never from a list of ids): a step that
+ * changes user data, or a destructive undo, runs only after a backup verified in this run —
+ * and verified again right before use, since the file may have been damaged since (a resumed
+ * run, a full disk).
+ */
+async function verifyBackupGate(deps: ExecutorDeps, what: string): Promise<void> {
+  const backup = deps.journal.record.items.find((i) => i.id === 'db.backup');
+  if (!backup || backup.state !== 'done') {
+    throw new OperationError(`${what} changes user data, and this run has no verified backup (db.backup ${backup ? backup.state : 'is not in the checklist'}).`, 'Put `step: db.backup` before it in the checklist and resume; a verified backup is the hard gate before any change to user data.');
   }
-  const apiBase = itemNeedsApi(item) ? await deps.ensureApi() : undefined;
-  const ctx = stepContext(deps, item, apiBase);
-  const result = await step.run(ctx);
+  const manifest = backup.outputs?.manifest;
+  const { verifyBackup } = await import('../db/backup/verify.js');
+  const verified = typeof manifest === 'string' ? await verifyBackup(manifest) : undefined;
+  if (!verified?.ok) {
+    throw new OperationError(`The backup taken by this run is no longer usable (${verified?.problem ?? 'no manifest recorded'}); ${what} was not run.`, 'Take a new backup: start the run again, or fix the file from its manifest.');
+  }
+}
+
+function applyResult(record: ItemRecord, result: StepResult): void {
   record.summary = result.summary;
   record.details = result.details;
   record.outputs = result.outputs;
-  record.state = result.status === 'skipped' ? 'skipped' : 'done';
-  if (step.verify && result.status === 'done') {
-    const verdict = await step.verify(ctx, result);
-    record.details = [...(record.details ?? []), `verify: ${verdict.status} — ${verdict.summary}`, ...(verdict.details ?? [])];
-    if (verdict.status === 'fail') {
-      record.summary = `${result.summary}; verification failed: ${verdict.summary}`;
-      if (verdict.hint) record.details.push(`→ ${verdict.hint}`);
-      return false;
-    }
-  }
+  record.state = result.status;
+}
+
+async function runStepItem(deps: ExecutorDeps, item: RunItem & { kind: 'step' }, record: ItemRecord): Promise<boolean> {
+  const step = findStep(item.id)!;
+  if (step.changesData === 'user-data') await verifyBackupGate(deps, step.id);
+  const ctx = stepContext(deps, item, itemNeedsApi(item) ? await deps.ensureApi() : undefined);
+  const result = await step.run(ctx);
+  applyResult(record, result);
+  return verifyStep(step, ctx, result, record);
+}
+
+async function verifyStep(step: Step, ctx: StepContext, result: StepResult, record: ItemRecord): Promise<boolean> {
+  if (!step.verify || result.status === 'skipped') return true;
+  const verdict = await step.verify(ctx, result);
+  record.details = [...(record.details ?? []), `verify: ${verdict.status} — ${verdict.summary}`, ...(verdict.details ?? [])];
+  if (verdict.status === 'warn' && record.state === 'done') record.state = 'warn';
+  if (verdict.status !== 'fail') return true;
+  record.summary = `${result.summary}; verification failed: ${verdict.summary}`;
+  if (verdict.hint) record.details.push(`→ ${verdict.hint}`);
+  return false;
+}
+
+async function runUndoItem(deps: ExecutorDeps, item: UndoItem, record: ItemRecord): Promise<boolean> {
+  const undo = findStep(item.step)?.undo;
+  if (!undo) throw new OperationError(`Step ${item.step} has no undo.`, 'See docs/runbook.md#rollback for the tiers each step can be undone by.');
+  if (undo.destructive) await verifyBackupGate(deps, `rollback tier ${item.tier}`);
+  const ctx = stepContext(deps, item, undefined);
+  applyResult(record, await undo.run(ctx, item.source));
   return true;
 }
 
-async function runManualItem(deps: ExecutorDeps, item: ChecklistItem & { kind: 'manual' }, record: ItemRecord): Promise<boolean> {
+async function runManualItem(deps: ExecutorDeps, item: RunItem & { kind: 'manual' }, record: ItemRecord): Promise<boolean> {
   const key = item.id.replace(/^manual\./, '');
   if (deps.signoff) {
     const answer = deps.signoff.items[key];
@@ -138,9 +165,9 @@ async function runManualItem(deps: ExecutorDeps, item: ChecklistItem & { kind: '
     record.summary = answer?.done ? `confirmed by ${record.signedBy} (sign-off file)` : `NOT confirmed in ${deps.signoff.file}`;
     return Boolean(answer?.done);
   }
-  if (!deps.interactive) throw new OperationError(`Manual item "${item.title}" needs an answer and there is no terminal.`, 'Pass --signoff-file FILE (docs/signoff.md).');
-  const { confirm } = await import('@inquirer/prompts');
-  const ok = await confirm({ message: `${item.title} — done?`, default: false }, { output: deps.io.stderr });
+  if (!deps.prompter) throw new OperationError(`Manual item "${item.title}" needs an answer and there is no terminal.`, 'Pass --signoff-file FILE (docs/signoff.md).');
+  deps.emit({ type: 'prompt', item: record, question: item.title });
+  const ok = await deps.prompter.confirm(`${item.title} — done?`, { default: false });
   record.signedBy = deps.startedBy;
   record.signedAt = deps.now().toISOString();
   record.summary = ok ? `confirmed by ${deps.startedBy}` : `not confirmed by ${deps.startedBy}`;
@@ -151,10 +178,11 @@ async function runSignoffItem(deps: ExecutorDeps, record: ItemRecord): Promise<b
   const date = deps.now().toISOString();
   if (deps.signoff?.signoff) {
     deps.journal.record.signoff = { ...deps.signoff.signoff, date, source: 'signoff-file' };
-  } else if (deps.interactive) {
-    const { input } = await import('@inquirer/prompts');
-    const deployedBy = await input({ message: 'Deployed by:', default: deps.startedBy, required: true }, { output: deps.io.stderr });
-    const approver = await input({ message: 'Approved by:', required: deps.config.protected.value }, { output: deps.io.stderr });
+  } else if (deps.prompter) {
+    deps.emit({ type: 'prompt', item: record, question: 'final sign-off' });
+    const deployedBy = await deps.prompter.input('Deployed by:', { default: deps.startedBy, required: true });
+    const approver = await deps.prompter.input('Approved by:', { required: deps.config.protected.value });
+    if (deps.config.protected.value && !approver.trim()) throw new OperationError('A protected environment needs an approver at the final sign-off.', 'Ask the approver, then resume the run.');
     deps.journal.record.signoff = { deployedBy: deployedBy.trim(), approver: approver.trim() || null, date, source: 'prompt' };
   } else if (!deps.config.protected.value && deps.config.name === 'local') {
     deps.journal.record.signoff = { deployedBy: deps.startedBy, approver: null, date, source: 'local' };
@@ -168,59 +196,67 @@ async function runSignoffItem(deps: ExecutorDeps, record: ItemRecord): Promise<b
   return true;
 }
 
-const SYMBOL: Record<string, string> = { done: '✔', skipped: '↷', failed: '✖' };
+function runItem(deps: ExecutorDeps, item: RunItem, record: ItemRecord): Promise<boolean> {
+  switch (item.kind) {
+    case 'check':
+      return runCheckItem(deps, item, record);
+    case 'step':
+      return runStepItem(deps, item, record);
+    case 'undo':
+      return runUndoItem(deps, item, record);
+    case 'manual':
+      return runManualItem(deps, item, record);
+    default:
+      return runSignoffItem(deps, record);
+  }
+}
+
+function isCancel(error: unknown): boolean {
+  return error instanceof CancelledError || (error instanceof Error && error.name === 'ExitPromptError');
+}
 
 /**
  * Run items in order, journaling each state change (file first, then database) so a run killed
  * at any point can `--resume` from the first item not done. Done and skipped items are never
  * repeated; an item that was running when the process died is started again.
  */
-export async function executeItems(deps: ExecutorDeps, items: ChecklistItem[]): Promise<'succeeded' | 'failed'> {
+export async function executeItems(deps: ExecutorDeps, items: RunItem[]): Promise<'succeeded' | 'failed'> {
   const { journal, io } = deps;
-  let phase = '';
+  let guarded = !deps.guard;
   for (const item of items) {
     // Ctrl-C: stop between items, never inside one; the journal shows where to resume.
     if (io.signal?.aborted) {
-      const next = journal.record.kind === 'rollback' ? 'Run the rollback again for the tiers not done.' : `Resume with \`routergpt ${journal.record.kind === 'maintenance' ? 'maintain' : 'deploy'} --env ${deps.config.name} --resume ${journal.record.id}\`.`;
+      const next = journal.record.kind === 'rollback' ? 'Run the rollback again for the tiers not done.' : `Resume with \`routergpt ${commandOf(journal.record.kind)} --env ${deps.config.name} --resume ${journal.record.id}\`.`;
       throw new CancelledError(`Cancelled before ${item.id}; every item before it is journaled.`, next);
     }
     const record = journal.item(item.id);
-    if (record.state === 'done' || record.state === 'skipped') {
-      log(io, `  ${SYMBOL[record.state]} ${item.id} — already ${record.state} (resumed)`);
+    if (record.state === 'done' || record.state === 'warn' || record.state === 'skipped') {
+      deps.emit({ type: 'item-resumed', item: record });
       continue;
     }
-    if (item.phase !== phase) {
-      phase = item.phase;
-      log(io, `\n[${phase}]`);
+    if (!guarded && !item.breakGlass) {
+      await deps.guard!();
+      guarded = true;
     }
     record.state = 'running';
     record.attempts += 1;
     record.startedAt = deps.now().toISOString();
     delete record.finishedAt;
     await journal.save();
-    log(io, `▶ ${item.id}${item.title ? ` — ${item.title}` : ''}`);
+    deps.emit({ type: 'item-started', item: record });
     const t0 = performance.now();
-    let ok = false;
+    let cancel: unknown;
     try {
-      if (item.kind === 'check') ok = await runCheckItem(deps, item, record);
-      else if (item.kind === 'step') ok = await runStepItem(deps, item, record);
-      else if (item.kind === 'manual') ok = await runManualItem(deps, item, record);
-      else ok = await runSignoffItem(deps, record);
+      const ok = await runItem(deps, item, record);
       if (ok && record.state === 'running') record.state = 'done';
       if (!ok) record.state = 'failed';
     } catch (error) {
       record.state = 'failed';
       if (error instanceof Error) record.errorKind = error.name;
-      const message = error instanceof Error ? error.message : String(error);
-      record.summary = message;
+      record.summary = error instanceof Error ? error.message : String(error);
       const hint = (error as { hint?: string }).hint;
       if (hint) record.details = [...(record.details ?? []), `→ ${hint}`];
-      if (error instanceof CancelledError || (error instanceof Error && error.name === 'ExitPromptError')) {
-        record.finishedAt = deps.now().toISOString();
-        record.durationMs = Math.round(performance.now() - t0);
-        await journal.save();
-        throw error instanceof CancelledError ? error : new CancelledError('Cancelled at a prompt.');
-      }
+      if (isCancel(error)) cancel = error instanceof CancelledError ? error : new CancelledError('Cancelled at a prompt.');
     }
     record.finishedAt = deps.now().toISOString();
     record.durationMs = Math.round(performance.now() - t0);
@@ -228,9 +264,8 @@ export async function executeItems(deps: ExecutorDeps, items: ChecklistItem[]): 
     if (record.summary) record.summary = redactSecrets(record.summary);
     if (record.details) record.details = record.details.map((d) => redactSecrets(d));
     await journal.save();
-    const secs = (record.durationMs / 1000).toFixed(1);
-    log(io, `  ${SYMBOL[record.state] ?? '?'} ${record.state} (${secs} s) ${record.summary ?? ''}`);
-    for (const d of (record.state === 'failed' ? record.details : record.details?.filter((x) => /^(warn|fail|error) /.test(x))) ?? []) log(io, `      ${d}`);
+    deps.emit({ type: 'item-finished', item: record });
+    if (cancel) throw cancel;
     if (record.state === 'failed') return 'failed';
   }
   return 'succeeded';

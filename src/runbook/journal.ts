@@ -1,15 +1,25 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { CheckOutcome } from '../checks/run-checks.js';
 import type { Queryable } from '../db/pool.js';
+import { UsageError } from '../errors.js';
 
-export type RunKind = 'deploy' | 'rollback' | 'maintenance';
+/** The closed list of journaled run kinds; each is one command (`maintenance` is `routergpt maintain`). */
+export const RUN_KINDS = ['deploy', 'rollback', 'maintenance', 'backup', 'watch', 'geocode', 'baseline', 'privacy'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
+/** Stored states. `interrupted` is never stored: it is derived when the owner is gone (runbook/runs.ts). */
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
-export type ItemState = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+export type ItemState = 'pending' | 'running' | 'done' | 'warn' | 'failed' | 'skipped';
+
+/** The command that runs a kind, for hints (`routergpt maintain --resume …`). */
+export function commandOf(kind: RunKind): string {
+  return kind === 'maintenance' ? 'maintain' : kind;
+}
 
 export interface ItemRecord {
   id: string;
-  kind: 'check' | 'step' | 'manual' | 'signoff';
+  kind: 'check' | 'step' | 'undo' | 'manual' | 'signoff';
   phase: string;
   title: string;
   state: ItemState;
@@ -29,6 +39,11 @@ export interface ItemRecord {
   note?: string;
   /** The error class when the item failed by throwing (LockHeldError → exit 4). */
   errorKind?: string;
+  /** A step's progress inside the item (`ctx.checkpoint`), read back on resume. */
+  checkpoint?: Record<string, unknown>;
+  /** For an undo item: the tier and the deploy item it undoes. */
+  tier?: string;
+  undoes?: string;
 }
 
 export interface SignOff {
@@ -50,9 +65,15 @@ export interface RunRecord {
   startedBy: string;
   host: string;
   pid: number;
+  /** Every save stamps it: where the file and the table disagree, the later record wins. */
+  updatedAt?: string;
   /** For a rollback: the deploy run it undoes. */
   target?: string;
   tiers?: string[];
+  /** For a break-glass toggle: the deploy that was still running when the router was switched off. */
+  interrupts?: string;
+  /** The release shipped (commit, tag or image): recorded by every run. */
+  release?: string;
   resumes: string[];
   items: ItemRecord[];
   signoff?: SignOff;
@@ -75,6 +96,7 @@ export class Journal {
 
   /** Write the file atomically (temp + rename), then mirror to the database. */
   async save(): Promise<void> {
+    this.record.updatedAt = new Date().toISOString();
     mkdirSync(this.dir, { recursive: true });
     const tmp = `${this.file}.${process.pid}.tmp`;
     writeFileSync(tmp, `${JSON.stringify(this.record, null, 2)}\n`);
@@ -127,13 +149,20 @@ export function runsDir(stateDir: string, env: string): string {
   return path.join(stateDir, 'runs', env);
 }
 
+/** One journal file, or undefined when there is none; a file that is not a run record is a usage error. */
 export function readRunFile(dir: string, id: string): RunRecord | undefined {
   const file = path.join(dir, `${id}.json`);
   if (!existsSync(file)) return undefined;
-  return JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
+  try {
+    const record = JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
+    if (record?.schema !== 'routergpt.run/v1') throw new Error('not a routergpt.run/v1 record');
+    return record;
+  } catch (error) {
+    throw new UsageError(`The journal file ${file} is not a valid run record (${(error as Error).message.split('\n')[0]}).`, 'Move the damaged file aside; `routergpt status` lists the runs the database still holds.');
+  }
 }
 
-/** Local runs, newest first. */
+/** Local runs, newest first; damaged files are left out (status reports them as a note). */
 export function listRunFiles(dir: string): RunRecord[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
@@ -156,8 +185,18 @@ export async function listRunsFromDb(db: Queryable, env: string, limit: number):
   return result.rows.map((r) => r.record);
 }
 
+/** The one run id format: 20261125T184500Z-deploy-ab12 (sortable, readable, never a path). */
+export const RUN_ID = new RegExp(`^\\d{8}T\\d{6}Z-(${RUN_KINDS.join('|')})-[0-9a-f]{4,12}$`);
+
+/** Validate a `--run`/`--resume` argument before it is used to name a file. */
+export function parseRunId(value: string, env: string): string {
+  const id = value.trim();
+  if (!RUN_ID.test(id)) throw new UsageError(`"${value}" is not a run id (they look like 20261125T184500Z-deploy-ab12).`, `See \`routergpt status --env ${env}\` for run ids.`);
+  return id;
+}
+
 /** A sortable, readable run id: 20261125T184500Z-deploy-ab12. */
 export function newRunId(kind: RunKind, now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${stamp}-${kind}-${Math.random().toString(16).slice(2, 6)}`;
+  return `${stamp}-${kind}-${randomBytes(2).toString('hex')}`;
 }

@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { LockHeldError } from '../errors.js';
-import { describeHolder, type Pool, type PoolClient } from '../db/pool.js';
+import { describeHolder, type Pool, type PoolClient, type Queryable } from '../db/pool.js';
 import { isProcessAlive } from '../lib/process-alive.js';
 
 export interface RunLock {
@@ -91,4 +91,22 @@ function acquireFileLock(file: string, info: LockFileInfo, env: string): { relea
     }
   }
   throw new LockHeldError(`Could not take the run lock ${file}.`, 'Try again.');
+}
+
+/**
+ * Whether some process holds the environment's run lock: the lock file's pid is alive, or (on
+ * a real server) any session holds the advisory lock — another operator's machine included.
+ */
+export async function isRunLockHeld(options: { pool: Queryable | undefined; embedded: boolean; env: string; dir: string }): Promise<boolean> {
+  try {
+    const holder = JSON.parse(readFileSync(path.join(options.dir, 'run.lock'), 'utf8')) as LockFileInfo;
+    if (isProcessAlive(holder.pid)) return true;
+  } catch {
+    /* no lock file, or a torn one: not held here */
+  }
+  if (options.embedded || !options.pool) return false;
+  const { rows } = await options.pool
+    .query<{ held: boolean }>(`SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = hashtext('routergpt.run')::oid AND objid = hashtext($1)::oid) AS held`, [options.env])
+    .catch(() => ({ rows: [{ held: false }] }));
+  return Boolean(rows[0]?.held);
 }

@@ -1,6 +1,6 @@
 import type { ItemRecord, RunRecord } from './journal.js';
 
-const MARK: Record<ItemRecord['state'], string> = { done: '✅', skipped: '⏭', failed: '❌', running: '⏳', pending: '⬜' };
+const MARK: Record<ItemRecord['state'], string> = { done: '✅', warn: '⚠️', skipped: '⏭', failed: '❌', running: '⏳', pending: '⬜' };
 
 /** The run as a Markdown report: every item with its outcome, the sign-off, and the rollback plan. */
 export function renderRunSummary(run: RunRecord, rollbackPlan: string[]): string {

@@ -76,7 +76,7 @@ export async function startServer(options: StartServerOptions): Promise<StartedS
     const host = options.host ?? config.server.value.host;
     const port = options.port ?? config.server.value.port;
     const url = await app.listen({ host, port });
-    app.log.info({ url, env: config.name, database: db.display, ...prepared }, `[ROUTER] RouterGPT API listening on ${url} (${config.name})`);
+    app.log.info({ url, env: config.name, database: db.display, expectedSchema: app.rgpt.schema.expected, ...prepared }, `[ROUTER] RouterGPT API listening on ${url} (${config.name})`);
     let closing: Promise<void> | undefined;
     const started = app;
     return {

@@ -55,6 +55,17 @@ export const healthResponseSchema = {
     database: { type: 'string', enum: ['ok', 'unreachable'] },
     router_enabled: { type: 'boolean' },
     reason: { type: 'string' },
+    /** Absent when the migrations table could not be read (the database is unreachable). */
+    schema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['applied', 'expected', 'ahead'],
+      properties: {
+        applied: nullableString,
+        expected: nullableString,
+        ahead: { type: 'boolean' },
+      },
+    },
     rate_limits: {
       type: 'object',
       additionalProperties: false,

@@ -26,16 +26,61 @@ export interface StepContext {
   signal?: AbortSignal;
   /** The API under deployment (PUBLIC_API_BASE, or the in-process server on local). */
   apiBase?: string;
-  /** Run checks by id with this run's dependencies (db.verify-schema, api.smoke). */
+  /** Run checks by id with this run's dependencies. */
   runChecks?: (ids: string[]) => Promise<CheckOutcome[]>;
+  /**
+   * Persist progress inside the item (journaled at once); a resumed run reads it back from
+   * `resumed`, so a long step (a batch geocode) continues where the killed one stopped.
+   */
+  checkpoint: (data: Record<string, unknown>) => Promise<void>;
+  /** The last checkpoint of this item, when the run was resumed after it was saved. */
+  resumed?: Record<string, unknown>;
 }
 
 export interface StepResult {
-  status: 'done' | 'skipped';
+  /** `warn`: it did its job, with something a person should look at (reported, not a failure). */
+  status: 'done' | 'warn' | 'skipped';
   summary: string;
   details?: string[];
   /** JSON-serialisable; recorded in the journal. */
   outputs?: Record<string, unknown>;
+}
+
+/**
+ * What a step changes, which decides the backup gate: `user-data` (rows people made or rely on:
+ * migrations, purges, geocoding, restores) runs only after a verified backup in the same run;
+ * `derived` (caches, flags, rollups that can be rebuilt) and `false` (files, code, nothing) do not.
+ */
+export type DataChange = 'user-data' | 'derived' | false;
+
+/** What a step needs from the run: the database, the API under deployment. */
+export type StepNeed = 'db' | 'api';
+
+/** Rollback tiers. `toggle` is the break-glass router switch; the others undo a deploy's steps. */
+export const ROLLBACK_TIERS = ['toggle', 'code', 'purge', 'geocode', 'migrations', 'restore'] as const;
+export type RollbackTier = (typeof ROLLBACK_TIERS)[number];
+
+/** How the journaled item of a deploy ended, as its undo sees it. */
+export interface UndoSource {
+  /** The deploy run the item belongs to. */
+  runId: string;
+  state: string;
+  outputs: Record<string, unknown>;
+}
+
+/**
+ * How a step is undone (STYLE.md §16): `rollback` walks the chosen deploy run's items in
+ * reverse and calls the undo of each one that `applies` (by default: the step is done).
+ */
+export interface StepUndo {
+  tier: Exclude<RollbackTier, 'toggle'>;
+  title: string;
+  /** Whether this journaled item left anything to undo. */
+  applies?(source: UndoSource): boolean;
+  /** Replaces or drops data written since: preview the loss and take a safety backup first. */
+  destructive?: boolean;
+  plan(ctx: StepContext, source: UndoSource): Promise<string[]>;
+  run(ctx: StepContext, source: UndoSource): Promise<StepResult>;
 }
 
 export interface Step {
@@ -43,11 +88,18 @@ export interface Step {
   title: string;
   /** The parameter names a checklist may give it; anything else is a checklist error (a typo). */
   params?: readonly string[];
+  changesData: DataChange;
+  needs: readonly StepNeed[];
   plan(ctx: StepContext): Promise<string[]>;
   run(ctx: StepContext): Promise<StepResult>;
   verify?(ctx: StepContext, result: StepResult): Promise<CheckResult>;
-  /** Undo the step from its recorded outputs (where that makes sense). */
-  rollback?(ctx: StepContext, outputs: Record<string, unknown>): Promise<StepResult>;
+  undo?: StepUndo;
+}
+
+/** Whether a journaled item of this step left something for its undo (done, unless the undo says more). */
+export function undoApplies(step: Step, source: UndoSource): boolean {
+  if (!step.undo) return false;
+  return step.undo.applies ? step.undo.applies(source) : source.state === 'done' || source.state === 'warn';
 }
 
 export function defineStep<const S extends Step>(step: S): S {

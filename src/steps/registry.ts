@@ -1,15 +1,12 @@
-import { apiSmokeStep } from './api/smoke.js';
 import { apiWaitHealthyStep } from './api/wait-healthy.js';
-import { codeDeployStep, codeRollbackStep } from './code/deploy.js';
+import { codeDeployStep } from './code/deploy.js';
 import { dbBackupStep } from './db/backup.js';
 import { dbCleanupGeocodingCacheStep } from './db/cleanup-geocoding-cache.js';
 import { dbGeocodeShopsStep } from './db/geocode-shops.js';
-import { dbMigrateStep, dbMigrationsDownStep } from './db/migrate.js';
+import { dbMigrateStep } from './db/migrate.js';
 import { dbPurgeTestDataStep } from './db/purge-test-data.js';
-import { dbPurgeUndoStep } from './db/purge-undo.js';
 import { dbRestoreStep } from './db/restore.js';
 import { dbSeedDemoStep } from './db/seed-demo.js';
-import { dbVerifySchemaStep } from './db/verify-schema.js';
 import type { Step } from './define-step.js';
 import { routerDisableStep, routerEnableStep } from './router/toggle.js';
 
@@ -18,18 +15,13 @@ export const STEPS: readonly Step[] = [
   dbBackupStep,
   dbMigrateStep,
   dbSeedDemoStep,
-  dbVerifySchemaStep,
   dbGeocodeShopsStep,
   dbPurgeTestDataStep,
   codeDeployStep,
   apiWaitHealthyStep,
-  apiSmokeStep,
   routerDisableStep,
   routerEnableStep,
-  dbMigrationsDownStep,
   dbRestoreStep,
-  codeRollbackStep,
-  dbPurgeUndoStep,
   dbCleanupGeocodingCacheStep,
 ];
 

@@ -13,6 +13,7 @@ import apiHttpsRedirect from '../../src/checks/api/https-redirect.js';
 import apiInvalidCoordinates422 from '../../src/checks/api/invalid-coordinates-422.js';
 import apiPerformance from '../../src/checks/api/performance.js';
 import apiRateLimit from '../../src/checks/api/rate-limit.js';
+import apiSchemaMatches from '../../src/checks/api/schema-matches.js';
 import apiSearch from '../../src/checks/api/search.js';
 import apiUnknownShop404 from '../../src/checks/api/unknown-shop-404.js';
 import logTags from '../../src/checks/logging/tags.js';
@@ -38,7 +39,7 @@ describe('API checks pass against the real server', () => {
     await sdb?.close();
   });
 
-  for (const check of [apiHealth, apiSearch, apiDelegate, apiChatRouterContext, apiInvalidCoordinates422, apiUnknownShop404, apiEmptyArea, securityInputValidation, apiCors, apiHsts, openapiValid, openapiMatchesServer, apiPerformance, apiRateLimit]) {
+  for (const check of [apiHealth, apiSchemaMatches, apiSearch, apiDelegate, apiChatRouterContext, apiInvalidCoordinates422, apiUnknownShop404, apiEmptyArea, securityInputValidation, apiCors, apiHsts, openapiValid, openapiMatchesServer, apiPerformance, apiRateLimit]) {
     it(`${check.id} passes`, async () => {
       const result = await runCheck(check, deps);
       expect(result.status, `${result.summary}\n${(result.details ?? []).join('\n')}`).toBe('pass');

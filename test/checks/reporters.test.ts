@@ -10,7 +10,7 @@ import { validateXML } from 'xmllint-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKS } from '../../src/checks/registry.js';
 import type { IO } from '../../src/cli/io.js';
-import { runVerify } from '../../src/commands/verify/run-verify.js';
+import { runVerify } from '../../src/checks/run-verify.js';
 import { renderGithub } from '../../src/report/github.js';
 import { renderHumanSummary } from '../../src/report/human.js';
 import { renderJson } from '../../src/report/json.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHECKS } from '../../src/checks/registry.js';
 import { loadChecklist } from '../../src/runbook/checklist.js';
-import { STEPS } from '../../src/steps/registry.js';
+import { findStep, STEPS } from '../../src/steps/registry.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 
 const known = { checks: new Set(CHECKS.map((c) => c.id)), steps: new Set(STEPS.map((s) => s.id)), stepParams: new Map(STEPS.map((s) => [s.id, s.params ?? []])) };
@@ -27,7 +27,10 @@ function coverageRows(): Map<number, { text: string; ids: string[] }> {
 
 describe('the production checklist is covered, line by line', () => {
   const checklist = loadChecklist(path.join(REPO_ROOT, 'checklists', 'production.yaml'), known);
-  const itemIds = new Set(checklist.phases.flatMap((p) => p.items.flatMap((i) => (i.kind === 'check' ? i.checks : [i.id]))));
+  const items = checklist.phases.flatMap((p) => p.items);
+  // A rollback option is a tier: the toggle, or the undo of one of the checklist's steps.
+  const tiers = ['toggle', ...items.flatMap((i) => (i.kind === 'step' ? [findStep(i.id)?.undo?.tier ?? []].flat() : []))];
+  const itemIds = new Set([...items.flatMap((i) => (i.kind === 'check' ? i.checks : [i.id])), ...tiers.map((t) => `tier:${t}`)]);
   const rows = coverageRows();
   const lines = checklistLines();
 

@@ -22,7 +22,7 @@ describe('rollback safety (regressions from review)', () => {
     // The pre-deploy state: an older schema (with feature_flags, router enabled).
     expect((await runCli(['migrate', 'up', '--to', '005', '--yes'], { cwd: ws.dir, env: ws.env })).exitCode).toBe(0);
     expect((await ws.deploy()).exitCode).toBe(0);
-    const result = await runCli(['rollback', '--tier', 'toggle,restore', '--yes'], { cwd: ws.dir, env: ws.env });
+    const result = await runCli(['rollback', '--tier', 'toggle,restore', '--yes', '--no-verify'], { cwd: ws.dir, env: ws.env });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(await ws.query(`SELECT enabled FROM feature_flags WHERE key = 'router_gpt'`)).toEqual([{ enabled: false }]);
     expect(result.stdout).toContain('the router stays disabled');
@@ -40,7 +40,7 @@ describe('rollback safety (regressions from review)', () => {
     expect(deploy.exitCode).toBe(1);
     expect(deploy.stderr).toContain('010_broken.sql failed');
     expect((await ws.query<{ n: number }>('SELECT count(*)::int AS n FROM routergpt_schema_migrations'))[0]!.n).toBe(9);
-    const rollback = await runCli(['rollback', '--tier', 'migrations', '--yes'], { cwd: ws.dir, env: ws.env });
+    const rollback = await runCli(['rollback', '--tier', 'migrations', '--yes', '--no-verify'], { cwd: ws.dir, env: ws.env });
     expect(rollback.exitCode, rollback.stderr).toBe(0);
     expect(await ws.query('SELECT version FROM routergpt_schema_migrations')).toEqual([]);
     expect(await ws.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'routergpt_schema_migrations'`)).toEqual([]);

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '../../src/db/pool.js';
 import { adminUrl } from '../helpers/db.js';
-import { buildTestApp, createServerDb, listen, postJson, testConfig, type ServerDb } from './helpers.js';
+import { buildTestApp, createServerDb, listen, migrateTo, NEWEST_MIGRATION as NEWEST, postJson, testConfig, type ServerDb } from './helpers.js';
 
 async function admin(sql: string): Promise<void> {
   const c = new pg.Client({ connectionString: adminUrl() });
@@ -49,7 +49,7 @@ describe('GET /health', () => {
       const url = await listen(app);
       const res = await fetch(`${url}/health`);
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ ok: true, database: 'ok', router_enabled: true, rate_limits: { store: 'memory', redis: 'not-configured' } });
+      expect(await res.json()).toEqual({ ok: true, database: 'ok', router_enabled: true, schema: { applied: NEWEST, expected: NEWEST, ahead: false }, rate_limits: { store: 'memory', redis: 'not-configured' } });
     } finally {
       await app.close();
     }
@@ -80,6 +80,8 @@ describe('GET /health', () => {
     const url = new URL(adminUrl());
     url.pathname = `/${name}`;
     const pool = createPool({ connectionString: url.toString(), max: 2, connectionTimeoutMillis: 1000 });
+    // Migrated, or /health would rightly answer 503 schema_behind instead of 200.
+    await migrateTo(pool, NEWEST);
     const app = await buildTestApp({ pool, config: testConfig(url.toString()) });
     try {
       const base = await listen(app);
@@ -90,7 +92,16 @@ describe('GET /health', () => {
       const body = (await down.json()) as { ok: boolean; reason: string; database: string };
       expect(body).toMatchObject({ ok: false, database: 'unreachable' });
       expect(body.reason).toMatch(/database/);
+      // Back as a restore would bring it: with its schema.
       await admin(`CREATE DATABASE ${name}`);
+      await eventually(async () => {
+        try {
+          await migrateTo(pool, NEWEST);
+          return true;
+        } catch {
+          return false; // the pool's dead connections are still being replaced
+        }
+      });
       await eventually(async () => (await fetch(`${base}/health`)).status === 200);
     } finally {
       await app.close();

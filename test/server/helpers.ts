@@ -1,10 +1,13 @@
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config/resolve.js';
 import type { EnvironmentConfig } from '../../src/config/types.js';
+import { loadMigrations } from '../../src/db/migrator/files.js';
+import { migrateDown, migrateUp, type MigrateResult } from '../../src/db/migrator/migrator.js';
 import { type Pool } from '../../src/db/pool.js';
 import { buildApp, type ServerDeps } from '../../src/server/app.js';
-import { tempDir } from '../helpers/cli.js';
+import { REPO_ROOT, tempDir } from '../helpers/cli.js';
 import { createMigratedDatabase } from '../helpers/migrated-db.js';
 import { type TestDatabase } from '../helpers/db.js';
 
@@ -18,6 +21,18 @@ export interface ServerDb {
 export async function createServerDb(prefix = 'srv'): Promise<ServerDb> {
   const migrated = await createMigratedDatabase({ prefix });
   return { db: migrated, pool: migrated.pool, close: migrated.close };
+}
+
+/** The repository's migrations: what a server built with testConfig ships (the built-in migrations_dir). */
+export const REPO_MIGRATIONS = loadMigrations(path.join(REPO_ROOT, 'migrations'));
+/** The newest of them: the version a fully migrated database is at, and the one /health expects. */
+export const NEWEST_MIGRATION = REPO_MIGRATIONS.at(-1)!.version;
+
+/** Migrate a database up or down to `to` ('000': everything undone) with the repository's migrations. */
+export async function migrateTo(pool: Pool, to: string): Promise<MigrateResult> {
+  const deps = { pool, migrations: REPO_MIGRATIONS, lockTimeoutMs: 5000, lockWaitMs: 10_000 };
+  const current = (await pool.query<{ version: string }>('SELECT max(version) AS version FROM routergpt_schema_migrations').catch(() => ({ rows: [] }))).rows[0]?.version ?? '000';
+  return to < current ? migrateDown(deps, { to }) : migrateUp(deps, { to });
 }
 
 /** A real resolved config for `prod` pointing at the test database, rate limits raised out of the way. */

@@ -43,6 +43,7 @@ export function stepContext(config: EnvironmentConfig, db: Database, overrides: 
     confirm: async (message) => {
       confirmations.push(message);
     },
+    checkpoint: async () => {},
     log: (line) => logged.push(line),
     now: () => new Date(),
     ...overrides,

@@ -53,7 +53,7 @@ describe('db.purge-test-data and db.geocode-shops on real PostgreSQL', () => {
     expect(cache.rows[0].n).toBe(4);
     expect((await dbGeocodeShopsStep.verify(ctx, result)).status).toBe('pass');
 
-    await dbGeocodeShopsStep.rollback(ctx, result.outputs ?? {});
+    await dbGeocodeShopsStep.undo.run(ctx, { runId: ctx.runId, state: 'done', outputs: result.outputs ?? {} });
     // Everything but the cache is back exactly as it was.
     const after = await checksumTables(db.pool);
     expect(compareChecksums(before, after).differences.map((d) => d.split(':')[0])).toEqual(['geocoding_cache']);
@@ -61,7 +61,7 @@ describe('db.purge-test-data and db.geocode-shops on real PostgreSQL', () => {
     // A second run is served from the cache.
     const again = await dbGeocodeShopsStep.run(ctx);
     expect(again.summary).toContain('(4 from the cache)');
-    await dbGeocodeShopsStep.rollback(ctx, again.outputs ?? {});
+    await dbGeocodeShopsStep.undo.run(ctx, { runId: ctx.runId, state: 'done', outputs: again.outputs ?? {} });
   });
 
   it('geocode: an unresolvable shop stays NULL and verify warns, listing it', async () => {
@@ -72,7 +72,7 @@ describe('db.purge-test-data and db.geocode-shops on real PostgreSQL', () => {
     const verified = await dbGeocodeShopsStep.verify(ctx, result);
     expect(verified.status).toBe('warn');
     expect(verified.details?.[0]).toContain('nowhere-shop');
-    await dbGeocodeShopsStep.rollback(ctx, result.outputs ?? {});
+    await dbGeocodeShopsStep.undo.run(ctx, { runId: ctx.runId, state: 'done', outputs: result.outputs ?? {} });
     await db.pool.query("DELETE FROM shops WHERE slug = 'nowhere-shop'");
   });
 
@@ -132,7 +132,7 @@ describe('db.purge-test-data and db.geocode-shops on real PostgreSQL', () => {
     expect(record.rows.booking_slots).toHaveLength(2);
     expect(record.nulled).toEqual([{ table: 'router_analytics', column: 'shop_id', key: expect.anything(), value: expect.anything() }]);
 
-    const undone = await dbPurgeTestDataStep.rollback(ctx, result.outputs ?? {});
+    const undone = await dbPurgeTestDataStep.undo.run(ctx, { runId: ctx.runId, state: 'done', outputs: result.outputs ?? {} });
     expect(undone.summary).toMatch(/^Restored 6 shop\(s\)/);
     // …and is re-attached by the rollback: every table is byte-for-byte what it was.
     expect(compareChecksums(before, await checksumTables(db.pool))).toEqual({ identical: true, differences: [] });

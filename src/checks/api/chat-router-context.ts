@@ -29,6 +29,7 @@ export default defineCheck({
   needs: ['api'],
   stages: ['post'],
   timeoutMs: 60_000,
+  params: ['shopSlug', 'locations', 'category', 'intent', 'bookingMessage'],
   async run(deps) {
     const intent = String(deps.params?.intent ?? 'haircut');
     const allowBooking = deps.config.allowTestBookings.value;

@@ -12,6 +12,7 @@ export default defineCheck({
   title: 'CORS allows the configured origins only',
   needs: ['api'],
   stages: ['post'],
+  params: ['disallowedOrigin'],
   async run(deps) {
     const allowed = deps.config.allowedOrigins.value[0];
     const evil = String(deps.params?.disallowedOrigin ?? 'https://evil.example');

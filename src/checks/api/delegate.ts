@@ -7,6 +7,7 @@ export default defineCheck({
   title: 'Delegation to shops creates sessions',
   needs: ['api'],
   stages: ['post'],
+  params: ['shopSlugs', 'locations', 'count'],
   async run(deps) {
     return withApiClient(deps, async (api) => {
       let slugs = Array.isArray(deps.params?.shopSlugs) ? (deps.params.shopSlugs as unknown[]).map(String) : [];

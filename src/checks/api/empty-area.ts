@@ -7,6 +7,7 @@ export default defineCheck({
   title: 'Empty search areas return gracefully',
   needs: ['api'],
   stages: ['post'],
+  params: ['latitude', 'longitude', 'radiusMiles'],
   async run(deps) {
     // The middle of the Pacific: no shop is there.
     const body = { latitude: Number(deps.params?.latitude ?? 0), longitude: Number(deps.params?.longitude ?? -140), radius_miles: Number(deps.params?.radiusMiles ?? 5) };

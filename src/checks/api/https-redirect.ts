@@ -22,6 +22,7 @@ export default defineCheck({
   title: 'HTTP redirects to HTTPS',
   needs: ['api'],
   stages: ['post'],
+  params: ['httpPort'],
   async run(deps) {
     const base = new URL(deps.apiBase!);
     if (base.protocol === 'https:') {

@@ -51,6 +51,7 @@ export default defineCheck({
   needs: ['api'],
   stages: ['post'],
   timeoutMs: 120_000,
+  params: ['requests', 'budgets', 'chat', 'locations'],
   async run(deps) {
     const n = Math.max(1, Number(deps.params?.requests ?? 20));
     const budgets = { ...DEFAULT_BUDGETS_MS, ...(deps.params?.budgets as Partial<Record<Route, number>> | undefined) };

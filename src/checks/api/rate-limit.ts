@@ -23,6 +23,7 @@ export default defineCheck({
   stages: ['post'],
   defaultOffIn: ['prod'],
   timeoutMs: 60_000,
+  params: ['maxRequests'],
   async run(deps) {
     const maxRequests = Number(deps.params?.maxRequests ?? 200);
     return withApiClient(deps, async (api) => {

@@ -45,6 +45,7 @@ export default defineCheck({
   title: 'Location search returns correct, sorted results',
   needs: ['api'],
   stages: ['post'],
+  params: ['locations', 'category'],
   async run(deps) {
     const locations = probeLocations(deps.params);
     const category = String(deps.params?.category ?? 'barbershop');

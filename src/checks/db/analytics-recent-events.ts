@@ -5,6 +5,7 @@ export default defineCheck({
   title: 'Analytics tracking recent events',
   needs: ['db'],
   stages: ['post'],
+  params: ['window'],
   async run({ db, params }) {
     const window = String(params?.window ?? '1 hour');
     // The checklist's query, as written.

@@ -5,6 +5,7 @@ export default defineCheck({
   title: 'Geocoding cache working',
   needs: ['db'],
   stages: ['post'],
+  params: ['maxExpired'],
   async run({ db, params }) {
     const { rows } = await db!.query<{ provider: string; entries: number; expired: number }>(
       `SELECT provider, count(*)::int AS entries, count(*) FILTER (WHERE expires_at < now())::int AS expired FROM geocoding_cache GROUP BY provider ORDER BY provider`,

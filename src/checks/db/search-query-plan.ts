@@ -29,6 +29,7 @@ export default defineCheck({
   title: 'Location search uses an index, within budget',
   needs: ['db'],
   stages: ['post'],
+  params: ['latitude', 'longitude', 'radiusMiles', 'category', 'budgetMs'],
   async run({ db, params }) {
     const pool = db!;
     const lat = Number(params?.latitude ?? 33.4255);

@@ -9,6 +9,7 @@ export default defineCheck({
   title: 'Test data removed',
   needs: ['db'],
   stages: ['post'],
+  params: ['patterns'],
   async run({ db, params }) {
     const patterns = (params?.patterns as string[] | undefined) ?? DEFAULT_LEFTOVER_PATTERNS;
     const { rows } = await db!.query<{ slug: string; known: boolean }>(

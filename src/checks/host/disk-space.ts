@@ -8,6 +8,7 @@ export default defineCheck({
   needs: [],
   stages: ['pre'],
   tags: ['maintenance'],
+  params: ['path', 'failPct', 'warnPct'],
   async run({ config, params }) {
     const dir = String(params?.path ?? config.stateDir.value.replace(/\/[^/]*$/, '') ?? '.');
     const stats = await statfs(dir);

@@ -65,6 +65,7 @@ export default defineCheck({
   title: 'Logs tagged [ROUTER]/[BOOKING]/[ANALYTICS], no secrets',
   needs: ['log'],
   stages: ['post'],
+  params: ['tailBytes'],
   async run(deps) {
     const file = deps.config.logFile.value!;
     let read: Awaited<ReturnType<typeof tail>>;

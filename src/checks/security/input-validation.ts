@@ -56,6 +56,7 @@ export default defineCheck({
   needs: ['api'],
   stages: ['post'],
   tags: ['api'],
+  params: ['bodyLimitBytes'],
   async run(deps) {
     const probes = inputProbes(Number(deps.params?.bodyLimitBytes ?? 16 * 1024));
     return withApiClient(deps, async (api) => {

@@ -47,6 +47,7 @@ export default defineCheck({
   title: 'TLS certificate valid and not expiring soon',
   needs: ['tls'],
   stages: ['pre', 'post'],
+  params: ['failDays', 'warnDays'],
   async run(deps) {
     const url = new URL(deps.apiBase!);
     const host = url.hostname.replace(/^\[|\]$/g, '');

@@ -3,14 +3,33 @@ import type { CommandContext } from '../context.js';
 import { ChecksFailedError } from '../../errors.js';
 import { printJson } from './output.js';
 
+/** `--reporter NAME[=FILE]` (repeatable) on deploy, rollback and maintain — the same convention as verify. */
+export function collectReporter(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Parse the reporters before the run starts, so a misspelt one changes nothing (exit 2). */
+export async function verifyReporters(ctx: CommandContext, reporterFlags: string[] | undefined): Promise<void> {
+  if (!reporterFlags?.length) return;
+  const { parseReporterOptions, RUN_REPORTERS } = await import('../../report/run-reporters.js');
+  parseReporterOptions(reporterFlags, Boolean(ctx.globals.json), RUN_REPORTERS);
+}
+
 /**
- * The end of every journaled command (deploy, maintain, rollback): the result as JSON or the
- * run's Markdown report, then the exit code — 1 when an item failed, 4 when a held lock stopped it.
+ * The end of every journaled command (deploy, maintain, rollback): the run's reports, then the
+ * exit code — 1 when an item failed, 4 when a held lock stopped it. Without `--reporter` a
+ * terminal gets the Markdown summary with the rollback plan; `--json` is `--reporter json`.
  */
-export async function finishRun(ctx: CommandContext, result: object & { run?: RunRecord }, what: string, rollbackPlan: string[] = []): Promise<void> {
+export async function finishRun(ctx: CommandContext, result: object & { run?: RunRecord; dryRun?: boolean }, what: string, rollbackPlan: string[] = [], reporterFlags?: string[]): Promise<void> {
   const { run } = result;
-  if (ctx.globals.json) printJson(ctx.io, result);
-  else if (run) {
+  const { parseReporterOptions, RUN_REPORTERS, writeRunReports } = await import('../../report/run-reporters.js');
+  const reporters = reporterFlags?.length || ctx.globals.json ? parseReporterOptions(reporterFlags, Boolean(ctx.globals.json), RUN_REPORTERS) : [];
+  if (!run) {
+    // A dry run has no record: its plan is the result.
+    if (ctx.globals.json) printJson(ctx.io, result);
+  } else if (reporters.length) {
+    await writeRunReports(run, reporters, { stdout: ctx.io.stdout, stderr: ctx.io.stderr, env: ctx.io.env, color: ctx.io.color, cwd: ctx.io.cwd, ...(process.stdout.columns ? { columns: process.stdout.columns } : {}) });
+  } else {
     const { renderRunSummary } = await import('../../runbook/render.js');
     ctx.io.stdout.write(renderRunSummary(run, rollbackPlan));
   }

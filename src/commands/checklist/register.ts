@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
 import type { IO } from '../../cli/io.js';
 import { action } from '../../cli/program.js';
 import { printJson, printTable } from '../../cli/render/output.js';
@@ -30,8 +29,7 @@ export function registerChecklist(program: Command, io: IO): void {
         const { config } = await ctx.loadConfig({ requireDatabase: false });
         const { runChecklistShow, renderChecklistMarkdown, latestRun } = await import('./run-checklist.js');
         const list = runChecklistShow({ config, cwd: ctx.io.cwd, file: opts.checklist });
-        const run = latestRun(config, opts.run);
-        if (opts.run && !run) throw new UsageError(`Unknown run id "${opts.run}" for ${config.name}.`, `Run \`routergpt status --env ${config.name}\` to list them.`);
+        const run = await latestRun(config, opts.run);
         ctx.io.stdout.write(renderChecklistMarkdown(list, run));
       }),
     );

@@ -1,9 +1,11 @@
 import type { EnvironmentConfig } from '../../config/types.js';
 import type { Checklist } from '../../runbook/checklist.js';
-import { listRunFiles, runsDir, type RunRecord } from '../../runbook/journal.js';
-import { loadEnvChecklist } from '../deploy/run-deploy.js';
+import { openDatabase, type Database } from '../../db/connect.js';
+import type { RunRecord } from '../../runbook/journal.js';
+import { RunRepository } from '../../runbook/runs.js';
+import { loadEnvChecklist } from '../../runbook/known-ids.js';
 
-const MARK = { done: '✅', skipped: '⏭', failed: '❌', running: '⏳', pending: '⬜' } as const;
+const MARK = { done: '✅', warn: '⚠️', skipped: '⏭', failed: '❌', running: '⏳', pending: '⬜' } as const;
 
 export function runChecklistShow({ config, cwd, file }: { config: EnvironmentConfig; cwd: string; file?: string }): Checklist {
   return loadEnvChecklist(config, cwd, file);
@@ -14,7 +16,7 @@ export function renderChecklistMarkdown(checklist: Checklist, run: RunRecord | u
   const lines = [`# ${checklist.description || checklist.name}`, ''];
   lines.push(run ? `Latest ${run.kind}: \`${run.id}\` — **${run.status}** (started ${run.startedAt} by ${run.startedBy})` : 'No run recorded yet: every item is unchecked.', '');
   for (const phase of checklist.phases) {
-    lines.push(`## ${phase.title}${phase.run !== 'deploy' ? ` _(routergpt ${phase.run === 'rollback' ? 'rollback' : 'maintain'})_` : ''}`, '');
+    lines.push(`## ${phase.title}${phase.run !== 'deploy' ? ' _(routergpt maintain)_' : ''}`, '');
     for (const item of phase.items) {
       const record = run?.items.find((i) => i.id === item.id);
       // Items of phases another command runs (rollback, maintain) are listed, not checked off.
@@ -30,7 +32,18 @@ export function renderChecklistMarkdown(checklist: Checklist, run: RunRecord | u
   return `${lines.join('\n')}\n`;
 }
 
-export function latestRun(config: EnvironmentConfig, id?: string): RunRecord | undefined {
-  const runs = listRunFiles(runsDir(config.stateDir.value, config.name));
-  return id ? runs.find((r) => r.id === id) : runs.find((r) => r.kind === 'deploy');
+/** The run to mark: the given one, or the latest deploy — from the one repository of runs (files and table). */
+export async function latestRun(config: EnvironmentConfig, id?: string): Promise<RunRecord | undefined> {
+  let db: Database | undefined;
+  try {
+    db = await openDatabase(config, { applicationName: 'routergpt checklist', poolSize: 1 });
+  } catch {
+    db = undefined; // the files alone still answer
+  }
+  try {
+    const runs = new RunRepository(config, db?.pool, db?.kind === 'embedded');
+    return id ? await runs.get(id) : (await runs.list()).find((r) => r.kind === 'deploy');
+  } finally {
+    await db?.close();
+  }
 }

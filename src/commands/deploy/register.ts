@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import type { IO } from '../../cli/io.js';
 import { action } from '../../cli/program.js';
-import { finishRun } from '../../cli/render/run-result.js';
+import { collectReporter, finishRun, verifyReporters } from '../../cli/render/run-result.js';
 
 interface DeployFlags {
   dryRun?: boolean;
   yes?: boolean;
+  reporter?: string[];
   resume?: string | boolean;
   signoffFile?: string;
   checklist?: string;
@@ -17,6 +18,7 @@ export function registerDeploy(program: Command, io: IO): void {
     .command('deploy')
     .description('run the deployment checklist for an environment: gate checks, verified backup, migrations, data steps, code deploy, smoke tests, sign-off — journaled and resumable')
     .option('--dry-run', 'print every item\'s plan and change nothing')
+    .option('--reporter <name[=file]>', 'human | json | junit | github | markdown, to stdout or FILE (repeatable; --json is --reporter json)', collectReporter)
     .option('-y, --yes', 'do not ask for confirmations (manual items still need a terminal or --signoff-file)')
     .option('--resume [run]', 'continue the latest unfinished deploy (or RUN) from the first item not done')
     .option('--signoff-file <file>', 'answers to the manual items and the final sign-off, for runs without a terminal')
@@ -25,6 +27,7 @@ export function registerDeploy(program: Command, io: IO): void {
     .addHelpText('after', '\nExit codes: 0 succeeded, 1 an item failed (the rollback plan is printed), 2 usage/config (nothing changed), 4 another run holds the lock, 130 cancelled.\nDocs: docs/runbook.md, docs/signoff.md')
     .action(
       action<DeployFlags>(io, async (ctx, opts) => {
+        await verifyReporters(ctx, opts.reporter);
         const { config } = await ctx.loadConfig();
         const { runDeploy } = await import('./run-deploy.js');
         const result = await runDeploy({
@@ -38,7 +41,7 @@ export function registerDeploy(program: Command, io: IO): void {
           signoffFile: opts.signoffFile,
           baseUrl: opts.baseUrl,
         });
-        await finishRun(ctx, result, 'deploy', result.rollbackPlan);
+        await finishRun(ctx, result, 'deploy', result.rollbackPlan, opts.reporter);
       }),
     );
 }
@@ -48,15 +51,17 @@ export function registerMaintain(program: Command, io: IO): void {
     .command('maintain')
     .description('run the checklist\'s ongoing-maintenance phase (cache cleanup, analytics checks, reviews), journaled')
     .option('--dry-run', 'print the plan and change nothing')
+    .option('--reporter <name[=file]>', 'human | json | junit | github | markdown, to stdout or FILE (repeatable; --json is --reporter json)', collectReporter)
     .option('-y, --yes', 'do not ask for confirmations')
     .option('--signoff-file <file>', 'answers to the manual review items, for runs without a terminal')
     .option('--checklist <file>', 'use this checklist instead of checklists/<env>.yaml')
     .action(
       action<DeployFlags>(io, async (ctx, opts) => {
+        await verifyReporters(ctx, opts.reporter);
         const { config } = await ctx.loadConfig();
         const { runDeploy } = await import('./run-deploy.js');
         const result = await runDeploy({ config, kind: 'maintenance', io: ctx.io, cwd: ctx.io.cwd, checklistFile: opts.checklist, dryRun: Boolean(opts.dryRun), yes: Boolean(opts.yes), signoffFile: opts.signoffFile });
-        await finishRun(ctx, result, 'maintenance');
+        await finishRun(ctx, result, 'maintenance', [], opts.reporter);
       }),
     );
 }

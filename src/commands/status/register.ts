@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { IO } from '../../cli/io.js';
 import { action } from '../../cli/program.js';
 import { note, printJson, printTable } from '../../cli/render/output.js';
+import { resumeHint } from '../../runbook/runs.js';
 
 export function registerStatus(program: Command, io: IO): void {
   program
@@ -14,25 +15,30 @@ export function registerStatus(program: Command, io: IO): void {
         const { config } = await ctx.loadConfig();
         const { runStatus } = await import('./run-status.js');
         const result = await runStatus({ config, limit: Math.max(1, Number(opts.limit) || 10), run: opts.run });
-        if (ctx.globals.json) return printJson(ctx.io, result);
+        // JSON: each run is its record plus what is derived at read time (state, stoppedAt, rolledBackBy).
+        if (ctx.globals.json) return printJson(ctx.io, { ...result, runs: result.runs.map(({ record, ...derived }) => ({ ...record, ...derived })) });
         if (result.source === 'files') note(ctx.io, `(database unreachable: showing this machine's journal files — ${result.note})`);
         if (opts.run && result.runs[0]) {
           const { renderRunSummary } = await import('../../runbook/render.js');
-          const { rollbackPlanFor } = await import('../../runbook/rollback-plan.js');
-          const run = result.runs[0];
-          ctx.io.stdout.write(renderRunSummary(run, run.kind === 'deploy' && run.status !== 'succeeded' ? rollbackPlanFor(run) : []));
+          const { rollbackCommandsFor } = await import('../../runbook/rollback.js');
+          const { record } = result.runs[0];
+          ctx.io.stdout.write(renderRunSummary(record, record.kind === 'deploy' && record.status !== 'succeeded' ? rollbackCommandsFor(record) : []));
           return;
         }
         if (result.runs.length === 0) return note(ctx.io, `no runs recorded for ${config.name} yet (run \`routergpt deploy --env ${config.name} --dry-run\` to see the plan)`);
+        const { describeState } = await import('../../runbook/runs.js');
         await printTable(
           ctx.io,
           ['run', 'kind', 'status', 'started', 'by', 'items', 'sign-off'],
-          result.runs.map((r) => {
-            const done = r.items.filter((i) => i.state === 'done' || i.state === 'skipped').length;
-            const failed = r.items.find((i) => i.state === 'failed');
-            return [r.id, r.kind + (r.target ? ` of ${r.target}` : ''), r.status + (failed ? ` at ${failed.id}` : ''), r.startedAt.replace('T', ' ').slice(0, 19), r.startedBy, `${done}/${r.items.length}`, r.signoff ? `${r.signoff.deployedBy}${r.signoff.approver ? ` / ${r.signoff.approver}` : ''}` : '—'];
+          result.runs.map((view) => {
+            const r = view.record;
+            const done = r.items.filter((i) => i.state === 'done' || i.state === 'warn' || i.state === 'skipped').length;
+            const kind = r.kind === 'rollback' ? `rollback ${(r.tiers ?? []).join(',')}${r.target ? ` of ${r.target}` : ''}` : r.kind;
+            return [r.id, kind, describeState(view), r.startedAt.replace('T', ' ').slice(0, 19), r.startedBy, `${done}/${r.items.length}`, r.signoff ? `${r.signoff.deployedBy}${r.signoff.approver ? ` / ${r.signoff.approver}` : ''}` : '—'];
           }),
         );
+        const stuck = result.runs.find((v) => v.state === 'interrupted');
+        if (stuck) note(ctx.io, `run ${stuck.record.id} was interrupted at ${stuck.stoppedAt ?? 'its start'} (its process is gone) → ${resumeHint(stuck)}`);
       }),
     );
 }

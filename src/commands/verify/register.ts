@@ -48,7 +48,7 @@ function runAction(command: 'verify' | 'smoke'): Action<VerifyFlags> {
     const { selectChecks } = await import('./select.js');
     const selection = selectChecks({ command, stage, only: opts.only, skip: opts.skip, env: config.name });
     if (selection.unknown.length > 0) throw new UsageError(`Unknown check id or tag: ${selection.unknown.join(', ')}.`, 'Run `routergpt verify --list` to see them (docs/checks.md).');
-    const { runVerify } = await import('./run-verify.js');
+    const { runVerify } = await import('../../checks/run-verify.js');
     const { createHumanProgress } = await import('../../report/human.js');
     const showProgress = reporters.some((r) => r.name === 'human');
     const progress = showProgress ? await createHumanProgress(ctx.io, selection.checks, true) : undefined;

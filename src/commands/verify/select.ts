@@ -1,8 +1,9 @@
 import type { CheckStage } from '../../checks/define-check.js';
 import { CHECKS, selectChecks as selectFromRegistry, type Selection } from '../../checks/registry.js';
 
-/** The checklist's "Smoke Test Production" + post-deployment functional tests. */
-export const SMOKE_CHECK_IDS = ['api.health', 'api.search', 'api.delegate', 'api.chat-router-context', 'api.invalid-coordinates-422', 'api.unknown-shop-404', 'api.empty-area', 'api.cors', 'api.hsts', 'api.performance'];
+import { SMOKE_CHECK_IDS } from '../../checks/sets.js';
+
+export { SMOKE_CHECK_IDS };
 
 export function selectChecks(options: { command: 'verify' | 'smoke'; stage: CheckStage | 'all'; only?: string[]; skip?: string[]; env: string }): Selection {
   if (options.command === 'smoke') {

@@ -1,6 +1,7 @@
 /**
  * Shared resources of the app, decorated on the root instance and closed on `onClose`
- * (STYLE.md §12): the analytics writer (flushed on close) and the feature toggle.
+ * (STYLE.md §12): the analytics writer (flushed on close), the feature toggle, and the schema
+ * status /health reports (the code's newest migration is read here, once, at start-up).
  * The pool is the caller's: buildApp borrows it and never ends it.
  */
 import type { FastifyInstance } from 'fastify';
@@ -10,6 +11,7 @@ import { createAnalyticsWriter, type AnalyticsSettings, type AnalyticsWriter } f
 import { createRouterToggle, type RouterToggle } from '../flags.js';
 import type { Assistant } from '../chat/types.js';
 import type { EnvironmentConfig } from '../../config/types.js';
+import { createSchemaStatus, expectedSchemaVersion, type SchemaStatus } from '../schema-status.js';
 import { globalPlugin } from './skip-override.js';
 
 declare module 'fastify' {
@@ -24,6 +26,7 @@ export interface AppContext {
   clock: () => Date;
   analytics: AnalyticsWriter;
   toggle: RouterToggle;
+  schema: SchemaStatus;
   assistant: Assistant;
   log: Logger;
 }
@@ -47,7 +50,12 @@ export const resourcesPlugin = globalPlugin<ResourcesOptions>(async (app: Fastif
     ttlMs: opts.flagTtlMs,
     onError: (error) => log.warn({ err: error }, '[ROUTER] could not read the router_gpt feature flag; keeping the last known state'),
   });
-  app.decorate('rgpt', { pool: opts.pool, config: opts.config, clock: opts.clock, analytics, toggle, assistant: opts.assistant, log });
+  const schema = createSchemaStatus({
+    db: opts.pool,
+    expected: expectedSchemaVersion(opts.config.migrationsDir.value),
+    onError: (error) => log.warn({ err: error }, `[ROUTER] could not read the applied schema version from the migrations table`),
+  });
+  app.decorate('rgpt', { pool: opts.pool, config: opts.config, clock: opts.clock, analytics, toggle, schema, assistant: opts.assistant, log });
   // Runs after the HTTP server has stopped and in-flight requests have finished, so every
   // event they recorded is in the buffer being flushed.
   app.addHook('onClose', async () => {

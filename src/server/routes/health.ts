@@ -1,11 +1,17 @@
 /**
  * GET /health: 200 {"ok":true} when the database answers `SELECT 1` within 2 s, else 503 with
- * the reason. Nothing is cached, so it recovers as soon as the database does (the pool opens
- * new connections by itself). Not behind the feature toggle: it reports the toggle instead.
+ * the reason. The ping is never cached, so it recovers as soon as the database does (the pool
+ * opens new connections by itself). Not behind the feature toggle: it reports the toggle instead.
  * It also reports the rate-limit store (`rate_limits`); Redis unreachable stays 200 because the
  * limiter keeps serving with per-server limits.
+ *
+ * `schema` says which migration the database is at and which the code needs
+ * (src/server/schema-status.ts, re-read at most once a second). A database behind the code is
+ * 503 `schema_behind`: a rollback of migrations without the code (or a deploy of code before its
+ * migration) must not look healthy. A database ahead of the code is expand/contract: 200.
  */
 import type { FastifyInstance } from 'fastify';
+import { describeSchemaBehind, isSchemaBehind } from '../schema-status.js';
 import { healthResponseSchema } from '../schemas.js';
 
 export const HEALTH_DB_TIMEOUT_MS = 2000;
@@ -45,13 +51,20 @@ function sharedPing(app: FastifyInstance): () => Promise<string | undefined> {
 export async function healthRoutes(app: FastifyInstance): Promise<void> {
   const ping = sharedPing(app);
   app.get('/health', { schema: { response: { 200: healthResponseSchema, 503: healthResponseSchema } } }, async (request, reply) => {
-    const [problem, toggle] = await Promise.all([ping(), app.rgpt.toggle.state()]);
+    const [problem, toggle, schema] = await Promise.all([ping(), app.rgpt.toggle.state(), app.rgpt.schema.report()]);
     // Redis down is not unhealthy: limits fall back to this server (fail open), so still 200.
     const rateLimits = app.rateLimitStatus();
+    // Omitted when the migrations table could not be read; the ping then says why.
+    const reported = schema ? { schema } : {};
     if (problem) {
       request.log.warn({ reason: problem }, `[ROUTER] health check failed: ${problem}`);
-      return reply.code(503).send({ ok: false, database: 'unreachable', router_enabled: toggle.enabled, reason: problem, rate_limits: rateLimits });
+      return reply.code(503).send({ ok: false, database: 'unreachable', router_enabled: toggle.enabled, reason: problem, ...reported, rate_limits: rateLimits });
     }
-    return { ok: true, database: 'ok', router_enabled: toggle.enabled, rate_limits: rateLimits };
+    if (schema && isSchemaBehind(schema)) {
+      const reason = `schema_behind: ${describeSchemaBehind(schema)}`;
+      request.log.warn({ reason, schema }, `[ROUTER] health check failed: ${reason}`);
+      return reply.code(503).send({ ok: false, database: 'ok', router_enabled: toggle.enabled, reason, ...reported, rate_limits: rateLimits });
+    }
+    return { ok: true, database: 'ok', router_enabled: toggle.enabled, ...reported, rate_limits: rateLimits };
   });
 }

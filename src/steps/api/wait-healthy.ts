@@ -6,6 +6,8 @@ export const apiWaitHealthyStep = defineStep({
   id: 'api.wait-healthy',
   params: ['timeout_s'],
   title: 'Wait until the API is healthy',
+  changesData: false,
+  needs: ['api'],
   async plan(ctx) {
     return [`Poll ${ctx.apiBase ?? '(PUBLIC_API_BASE not set)'}/health every second until 200 {"ok":true}, for up to ${Number(ctx.params.timeout_s ?? 60)} s`];
   },

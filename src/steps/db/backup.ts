@@ -6,6 +6,7 @@ import { applyRetention } from '../../db/backup/retention.js';
 import { verifyBackup } from '../../db/backup/verify.js';
 import { defineStep, type StepContext, type StepResult } from '../define-step.js';
 import { booleanParam, numberParam, stringParam } from './params.js';
+import { planRestore, restoreFromManifest } from './restore.js';
 
 const ID = 'db.backup';
 
@@ -37,6 +38,8 @@ export const dbBackupStep = defineStep({
   id: ID,
   params: ['format', 'jobs', 'label', 'retention', 'restoreTest', 'restoreTestUrl'],
   title: 'Back up the database (verified, with a checksum manifest)',
+  changesData: false,
+  needs: ['db'],
 
   async plan(ctx) {
     const o = options(ctx);
@@ -70,6 +73,16 @@ export const dbBackupStep = defineStep({
       verdict.details = [...(verdict.details ?? []), ...deleted.map((d) => `retention: deleted ${d.file}`)];
     }
     return verdict;
+  },
+
+  /** Rollback tier `restore` (the checklist's Option 2): back to the state this backup holds. */
+  undo: {
+    tier: 'restore',
+    title: 'Restore the pre-deploy backup (replaces all data in schema public)',
+    destructive: true,
+    applies: (source) => source.state === 'done' && typeof source.outputs.manifest === 'string',
+    plan: (ctx, source) => planRestore(ctx, String(source.outputs.manifest)),
+    run: (ctx, source) => restoreFromManifest(ctx, String(source.outputs.manifest)),
   },
 });
 

@@ -4,6 +4,8 @@ import { defineStep } from '../define-step.js';
 export const dbCleanupGeocodingCacheStep = defineStep({
   id: 'db.cleanup-geocoding-cache',
   title: 'Clean up expired geocoding cache entries',
+  changesData: 'derived',
+  needs: ['db'],
   async plan(ctx) {
     const { rows } = await ctx.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM geocoding_cache WHERE expires_at < now()');
     return [`SELECT cleanup_expired_geocoding_cache();  -- ${rows[0]?.n ?? 0} expired entries now`];

@@ -3,7 +3,7 @@ import { withTransaction, type Queryable } from '../../db/pool.js';
 import { geocodeCached } from '../../geocode/cache.js';
 import type { GeocodeQuery } from '../../geocode/provider.js';
 import { selectGeocoder } from '../../geocode/select.js';
-import { defineStep, type StepContext } from '../define-step.js';
+import { defineStep, type StepContext, type StepResult } from '../define-step.js';
 import { stringParam } from './params.js';
 
 const ID = 'db.geocode-shops';
@@ -58,6 +58,8 @@ export const dbGeocodeShopsStep = defineStep({
   id: ID,
   params: ['provider'],
   title: 'Geocode shops without coordinates',
+  changesData: 'user-data',
+  needs: ['db'],
 
   async plan(ctx) {
     const geocoder = geocoderOf(ctx);
@@ -115,29 +117,41 @@ export const dbGeocodeShopsStep = defineStep({
     return pass('Every shop has coordinates');
   },
 
-  async rollback(ctx, outputs) {
-    const geocoded = (outputs.geocoded ?? []) as GeocodedShop[];
-    const provider = String(outputs.provider ?? 'offline');
-    // Only shops still holding exactly what this step wrote: a later correction is kept.
-    const restored = await withTransaction(ctx.db.pool, async (client) => {
-      let n = 0;
-      for (const shop of geocoded) {
-        const { rowCount } = await client.query(
-          `UPDATE shops SET latitude = NULL, longitude = NULL, geocoded_at = $5::timestamptz, geocode_source = $6, geocode_accuracy = $7, updated_at = $8::timestamptz
-            WHERE id = $1 AND latitude = $2 AND longitude = $3 AND geocode_source = $4`,
-          [shop.id, shop.latitude, shop.longitude, provider, shop.previous.geocoded_at, shop.previous.geocode_source, shop.previous.geocode_accuracy, shop.previous.updated_at],
-        );
-        n += rowCount ?? 0;
-      }
-      return n;
-    });
-    const kept = geocoded.length - restored;
-    return {
-      status: 'done',
-      summary: `Removed the coordinates this step set on ${restored} shop(s)${kept ? `; ${kept} changed since and were left alone` : ''} (geocoding_cache entries are kept)`,
-      outputs: { restored, kept },
-    };
+  /** Rollback tier `geocode`: clear the coordinates this step set (a later correction is kept). */
+  undo: {
+    tier: 'geocode',
+    title: 'Remove the coordinates the deploy\'s geocoding set',
+    applies: (source) => source.state === 'done' && Array.isArray(source.outputs.geocoded) && source.outputs.geocoded.length > 0,
+    async plan(_ctx, source) {
+      const geocoded = source.outputs.geocoded as GeocodedShop[];
+      return [`Clear latitude/longitude on the ${geocoded.length} shop(s) geocoded by the deploy, where they still hold exactly what it wrote`];
+    },
+    run: (ctx, source) => ungeocode(ctx, source.outputs),
   },
 });
+
+async function ungeocode(ctx: StepContext, outputs: Record<string, unknown>): Promise<StepResult> {
+  const geocoded = (outputs.geocoded ?? []) as GeocodedShop[];
+  const provider = String(outputs.provider ?? 'offline');
+  // Only shops still holding exactly what this step wrote: a later correction is kept.
+  const restored = await withTransaction(ctx.db.pool, async (client) => {
+    let n = 0;
+    for (const shop of geocoded) {
+      const { rowCount } = await client.query(
+        `UPDATE shops SET latitude = NULL, longitude = NULL, geocoded_at = $5::timestamptz, geocode_source = $6, geocode_accuracy = $7, updated_at = $8::timestamptz
+          WHERE id = $1 AND latitude = $2 AND longitude = $3 AND geocode_source = $4`,
+        [shop.id, shop.latitude, shop.longitude, provider, shop.previous.geocoded_at, shop.previous.geocode_source, shop.previous.geocode_accuracy, shop.previous.updated_at],
+      );
+      n += rowCount ?? 0;
+    }
+    return n;
+  });
+  const kept = geocoded.length - restored;
+  return {
+    status: 'done',
+    summary: `Removed the coordinates this step set on ${restored} shop(s)${kept ? `; ${kept} changed since and were left alone` : ''} (geocoding_cache entries are kept)`,
+    outputs: { restored, kept },
+  };
+}
 
 export default dbGeocodeShopsStep;

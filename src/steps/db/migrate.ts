@@ -1,7 +1,7 @@
 import { fail, pass } from '../../checks/define-check.js';
 import { loadMigrations } from '../../db/migrator/files.js';
 import { getStatus, MIGRATIONS_TABLE, migrateDown, migrateUp, planUp, verifyNoEdits } from '../../db/migrator/migrator.js';
-import { defineStep, type StepContext } from '../define-step.js';
+import { defineStep, type StepContext, type UndoSource } from '../define-step.js';
 
 function migrations(ctx: StepContext) {
   return loadMigrations(ctx.config.migrationsDir.value);
@@ -12,6 +12,8 @@ export const dbMigrateStep = defineStep({
   id: 'db.migrate',
   params: ['lock_wait_s'],
   title: 'Run all migrations in order',
+  changesData: 'user-data',
+  needs: ['db'],
   async plan(ctx) {
     const status = await getStatus(ctx.db.pool, migrations(ctx));
     verifyNoEdits(status);
@@ -46,48 +48,41 @@ export const dbMigrateStep = defineStep({
     if (status.pending.length || status.edited.length || status.missing.length) return fail(`migrations not clean: ${status.pending.length} pending, ${status.edited.length} edited, ${status.missing.length} missing`);
     return pass(`at ${status.current}, checksums match`);
   },
-  async rollback(ctx, outputs) {
-    const to = typeof outputs.before === 'string' ? outputs.before : '000';
-    const result = await migrateDown({ pool: ctx.db.pool, migrations: migrations(ctx), lockTimeoutMs: ctx.config.lockTimeoutMs.value, lockWaitMs: 60_000 }, { to });
-    return { status: 'done', summary: `reverted ${result.ran.map((r) => r.version).join(', ') || 'nothing'}; now at ${result.status.current ?? 'nothing'}` };
+  /** Rollback tier `migrations`: the down files back to the version before the deploy. */
+  undo: {
+    tier: 'migrations',
+    title: 'Down migrations back to the pre-deploy version',
+    destructive: true,
+    // A db.migrate that failed half-way (or was killed) may have applied some: undo those too.
+    applies: (source) => source.state === 'done' || source.state === 'failed' || source.state === 'running',
+    async plan(ctx, source) {
+      const to = await targetVersion(ctx, source);
+      if (!to) return ['The deploy applied no migrations: nothing to undo'];
+      const status = await getStatus(ctx.db.pool, migrations(ctx));
+      const undo = status.applied.filter((a) => a.version > to).reverse();
+      return undo.length ? [`From ${status.current} down to ${to}:`, ...undo.map((u) => `revert ${u.version}_${u.name} (${u.version}_${u.name}.down.sql)`)] : [`Already at or below ${to}: nothing to revert`];
+    },
+    async run(ctx, source) {
+      const to = await targetVersion(ctx, source);
+      if (!to) return { status: 'skipped', summary: 'the deploy applied no migrations' };
+      await ctx.confirm(`Revert migrations after ${to} on ${ctx.config.name}? Tables they created are dropped with their data.`);
+      const result = await migrateDown({ pool: ctx.db.pool, migrations: migrations(ctx), lockTimeoutMs: ctx.config.lockTimeoutMs.value, lockWaitMs: 60_000 }, { to });
+      return { status: result.ran.length ? 'done' : 'skipped', summary: result.ran.length ? `reverted ${result.ran.map((r) => r.version).join(', ')}; now at ${result.status.current ?? 'nothing'}` : `already at ${to}`, outputs: { to, reverted: result.ran.map((r) => r.version) } };
+    },
   },
 });
 
 /**
- * The version to go back to: given (`to`), else the one before the oldest migration the deploy
- * run applied — read from the migrations table (`applied_by`), so a deploy whose db.migrate
- * failed half-way, or was resumed, is still undone completely.
+ * The version to go back to: the one before the oldest migration the deploy run applied — read
+ * from the migrations table (`applied_by`), so a deploy whose db.migrate failed half-way, or was
+ * resumed, is still undone completely; else the `before` the step journaled.
  */
-async function targetVersion(ctx: StepContext): Promise<string> {
-  if (ctx.params.to !== undefined) return String(ctx.params.to);
-  const run = typeof ctx.params.deployRun === 'string' ? ctx.params.deployRun : undefined;
-  if (run) {
-    const { rows } = await ctx.db.pool.query<{ version: string }>(`SELECT min(version) AS version FROM ${MIGRATIONS_TABLE} WHERE applied_by = $1`, [`routergpt deploy ${run}`]).catch(() => ({ rows: [] as Array<{ version: string }> }));
-    const oldest = rows[0]?.version;
-    if (oldest) return String(Number(oldest) - 1).padStart(oldest.length, '0');
-  }
-  return String(ctx.outputs['db.migrate']?.before ?? '');
+async function targetVersion(ctx: StepContext, source: UndoSource): Promise<string | undefined> {
+  const { rows } = await ctx.db.pool.query<{ version: string | null }>(`SELECT min(version) AS version FROM ${MIGRATIONS_TABLE} WHERE applied_by = $1`, [`routergpt deploy ${source.runId}`]).catch(() => ({ rows: [] as Array<{ version: string | null }> }));
+  const oldest = rows[0]?.version;
+  if (oldest) return String(Number(oldest) - 1).padStart(oldest.length, '0');
+  const { before, applied } = source.outputs;
+  return typeof before === 'string' && Array.isArray(applied) && applied.length > 0 ? before : undefined;
 }
-
-/** Rollback tier `migrations`: run the down files back to the version before the deploy. */
-export const dbMigrationsDownStep = defineStep({
-  id: 'db.migrations-down',
-  params: ['to', 'deployRun'],
-  title: 'Down migrations back to the pre-deploy version',
-  async plan(ctx) {
-    const to = await targetVersion(ctx);
-    if (!to) return ['No db.migrate output in the deploy run: nothing to undo'];
-    const status = await getStatus(ctx.db.pool, migrations(ctx));
-    const undo = status.applied.filter((a) => a.version > to).reverse();
-    return undo.length ? [`From ${status.current} down to ${to}:`, ...undo.map((u) => `revert ${u.version}_${u.name} (${u.version}_${u.name}.down.sql)`)] : [`Already at or below ${to}`];
-  },
-  async run(ctx) {
-    const to = await targetVersion(ctx);
-    if (!to) return { status: 'skipped', summary: 'the deploy applied no migrations' };
-    await ctx.confirm(`Revert migrations after ${to} on ${ctx.config.name}? Tables they created are dropped with their data.`);
-    const result = await migrateDown({ pool: ctx.db.pool, migrations: migrations(ctx), lockTimeoutMs: ctx.config.lockTimeoutMs.value, lockWaitMs: 60_000 }, { to });
-    return { status: result.ran.length ? 'done' : 'skipped', summary: result.ran.length ? `reverted ${result.ran.map((r) => r.version).join(', ')}; now at ${result.status.current ?? 'nothing'}` : `already at ${to}`, outputs: { to, reverted: result.ran.map((r) => r.version) } };
-  },
-});
 
 export default dbMigrateStep;

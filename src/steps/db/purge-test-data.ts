@@ -5,7 +5,7 @@ import { fail, pass } from '../../checks/define-check.js';
 import { OperationError } from '../../errors.js';
 import { withTransaction, type Queryable } from '../../db/pool.js';
 import { TEST_SHOP_SLUGS } from '../../db/seed.js';
-import { defineStep, type StepContext } from '../define-step.js';
+import { defineStep, type StepContext, type StepResult } from '../define-step.js';
 import { numberListParam, stringListParam } from './params.js';
 
 const ID = 'db.purge-test-data';
@@ -100,6 +100,8 @@ export const dbPurgeTestDataStep = defineStep({
   id: ID,
   params: ['patterns', 'expectedIds'],
   title: 'Remove test data (the checklist\'s test shops and configured patterns)',
+  changesData: 'user-data',
+  needs: ['db'],
 
   async plan(ctx) {
     const patterns = purgePatterns(ctx);
@@ -172,42 +174,58 @@ export const dbPurgeTestDataStep = defineStep({
     return pass(`No test shops left${result.outputs?.record ? ` (deleted rows kept in ${String(result.outputs.record)})` : ''}`);
   },
 
-  async rollback(ctx, outputs) {
-    const recordFile = outputs.record;
-    if (typeof recordFile !== 'string') return { status: 'skipped', summary: 'The purge deleted nothing; nothing to restore' };
-    const text = readFileSync(recordFile, 'utf8');
-    if (typeof outputs.recordSha256 === 'string' && createHash('sha256').update(text).digest('hex') !== outputs.recordSha256) {
-      throw new OperationError(`The purge record ${recordFile} was changed since the purge (SHA-256 differs); refusing to restore from it.`, 'Restore from the pre-deploy backup instead (`routergpt rollback --tier restore`).');
-    }
-    const record = JSON.parse(text) as PurgeRecord;
-    const restored = await withTransaction(ctx.db.pool, async (client) => {
-      const counts: Record<string, number> = {};
-      for (const { table, identity } of CASCADE) {
-        const rows = record.rows[table];
-        if (!rows || rows.length === 0) continue;
-        try {
-          const { rowCount } = await client.query(
-            `INSERT INTO ${table} ${identity ? 'OVERRIDING SYSTEM VALUE ' : ''}SELECT * FROM jsonb_populate_recordset(NULL::${table}, $1::jsonb)`,
-            [JSON.stringify(rows)],
-          );
-          counts[table] = rowCount ?? 0;
-        } catch (error) {
-          const e = error as { code?: string; message: string };
-          if (e.code === '23505') throw new OperationError(`Cannot restore the purged rows: ${table} already has one of them again (${e.message}). Nothing was restored.`, 'A shop with the same slug or id was created since the purge; remove it first, or restore from the pre-deploy backup.');
-          throw error;
-        }
-      }
-      for (const { table, column, key, value } of record.nulled) {
-        await client.query(`UPDATE ${table} SET ${column} = $2 WHERE id = $1 AND ${column} IS NULL`, [key, value]);
-      }
-      return counts;
-    });
-    return {
-      status: 'done',
-      summary: `Restored ${restored.shops ?? 0} shop(s) and their rows from ${recordFile} (${Object.entries(restored).map(([t, n]) => `${t}: ${n}`).join(', ')})`,
-      outputs: { restored },
-    };
+  /** Rollback tier `purge`: put the purged rows back from the run's record, original ids. */
+  undo: {
+    tier: 'purge',
+    title: 'Put the purged test rows back from the run record',
+    applies: (source) => source.state === 'done' && typeof source.outputs.record === 'string',
+    async plan(_ctx, source) {
+      const ids = Array.isArray(source.outputs.deletedSlugs) ? source.outputs.deletedSlugs.join(', ') : '';
+      return [`Re-insert the rows recorded in ${String(source.outputs.record)} (one transaction, original ids): ${ids}`];
+    },
+    async run(ctx, source) {
+      const count = Array.isArray(source.outputs.deletedIds) ? source.outputs.deletedIds.length : 0;
+      await ctx.confirm(`Put the ${count} purged shop(s) back on ${ctx.config.name}?`);
+      return restorePurged(ctx, source.outputs);
+    },
   },
 });
+
+async function restorePurged(ctx: StepContext, outputs: Record<string, unknown>): Promise<StepResult> {
+  const recordFile = outputs.record;
+  if (typeof recordFile !== 'string') return { status: 'skipped', summary: 'The purge deleted nothing; nothing to restore' };
+  const text = readFileSync(recordFile, 'utf8');
+  if (typeof outputs.recordSha256 === 'string' && createHash('sha256').update(text).digest('hex') !== outputs.recordSha256) {
+    throw new OperationError(`The purge record ${recordFile} was changed since the purge (SHA-256 differs); refusing to restore from it.`, 'Restore from the pre-deploy backup instead (`routergpt rollback --tier restore`).');
+  }
+  const record = JSON.parse(text) as PurgeRecord;
+  const restored = await withTransaction(ctx.db.pool, async (client) => {
+    const counts: Record<string, number> = {};
+    for (const { table, identity } of CASCADE) {
+      const rows = record.rows[table];
+      if (!rows || rows.length === 0) continue;
+      try {
+        const { rowCount } = await client.query(
+          `INSERT INTO ${table} ${identity ? 'OVERRIDING SYSTEM VALUE ' : ''}SELECT * FROM jsonb_populate_recordset(NULL::${table}, $1::jsonb)`,
+          [JSON.stringify(rows)],
+        );
+        counts[table] = rowCount ?? 0;
+      } catch (error) {
+        const e = error as { code?: string; message: string };
+        if (e.code === '23505') throw new OperationError(`Cannot restore the purged rows: ${table} already has one of them again (${e.message}). Nothing was restored.`, 'A shop with the same slug or id was created since the purge; remove it first, or restore from the pre-deploy backup.');
+        throw error;
+      }
+    }
+    for (const { table, column, key, value } of record.nulled) {
+      await client.query(`UPDATE ${table} SET ${column} = $2 WHERE id = $1 AND ${column} IS NULL`, [key, value]);
+    }
+    return counts;
+  });
+  return {
+    status: 'done',
+    summary: `Restored ${restored.shops ?? 0} shop(s) and their rows from ${recordFile} (${Object.entries(restored).map(([t, n]) => `${t}: ${n}`).join(', ')})`,
+    outputs: { restored },
+  };
+}
 
 export default dbPurgeTestDataStep;

@@ -34,30 +34,33 @@ export async function restoreFromManifest(ctx: StepContext, manifestPath: string
   };
 }
 
+export async function planRestore(ctx: StepContext, manifestPath: string): Promise<string[]> {
+  const manifest = readManifest(manifestPath);
+  const how = manifest.format === 'plain' ? 'replay the SQL dump in one transaction' : `pg_restore --clean --if-exists --no-owner --exit-on-error -j N -d <database> ${manifest.file}`;
+  return [
+    `Restore ${ctx.db.display} from ${manifestPath} (taken ${manifest.createdAt}, ${Object.keys(manifest.tables).length} tables)`,
+    'Drop and recreate schema public (same owner and privileges), then ' + how,
+    'Compare per-table checksums with the manifest: identical, or the step fails',
+  ];
+}
+
 /** The manifest to restore: the step's `manifest` parameter, else this run's db.backup output. */
 export function manifestFromContext(ctx: StepContext): string {
   const fromParams = stringParam(ID, ctx.params, 'manifest');
   const fromBackup = ctx.outputs['db.backup']?.manifest;
   const manifest = fromParams ?? (typeof fromBackup === 'string' ? fromBackup : undefined);
-  if (!manifest) throw new ConfigError('There is no backup to restore: this run has no db.backup output and no manifest was given.', 'Pass the backup\'s .manifest.json (see the backup directory), e.g. `routergpt rollback --tier restore --run RUN`.');
+  if (!manifest) throw new ConfigError('There is no backup to restore: this run has no db.backup output and no manifest was given.', 'Give the step `manifest: <backup>.manifest.json`, or use `routergpt rollback --tier restore --run RUN` to restore a deploy\'s own backup.');
   return manifest;
 }
 
 export const dbRestoreStep = defineStep({
   id: ID,
   params: ['manifest', 'jobs'],
-  title: 'Restore the database from the pre-deploy backup',
+  title: 'Restore the database from a backup manifest',
+  changesData: 'user-data',
+  needs: ['db'],
 
-  async plan(ctx) {
-    const manifestPath = manifestFromContext(ctx);
-    const manifest = readManifest(manifestPath);
-    const how = manifest.format === 'plain' ? 'replay the SQL dump in one transaction' : `pg_restore --clean --if-exists --no-owner --exit-on-error -j N -d <database> ${manifest.file}`;
-    return [
-      `Restore ${ctx.db.display} from ${manifestPath} (taken ${manifest.createdAt}, ${Object.keys(manifest.tables).length} tables)`,
-      'Drop and recreate schema public (same owner and privileges), then ' + how,
-      'Compare per-table checksums with the manifest: identical, or the step fails',
-    ];
-  },
+  plan: (ctx) => planRestore(ctx, manifestFromContext(ctx)),
 
   run: (ctx) => restoreFromManifest(ctx, manifestFromContext(ctx)),
 

@@ -7,6 +7,8 @@ import { defineStep } from '../define-step.js';
 export const dbSeedDemoStep = defineStep({
   id: 'db.seed-demo',
   title: 'Load the demo shops (local rehearsal)',
+  changesData: 'user-data',
+  needs: ['db'],
   async plan(ctx) {
     const { rows } = await ctx.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM shops').catch(() => ({ rows: [{ n: 0 }] }));
     return [`Insert the demo shops, services and opening hours where missing (${rows[0]?.n ?? 0} shops now); existing rows are never changed`];

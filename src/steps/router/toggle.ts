@@ -19,6 +19,8 @@ async function readRouter(ctx: StepContext): Promise<boolean | undefined> {
 export const routerDisableStep = defineStep({
   id: 'router.disable',
   title: 'Turn the router off at runtime (feature toggle)',
+  changesData: 'derived',
+  needs: ['db'],
   async plan(ctx) {
     return [`UPDATE feature_flags SET enabled = false WHERE key = 'router_gpt'  -- now ${String(await readRouter(ctx))}; the API answers 503 on /router/* and /chat within ~1 s`];
   },
@@ -29,15 +31,13 @@ export const routerDisableStep = defineStep({
   async verify(ctx) {
     return (await readRouter(ctx)) === false ? pass('feature_flags.router_gpt is off') : fail('the flag did not change');
   },
-  async rollback(ctx) {
-    await setRouter(ctx, true);
-    return { status: 'done', summary: 'router enabled again' };
-  },
 });
 
 export const routerEnableStep = defineStep({
   id: 'router.enable',
   title: 'Turn the router on at runtime',
+  changesData: 'derived',
+  needs: ['db'],
   async plan(ctx) {
     return [`UPDATE feature_flags SET enabled = true WHERE key = 'router_gpt'  -- now ${String(await readRouter(ctx))}`];
   },

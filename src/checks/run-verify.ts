@@ -2,13 +2,13 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { Check, CheckDeps, CheckStage } from '../../checks/define-check.js';
-import { countOutcomes, overallStatus, runChecks, type CheckOutcome } from '../../checks/run-checks.js';
-import { ConfigError } from '../../errors.js';
-import { maskUrl } from '../../config/mask.js';
-import type { EnvironmentConfig } from '../../config/types.js';
-import { openDatabase, type Database } from '../../db/connect.js';
-import { REPORT_SCHEMA, type VerifyReport } from '../../report/types.js';
+import type { Check, CheckDeps, CheckStage } from './define-check.js';
+import { countOutcomes, overallStatus, runChecks, type CheckOutcome } from './run-checks.js';
+import { ConfigError } from '../errors.js';
+import { maskUrl } from '../config/mask.js';
+import type { EnvironmentConfig } from '../config/types.js';
+import { openDatabase, type Database } from '../db/connect.js';
+import { REPORT_SCHEMA, type VerifyReport } from '../report/types.js';
 
 export interface VerifyOptions {
   config: EnvironmentConfig;
@@ -44,7 +44,7 @@ async function findRepo(cwd: string): Promise<string | undefined> {
 }
 
 export function findOpenapiFile(cwd: string, env: string): string | undefined {
-  const packaged = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..', 'openapi');
+  const packaged = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'openapi');
   const candidates = [path.join(cwd, `openapi_chatgpt_${env}.yaml`), path.join(cwd, 'openapi', `openapi_chatgpt_${env}.yaml`), path.join(cwd, 'openapi', 'openapi_chatgpt.yaml'), path.join(packaged, 'openapi_chatgpt.yaml')];
   return candidates.find((f) => existsSync(f));
 }

@@ -1,0 +1,54 @@
+import type { CheckStatus } from '../checks/define-check.js';
+import type { RunStatus } from '../runbook/journal.js';
+import { painter, problemLines } from './human.js';
+import { AS_CHECK_STATUS, describeCounts, formatSeconds, runHeadline, type RunItemState, type RunReport } from './run-report.js';
+
+/** One symbol per state; a warning is never a tick. */
+export const RUN_SYMBOL: Record<RunItemState, string> = { done: '✔', warn: '⚠', failed: '✖', skipped: '↷', pending: '·', running: '▶' };
+
+const RUN_TONE: Record<RunStatus, CheckStatus> = { succeeded: 'pass', failed: 'fail', cancelled: 'warn', running: 'skip' };
+
+export interface RunHumanOptions {
+  color: boolean;
+  /** The terminal's width; the table fits in it (default 100). */
+  columns?: number;
+}
+
+/** Column widths (padding included) that fit `width` with the table's six borders. */
+function widths(width: number, phases: readonly string[]): [number, number, number, number, number] {
+  const state = 11;
+  const time = 9;
+  const free = Math.max(width, 60) - 6 - state - time;
+  const phase = Math.min(Math.max(...phases.map((p) => p.length), 5) + 2, Math.round(free * 0.2));
+  const item = Math.min(44, Math.max(14, Math.round((free - phase) * 0.4)));
+  return [state, phase, item, Math.max(10, free - phase - item), time];
+}
+
+/**
+ * The final report of a run on a terminal: a compact table (one line per item, in phase order,
+ * long text cut to fit), what needs a look under it, then the outcome in one line.
+ */
+export async function renderRunHuman(report: RunReport, options: RunHumanOptions): Promise<string> {
+  const { default: Table } = await import('cli-table3');
+  const p = painter(options);
+  const table = new Table({
+    head: ['', 'phase', 'item', 'result', 'time'],
+    colWidths: widths(options.columns ?? 100, report.items.map((i) => i.phase)),
+    wordWrap: false,
+    // No rule between rows: one line per item; the phase is named on its first item only.
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+    style: { head: options.color ? ['cyan'] : [], border: options.color ? ['grey'] : [] },
+  });
+  report.items.forEach((item, i) => {
+    const phase = item.phase === report.items[i - 1]?.phase ? '' : item.phase;
+    const summary = (item.summary ?? (item.state === 'pending' ? 'not run' : '')).replace(/\s*\n\s*/g, ' ');
+    table.push([p.status(AS_CHECK_STATUS[item.state], `${RUN_SYMBOL[item.state]} ${item.state}`), phase, item.id, summary, formatSeconds(item.durationMs)]);
+  });
+  const lines = [table.toString()];
+  for (const item of report.items.filter((i) => i.state === 'failed' || i.state === 'warn')) {
+    lines.push(...problemLines(options, AS_CHECK_STATUS[item.state], `${RUN_SYMBOL[item.state]} ${item.id}: ${item.summary ?? item.state}`, item.details));
+  }
+  const took = report.durationMs === null ? '' : ` in ${formatSeconds(report.durationMs)}`;
+  lines.push('', p.bold(`${p.status(RUN_TONE[report.status], runHeadline(report))} — ${describeCounts(report.counts)}${took} · run ${report.id}`));
+  return `${lines.join('\n')}\n`;
+}

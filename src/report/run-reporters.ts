@@ -1,0 +1,65 @@
+import type { Writable } from 'node:stream';
+import type { RunRecord } from '../runbook/journal.js';
+import { renderJson } from './json.js';
+import type { ReporterOption } from './reporter-options.js';
+import { appendGithubStepSummary, renderRunGithub } from './run-github.js';
+import { renderRunHuman } from './run-human.js';
+import { renderRunJunit } from './run-junit.js';
+import { renderRunMarkdown } from './run-markdown.js';
+import { toRunReport, type RunReport } from './run-report.js';
+import { writeReports } from './write-reports.js';
+
+// The commands that report a run parse their flags with the same parser as verify.
+export { parseReporterOptions, type ReporterOption } from './reporter-options.js';
+
+/** What deploy, rollback and maintain accept for --reporter (parseReporterOptions' `allowed`). */
+export const RUN_REPORTERS = ['human', 'json', 'junit', 'github', 'markdown'] as const;
+export type RunReporterName = (typeof RUN_REPORTERS)[number];
+
+export interface RunReportIO {
+  stdout: Writable;
+  stderr: Writable;
+  /** Read for GITHUB_STEP_SUMMARY; injected, never process.env. */
+  env: Readonly<Record<string, string | undefined>>;
+  color: boolean;
+  /** The terminal's width for the human table. */
+  columns?: number;
+  /** Relative report files resolve here (default: the process's directory). */
+  cwd?: string;
+}
+
+export interface RunReportsResult {
+  report: RunReport;
+  /** Report files written (absolute), the GitHub step summary included. */
+  written: string[];
+}
+
+function render(report: RunReport, name: RunReporterName, color: boolean, columns: number | undefined): string | Promise<string> {
+  switch (name) {
+    case 'human':
+      return renderRunHuman(report, { color, columns });
+    case 'json':
+      return renderJson(report);
+    case 'junit':
+      return renderRunJunit(report);
+    case 'github':
+      return renderRunGithub(report);
+    case 'markdown':
+      return renderRunMarkdown(report);
+  }
+}
+
+/**
+ * Report a finished (or stopped) run with each reporter: to its file, written atomically, or to
+ * stdout (the human report moves to stderr when a machine reporter has stdout). The github
+ * reporter also appends the Markdown report to $GITHUB_STEP_SUMMARY when that is set.
+ */
+export async function writeRunReports(record: RunRecord, reporters: ReadonlyArray<ReporterOption<RunReporterName>>, io: RunReportIO): Promise<RunReportsResult> {
+  const report = toRunReport(record);
+  const written = await writeReports(reporters, (spec, color) => render(report, spec.name, color, io.columns), io);
+  if (reporters.some((r) => r.name === 'github')) {
+    const summary = appendGithubStepSummary(report, io.env);
+    if (summary) written.push(summary);
+  }
+  return { report, written };
+}

@@ -1,0 +1,30 @@
+import { findStep } from '../steps/registry.js';
+import { stepContext, type ExecutorDeps } from './executor.js';
+import { titleOf, type RunItem } from './items.js';
+
+export interface PlanEntry {
+  id: string;
+  kind: RunItem['kind'];
+  phase: string;
+  title: string;
+  lines: string[];
+}
+
+/** What each item would do: the --dry-run text, and the plan shown before the confirmation. */
+export async function buildPlan(deps: ExecutorDeps, items: RunItem[], apiLabel: string | undefined): Promise<PlanEntry[]> {
+  const plan: PlanEntry[] = [];
+  for (const item of items) {
+    const entry: PlanEntry = { id: item.id, kind: item.kind, phase: item.phase, title: titleOf(item), lines: [] };
+    try {
+      if (item.kind === 'step') entry.lines = await findStep(item.id)!.plan({ ...stepContext(deps, item, apiLabel), outputs: { ...deps.baseOutputs } });
+      else if (item.kind === 'undo') entry.lines = await findStep(item.step)!.undo!.plan(stepContext(deps, item, apiLabel), item.source);
+      else if (item.kind === 'check') entry.lines = [`check ${item.checks.join(', ')}${item.onFail === 'continue' ? ' (failures reported, do not stop)' : ' (a failure stops the run)'}`];
+      else if (item.kind === 'manual') entry.lines = [deps.signoff ? `answered by ${deps.signoff.file}` : 'asked at the prompt'];
+      else entry.lines = [deps.signoff?.signoff ? `from ${deps.signoff.file}` : deps.config.name === 'local' ? 'recorded as the local operator' : 'asked at the prompt: deployed by, approver'];
+    } catch (error) {
+      entry.lines = [`(cannot plan yet: ${(error as Error).message.split('\n')[0]})`];
+    }
+    plan.push(entry);
+  }
+  return plan;
+}
