@@ -63,7 +63,7 @@ export function stepContext(deps: ExecutorDeps, item: RunItem & { kind: 'step' |
     params: item.params,
     apiBase,
     now: deps.now,
-    ...(deps.io.signal ? { signal: deps.io.signal } : {}),
+    // No abort signal: the first Ctrl-C lets the current item finish (the run stops after it).
     log: (line) => {
       if (record) deps.emit({ type: 'item-progress', item: record, line: redactSecrets(line) });
     },
@@ -182,6 +182,7 @@ async function runSignoffItem(deps: ExecutorDeps, record: ItemRecord): Promise<b
     deps.emit({ type: 'prompt', item: record, question: 'final sign-off' });
     const deployedBy = await deps.prompter.input('Deployed by:', { default: deps.startedBy, required: true });
     const approver = await deps.prompter.input('Approved by:', { required: deps.config.protected.value });
+    if (!deployedBy.trim()) throw new OperationError('The final sign-off needs the name of who deployed.', 'Resume the run and answer "Deployed by:" with a name.');
     if (deps.config.protected.value && !approver.trim()) throw new OperationError('A protected environment needs an approver at the final sign-off.', 'Ask the approver, then resume the run.');
     deps.journal.record.signoff = { deployedBy: deployedBy.trim(), approver: approver.trim() || null, date, source: 'prompt' };
   } else if (!deps.config.protected.value && deps.config.name === 'local') {
