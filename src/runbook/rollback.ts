@@ -52,6 +52,8 @@ export interface RollbackItemsOptions {
   rollbackId: string;
   /** Check the API after the rollback (health, schema, smoke when the router stays on). */
   verify: boolean;
+  /** Re-apply the bookings and chat rows written since the backup (tier restore only). */
+  keepWrites?: boolean;
 }
 
 /**
@@ -59,7 +61,8 @@ export interface RollbackItemsOptions {
  * undo of each of the target's steps in reverse step order, a safety backup before any
  * destructive undo, and the verification of what runs now.
  */
-export function rollbackItems({ tiers, target, rollbackId, verify }: RollbackItemsOptions): RunItem[] {
+export function rollbackItems({ tiers, target, rollbackId, verify, keepWrites }: RollbackItemsOptions): RunItem[] {
+  if (keepWrites && !tiers.includes('restore')) throw new UsageError('--keep-writes re-applies writes after a restore, and no restore tier was asked for.', 'Add --tier restore, or drop --keep-writes; nothing was changed.');
   const items: RunItem[] = [];
   if (tiers.includes('toggle')) items.push({ kind: 'step', id: 'router.disable', params: {}, phase: 'rollback (toggle)', title: 'Turn the router off at runtime (tier toggle)', breakGlass: true });
   const wanted = tiers.filter((t) => t !== 'toggle');
@@ -73,7 +76,7 @@ export function rollbackItems({ tiers, target, rollbackId, verify }: RollbackIte
   }
   const undoItems: UndoItem[] = undos.map(({ item, tier }) => {
     const undo = findStep(item.id)!.undo!;
-    return { kind: 'undo', id: `undo.${item.id}`, step: item.id, tier, title: `${undo.title} (tier ${tier})`, phase: `rollback (${tier})`, source: sourceOf(target, item), params: {} };
+    return { kind: 'undo', id: `undo.${item.id}`, step: item.id, tier, title: `${undo.title} (tier ${tier})`, phase: `rollback (${tier})`, source: sourceOf(target, item), params: tier === 'restore' && keepWrites ? { keepWrites: true } : {} };
   });
   if (undoItems.some((u) => findStep(u.step)!.undo!.destructive)) {
     items.push({ kind: 'step', id: 'db.backup', params: { label: `safety-${rollbackId}` }, phase: 'rollback (safety backup)', title: 'Safety backup of the current state, before anything is replaced' });

@@ -27,8 +27,8 @@ export interface JournaledRunSpec {
   emit: RunObserver;
   /** The plan's first line ("Plan: production checklist on prod (33 items)"). */
   heading: string;
-  /** The question of the typed confirmation on protected environments. */
-  confirm: string;
+  /** The question of the typed confirmation on protected environments (it may quote the plan: a loss preview). */
+  confirm: string | ((plan: PlanEntry[]) => string);
   /** Fields of the record a command sets (a rollback's target and tiers). */
   extra?: Pick<RunRecord, 'target' | 'tiers' | 'interrupts' | 'release'>;
   /** What the API is called in plans when it is not running yet. */
@@ -91,7 +91,7 @@ export async function withJournaledRun(spec: JournaledRunSpec): Promise<Journale
 
   if (config.protected.value && !spec.yes) {
     const { confirmOrThrow } = await import('../cli/confirm.js');
-    await confirmOrThrow({ io, yes: false, typed: config.name, message: spec.confirm, ...(spec.prompter ? { prompter: spec.prompter } : {}) });
+    await confirmOrThrow({ io, yes: false, typed: config.name, message: typeof spec.confirm === 'string' ? spec.confirm : spec.confirm(plan), ...(spec.prompter ? { prompter: spec.prompter } : {}) });
   }
   try {
     // A run that must wait for nobody starts with the lock; a break-glass first item runs before it.

@@ -28,6 +28,8 @@ export interface RollbackOptions {
   yes: boolean;
   /** Check health, schema and smoke after the rollback (default true; `--no-verify`). */
   verify?: boolean;
+  /** Re-apply the bookings and chat rows written since the backup (`--keep-writes`, tier restore). */
+  keepWrites?: boolean;
   now?: () => Date;
   prompter?: Prompter;
   observer?: RunObserver;
@@ -67,7 +69,7 @@ export async function runRollback(options: RollbackOptions): Promise<RollbackRes
     // A deploy still at work (or paused at a prompt): the toggle interrupts it, and says so.
     const live = await Promise.all(all.filter((r) => r.kind === 'deploy' && r.status === 'running').map(async (r) => ((await runs.isLive(r)) ? r : undefined)));
     const interrupted = live.find(Boolean);
-    const items = rollbackItems({ tiers: options.tiers, target, rollbackId: newRunId('rollback', now()), verify: options.verify ?? true });
+    const items = rollbackItems({ tiers: options.tiers, target, rollbackId: newRunId('rollback', now()), verify: options.verify ?? true, keepWrites: Boolean(options.keepWrites) });
     if (interrupted && options.tiers.includes('toggle')) emit({ type: 'note', line: `Deploy ${interrupted.id} is still running (pid ${interrupted.pid} on ${interrupted.host}): the toggle does not wait for its lock.` });
     const result = await withJournaledRun({
       kind: 'rollback',
@@ -81,7 +83,11 @@ export async function runRollback(options: RollbackOptions): Promise<RollbackRes
       prompter,
       emit,
       heading: `Rollback of ${config.name}: ${options.tiers.join(' → ')}${target ? `\n  target: ${describeTarget(target)}` : ''}`,
-      confirm: `Roll back ${config.name} (${options.tiers.join(', ')})${target && destructive ? ` — undoing deploy ${target.id}` : ''}?`,
+      // The typed confirmation repeats what will be lost (the loss preview of the plan).
+      confirm: (plan) => {
+        const loss = plan.flatMap((p) => p.lines.filter((l) => l.startsWith('lose: ')));
+        return `Roll back ${config.name} (${options.tiers.join(', ')})${target && destructive ? ` — undoing deploy ${target.id}` : ''}?${loss.length ? `\n  ${loss.join('\n  ')}` : ''}`;
+      },
       extra: { tiers: options.tiers, ...(target ? { target: target.id } : {}), ...(interrupted ? { interrupts: interrupted.id } : {}) },
       now,
       ...(api.label ? { apiLabel: api.label } : {}),

@@ -5,6 +5,7 @@ import { ConfigError, OperationError } from '../../errors.js';
 import type { Database } from '../connect.js';
 import { withClient } from '../pool.js';
 import { checksumTables, checksumTablesIn, compareChecksums, runnerOf, type TableSummary } from './checksums.js';
+import { ledgerIn, type Ledger } from './ledger.js';
 import { manifestPathFor, sha256Directory, sha256File, writeManifest, type BackupManifest } from './manifest.js';
 import { checkPlainDump } from './plain-sql.js';
 import { pgEnvFromUrl, readServerVersion, requireTool, runTool, type PgToolOptions } from './pg-tools.js';
@@ -102,6 +103,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Create
     pgDumpMajor: result.pgDumpMajor,
     tables: Object.fromEntries(Object.entries(result.summaries).map(([name, s]) => [name, s.rows])),
     perTableChecksums: Object.fromEntries(Object.entries(result.summaries).map(([name, s]) => [name, s.md5])),
+    ledger: result.ledger,
     createdAt: createdAt.toISOString(),
     durationMs: Math.round(performance.now() - started),
   };
@@ -118,6 +120,7 @@ interface DumpOutcome {
   pgDumpVersion: string;
   pgDumpMajor: number;
   summaries: Record<string, TableSummary>;
+  ledger: Ledger;
 }
 
 async function dumpServer(options: CreateBackupOptions, createdAt: Date): Promise<DumpOutcome> {
@@ -128,6 +131,7 @@ async function dumpServer(options: CreateBackupOptions, createdAt: Date): Promis
   const file = path.join(options.dir, backupFileName(options.label, format, createdAt));
   options.log?.(`pg_dump ${pgDump.version} (${pgDump.path}) → ${file}`);
   const pgEnv = pgEnvFromUrl(db.url);
+  let ledger: Ledger = {};
   const summaries = await withClient(db.pool, async (client) => {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     try {
@@ -142,6 +146,7 @@ async function dumpServer(options: CreateBackupOptions, createdAt: Date): Promis
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
       }
       const sums = await checksumTablesIn(runnerOf(client));
+      ledger = await ledgerIn(runnerOf(client));
       await runTool(pgDump, dumpArgs(format, file, options.jobs, options.lockWaitTimeoutMs, snapshot), pgEnv, {
         what: `Backing up ${db.display}`,
         hint: 'Nothing was changed in the database. Fix the cause above and run the backup again.',
@@ -155,7 +160,7 @@ async function dumpServer(options: CreateBackupOptions, createdAt: Date): Promis
       await client.query('ROLLBACK').catch(() => {});
     }
   });
-  return { file, format, serverVersion: server.version, serverVersionNum: server.versionNum, pgDumpVersion: pgDump.version, pgDumpMajor: pgDump.major, summaries };
+  return { file, format, serverVersion: server.version, serverVersionNum: server.versionNum, pgDumpVersion: pgDump.version, pgDumpMajor: pgDump.major, summaries, ledger };
 }
 
 async function dumpEmbedded(options: CreateBackupOptions, createdAt: Date): Promise<DumpOutcome> {
@@ -176,6 +181,7 @@ async function dumpEmbedded(options: CreateBackupOptions, createdAt: Date): Prom
   // inside it. Wait (briefly) for a quiet moment; the dump itself runs synchronously.
   for (let i = 0; i < 100 && pglite.isInTransaction(); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
   const before = await checksumTables(db.pool);
+  const ledger = await ledgerIn(async (text) => (await db.pool.query(text)).rows as Array<Record<string, unknown>>);
   // The runbook's journal (schema routergpt) is not part of the data: a restore must not rewind it.
   const dump = await pgDump({ pg: pglite, args: ['--no-owner', `--exclude-schema=${JOURNAL_SCHEMA}`] });
   // pg_dump's session settings (restrict_nonsystem_relation_kind = view, an empty search_path…)
@@ -198,5 +204,6 @@ async function dumpEmbedded(options: CreateBackupOptions, createdAt: Date): Prom
     pgDumpVersion: `pglite-tools pg_dump ${/Dumped by pg_dump version (\S+)/.exec(sql)?.[1] ?? server.version}`,
     pgDumpMajor: server.major,
     summaries: before,
+    ledger,
   };
 }

@@ -3,6 +3,7 @@ import { createReadStream, existsSync, readdirSync, readFileSync, statSync, writ
 import path from 'node:path';
 import { ConfigError } from '../../errors.js';
 import type { TableSummary } from './checksums.js';
+import type { Ledger } from './ledger.js';
 
 /**
  * `<backup>.manifest.json`, written next to every backup: what was dumped, from which server,
@@ -34,6 +35,8 @@ export interface BackupManifest {
   tables: Record<string, number>;
   /** md5 of each table's ordered rows (see checksums.ts). */
   perTableChecksums: Record<string, string>;
+  /** What was in the tables people write to, row by row (ledger.ts): a restore's loss preview. */
+  ledger?: Ledger;
   createdAt: string;
   durationMs: number;
 }

@@ -6,7 +6,7 @@ import { applyRetention } from '../../db/backup/retention.js';
 import { verifyBackup } from '../../db/backup/verify.js';
 import { defineStep, type StepContext, type StepResult } from '../define-step.js';
 import { booleanParam, numberParam, stringParam } from './params.js';
-import { planRestore, restoreFromManifest } from './restore.js';
+import { planRestoreWithLoss, restoreKeepingWrites } from './restore.js';
 
 const ID = 'db.backup';
 
@@ -81,8 +81,8 @@ export const dbBackupStep = defineStep({
     title: 'Restore the pre-deploy backup (replaces all data in schema public)',
     destructive: true,
     applies: (source) => source.state === 'done' && typeof source.outputs.manifest === 'string',
-    plan: (ctx, source) => planRestore(ctx, String(source.outputs.manifest)),
-    run: (ctx, source) => restoreFromManifest(ctx, String(source.outputs.manifest)),
+    plan: (ctx, source) => planRestoreWithLoss(ctx, String(source.outputs.manifest)),
+    run: (ctx, source) => restoreKeepingWrites(ctx, String(source.outputs.manifest)),
   },
 });
 

@@ -1,6 +1,10 @@
 import { fail, pass } from '../../checks/define-check.js';
 import { ConfigError } from '../../errors.js';
 import { compareChecksums, checksumTables } from '../../db/backup/checksums.js';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { exportWrites, reapplyWrites } from '../../db/backup/keep-writes.js';
+import { describeLoss, previewLoss, type LossPreview } from '../../db/backup/ledger.js';
 import { readManifest, summariesOf } from '../../db/backup/manifest.js';
 import { restoreBackup } from '../../db/backup/restore.js';
 import { readRouterFlag, writeRouterFlag } from '../../db/router-flag.js';
@@ -42,6 +46,46 @@ export async function planRestore(ctx: StepContext, manifestPath: string): Promi
     'Drop and recreate schema public (same owner and privileges), then ' + how,
     'Compare per-table checksums with the manifest: identical, or the step fails',
   ];
+}
+
+/** What restoring this backup would lose: the rows written since, table by table (ledger.ts). */
+export async function lossOf(ctx: StepContext, manifestPath: string): Promise<LossPreview> {
+  const manifest = readManifest(manifestPath);
+  return previewLoss(ctx.db.pool, manifest.ledger, manifest.createdAt, manifest.tables);
+}
+
+/** The rollback's restore: plan with the loss preview, and `keepWrites` to re-apply what it can. */
+export async function planRestoreWithLoss(ctx: StepContext, manifestPath: string): Promise<string[]> {
+  const lines = await planRestore(ctx, manifestPath);
+  const loss = await lossOf(ctx, manifestPath);
+  lines.push(...describeLoss(loss));
+  if (ctx.params.keepWrites === true) lines.push('keep: export the bookings and chat rows written since, and re-apply those the restored schema accepts (a booking with its slots, or not at all)');
+  else if (loss.total > 0) lines.push('(--keep-writes re-applies the bookings and chat rows written since the backup)');
+  return lines;
+}
+
+export async function restoreKeepingWrites(ctx: StepContext, manifestPath: string): Promise<StepResult> {
+  const manifest = readManifest(manifestPath);
+  const loss = await lossOf(ctx, manifestPath);
+  const keep = ctx.params.keepWrites === true;
+  mkdirSync(ctx.runDir, { recursive: true });
+  const kept = keep ? await exportWrites(ctx.db.pool, loss, manifest.ledger, path.join(ctx.runDir, 'kept-writes.json')) : undefined;
+  if (kept) ctx.log(`exported ${kept.bookings.length} booking(s), ${kept.chatSessions.length} chat session(s), ${kept.chatMessages.length} chat message(s) to ${path.join(ctx.runDir, 'kept-writes.json')}`);
+  const result = await restoreFromManifest(ctx, manifestPath);
+  const details = [...(result.details ?? []), ...describeLoss(loss)];
+  if (!kept) return { ...result, details, outputs: { ...result.outputs, loss: summaryOf(loss) } };
+  const reapplied = await reapplyWrites(ctx.db.pool, kept);
+  details.push(...reapplied.kept.map((k) => `kept: ${k}`), ...reapplied.notKept.map((k) => `NOT kept: ${k}`));
+  return {
+    status: reapplied.notKept.length ? 'warn' : 'done',
+    summary: `${result.summary}; re-applied ${reapplied.kept.length} write(s) made since the backup${reapplied.notKept.length ? `, ${reapplied.notKept.length} could not be kept (see details and ${path.join(ctx.runDir, 'kept-writes.json')})` : ''}`,
+    details,
+    outputs: { ...result.outputs, loss: summaryOf(loss), kept: reapplied.kept, notKept: reapplied.notKept },
+  };
+}
+
+function summaryOf(loss: LossPreview): Record<string, { inserted: number; updated: number; deleted: number; newest: string | null }> {
+  return Object.fromEntries(loss.tables.map((t) => [t.table, { inserted: t.inserted, updated: t.updated, deleted: t.deleted, newest: t.newest }]));
 }
 
 /** The manifest to restore: the step's `manifest` parameter, else this run's db.backup output. */
