@@ -60,6 +60,9 @@ describe('rollback reads its target from the journal', () => {
     // …and the backup it would restore is the one taken before the first deploy's migrations.
     expect(plan.stderr).toContain(String(first.items.find((i) => i.id === 'db.backup')!.outputs!.manifest));
 
+    // The migrations tier previews the tables its down files drop, with their rows.
+    const migrationsPlan = await runCli(['rollback', '--tier', 'migrations', '--dry-run'], { cwd: ws.dir, env: ws.env });
+    expect(migrationsPlan.stderr).toMatch(/lose: router_analytics: \d+ row\(s\), dropped by 009_router_analytics\.down\.sql/);
     const undo = await runCli(['rollback', '--tier', 'migrations', '--yes', '--no-verify'], { cwd: ws.dir, env: ws.env });
     expect(undo.exitCode, undo.stderr).toBe(0);
     expect(await schemaVersion(ws)).toBeNull();

@@ -1,4 +1,5 @@
 import { fail, pass } from '../../checks/define-check.js';
+import { quoteIdent } from '../../db/backup/checksums.js';
 import { loadMigrations } from '../../db/migrator/files.js';
 import { getStatus, MIGRATIONS_TABLE, migrateDown, migrateUp, planUp, verifyNoEdits } from '../../db/migrator/migrator.js';
 import { defineStep, type StepContext, type UndoSource } from '../define-step.js';
@@ -60,7 +61,8 @@ export const dbMigrateStep = defineStep({
       if (!to) return ['The deploy applied no migrations: nothing to undo'];
       const status = await getStatus(ctx.db.pool, migrations(ctx));
       const undo = status.applied.filter((a) => a.version > to).reverse();
-      return undo.length ? [`From ${status.current} down to ${to}:`, ...undo.map((u) => `revert ${u.version}_${u.name} (${u.version}_${u.name}.down.sql)`)] : [`Already at or below ${to}: nothing to revert`];
+      if (!undo.length) return [`Already at or below ${to}: nothing to revert`];
+      return [`From ${status.current} down to ${to}:`, ...undo.map((u) => `revert ${u.version}_${u.name} (${u.version}_${u.name}.down.sql)`), ...(await droppedTables(ctx, undo.map((u) => u.version)))];
     },
     async run(ctx, source) {
       const to = await targetVersion(ctx, source);
@@ -71,6 +73,22 @@ export const dbMigrateStep = defineStep({
     },
   },
 });
+
+/**
+ * The loss preview of a migrations rollback: the tables the reverted migrations created are
+ * dropped by their down files, with every row in them ("lose: router_analytics: 85 rows").
+ */
+async function droppedTables(ctx: StepContext, versions: string[]): Promise<string[]> {
+  const files = migrations(ctx).filter((m) => versions.includes(m.version));
+  const lines: string[] = [];
+  for (const file of files) {
+    for (const [, table] of file.sql.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?(?:public\.)?"?([a-z_][a-z0-9_]*)"?/gi)) {
+      const { rows } = await ctx.db.pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM public.${quoteIdent(table!)}`).catch(() => ({ rows: [] as Array<{ n: string }> }));
+      if (rows[0]) lines.push(`lose: ${table}: ${rows[0].n} row(s), dropped by ${file.version}_${file.name}.down.sql`);
+    }
+  }
+  return lines;
+}
 
 /**
  * The version to go back to: the one before the oldest migration the deploy run applied — read
