@@ -56,8 +56,8 @@ const describe = (q) => `(${q.latitude.toFixed(3)}, ${q.longitude.toFixed(3)}) r
 
 export async function run() {
   const url = await ensureBenchDb();
-  const { searchShops, searchSql } = await import(path.join(ROOT, 'dist/server/search/search-shops.js'));
-  const { boundingBoxes } = await import(path.join(ROOT, 'dist/server/search/geo.js'));
+  const { searchShops } = await import(path.join(ROOT, 'dist/server/search/search-shops.js'));
+  const { ringQuery } = await import(path.join(ROOT, 'dist/db/search/location-sql.js'));
   const client = new pg.Client({ connectionString: url, application_name: 'routergpt bench search-db' });
   await client.connect();
   try {
@@ -91,12 +91,10 @@ export async function run() {
       .map((q, i) => ({ q, med: median(byQuery[i]), max: Math.max(...byQuery[i]) }))
       .sort((a, b) => b.med - a.med)
       .slice(0, 3);
+    // The full-radius ring: the widest query this search can issue.
     const explain = async (q) => {
-      const boxes = boundingBoxes(q.latitude, q.longitude, q.radiusMiles);
-      const values = [q.latitude, q.longitude, q.radiusMiles, q.limit];
-      if (q.category) values.push(q.category);
-      for (const b of boxes) values.push(b.latMin, b.latMax, b.lonMin, b.lonMax);
-      return { sql: searchSql(boxes.length, q.category !== undefined), values };
+      const { text, values } = ringQuery(q, q.radiusMiles);
+      return { sql: text, values };
     };
     const planLines = [];
     for (const s of slowest) {

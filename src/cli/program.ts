@@ -11,22 +11,9 @@ import { registerRollback } from '../commands/rollback/register.js';
 import { registerStatus } from '../commands/status/register.js';
 import { registerChecklist } from '../commands/checklist/register.js';
 import { registerRouter } from '../commands/router/register.js';
-import { createContext, type CommandContext, type GlobalOptions } from './context.js';
+import { VERSION } from '../version.js';
 import { exitCodesHelp } from './exit-codes.js';
 import type { IO } from './io.js';
-
-export const VERSION = '0.1.0';
-
-/** A command's action receives its context and its own options; it returns nothing and never exits. */
-export type Action<O> = (ctx: CommandContext, options: O, command: Command) => Promise<void>;
-
-export function action<O>(io: IO, fn: Action<O>) {
-  return async (...args: unknown[]) => {
-    const command = args[args.length - 1] as Command;
-    const globals = command.optsWithGlobals<GlobalOptions>();
-    await fn(createContext(io, globals), command.opts() as O, command);
-  };
-}
 
 export function buildProgram(io: IO): Command {
   const program = new Command('routergpt')

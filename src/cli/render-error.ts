@@ -1,9 +1,9 @@
 import { CommanderError } from 'commander';
 import { redactSecrets } from '../config/mask.js';
 import { CancelledError, ChecksFailedError, ConfigError, isRouterGptError, UsageError, type RouterGptError } from '../errors.js';
+import { VERSION } from '../version.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 import type { IO } from './io.js';
-import { VERSION } from './program.js';
 
 /** Map anything thrown to one of our error types (STYLE.md §3). */
 export function classify(error: unknown): RouterGptError | CommanderError | Error {

@@ -33,7 +33,13 @@ export interface RawConfigFile {
   environments?: Record<string, RawEnvironment | null>;
 }
 
-const duration = { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\d+(ms|s|m)?$' }] };
+// The grammar (and the bare milliseconds these keys took before it) is checked by resolve.ts with
+// parseDurationOrMs, for every environment, so a bad value gets one readable message, not ajv's
+// three anyOf errors.
+const duration = { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string' }] };
+
+/** The keys of an environment that hold a duration, as paths, for checking every environment. */
+export const DURATION_KEYS = [['lock_timeout'], ['deploy', 'timeout']] as const;
 const stringList = { type: 'array', items: { type: 'string', minLength: 1 } };
 
 const environmentSchema = {

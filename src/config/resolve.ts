@@ -2,11 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import YAML from 'yaml';
-import { ConfigError } from '../errors.js';
-import { parseDuration } from './duration.js';
+import { ConfigError, UsageError } from '../errors.js';
+import { parseDurationOrMs } from './duration.js';
 import { mergeEnv, readDotEnv } from './dotenv.js';
 import { registerSecret, urlPassword } from './mask.js';
-import { configFileSchema, type RawConfigFile, type RawEnvironment } from './file-schema.js';
+import { configFileSchema, DURATION_KEYS, type RawConfigFile, type RawEnvironment } from './file-schema.js';
 import type { ConfigFlags, DatabaseTarget, EnvironmentConfig, Source, Sourced } from './types.js';
 
 export const CONFIG_FILE_NAME = 'routergpt.config.yaml';
@@ -51,19 +51,51 @@ function readConfigFile(file: string): RawConfigFile {
   if (parsed === null || parsed === undefined) return {};
   const ajv = new Ajv({ allErrors: true, strict: false });
   const validate = ajv.compile(configFileSchema);
-  if (!validate(parsed)) {
-    const problems = (validate.errors ?? []).map((e) => {
-      const where = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : '(top level)';
-      const extra = e.keyword === 'additionalProperties' ? ` '${String(e.params.additionalProperty)}'` : '';
-      return `${where}: ${e.message ?? 'invalid'}${extra}`;
-    });
+  const schemaProblems = validate(parsed)
+    ? []
+    : (validate.errors ?? []).map((e) => {
+        const where = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : '(top level)';
+        const extra = e.keyword === 'additionalProperties' ? ` '${String(e.params.additionalProperty)}'` : '';
+        return `${where}: ${e.message ?? 'invalid'}${extra}`;
+      });
+  const problems = [...new Set(schemaProblems), ...durationProblems(parsed)];
+  if (problems.length > 0) {
     throw new ConfigError(
-      `${path.basename(file)} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${[...new Set(problems)].map((p) => `  - ${p}`).join('\n')}`,
+      `${path.basename(file)} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
       `Fix ${file} (see docs/configuration.md), then run \`routergpt config show\`.`,
       { problems },
     );
   }
   return parsed as RawConfigFile;
+}
+
+/** Every duration key of every environment, not only the one in use: a typo in prod shows up on local. */
+function durationProblems(parsed: unknown): string[] {
+  const environments = (parsed as RawConfigFile | undefined)?.environments;
+  if (typeof environments !== 'object' || environments === null) return [];
+  const problems: string[] = [];
+  for (const [name, raw] of Object.entries(environments)) {
+    for (const keyPath of DURATION_KEYS) {
+      let value: unknown = raw;
+      for (const key of keyPath) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+      // Other types (and negative numbers) are the schema's to report.
+      if (typeof value !== 'string' && !(Number.isInteger(value) && (value as number) >= 0)) continue;
+      durationOrProblem(value as string | number, `environments.${name}.${keyPath.join('.')}`, problems);
+    }
+  }
+  return problems;
+}
+
+/** A duration from the environment or the file, or undefined with the problem recorded. */
+function durationOrProblem(value: string | number | undefined, where: string, problems: string[]): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseDurationOrMs(value, where);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    problems.push(error.message);
+    return undefined;
+  }
 }
 
 function splitList(value: string | undefined): string[] | undefined {
@@ -192,11 +224,10 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
     ['file', fileLabel('enable_router_gpt'), raw.enable_router_gpt],
     ['default', 'built-in default', true],
   );
-  const lockTimeoutRaw = env.ROUTERGPT_LOCK_TIMEOUT !== undefined ? parseDuration(env.ROUTERGPT_LOCK_TIMEOUT) : undefined;
-  if (env.ROUTERGPT_LOCK_TIMEOUT !== undefined && lockTimeoutRaw === undefined) problems.push(`ROUTERGPT_LOCK_TIMEOUT must be a duration like 5s or 500ms.`);
+  // A bare number is milliseconds here, as it was before the duration grammar (duration.ts).
   const lockTimeoutMs = pick<number>(
-    ['env', envLabel('ROUTERGPT_LOCK_TIMEOUT'), lockTimeoutRaw],
-    ['file', fileLabel('lock_timeout'), raw.lock_timeout !== undefined ? parseDuration(raw.lock_timeout) : undefined],
+    ['env', envLabel('ROUTERGPT_LOCK_TIMEOUT'), durationOrProblem(env.ROUTERGPT_LOCK_TIMEOUT || undefined, 'ROUTERGPT_LOCK_TIMEOUT', problems)],
+    ['file', fileLabel('lock_timeout'), durationOrProblem(raw.lock_timeout, fileLabel('lock_timeout'), problems)],
     ['default', 'built-in default', 5000],
   );
   const migrationsDir = pick<string>(
@@ -217,7 +248,7 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
   if (!Number.isInteger(server.value.port) || server.value.port < 0 || server.value.port > 65535) {
     problems.push(`port must be 0–65535 (got ${String(server.value.port)} from ${server.origin}).`);
   }
-  const deployTimeout = raw.deploy?.timeout !== undefined ? parseDuration(raw.deploy.timeout) : undefined;
+  const deployTimeout = durationOrProblem(raw.deploy?.timeout, fileLabel('deploy.timeout'), problems);
   const deploy = pick(
     ['file', fileLabel('deploy'), raw.deploy ? {
       hosts: (raw.deploy.hosts ?? []).map((h) => ({ name: h.name, via: h.via ?? [] })),

@@ -69,10 +69,23 @@ export class RunRepository {
     const file = readRunFile(this.dir, id);
     const fromDb = (await this.fromDb(1000)).find((r) => r.id === id);
     const record = file && fromDb ? (newer(file, fromDb) ? file : fromDb) : (file ?? fromDb);
-    if (!record) throw new UsageError(`Unknown run id "${id}" for ${this.config.name}.`, `See \`routergpt status --env ${this.config.name}\` for run ids.`);
+    if (!record) {
+      const elsewhere = await this.envOf(id);
+      if (elsewhere) throw new UsageError(`Run ${id} belongs to ${elsewhere}, not ${this.config.name}.`, `Pass --env ${elsewhere}.`);
+      throw new UsageError(`Unknown run id "${id}" for ${this.config.name}.`, `See \`routergpt status --env ${this.config.name}\` for run ids.`);
+    }
     if (record.env !== this.config.name) throw new UsageError(`Run ${id} belongs to ${record.env}, not ${this.config.name}.`, `Pass --env ${record.env}.`);
     if (kind && record.kind !== kind) throw new UsageError(`Run ${id} is a ${record.kind}, not a ${kind}.`, `See \`routergpt status --env ${this.config.name}\`.`);
     return record;
+  }
+
+  /** The environment a run id belongs to in the shared table, when it is another one's. */
+  private async envOf(id: string): Promise<string | undefined> {
+    if (!this.db) return undefined;
+    const { rows } = await this.db
+      .query<{ env: string }>(`SELECT env FROM routergpt.runs WHERE id = $1`, [id])
+      .catch(() => ({ rows: [] as Array<{ env: string }> }));
+    return rows[0]?.env;
   }
 
   /** Whether the process that owns a `running` record is still at it. */

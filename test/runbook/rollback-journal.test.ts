@@ -168,3 +168,25 @@ describe('deploy reports like verify', () => {
     expect(await ws.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)).toEqual([]);
   });
 });
+
+describe('bad run ids and journals: one message, exit 2, nothing changed', () => {
+  it('a run of another environment, and a journal file that is not valid JSON', async () => {
+    ws = await createWorkspace();
+    expect((await ws.deploy()).exitCode).toBe(0);
+    const deploy = runs(ws)[0]!;
+    // A second environment on the same database (the journal table is shared).
+    writeFileSync(path.join(ws.dir, 'routergpt.config.yaml'), `${readFileSync(path.join(ws.dir, 'routergpt.config.yaml'), 'utf8')}  qa:\n    database: { url_env: DATABASE_URL }\n`);
+    const other = await runCli(['rollback', '--env', 'qa', '--run', deploy.id, '--tier', 'restore', '--yes'], { cwd: ws.dir, env: ws.env });
+    expect(other.exitCode, other.stderr).toBe(2);
+    expect(other.stderr).toContain(`Run ${deploy.id} belongs to staging, not qa.`);
+    expect(other.stderr).toContain('--env staging');
+
+    const file = path.join(ws.dir, '.routergpt', 'runs', 'staging', `${deploy.id}.json`);
+    writeFileSync(file, '{"schema": "routergpt.run/v1", "id": ');
+    const damaged = await runCli(['rollback', '--run', deploy.id, '--tier', 'restore', '--yes'], { cwd: ws.dir, env: ws.env });
+    expect(damaged.exitCode).toBe(2);
+    expect(damaged.stderr).toContain(`The journal file ${file} is not a valid run record`);
+    expect(damaged.stderr).not.toMatch(/\n\s+at /);
+    expect(await schemaVersion(ws)).toBe('009');
+  }, 120_000);
+});

@@ -79,7 +79,7 @@ describe('exit codes from inside a run', () => {
   it('a migration lock held by someone else stops the deploy with exit 4, naming the holder', async () => {
     ws = await createWorkspace({ withServer: false });
     const checklist = path.join(ws.dir, 'lockwait.yaml');
-    writeFileSync(checklist, readFileSync(LOOPBACK_CHECKLIST, 'utf8').replace('      - step: db.migrate\n', '      - step: db.migrate\n        params: { lock_wait_s: 1 }\n'));
+    writeFileSync(checklist, readFileSync(LOOPBACK_CHECKLIST, 'utf8').replace('      - step: db.migrate\n', '      - step: db.migrate\n        params: { lock_wait: 1s }\n'));
     const pg = await import('pg');
     const holder = new pg.default.Client({ connectionString: ws.db.url, application_name: 'another-migrator' });
     await holder.connect();

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { boundingBoxes, EARTH_RADIUS_MILES, haversineMiles } from '../../src/server/search/geo.js';
+import { boundingBoxes, EARTH_RADIUS_MILES, haversineMiles } from '../../src/db/search/geo.js';
 import { searchShops } from '../../src/server/search/search-shops.js';
 import { buildTestApp, createServerDb, listen, postJson, testConfig, type ServerDb } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { IO } from '../../cli/io.js';
-import { action } from '../../cli/program.js';
+import { action } from '../../cli/action.js';
 import { printJson, printTable } from '../../cli/render/output.js';
 
 export function registerChecklist(program: Command, io: IO): void {

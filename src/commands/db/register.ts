@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ChecksFailedError, UsageError } from '../../errors.js';
 import type { IO } from '../../cli/io.js';
-import { action } from '../../cli/program.js';
+import { action } from '../../cli/action.js';
 import { note, printJson } from '../../cli/render/output.js';
 
 export function registerDb(program: Command, io: IO): void {
@@ -47,7 +47,7 @@ export function registerDb(program: Command, io: IO): void {
           import('../../db/connect.js'),
           import('../../db/pool.js'),
           import('../../db/seed.js'),
-          import('../migrate/deps.js'),
+          import('../../db/migrator/schema-current.js'),
         ]);
         const result = await withDatabase(config, async (database) => {
           await verifySchemaCurrent(database.pool, config);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { IO } from '../../cli/io.js';
-import { action } from '../../cli/program.js';
+import { action } from '../../cli/action.js';
 import { collectReporter, finishRun, verifyReporters } from '../../cli/render/run-result.js';
 
 interface DeployFlags {

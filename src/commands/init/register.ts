@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { IO } from '../../cli/io.js';
-import { action } from '../../cli/program.js';
+import { action } from '../../cli/action.js';
 import { note, printJson } from '../../cli/render/output.js';
 
 export function registerInit(program: Command, io: IO): void {

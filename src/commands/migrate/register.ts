@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ChecksFailedError, UsageError } from '../../errors.js';
 import { ExitCode } from '../../cli/exit-codes.js';
 import type { IO } from '../../cli/io.js';
-import { action } from '../../cli/program.js';
+import { action } from '../../cli/action.js';
 import { note, printJson, printTable } from '../../cli/render/output.js';
 import { parseDuration } from '../../config/duration.js';
 import type { MigrationEvent } from '../../db/migrator/migrator.js';
@@ -15,11 +15,7 @@ function parseVersion(flag: string, value: string | undefined): string | undefin
   return value;
 }
 
-function parseLockWait(value: string | undefined): number {
-  const ms = parseDuration(value ?? '60s');
-  if (ms === undefined) throw new UsageError(`--lock-wait expects a duration like 30s or 500ms (got "${value}").`, 'Use e.g. --lock-wait 2m.');
-  return ms;
-}
+const parseLockWait = (value: string | undefined): number => parseDuration(value ?? '60s', '--lock-wait');
 
 function progress(io: IO, verbose: boolean) {
   return (event: MigrationEvent) => {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ChecksFailedError } from '../../errors.js';
 import type { IO } from '../../cli/io.js';
-import { action } from '../../cli/program.js';
+import { action } from '../../cli/action.js';
 import { note, printJson } from '../../cli/render/output.js';
 import type { RuleOutcome } from '../../openapi/gpt-actions-rules.js';
 

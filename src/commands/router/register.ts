@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { IO } from '../../cli/io.js';
-import { action } from '../../cli/program.js';
+import { action } from '../../cli/action.js';
 import { printJson } from '../../cli/render/output.js';
 
 /** The runtime feature toggle on its own: `rollback --tier toggle` turns it off; this turns it back on. */

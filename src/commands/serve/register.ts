@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { claimInterrupts } from '../../cli/interrupts.js';
 import type { IO } from '../../cli/io.js';
-import { action } from '../../cli/program.js';
+import { action } from '../../cli/action.js';
 import { note } from '../../cli/render/output.js';
 
 function parsePort(value: string | undefined): number | undefined {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { IO } from '../../cli/io.js';
-import { action } from '../../cli/program.js';
+import { action } from '../../cli/action.js';
 import { note, printJson, printTable } from '../../cli/render/output.js';
 import { resumeHint } from '../../runbook/runs.js';
 

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ChecksFailedError, UsageError } from '../../errors.js';
 import { ExitCode } from '../../cli/exit-codes.js';
 import type { IO } from '../../cli/io.js';
-import { action, type Action } from '../../cli/program.js';
+import { action, type Action } from '../../cli/action.js';
 import { note } from '../../cli/render/output.js';
 import { parseDuration } from '../../config/duration.js';
 
@@ -32,8 +32,7 @@ function runAction(command: 'verify' | 'smoke'): Action<VerifyFlags> {
   return async (ctx, opts) => {
     const stage = (opts.stage ?? 'all') as 'pre' | 'post' | 'all';
     if (!['pre', 'post', 'all'].includes(stage)) throw new UsageError(`--stage must be pre, post or all (got "${opts.stage}").`, 'Use --stage pre before a deploy, --stage post after.');
-    const timeoutMs = parseDuration(opts.timeout ?? '20s');
-    if (timeoutMs === undefined) throw new UsageError(`--timeout expects a duration like 20s (got "${opts.timeout}").`, 'Use e.g. --timeout 30s.');
+    const timeoutMs = parseDuration(opts.timeout ?? '20s', '--timeout');
     const concurrency = positiveInt('--concurrency', opts.concurrency, 4);
     const { parseReporters, emitReports } = await import('../../report/emit.js');
     const reporters = parseReporters(opts.reporter, opts.output, Boolean(ctx.globals.json));

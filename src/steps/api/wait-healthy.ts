@@ -1,19 +1,20 @@
 import { OperationError } from '../../errors.js';
 import { defineStep } from '../define-step.js';
+import { durationParam } from '../db/params.js';
 
 /** Poll GET /health until it answers 200 {"ok":true} — after a restart the API takes a moment. */
 export const apiWaitHealthyStep = defineStep({
   id: 'api.wait-healthy',
-  params: ['timeout_s'],
+  params: ['timeout'],
   title: 'Wait until the API is healthy',
   changesData: false,
   needs: ['api'],
   async plan(ctx) {
-    return [`Poll ${ctx.apiBase ?? '(PUBLIC_API_BASE not set)'}/health every second until 200 {"ok":true}, for up to ${Number(ctx.params.timeout_s ?? 60)} s`];
+    return [`Poll ${ctx.apiBase ?? '(PUBLIC_API_BASE not set)'}/health every second until 200 {"ok":true}, for up to ${Math.round((durationParam('api.wait-healthy', ctx.params, 'timeout') ?? 60_000) / 1000)} s`];
   },
   async run(ctx) {
     if (!ctx.apiBase) throw new OperationError('There is no API to wait for: PUBLIC_API_BASE is not set for this environment.', 'Set PUBLIC_API_BASE (or public_api_base in routergpt.config.yaml).');
-    const deadline = Date.now() + Number(ctx.params.timeout_s ?? 60) * 1000;
+    const deadline = Date.now() + (durationParam('api.wait-healthy', ctx.params, 'timeout') ?? 60_000);
     let last = '';
     for (let attempt = 1; ; attempt += 1) {
       try {

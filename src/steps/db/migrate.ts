@@ -2,6 +2,7 @@ import { fail, pass } from '../../checks/define-check.js';
 import { quoteIdent } from '../../db/backup/checksums.js';
 import { loadMigrations } from '../../db/migrator/files.js';
 import { getStatus, MIGRATIONS_TABLE, migrateDown, migrateUp, planUp, verifyNoEdits } from '../../db/migrator/migrator.js';
+import { durationParam } from './params.js';
 import { defineStep, type StepContext, type UndoSource } from '../define-step.js';
 
 function migrations(ctx: StepContext) {
@@ -11,7 +12,7 @@ function migrations(ctx: StepContext) {
 /** Apply pending migrations (the foundation's migrator: lock, checksums, lock_timeout, CONCURRENTLY). */
 export const dbMigrateStep = defineStep({
   id: 'db.migrate',
-  params: ['lock_wait_s'],
+  params: ['lock_wait'],
   title: 'Run all migrations in order',
   changesData: 'user-data',
   needs: ['db'],
@@ -30,7 +31,7 @@ export const dbMigrateStep = defineStep({
       migrations: files,
       lockTimeoutMs: ctx.config.lockTimeoutMs.value,
       // How long to wait for another migrator before giving up (exit 4, naming it).
-      lockWaitMs: Number(ctx.params.lock_wait_s ?? 60) * 1000,
+      lockWaitMs: durationParam('db.migrate', ctx.params, 'lock_wait') ?? 60_000,
       appliedBy: `routergpt deploy ${ctx.runId}`,
       onEvent: (e) => {
         if (e.type === 'applied') ctx.log(`applied ${e.version}_${e.name} (${Math.round(e.ms)} ms)`);

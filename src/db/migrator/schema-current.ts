@@ -1,8 +1,8 @@
 import { OperationError } from '../../errors.js';
 import type { EnvironmentConfig } from '../../config/types.js';
-import { loadMigrations } from '../../db/migrator/files.js';
-import { getStatus } from '../../db/migrator/migrator.js';
-import type { Pool } from '../../db/pool.js';
+import { loadMigrations } from './files.js';
+import { getStatus } from './migrator.js';
+import type { Pool } from '../pool.js';
 
 /** Refuse to work on a database whose schema is behind (or ahead of) the migrations folder. */
 export async function verifySchemaCurrent(pool: Pool, config: EnvironmentConfig): Promise<void> {
