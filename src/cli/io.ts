@@ -15,6 +15,11 @@ export interface IO {
   cwd: string;
   /** Aborted on the first Ctrl-C: long runs stop at the next safe point (between runbook items). */
   signal?: AbortSignal;
+  /**
+   * Aborted on the second Ctrl-C, as the running item's child processes are stopped: the item
+   * that fails because of it is recorded as cancelled (it runs again on --resume).
+   */
+  forceSignal?: AbortSignal;
 }
 
 export function processIO(colorFlag: boolean | undefined, signal?: AbortSignal): IO {

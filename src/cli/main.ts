@@ -1,32 +1,55 @@
 // The CLI entry point — the only module that sets the exit code (STYLE.md §2).
+import { killTrackedChildren } from '../lib/children.js';
 import { ExitCode } from './exit-codes.js';
 import { interruptsClaimed } from './interrupts.js';
-import { processIO } from './io.js';
+import { processIO, type IO } from './io.js';
 import { buildProgram } from './program.js';
 import { renderError } from './render-error.js';
+
+/** After a second Ctrl-C the command gets this long to record the run as cancelled, then we exit anyway. */
+const FORCED_EXIT_MS = 5000;
 
 const argv = process.argv;
 const verbose = argv.includes('--verbose');
 const json = argv.includes('--json');
 const colorFlag = argv.includes('--no-color') ? false : undefined;
 const interrupt = new AbortController();
-const io = processIO(colorFlag, interrupt.signal);
+const force = new AbortController();
+const io: IO = { ...processIO(colorFlag, interrupt.signal), forceSignal: force.signal };
 
-let interrupted = false;
+let interrupts = 0;
 process.on('SIGINT', () => {
   // `serve` handles its own signals (graceful shutdown, exit 0): stay out of its way.
   if (interruptsClaimed()) return;
-  // The first Ctrl-C lets running work stop cleanly (finally blocks close databases); a second one forces it.
-  if (interrupted) process.exit(ExitCode.cancelled);
-  interrupted = true;
-  interrupt.abort();
-  io.stderr.write('\nroutergpt: cancelling at the next safe point… (press Ctrl-C again to force)\n');
+  interrupts += 1;
   process.exitCode = ExitCode.cancelled;
+  if (interrupts === 1) {
+    // The first Ctrl-C lets running work stop cleanly: the current item finishes (its children
+    // are in their own process group, so the terminal's signal does not reach them).
+    interrupt.abort();
+    io.stderr.write('\nroutergpt: cancelling at the next safe point… (press Ctrl-C again to force)\n');
+    return;
+  }
+  if (interrupts === 2) {
+    // The second one stops the running item's children — they would outlive us otherwise — and
+    // lets the command journal the run `cancelled`; bounded, so a step with no child to stop
+    // cannot keep us waiting (the journal then says `running`, and --resume runs it again).
+    force.abort();
+    io.stderr.write('\nroutergpt: stopping the running item and recording the run as cancelled… (press Ctrl-C again to exit at once)\n');
+    void killTrackedChildren();
+    setTimeout(() => {
+      void killTrackedChildren('SIGKILL');
+      process.exit(ExitCode.cancelled);
+    }, FORCED_EXIT_MS).unref();
+    return;
+  }
+  void killTrackedChildren('SIGKILL');
+  process.exit(ExitCode.cancelled);
 });
 
 try {
   await buildProgram(io).parseAsync(argv);
-  if (interrupted) process.exitCode = ExitCode.cancelled;
+  if (interrupts) process.exitCode = ExitCode.cancelled;
 } catch (error) {
   const env = process.env;
   const code = renderError(io, error, {
@@ -34,5 +57,5 @@ try {
     json,
     secrets: [env.OPENAI_API_KEY, env.GOOGLE_MAPS_API_KEY, env.ROUTERGPT_API_KEY, env.RESEND_API_KEY],
   });
-  process.exitCode = interrupted ? ExitCode.cancelled : code;
+  process.exitCode = interrupts ? ExitCode.cancelled : code;
 }

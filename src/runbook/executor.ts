@@ -176,8 +176,12 @@ async function runManualItem(deps: ExecutorDeps, item: RunItem & { kind: 'manual
 
 async function runSignoffItem(deps: ExecutorDeps, record: ItemRecord): Promise<boolean> {
   const date = deps.now().toISOString();
+  const localRehearsal = !deps.config.protected.value && deps.config.name === 'local';
   if (deps.signoff?.signoff) {
     deps.journal.record.signoff = { ...deps.signoff.signoff, date, source: 'signoff-file' };
+  } else if (localRehearsal && deps.yes) {
+    // `routergpt deploy --yes` on the embedded default runs unattended, at a terminal too.
+    deps.journal.record.signoff = { deployedBy: deps.startedBy, approver: null, date, source: 'local' };
   } else if (deps.prompter) {
     deps.emit({ type: 'prompt', item: record, question: 'final sign-off' });
     const deployedBy = await deps.prompter.input('Deployed by:', { default: deps.startedBy, required: true });
@@ -185,7 +189,7 @@ async function runSignoffItem(deps: ExecutorDeps, record: ItemRecord): Promise<b
     if (!deployedBy.trim()) throw new OperationError('The final sign-off needs the name of who deployed.', 'Resume the run and answer "Deployed by:" with a name.');
     if (deps.config.protected.value && !approver.trim()) throw new OperationError('A protected environment needs an approver at the final sign-off.', 'Ask the approver, then resume the run.');
     deps.journal.record.signoff = { deployedBy: deployedBy.trim(), approver: approver.trim() || null, date, source: 'prompt' };
-  } else if (!deps.config.protected.value && deps.config.name === 'local') {
+  } else if (localRehearsal) {
     deps.journal.record.signoff = { deployedBy: deps.startedBy, approver: null, date, source: 'local' };
   } else {
     throw new OperationError('The final sign-off needs an answer and there is no terminal.', 'Pass --signoff-file FILE with signoff.deployed_by and signoff.approver.');
@@ -256,8 +260,20 @@ export async function executeItems(deps: ExecutorDeps, items: RunItem[]): Promis
       if (error instanceof Error) record.errorKind = error.name;
       record.summary = error instanceof Error ? error.message : String(error);
       const hint = (error as { hint?: string }).hint;
-      if (hint) record.details = [...(record.details ?? []), `→ ${hint}`];
-      if (isCancel(error)) cancel = error instanceof CancelledError ? error : new CancelledError('Cancelled at a prompt.');
+      if (io.forceSignal?.aborted && !isCancel(error)) {
+        // A second Ctrl-C stopped this item's child process: that is why it failed, not what the
+        // item says (an exit by signal). Failed, so it runs again; the run itself is cancelled.
+        const rollback = journal.record.kind === 'rollback';
+        const next = rollback ? 'Run the rollback again for the tiers not done.' : `Resume with \`routergpt ${commandOf(journal.record.kind)} --env ${deps.config.name} --resume ${journal.record.id}\`.`;
+        const stopped = new CancelledError(`Cancelled during ${item.id}: its child process was stopped; the item will run again ${rollback ? 'with the rollback' : 'on --resume'}.`, next);
+        record.errorKind = stopped.name;
+        record.details = [...(record.details ?? []), `stopped: ${record.summary}`];
+        record.summary = stopped.message;
+        cancel = stopped;
+      } else {
+        if (hint) record.details = [...(record.details ?? []), `→ ${hint}`];
+        if (isCancel(error)) cancel = error instanceof CancelledError ? error : new CancelledError('Cancelled at a prompt.');
+      }
     }
     record.finishedAt = deps.now().toISOString();
     record.durationMs = Math.round(performance.now() - t0);

@@ -8,7 +8,7 @@ export function renderRunSummary(run: RunRecord, rollbackPlan: string[]): string
   lines.push('| | item | result | time |', '|---|---|---|---|');
   for (const item of run.items) {
     const summary = (item.summary ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
-    lines.push(`| ${MARK[item.state]} | \`${item.id}\` ${item.title.replace(/\|/g, '\\|')} | ${summary}${item.warnings ? ` (${item.warnings} warning(s))` : ''} | ${item.durationMs !== undefined ? `${(item.durationMs / 1000).toFixed(1)} s` : ''} |`);
+    lines.push(`| ${MARK[item.state]} | \`${item.id}\` ${item.title.replace(/\|/g, '\\|')} | ${summary} | ${item.durationMs !== undefined ? `${(item.durationMs / 1000).toFixed(1)} s` : ''} |`);
   }
   if (run.signoff) lines.push('', `**Sign-off:** deployed by ${run.signoff.deployedBy}${run.signoff.approver ? `, approved by ${run.signoff.approver}` : ''}, ${run.signoff.date} (${run.signoff.source})`);
   if (rollbackPlan.length) lines.push('', '**Rollback plan** for what has run (fastest first):', '', '```sh', ...rollbackPlan, '```', '', `Resume after a fix: \`routergpt deploy --env ${run.env} --resume ${run.id}\``);

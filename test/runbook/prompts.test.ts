@@ -346,9 +346,10 @@ interface PtyResult {
  * terminals), typing each answer once its prompt is on the screen. Bounded by `timeoutMs`: the
  * process group is killed and the result says which prompt never came.
  */
-function drivePty(args: string[], options: { cwd: string; env: Record<string, string>; steps: PtyStep[]; timeoutMs?: number }): Promise<PtyResult> {
+function drivePty(args: string[], options: { cwd: string; env: Record<string, string>; steps: PtyStep[]; timeoutMs?: number; columns?: number }): Promise<PtyResult> {
   const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-  const command = [process.execPath, BIN, ...args].map(quote).join(' ');
+  // `script` gives the pty no size unless told: a width makes it a terminal like a person's.
+  const command = `${options.columns ? `stty cols ${options.columns} rows 40; ` : ''}${[process.execPath, BIN, ...args].map(quote).join(' ')}`;
   const child = spawn('script', ['-qfec', command, '/dev/null'], {
     cwd: options.cwd,
     env: cleanEnv({ ...options.env, TERM: 'xterm', COLUMNS: '200', LINES: '50' }),
@@ -460,5 +461,14 @@ describe('routergpt deploy in a real terminal (util-linux script)', () => {
     expect(item(run, 'manual.custom-gpt-configured')).toMatchObject({ state: 'failed', summary: expect.stringMatching(/^not confirmed by /) });
     expect(item(run, 'signoff.final').state).toBe('pending');
     expect(run?.signoff).toBeUndefined();
+  });
+
+  it('with nothing to ask (--yes), a sized terminal gets the live task list (listr2), not the plain lines', async () => {
+    const result = await drivePty(['deploy', '--checklist', ws!.quietChecklist, '--yes'], { cwd: ws!.dir, env: { ...ws!.env, ROUTERGPT_ENV: 'staging' }, steps: [], columns: 120 });
+    expect(result.exitCode, result.screen).toBe(0);
+    expect(result.screen).toContain('✔');
+    expect(result.screen).toContain('db.reachable — ');
+    expect(result.screen).not.toContain('▶ db.reachable');
+    expect(ws!.journals('staging')[0]?.status).toBe('succeeded');
   });
 });

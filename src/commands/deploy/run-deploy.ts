@@ -5,7 +5,7 @@ import { canPrompt, terminalPrompter, type Prompter } from '../../cli/prompter.j
 import type { EnvironmentConfig } from '../../config/types.js';
 import { openDatabase } from '../../db/connect.js';
 import { ConfigError, UsageError } from '../../errors.js';
-import { linesObserver } from '../../report/run-lines.js';
+import { runObserver } from '../../report/run-live.js';
 import { itemsFor } from '../../runbook/checklist.js';
 import type { RunObserver } from '../../runbook/events.js';
 import { loadEnvChecklist } from '../../runbook/known-ids.js';
@@ -69,7 +69,7 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
   }
 
   const db = await openDatabase(config, { applicationName: `routergpt ${kind === 'deploy' ? 'deploy' : 'maintain'}`, poolSize: 6 });
-  const emit = options.observer ?? linesObserver(io.stderr);
+  const emit = options.observer ?? (await runObserver(io.stderr, { terminal: io.stderrIsTTY, asks: !options.yes || (!signoff && (manual.length > 0 || (hasFinal && config.name !== 'local'))) }));
   const runs = new RunRepository(config, db.pool, db.kind === 'embedded');
   const api = apiResolver(config, db, path.join(runs.dir, 'api'), options.baseUrl, (line) => emit({ type: 'note', line }));
   try {
@@ -101,6 +101,7 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
     const rollbackPlan = kind === 'deploy' && result.run && result.run.status !== 'succeeded' ? rollbackCommandsFor(result.run) : [];
     return { ...result, rollbackPlan };
   } finally {
+    await (emit as { flush?: () => Promise<void> }).flush?.();
     await api.close();
     await db.close();
   }

@@ -7,7 +7,7 @@ import { runVerify } from '../../checks/run-verify.js';
 import type { EnvironmentConfig } from '../../config/types.js';
 import { openDatabase } from '../../db/connect.js';
 import { UsageError } from '../../errors.js';
-import { linesObserver } from '../../report/run-lines.js';
+import { runObserver } from '../../report/run-live.js';
 import type { RunObserver } from '../../runbook/events.js';
 import { newRunId, type RunRecord } from '../../runbook/journal.js';
 import type { PlanEntry } from '../../runbook/plan.js';
@@ -60,7 +60,7 @@ export async function runRollback(options: RollbackOptions): Promise<RollbackRes
     throw new UsageError(`Rolling back ${config.name} (${options.tiers.join(', ')}) needs confirmation, and there is no terminal to ask on.`, 'Re-run with --yes to confirm non-interactively.');
   }
   const db = await openDatabase(config, { applicationName: 'routergpt rollback', poolSize: 4 });
-  const emit = options.observer ?? linesObserver(io.stderr);
+  const emit = options.observer ?? (await runObserver(io.stderr, { terminal: io.stderrIsTTY, asks: !options.yes }));
   const runs = new RunRepository(config, db.pool, db.kind === 'embedded');
   const api = apiResolver(config, db, path.join(runs.dir, 'api'), undefined, (line) => emit({ type: 'note', line }));
   try {
@@ -102,6 +102,7 @@ export async function runRollback(options: RollbackOptions): Promise<RollbackRes
     });
     return { ...result, target: target?.id ?? null };
   } finally {
+    await (emit as { flush?: () => Promise<void> }).flush?.();
     await api.close();
     await db.close();
   }

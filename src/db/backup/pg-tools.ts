@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { ConfigError, OperationError } from '../../errors.js';
+import { withTrackedChild } from '../../lib/children.js';
 import type { Queryable } from '../pool.js';
 
 /**
@@ -72,7 +73,8 @@ export async function findTools(tool: PgTool, options: PgToolOptions = {}): Prom
     const candidate = path.join(dir, tool);
     if (seen.has(candidate) || !existsSync(candidate)) continue;
     seen.add(candidate);
-    const result = await execa(candidate, ['--version'], { reject: false, timeout: 10_000 });
+    // Detached like runTool's: a Ctrl-C during the search must not make an installed tool look missing.
+    const result = await withTrackedChild(execa(candidate, ['--version'], { reject: false, timeout: 10_000, stdin: 'ignore', detached: true }));
     const parsed = parseToolVersion(String(result.stdout));
     if (result.exitCode === 0 && parsed) found.push({ path: candidate, ...parsed });
   }
@@ -152,16 +154,19 @@ export interface RunToolOptions {
 }
 
 export async function runTool(tool: FoundTool, args: string[], pgEnv: Record<string, string>, { what, hint, signal }: RunToolOptions): Promise<string> {
-  const result = await execa(tool.path, args, {
-    env: toolEnv(pgEnv),
-    extendEnv: false,
-    reject: false,
-    stdin: 'ignore',
-    // Its own process group: the terminal's Ctrl-C stops the runbook between items and must
-    // not kill a pg_restore halfway through (after the schema was already dropped).
-    detached: true,
-    ...(signal ? { cancelSignal: signal } : {}),
-  });
+  const result = await withTrackedChild(
+    execa(tool.path, args, {
+      env: toolEnv(pgEnv),
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+      // Its own process group: the terminal's Ctrl-C stops the runbook between items and must
+      // not kill a pg_restore halfway through (after the schema was already dropped). Tracked,
+      // so a second Ctrl-C can stop it rather than leave it running after we exit.
+      detached: true,
+      ...(signal ? { cancelSignal: signal } : {}),
+    }),
+  );
   if (result.exitCode !== 0) {
     const stderr = String(result.stderr).trim().split('\n').slice(-15).join('\n');
     throw new OperationError(`${what} failed (${path.basename(tool.path)} exited with ${result.exitCode ?? result.signal ?? 'an error'}):\n${stderr}`, hint);

@@ -1,5 +1,6 @@
 import { OperationError } from '../../errors.js';
 import { redactSecrets } from '../../config/mask.js';
+import { withTrackedChild } from '../../lib/children.js';
 import type { DeployHost } from '../../config/types.js';
 import type { StepContext, StepResult } from '../define-step.js';
 
@@ -35,7 +36,8 @@ export async function runCommands(ctx: StepContext, commands: string[], what: st
       ctx.log(`${host.name}: ${command}`);
       const started = performance.now();
       const [file, ...args] = host.via.length ? [...host.via, command] : [command];
-      const child = await execa(file!, args, { shell: host.via.length === 0, all: true, reject: false, timeout: timeoutMs, detached: true, stdin: 'ignore', ...(cwd ? { cwd } : {}), ...(ctx.signal ? { cancelSignal: ctx.signal } : {}) });
+      // Detached (its own process group): the first Ctrl-C lets it finish; tracked, so a second one stops it.
+      const child = await withTrackedChild(execa(file!, args, { shell: host.via.length === 0, all: true, reject: false, timeout: timeoutMs, detached: true, stdin: 'ignore', ...(cwd ? { cwd } : {}), ...(ctx.signal ? { cancelSignal: ctx.signal } : {}) }));
       const output = redactSecrets(String(child.all ?? '')).split('\n').slice(-40);
       const run: CommandRun = { host: host.name, command, exitCode: child.exitCode ?? null, durationMs: Math.round(performance.now() - started), output };
       runs.push(run);
