@@ -24,7 +24,7 @@ import { fmt, median } from './lib.mjs';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const LOOPBACK = path.join(ROOT, 'test', 'fixtures', 'checklists', 'loopback.yaml');
 const TOGGLE_RUNS = Number(process.env.BENCH_TOGGLE_RUNS ?? 7);
-const RESTORE_RUNS = Number(process.env.BENCH_RESTORE_RUNS ?? 2);
+const RESTORE_RUNS = Number(process.env.BENCH_RESTORE_RUNS ?? 3);
 const PARTS = (process.env.BENCH_ROLLBACK_PARTS ?? 'toggle,restore').split(',');
 const BOUND_MS = 2000;
 const SEARCH_BODY = JSON.stringify({ latitude: 33.4255, longitude: -111.94 });
@@ -187,6 +187,7 @@ async function waitForStatus(port, ok, timeoutMs = 10_000) {
 async function toggleOnce(ws) {
   const started = performance.now();
   const child = spawnCli(ws, ['rollback', '--tier', 'toggle', '--yes', '--no-verify']);
+  const exitAt = new Promise((r) => child.once('exit', () => r(performance.now() - started)));
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
   let first503 = Infinity;
@@ -197,8 +198,7 @@ async function toggleOnce(ws) {
     }
     await sleep(20);
   }
-  await exited(child);
-  const exitMs = performance.now() - started;
+  const exitMs = await exitAt;
   if (child.exitCode !== 0) throw new Error(`rollback --tier toggle exited ${child.exitCode}: ${stderr}`);
   cli(ws, ['router', 'enable', '--yes']);
   await waitForStatus(ws.port, (s) => s === 200);
@@ -381,7 +381,9 @@ async function benchRestore() {
       const rollback = cli(ws, ['rollback', '--tier', 'restore', '--yes', '--no-verify']);
       const run = latestJournal(ws, 'rollback');
       if (run?.status !== 'succeeded' && run?.status !== 'done') log(`rollback journal status: ${run?.status}`);
-      rollbacks.push({ ms: rollback.ms, safety: itemMs(run, 'db.backup') ?? NaN, restore: itemMs(run, 'undo.db.backup') ?? NaN, status: run?.status });
+      const undo = run?.items?.find((it) => it.id === 'undo.db.backup');
+      if (undo?.state !== 'done') throw new Error(`undo.db.backup ended ${undo?.state}: ${undo?.summary}`);
+      rollbacks.push({ ms: rollback.ms, safety: itemMs(run, 'db.backup') ?? NaN, restore: undo.durationMs ?? NaN, core: Number(undo.outputs?.durationMs ?? NaN), status: run?.status });
       log(`rollback ${fmt(rollback.ms)} (safety backup ${fmt(rollbacks.at(-1).safety)}, restore ${fmt(rollbacks.at(-1).restore)}); preview ${fmt(preview.ms)}`);
     }
     // Verification: the two checks the rollback's verify.after-rollback runs (the router stays
@@ -431,6 +433,9 @@ export async function run() {
     const wall = median(r.rollbacks.map((x) => x.ms));
     const safety = median(r.rollbacks.map((x) => x.safety));
     const restore = median(r.rollbacks.map((x) => x.restore));
+    const core = median(r.rollbacks.map((x) => x.core));
+    const rest = median(r.rollbacks.map((x) => x.ms - x.safety - x.restore));
+    const statuses = [...new Set(r.rollbacks.map((x) => x.status))].join(', ');
     const verify = median(r.verifies);
     const plain = median(r.plains);
     const total = wall + verify;
@@ -442,7 +447,8 @@ export async function run() {
       `  rollback --tier restore --yes --no-verify (wall)          median ${fmt(wall).padStart(11)}   ×${(wall / plain).toFixed(2)}   [${r.rollbacks.map((x) => Math.round(x.ms)).join(', ')}]`,
       `    safety backup (item db.backup)                          median ${fmt(safety).padStart(11)}`,
       `    restore (item undo.db.backup: reset, pg_restore, checksums) median ${fmt(restore).padStart(9)}   ×${(restore / plain).toFixed(2)}`,
-      `    the rest (start-up, plan incl. loss preview, journal)   median ${fmt(wall - safety - restore).padStart(11)}`,
+      `      of which restoreBackup() (sha-256 + list, reset schema, pg_restore, checksums) ${fmt(core).padStart(9)}   ×${(core / plain).toFixed(2)}`,
+      `    the rest (start-up, plan incl. loss preview, journal)   median ${fmt(rest).padStart(11)}   (per run: wall − both items)`,
       `  verify --only api.health,api.schema-matches (3 runs)      median ${fmt(verify).padStart(11)}`,
       `  restore tier end to end (rollback + verification)         median ${fmt(total).padStart(11)}   ×${(total / plain).toFixed(2)}`,
       ...(r.previewLines.length ? [`  loss preview said: ${r.previewLines.slice(0, 4).join(' | ')}`] : []),

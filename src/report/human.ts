@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import chalk, { Chalk } from 'chalk';
 import type { Check } from '../checks/define-check.js';
 import type { CheckOutcome } from '../checks/run-checks.js';
@@ -45,6 +46,17 @@ function lineProgress(io: IO): Progress {
   };
 }
 
+type ListrModule = typeof import('listr2');
+
+/** How every live list renders: never stop at a failure, show every skip and error, draw on `out` (stderr: stdout carries the report). */
+export function listrOptions(out: Writable, Logger: ListrModule['ListrLogger'], Output: ListrModule['ProcessOutput']) {
+  return {
+    exitOnError: false,
+    collectErrors: false as const,
+    rendererOptions: { collapseErrors: false, collapseSkips: false, showErrorMessage: true, logger: new Logger({ processOutput: new Output(out as NodeJS.WriteStream, out as NodeJS.WriteStream) }) },
+  };
+}
+
 /** listr2's live task list on a terminal. listr2 renders; it is not the data model (no "warn"). */
 async function liveProgress(io: IO, checks: readonly Check[]): Promise<Progress> {
   const { Listr, ListrLogger, ProcessOutput } = await import('listr2');
@@ -63,15 +75,7 @@ async function liveProgress(io: IO, checks: readonly Check[]): Promise<Progress>
     })),
     {
       concurrent: true,
-      exitOnError: false,
-      collectErrors: false,
-      rendererOptions: {
-        collapseErrors: false,
-        collapseSkips: false,
-        showErrorMessage: true,
-        // Progress belongs on stderr; stdout carries the report.
-        logger: new ListrLogger({ processOutput: new ProcessOutput(io.stderr as NodeJS.WriteStream, io.stderr as NodeJS.WriteStream) }),
-      },
+      ...listrOptions(io.stderr, ListrLogger, ProcessOutput),
     },
   );
   const running = list.run().then(

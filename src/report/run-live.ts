@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { RunEvent, RunObserver } from '../runbook/events.js';
 import type { ItemRecord } from '../runbook/journal.js';
+import { listrOptions } from './human.js';
 import { linesObserver } from './run-lines.js';
 
 interface LiveTask {
@@ -42,16 +43,7 @@ export async function liveObserver(out: Writable): Promise<RunObserver & { flush
               else task.title = `${item.state === 'warn' ? '⚠ ' : ''}${item.id} — ${item.summary ?? item.state} (${secs})`;
             },
           })),
-          {
-            exitOnError: false,
-            collectErrors: false,
-            rendererOptions: {
-              collapseErrors: false,
-              collapseSkips: false,
-              showErrorMessage: true,
-              logger: new ListrLogger({ processOutput: new ProcessOutput(out as NodeJS.WriteStream, out as NodeJS.WriteStream) }),
-            },
-          },
+          listrOptions(out, ListrLogger, ProcessOutput),
         );
         running = list.run().then(
           () => {},
