@@ -436,6 +436,7 @@ export async function run() {
     const core = median(r.rollbacks.map((x) => x.core));
     const rest = median(r.rollbacks.map((x) => x.ms - x.safety - x.restore));
     const statuses = [...new Set(r.rollbacks.map((x) => x.status))].join(', ');
+    lines.push(`rollback run status: ${statuses}`);
     const verify = median(r.verifies);
     const plain = median(r.plains);
     const total = wall + verify;
