@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { itemsFor } from '../../src/runbook/checklist.js';
 import { KNOWN_IDS } from '../../src/runbook/known-ids.js';
 import { loadChecklist } from '../../src/runbook/checklist.js';
-import { changedSomething, rollbackItems, undoableItems } from '../../src/runbook/rollback.js';
+import { changedSomething, chooseTarget, rollbackItems, undoableItems } from '../../src/runbook/rollback.js';
 import type { RunRecord } from '../../src/runbook/journal.js';
 import { ROLLBACK_TIERS } from '../../src/steps/define-step.js';
 import { findStep, STEPS } from '../../src/steps/registry.js';
@@ -53,6 +53,13 @@ describe('rollback from the journal', () => {
     expect(changedSomething(deployRun({ 'db.backup': 'done', 'db.migrate': 'pending' }, manifest))).toBe(false);
     expect(changedSomething(deployRun({ 'db.backup': 'pending' }))).toBe(false);
     expect(changedSomething(deployRun({ 'db.backup': 'done', 'db.migrate': 'failed' }, manifest))).toBe(true);
+  });
+
+  it('the target is the newest deploy that changed something: a newer one cancelled at its first prompt is passed over', () => {
+    const older = { ...deployRun({ 'db.backup': 'done', 'db.migrate': 'done' }, { ...manifest, 'db.migrate': { before: '005', applied: ['006_x'] } }), id: '20261201T090000Z-deploy-aaaa', startedAt: '2026-12-01T09:00:00.000Z', status: 'succeeded' as const };
+    const cancelled = { ...deployRun({ 'manual.unit-tests-pass': 'failed', 'db.backup': 'pending', 'db.migrate': 'pending' }), id: '20261201T110000Z-deploy-bbbb', startedAt: '2026-12-01T11:00:00.000Z', status: 'cancelled' as const };
+    cancelled.items[0]!.kind = 'manual';
+    expect(chooseTarget([cancelled, older])?.id).toBe(older.id);
   });
 
   it('undos come in reverse step order, the toggle first, a safety backup before the destructive ones', () => {
