@@ -18,6 +18,8 @@ describe('routergpt migrate lint (squawk)', () => {
     writeFileSync(path.join(dir, 'migrations', '010_risky.sql'), 'ALTER TABLE shops ADD COLUMN owner_id bigint NOT NULL;\nCREATE INDEX idx_shops_owner ON shops (owner_id);\n');
     writeFileSync(path.join(dir, 'migrations', '010_risky.down.sql'), 'DROP INDEX IF EXISTS idx_shops_owner;\nALTER TABLE shops DROP COLUMN IF EXISTS owner_id;\n');
     const env = { ROUTERGPT_MIGRATIONS_DIR: path.join(dir, 'migrations') };
+    // The copy carries routergpt.sum: pin the new files as a developer adding a migration would.
+    expect((await runCli(['migrate', 'hash'], { cwd: dir, env })).exitCode).toBe(0);
     const human = await runCli(['migrate', 'lint'], { cwd: dir, env });
     expect(human.stdout).toMatch(/⚠ warn {2}010_risky\.sql/);
     expect(human.stdout).toContain('adding-required-field');

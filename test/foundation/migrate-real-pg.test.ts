@@ -1,4 +1,4 @@
-import { appendFileSync, cpSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -136,6 +136,8 @@ describe('migration safety', () => {
     try {
       expect((await runCli(['migrate', 'up', '--to', '003', '--env', 'prod', '--yes'], { env, cwd: dir })).exitCode).toBe(0);
       appendFileSync(path.join(dir, 'migrations', '002_services_and_hours.sql'), '\n-- an innocent-looking edit\n');
+      // Even re-pinned in routergpt.sum, the database's checksum still refuses the edit.
+      expect((await runCli(['migrate', 'hash'], { env, cwd: dir })).exitCode).toBe(0);
       const result = await runCli(['migrate', 'up', '--env', 'prod', '--yes'], { env, cwd: dir });
       expect(result.exitCode).toBe(1);
       expect(result.stderr).toContain('002_services_and_hours.sql');
@@ -153,6 +155,8 @@ describe('migration safety', () => {
     cpSync(MIGRATIONS, path.join(dir, 'migrations'), { recursive: true });
     writeFileSync(path.join(dir, 'migrations', '010_slow.sql'), 'CREATE TABLE slow_marker (id int);\nSELECT pg_sleep(30);\n');
     writeFileSync(path.join(dir, 'migrations', '010_slow.down.sql'), 'DROP TABLE IF EXISTS slow_marker;\n');
+    // A folder of one's own, not pinned: without routergpt.sum the migrator only warns.
+    rmSync(path.join(dir, 'migrations', 'routergpt.sum'));
     const env = { DATABASE_URL: db.url, ROUTERGPT_MIGRATIONS_DIR: path.join(dir, 'migrations') };
     try {
       const child = spawnCli(['migrate', 'up', '--env', 'prod', '--yes', '--verbose'], { env, cwd: dir });

@@ -1,4 +1,4 @@
-import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/runbook/journal.js';
@@ -35,6 +35,8 @@ describe('rollback safety (regressions from review)', () => {
     cpSync(path.join(REPO_ROOT, 'migrations'), path.join(dir, 'migrations'), { recursive: true });
     writeFileSync(path.join(dir, 'migrations', '010_broken.sql'), 'SELECT * FROM no_such_table;\n');
     writeFileSync(path.join(dir, 'migrations', '010_broken.down.sql'), 'SELECT 1;\n');
+    // A folder of one's own, not pinned: without routergpt.sum deploy and rollback only warn.
+    rmSync(path.join(dir, 'migrations', 'routergpt.sum'));
     ws = await createWorkspace({ withServer: false, env: { ROUTERGPT_MIGRATIONS_DIR: path.join(dir, 'migrations') } });
     const deploy = await ws.deploy();
     expect(deploy.exitCode).toBe(1);

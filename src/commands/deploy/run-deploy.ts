@@ -4,6 +4,7 @@ import type { IO } from '../../cli/io.js';
 import { canPrompt, terminalPrompter, type Prompter } from '../../cli/prompter.js';
 import type { EnvironmentConfig } from '../../config/types.js';
 import { openDatabase } from '../../db/connect.js';
+import { loadVerifiedMigrations } from '../../db/migrator/files.js';
 import { ConfigError, UsageError } from '../../errors.js';
 import { runObserver } from '../../report/run-live.js';
 import { itemsFor } from '../../runbook/checklist.js';
@@ -68,6 +69,8 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
     throw new UsageError(`The ${kind === 'deploy' ? 'deploy' : 'maintenance run'} of ${config.name} asks for confirmations, and there is no terminal to ask on.`, `Re-run with --yes to confirm non-interactively${options.resume ? ' (with --resume to continue the same run)' : ''}; nothing was changed.`);
   }
 
+  // An edited released migration is refused before any connection (migrations/routergpt.sum).
+  if (items.some((i) => i.kind === 'step' && i.id === 'db.migrate')) loadVerifiedMigrations(config.migrationsDir.value, (line) => io.stderr.write(`${line}\n`));
   const db = await openDatabase(config, { applicationName: `routergpt ${kind === 'deploy' ? 'deploy' : 'maintain'}`, poolSize: 6 });
   const emit = options.observer ?? (await runObserver(io.stderr, { terminal: io.stderrIsTTY, asks: !options.yes || (!signoff && (manual.length > 0 || (hasFinal && config.name !== 'local'))) }));
   const runs = new RunRepository(config, db.pool, db.kind === 'embedded');

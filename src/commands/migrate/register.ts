@@ -41,6 +41,9 @@ function progress(io: IO, verbose: boolean) {
   };
 }
 
+/** "No routergpt.sum" warnings go to stderr with the other notes. */
+const warnOn = (io: IO) => (line: string) => note(io, line);
+
 export function registerMigrate(program: Command, io: IO): void {
   const migrate = program.command('migrate').description('apply, inspect and undo the SQL migrations in migrations/');
 
@@ -52,7 +55,7 @@ export function registerMigrate(program: Command, io: IO): void {
       action<{ exitCode?: boolean }>(io, async (ctx, opts) => {
         const { config } = await ctx.loadConfig();
         const { runMigrateStatus } = await import('./run-migrate.js');
-        const status = await runMigrateStatus({ config });
+        const status = await runMigrateStatus({ config, onWarning: warnOn(ctx.io) });
         const dirty = status.pending.length + status.edited.length + status.missing.length > 0;
         if (ctx.globals.json) printJson(ctx.io, status);
         else {
@@ -86,7 +89,7 @@ export function registerMigrate(program: Command, io: IO): void {
           await confirmOrThrow({ io: ctx.io, yes: Boolean(opts.yes), typed: config.name, message: `Apply pending migrations to ${config.name}?` });
         }
         const { runMigrateUp } = await import('./run-migrate.js');
-        const result = await runMigrateUp({ config, to, lockWaitMs, onEvent: progress(ctx.io, Boolean(ctx.globals.verbose)) });
+        const result = await runMigrateUp({ config, to, lockWaitMs, onWarning: warnOn(ctx.io), onEvent: progress(ctx.io, Boolean(ctx.globals.verbose)) });
         if (ctx.globals.json) return printJson(ctx.io, { env: config.name, ran: result.ran, current: result.status.current, pending: result.status.pending });
         note(ctx.io, result.ran.length === 0 ? `${config.name}: already up to date (at ${result.status.current ?? 'nothing'})` : `${config.name}: applied ${result.ran.length} migration(s); now at ${result.status.current}`);
       }),
@@ -101,7 +104,7 @@ export function registerMigrate(program: Command, io: IO): void {
         const to = parseVersion('--to', opts.to);
         const { config } = await ctx.loadConfig();
         const { runMigratePlan } = await import('./run-migrate.js');
-        const plan = await runMigratePlan({ config, to });
+        const plan = await runMigratePlan({ config, to, onWarning: warnOn(ctx.io) });
         if (ctx.globals.json) return printJson(ctx.io, plan);
         if (plan.groups.length === 0) {
           note(ctx.io, `${config.name}: nothing to apply`);
@@ -133,7 +136,7 @@ export function registerMigrate(program: Command, io: IO): void {
           await confirmOrThrow({ io: ctx.io, yes: Boolean(opts.yes), typed: config.protected.value ? config.name : undefined, message: `Undo migrations after ${to} on ${config.name}? Tables they created are dropped with their data.` });
         }
         const { runMigrateDown } = await import('./run-migrate.js');
-        const result = await runMigrateDown({ config, to, lockWaitMs, onEvent: progress(ctx.io, Boolean(ctx.globals.verbose)) });
+        const result = await runMigrateDown({ config, to, lockWaitMs, onWarning: warnOn(ctx.io), onEvent: progress(ctx.io, Boolean(ctx.globals.verbose)) });
         if (ctx.globals.json) return printJson(ctx.io, { env: config.name, ran: result.ran, current: result.status.current });
         note(ctx.io, result.ran.length === 0 ? `${config.name}: nothing to undo` : `${config.name}: reverted ${result.ran.length} migration(s); now at ${result.status.current ?? 'nothing'}`);
       }),
@@ -148,7 +151,7 @@ export function registerMigrate(program: Command, io: IO): void {
       action<{ pgVersion: string; strict?: boolean }>(io, async (ctx, opts) => {
         const { config } = await ctx.loadConfig();
         const { runMigrateLint } = await import('./run-lint.js');
-        const result = await runMigrateLint({ migrationsDir: config.migrationsDir.value, pgVersion: opts.pgVersion });
+        const result = await runMigrateLint({ migrationsDir: config.migrationsDir.value, pgVersion: opts.pgVersion, onWarning: warnOn(ctx.io) });
         if (ctx.globals.json) printJson(ctx.io, result);
         else {
           const mark = { pass: '✔ pass', warn: '⚠ warn', fail: '✖ fail' } as const;
@@ -159,6 +162,30 @@ export function registerMigrate(program: Command, io: IO): void {
         }
         if (result.status === 'fail') throw new ChecksFailedError('lint failed');
         if (result.status === 'warn' && opts.strict) throw new ChecksFailedError('lint warnings', ExitCode.strictWarnings);
+      }),
+    );
+
+  migrate
+    .command('hash')
+    .description('pin the migration files in migrations/routergpt.sum (a SHA-256 per file and one over the set)')
+    .option('--check', 'only verify the sum file; exit 1 with the problems')
+    .action(
+      action<{ check?: boolean }>(io, async (ctx, opts) => {
+        const { config } = await ctx.loadConfig();
+        const { runMigrateHash, SUM_MISMATCH_HINT } = await import('./run-migrate-hash.js');
+        const result = runMigrateHash({ migrationsDir: config.migrationsDir.value, check: Boolean(opts.check) });
+        if (ctx.globals.json) printJson(ctx.io, result);
+        else if (opts.check) {
+          if (result.problems.length === 0) ctx.io.stdout.write(`✔ ${result.sumFile} matches the ${result.files} migration files\n`);
+          for (const problem of result.problems) ctx.io.stdout.write(`✖ ${problem.message}\n`);
+        } else {
+          for (const c of result.changes) ctx.io.stdout.write(`${c.change.padEnd(7)}  ${c.file}\n`);
+          note(ctx.io, result.written ? `wrote ${result.sumFile} (${result.files} files${result.changes.length ? `, ${result.changes.length} changed` : ''})` : `${result.sumFile} is up to date (${result.files} files)`);
+        }
+        if (result.problems.length > 0) {
+          if (!ctx.globals.json) note(ctx.io, result.problems.every((p) => p.kind === 'sum-missing') ? 'Run `routergpt migrate hash` to pin the files, and commit the sum file.' : SUM_MISMATCH_HINT);
+          throw new ChecksFailedError('migration sum mismatch');
+        }
       }),
     );
 }

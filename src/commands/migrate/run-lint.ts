@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ConfigError } from '../../errors.js';
-import { loadMigrations } from '../../db/migrator/files.js';
+import { loadVerifiedMigrations } from '../../db/migrator/files.js';
 
 export interface LintFinding {
   file: string;
@@ -46,9 +46,9 @@ function squawkBinary(): string {
   return path.join(path.dirname(pkgFile), bin.squawk ?? 'js/bin/squawk');
 }
 
-export async function runMigrateLint({ migrationsDir, pgVersion = '15', exclude = DEFAULT_EXCLUDED_RULES }: { migrationsDir: string; pgVersion?: string; exclude?: string[] }): Promise<LintResult> {
+export async function runMigrateLint({ migrationsDir, pgVersion = '15', exclude = DEFAULT_EXCLUDED_RULES, onWarning = () => {} }: { migrationsDir: string; pgVersion?: string; exclude?: string[]; onWarning?: (line: string) => void }): Promise<LintResult> {
+  const migrations = loadVerifiedMigrations(migrationsDir, onWarning);
   const { execa } = await import('execa');
-  const migrations = loadMigrations(migrationsDir);
   const files = migrations.flatMap((m) => [m, ...(m.down ? [{ ...m, file: m.down.file, noTransaction: m.down.noTransaction }] : [])]);
   const rows: SquawkRow[] = [];
   // Transactional files are linted as the migrator runs them: inside a transaction.

@@ -1,22 +1,35 @@
 import os from 'node:os';
 import type { EnvironmentConfig } from '../../config/types.js';
 import { withDatabase } from '../../db/connect.js';
-import { loadMigrations } from '../../db/migrator/files.js';
+import { loadVerifiedMigrations } from '../../db/migrator/files.js';
 import { getStatus, migrateDown, migrateUp, planUp, verifyNoEdits, type MigrateResult, type MigrationEvent, type MigrationStatus, type PlanGroup } from '../../db/migrator/migrator.js';
 
-export interface MigrateCommonOptions {
+/** Every core checks the folder against routergpt.sum before it connects; `onWarning` hears "no sum file". */
+export interface MigrateFilesOptions {
   config: EnvironmentConfig;
+  onWarning?: (line: string) => void;
+}
+
+export interface MigrateCommonOptions extends MigrateFilesOptions {
   lockWaitMs: number;
   onEvent?: (event: MigrationEvent) => void;
 }
 
-export async function runMigrateStatus({ config }: { config: EnvironmentConfig }): Promise<MigrationStatus & { env: string; database: string }> {
-  const migrations = loadMigrations(config.migrationsDir.value);
+const ignore = (): void => {};
+
+function migrationsOf({ config, onWarning }: MigrateFilesOptions) {
+  return loadVerifiedMigrations(config.migrationsDir.value, onWarning ?? ignore);
+}
+
+export async function runMigrateStatus(options: MigrateFilesOptions): Promise<MigrationStatus & { env: string; database: string }> {
+  const { config } = options;
+  const migrations = migrationsOf(options);
   return withDatabase(config, async (db) => ({ env: config.name, database: db.display, ...(await getStatus(db.pool, migrations)) }), { poolSize: 1, applicationName: 'routergpt migrate status' });
 }
 
-export async function runMigratePlan({ config, to }: { config: EnvironmentConfig; to?: string }): Promise<{ env: string; groups: PlanGroup[] }> {
-  const migrations = loadMigrations(config.migrationsDir.value);
+export async function runMigratePlan(options: MigrateFilesOptions & { to?: string }): Promise<{ env: string; groups: PlanGroup[] }> {
+  const { config, to } = options;
+  const migrations = migrationsOf(options);
   return withDatabase(config, async (db) => {
     const status = await getStatus(db.pool, migrations);
     verifyNoEdits(status);
@@ -26,7 +39,7 @@ export async function runMigratePlan({ config, to }: { config: EnvironmentConfig
 
 function migratorDeps(options: MigrateCommonOptions) {
   return {
-    migrations: loadMigrations(options.config.migrationsDir.value),
+    migrations: migrationsOf(options),
     lockTimeoutMs: options.config.lockTimeoutMs.value,
     lockWaitMs: options.lockWaitMs,
     appliedBy: `${os.userInfo().username}@${os.hostname()}`,

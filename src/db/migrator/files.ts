@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../errors.js';
 import { needsNoTransaction } from './sql-split.js';
+import { requireMatchingSum } from './sum.js';
 
 export interface MigrationFile {
   version: string;
@@ -79,4 +80,17 @@ export function loadMigrations(dir: string): MigrationFile[] {
     );
   }
   return versions.map((v) => ups.get(v)!);
+}
+
+/**
+ * loadMigrations, then the folder checked against its routergpt.sum (sum.ts) — for the CLI's
+ * `migrate` commands and deploy's db.migrate step, which call it before they connect, so an
+ * edited released migration stops them with a ConfigError (exit 2) naming the file. A folder
+ * without a sum file only warns (once, through `warn`). The server keeps plain loadMigrations:
+ * it must start even if someone edited a comment in a migration.
+ */
+export function loadVerifiedMigrations(dir: string, warn: (line: string) => void): MigrationFile[] {
+  const migrations = loadMigrations(dir);
+  requireMatchingSum(dir, warn);
+  return migrations;
 }

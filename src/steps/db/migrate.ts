@@ -1,12 +1,13 @@
 import { fail, pass } from '../../checks/define-check.js';
 import { quoteIdent } from '../../db/backup/checksums.js';
-import { loadMigrations } from '../../db/migrator/files.js';
+import { loadVerifiedMigrations } from '../../db/migrator/files.js';
 import { getStatus, MIGRATIONS_TABLE, migrateDown, migrateUp, planUp, verifyNoEdits } from '../../db/migrator/migrator.js';
 import { durationParam } from './params.js';
 import { defineStep, type StepContext, type UndoSource } from '../define-step.js';
 
+/** Checked against routergpt.sum before every query (an edited released file is a ConfigError). */
 function migrations(ctx: StepContext) {
-  return loadMigrations(ctx.config.migrationsDir.value);
+  return loadVerifiedMigrations(ctx.config.migrationsDir.value, ctx.log);
 }
 
 /** Apply pending migrations (the foundation's migrator: lock, checksums, lock_timeout, CONCURRENTLY). */
