@@ -12,6 +12,7 @@ import dbShopsLocationColumns from './db/shops-location-columns.js';
 import dbTablesExist from './db/tables-exist.js';
 import dbTestDataAbsent from './db/test-data-absent.js';
 import securitySecretsNotCommitted from './security/secrets-not-committed.js';
+import securityBackupsNotInRepo from './security/backups-not-in-repo.js';
 import hostDiskSpace from './host/disk-space.js';
 import { API_CHECKS } from './api/index.js';
 import apiSchemaMatches from './api/schema-matches.js';
@@ -26,6 +27,7 @@ const afterHealth = API_CHECKS.findIndex((c) => c.id === 'api.health') + 1;
 export const CHECKS: readonly Check[] = [
   configEnvVars,
   securitySecretsNotCommitted,
+  securityBackupsNotInRepo,
   dbReachable,
   dbMigrationsApplied,
   dbTablesExist,

@@ -97,9 +97,10 @@ export class Journal {
   /** Write the file atomically (temp + rename), then mirror to the database. */
   async save(): Promise<void> {
     this.record.updatedAt = new Date().toISOString();
-    mkdirSync(this.dir, { recursive: true });
+    // Records hold step outputs (purge records, backup paths): owner-only, like the files beside them.
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(this.record, null, 2)}\n`);
+    writeFileSync(tmp, `${JSON.stringify(this.record, null, 2)}\n`, { mode: 0o600 });
     renameSync(tmp, this.file);
     if (this.db) {
       try {

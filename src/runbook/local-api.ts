@@ -14,12 +14,12 @@ export interface LocalApi {
  */
 export async function startLocalApi(config: EnvironmentConfig, db: Database, runDir: string): Promise<LocalApi> {
   const [{ buildApp }, pino] = await Promise.all([import('../server/app.js'), import('pino')]);
-  mkdirSync(runDir, { recursive: true });
+  mkdirSync(runDir, { recursive: true, mode: 0o700 });
   const logFile = path.join(runDir, 'server.log');
   const app = await buildApp({
     pool: db.pool,
     config: { ...config, logFile: { value: logFile, source: 'default', origin: 'the deploy run directory' } },
-    logger: { level: 'info', destination: pino.default.destination({ dest: logFile, sync: true }), secrets: [config.openaiApiKey.value, config.apiKey.value] },
+    logger: { level: 'info', destination: pino.default.destination({ dest: logFile, sync: true, mode: 0o600 }), secrets: [config.openaiApiKey.value, config.apiKey.value] },
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return { url, close: () => app.close() };

@@ -6,7 +6,7 @@ import { note, printJson } from '../../cli/render/output.js';
 export function registerInit(program: Command, io: IO): void {
   program
     .command('init')
-    .description('write routergpt.config.yaml (local, staging, prod) and .env.example, and git-ignore .env')
+    .description('write routergpt.config.yaml (local, staging, prod) and .env.example, and git-ignore .env and .routergpt/ (state, journals, backups)')
     .option('--force', 'overwrite existing files')
     .action(
       action<{ force?: boolean }>(io, async (ctx, opts) => {
@@ -15,7 +15,8 @@ export function registerInit(program: Command, io: IO): void {
         if (ctx.globals.json) return printJson(ctx.io, result);
         for (const f of result.written) note(ctx.io, `wrote ${f}`);
         for (const f of result.kept) note(ctx.io, `kept ${f} (exists; --force to overwrite)`);
-        note(ctx.io, result.gitignore === 'already-ignores-env' ? '.gitignore already ignores .env' : `.gitignore ${result.gitignore}: .env is ignored`);
+        for (const w of result.warnings) note(ctx.io, `warning: ${w}`);
+        note(ctx.io, result.gitignore === 'unchanged' ? '.gitignore already ignores everything routergpt writes here (.env, .routergpt/, backups)' : `.gitignore ${result.gitignore}: now ignores ${result.ignored.join(', ')}`);
         note(ctx.io, 'Next: edit routergpt.config.yaml, copy .env.example to .env, then run `routergpt config show --env prod`.');
       }),
     );

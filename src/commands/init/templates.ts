@@ -41,7 +41,9 @@ environments:
     lock_timeout: 5s
     privacy_policy_url: https://yourdomain.com/privacy
     backup:
-      dir: backups/prod
+      # Dumps hold every row: keep them out of git — inside the git-ignored .routergpt/, or a path
+      # outside the repository (security.backups-not-in-repo checks it before every deploy).
+      dir: .routergpt/backups/prod
       retention: 14
     deploy:
       timeout: 300s
@@ -86,3 +88,15 @@ ENABLE_ROUTER_GPT=true
 RESEND_API_KEY=
 RESEND_FROM=noreply@yourdomain.com
 `;
+
+/**
+ * What `routergpt init` makes sure .gitignore holds: everything routergpt writes under the project
+ * by default. `.routergpt/` is the state dir — run journals and run directories (purge records,
+ * kept writes, the local API's server.log), locks, the embedded database and the default backup
+ * directory `.routergpt/backups/<env>`. Backup or data directories the config file puts elsewhere
+ * in the project are added to these by init.
+ */
+export const GITIGNORE_ENTRIES = ['.env', '.routergpt/'] as const;
+
+/** The comment init writes above the lines it appends. */
+export const GITIGNORE_COMMENT = '# routergpt: secrets, run journals, backups (routergpt init)';

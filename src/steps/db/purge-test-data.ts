@@ -152,7 +152,7 @@ export const dbPurgeTestDataStep = defineStep({
         record.nulled.push(...rows.map((r) => ({ table, column, key: r.key, value: r.value })));
       }
       // Written before the DELETE: if the file cannot be written, nothing is deleted.
-      mkdirSync(ctx.runDir, { recursive: true });
+      mkdirSync(ctx.runDir, { recursive: true, mode: 0o700 });
       const text = `${JSON.stringify(record, null, 1)}\n`;
       writeFileSync(recordFile, text, { mode: 0o600 });
       const { rowCount } = await client.query('DELETE FROM shops WHERE id = ANY($1::bigint[])', [locked]);
