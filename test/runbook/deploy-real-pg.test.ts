@@ -37,7 +37,8 @@ describe('routergpt deploy on a real PostgreSQL with a real running server', () 
     expect(result.stdout).toContain('SUCCEEDED');
     const run = journalOf(ws);
     expect(run.status).toBe('succeeded');
-    expect(run.items.every((i) => i.state === 'done' || i.state === 'skipped')).toBe(true);
+    // Every item passed (one whose checks only warned, e.g. api.performance on a busy machine, ends `warn`).
+    expect(run.items.filter((i) => !['done', 'warn', 'skipped'].includes(i.state)).map((i) => i.id)).toEqual([]);
     expect(run.signoff).toMatchObject({ deployedBy: 'Test Operator', approver: 'Release Manager', source: 'signoff-file' });
     expect(run.items.find((i) => i.id === 'manual.custom-gpt-configured')).toMatchObject({ state: 'done', signedBy: 'Test Operator' });
     // Backup is real pg_dump output, verified and restore-tested before migrations ran.
@@ -78,9 +79,9 @@ describe('routergpt deploy on a real PostgreSQL with a real running server', () 
           } catch {
             run = undefined; // not written yet
           }
-          if (run?.items.find((x) => x.id === boundary)?.state === 'done' || run?.items.find((x) => x.id === boundary)?.state === 'skipped') {
+          if (['done', 'warn', 'skipped'].includes(run?.items.find((x) => x.id === boundary)?.state ?? '')) {
             child.kill('SIGKILL');
-            doneBeforeKill = run.items.filter((x) => x.state === 'done' || x.state === 'skipped').map((x) => x.id);
+            doneBeforeKill = run!.items.filter((x) => ['done', 'warn', 'skipped'].includes(x.state)).map((x) => x.id);
             break;
           }
           if (child.exitCode !== null) break;
