@@ -61,6 +61,7 @@ export function stepContext(deps: ExecutorDeps, item: RunItem & { kind: 'step' |
     runId: journal.record.id,
     outputs: { ...deps.baseOutputs, ...outputsOf(journal.record.items) },
     params: item.params,
+    ...(journal.record.release ? { release: journal.record.release } : {}),
     apiBase,
     now: deps.now,
     // No abort signal: the first Ctrl-C lets the current item finish (the run stops after it).
@@ -108,7 +109,7 @@ async function runCheckItem(deps: ExecutorDeps, item: RunItem & { kind: 'check' 
  */
 async function verifyBackupGate(deps: ExecutorDeps, what: string): Promise<void> {
   const backup = deps.journal.record.items.find((i) => i.id === 'db.backup');
-  if (!backup || backup.state !== 'done') {
+  if (!backup || (backup.state !== 'done' && backup.state !== 'warn')) {
     throw new OperationError(`${what} changes user data, and this run has no verified backup (db.backup ${backup ? backup.state : 'is not in the checklist'}).`, 'Put `step: db.backup` before it in the checklist and resume; a verified backup is the hard gate before any change to user data.');
   }
   const manifest = backup.outputs?.manifest;

@@ -24,6 +24,8 @@ export interface StepContext {
   log: (line: string) => void;
   now: () => Date;
   signal?: AbortSignal;
+  /** The release this run ships (`--release` > ROUTERGPT_RELEASE > git describe), when it has one. */
+  release?: string;
   /** The API under deployment (PUBLIC_API_BASE, or the in-process server on local). */
   apiBase?: string;
   /** Run checks by id with this run's dependencies. */

@@ -1,6 +1,14 @@
 import { OperationError } from '../../errors.js';
-import { defineStep } from '../define-step.js';
-import { describeCommands, runCommands } from './run-commands.js';
+import { defineStep, type StepContext } from '../define-step.js';
+import { describeCommands, releaseVariables, runCommands } from './run-commands.js';
+
+const ROLLBACK_RELEASE = 'ROUTERGPT_ROLLBACK_RELEASE';
+
+/** Why rollback commands that use `$ROUTERGPT_ROLLBACK_RELEASE` cannot run (none is known: a checkout of ""), if they cannot. */
+function missingRollbackRelease(ctx: StepContext, commands: string[]): string | undefined {
+  if (releaseVariables(ctx)[ROLLBACK_RELEASE] || !commands.some((c) => c.includes(ROLLBACK_RELEASE))) return undefined;
+  return `the rollback commands use $${ROLLBACK_RELEASE}, and no successful deploy of ${ctx.config.name} before the one being undone recorded a release`;
+}
 
 /** The checklist's "Step 2: Deploy Code": the environment's configured commands. */
 export const codeDeployStep = defineStep({
@@ -12,7 +20,7 @@ export const codeDeployStep = defineStep({
   async plan(ctx) {
     const { hosts, commands, timeoutMs } = ctx.config.deploy.value;
     if (commands.length === 0) return ['No deploy commands configured (deploy.commands): nothing to run'];
-    return [...describeCommands(hosts, commands), `each with a ${Math.round(timeoutMs / 1000)} s timeout`];
+    return [...describeCommands(hosts, commands, releaseVariables(ctx)), `each with a ${Math.round(timeoutMs / 1000)} s timeout`];
   },
   run: (ctx) => runCommands(ctx, ctx.config.deploy.value.commands, 'deploy'),
   /** Rollback tier `code` (the checklist's Option 1): the configured code-rollback commands. */
@@ -21,17 +29,21 @@ export const codeDeployStep = defineStep({
     title: 'Roll the code back (configured rollback commands)',
     // A deploy that ran no command (none configured) left no code to roll back.
     // A failed deploy may have changed some hosts; a done one only if it ran commands.
-    applies: (source) => source.state === 'failed' || source.state === 'running' || (source.state === 'done' && Array.isArray(source.outputs.runs) && source.outputs.runs.length > 0),
+    applies: (source) => source.state === 'failed' || source.state === 'running' || ((source.state === 'done' || source.state === 'warn') && Array.isArray(source.outputs.runs) && source.outputs.runs.length > 0),
     async plan(ctx) {
       const { hosts, rollbackCommands } = ctx.config.deploy.value;
       if (rollbackCommands.length === 0) return ['No rollback commands configured (deploy.rollback_commands): the step fails'];
-      return describeCommands(hosts, rollbackCommands);
+      const missing = missingRollbackRelease(ctx, rollbackCommands);
+      return [...describeCommands(hosts, rollbackCommands, releaseVariables(ctx)), ...(missing ? [`refused: ${missing}`] : [])];
     },
     async run(ctx) {
       if (ctx.config.deploy.value.rollbackCommands.length === 0) {
         throw new OperationError(`${ctx.config.name} has no code-rollback commands, so the deployed code cannot be rolled back by routergpt.`, 'Set deploy.rollback_commands in routergpt.config.yaml (docs/configuration.md), or roll the code back by hand.');
       }
-      await ctx.confirm(`Run the code rollback commands on ${ctx.config.name}?`);
+      const missing = missingRollbackRelease(ctx, ctx.config.deploy.value.rollbackCommands);
+      if (missing) throw new OperationError(`Not rolling the code back: ${missing}.`, `Roll the code back by hand to the release that ran before (\`routergpt status --env ${ctx.config.name}\` shows each run's release), or run the rollback commands with ${ROLLBACK_RELEASE} set.`);
+      const target = releaseVariables(ctx)[ROLLBACK_RELEASE];
+      await ctx.confirm(`Run the code rollback commands on ${ctx.config.name}${target ? ` (back to release ${target})` : ''}?`);
       return runCommands(ctx, ctx.config.deploy.value.rollbackCommands, 'rollback');
     },
   },

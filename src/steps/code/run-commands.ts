@@ -15,9 +15,40 @@ export interface CommandRun {
 
 const LOCAL: DeployHost = { name: 'this machine', via: [] };
 
-export function describeCommands(hosts: DeployHost[], commands: string[]): string[] {
+/** The release variables every deploy (and code-rollback) command gets, from the run and the undo's params. */
+export function releaseVariables(ctx: Pick<StepContext, 'release' | 'params'>): Record<string, string> {
+  const vars: Record<string, string> = {};
+  if (ctx.release) vars.ROUTERGPT_RELEASE = ctx.release;
+  if (typeof ctx.params.rollbackRelease === 'string' && ctx.params.rollbackRelease) vars.ROUTERGPT_ROLLBACK_RELEASE = ctx.params.rollbackRelease;
+  return vars;
+}
+
+/** A word for a POSIX shell: single-quoted, a quote inside written '\'' (close, escaped quote, reopen). */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The program and arguments that run `command` on `host`. Locally the shell runs it and the
+ * variables are in its environment; through `via` (ssh) they are set in front of the remote
+ * command, quoted, since sshd does not pass the environment on. `export …;` rather than a bare
+ * `VAR=… command`: the command may itself expand them (`git checkout "$ROUTERGPT_ROLLBACK_RELEASE"`)
+ * or be several commands (`cd app && …`), and a prefix assignment reaches neither.
+ */
+export function commandFor(host: DeployHost, command: string, vars: Record<string, string> = {}): [string, ...string[]] {
+  if (host.via.length === 0) return [command];
+  const assignments = Object.entries(vars).map(([name, value]) => `${name}=${shellQuote(value)}`);
+  const remote = assignments.length ? `export ${assignments.join(' ')}; ${command}` : command;
+  return [host.via[0]!, ...host.via.slice(1), remote];
+}
+
+/** The plan's lines: per host, each command as its shell gets it (through `via`: the remote command, variables and all). */
+export function describeCommands(hosts: DeployHost[], commands: string[], vars: Record<string, string> = {}): string[] {
   const targets = hosts.length ? hosts : [LOCAL];
-  return targets.flatMap((h) => commands.map((c) => (h.via.length ? `${h.name}: ${h.via.join(' ')} ${JSON.stringify(c)}` : `${h.name}: ${c}`)));
+  const lines = targets.flatMap((h) => commands.map((c) => (h.via.length ? `${h.name} (${h.via.join(' ')}): ${commandFor(h, c, vars).at(-1)!}` : `${h.name}: ${c}`)));
+  const env = Object.entries(vars).map(([name, value]) => `${name}=${value}`);
+  if (env.length && targets.some((h) => h.via.length === 0)) lines.push(`with ${env.join(' ')} in each command's environment`);
+  return lines;
 }
 
 /**
@@ -31,13 +62,14 @@ export async function runCommands(ctx: StepContext, commands: string[], what: st
   const runs: CommandRun[] = [];
   if (commands.length === 0) return { status: 'skipped', summary: `no ${what} commands configured for ${ctx.config.name} (deploy.${what === 'deploy' ? 'commands' : 'rollback_commands'} in routergpt.config.yaml)`, outputs: { runs } };
   const cwd = typeof ctx.params.cwd === 'string' ? ctx.params.cwd : undefined;
+  const vars = releaseVariables(ctx);
   for (const host of hosts.length ? hosts : [LOCAL]) {
     for (const command of commands) {
       ctx.log(`${host.name}: ${command}`);
       const started = performance.now();
-      const [file, ...args] = host.via.length ? [...host.via, command] : [command];
+      const [file, ...args] = commandFor(host, command, vars);
       // Detached (its own process group): the first Ctrl-C lets it finish; tracked, so a second one stops it.
-      const child = await withTrackedChild(execa(file!, args, { shell: host.via.length === 0, all: true, reject: false, timeout: timeoutMs, detached: true, stdin: 'ignore', ...(cwd ? { cwd } : {}), ...(ctx.signal ? { cancelSignal: ctx.signal } : {}) }));
+      const child = await withTrackedChild(execa(file, args, { shell: host.via.length === 0, env: vars, all: true, reject: false, timeout: timeoutMs, detached: true, stdin: 'ignore', ...(cwd ? { cwd } : {}), ...(ctx.signal ? { cancelSignal: ctx.signal } : {}) }));
       const output = redactSecrets(String(child.all ?? '')).split('\n').slice(-40);
       const run: CommandRun = { host: host.name, command, exitCode: child.exitCode ?? null, durationMs: Math.round(performance.now() - started), output };
       runs.push(run);

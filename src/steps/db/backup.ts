@@ -80,7 +80,7 @@ export const dbBackupStep = defineStep({
     tier: 'restore',
     title: 'Restore the pre-deploy backup (replaces all data in schema public)',
     destructive: true,
-    applies: (source) => source.state === 'done' && typeof source.outputs.manifest === 'string',
+    applies: (source) => (source.state === 'done' || source.state === 'warn') && typeof source.outputs.manifest === 'string',
     plan: (ctx, source) => planRestoreWithLoss(ctx, String(source.outputs.manifest)),
     run: (ctx, source) => restoreKeepingWrites(ctx, String(source.outputs.manifest)),
   },

@@ -121,7 +121,7 @@ export const dbGeocodeShopsStep = defineStep({
   undo: {
     tier: 'geocode',
     title: 'Remove the coordinates the deploy\'s geocoding set',
-    applies: (source) => source.state === 'done' && Array.isArray(source.outputs.geocoded) && source.outputs.geocoded.length > 0,
+    applies: (source) => (source.state === 'done' || source.state === 'warn') && Array.isArray(source.outputs.geocoded) && source.outputs.geocoded.length > 0,
     async plan(_ctx, source) {
       const geocoded = source.outputs.geocoded as GeocodedShop[];
       return [`Clear latitude/longitude on the ${geocoded.length} shop(s) geocoded by the deploy, where they still hold exactly what it wrote`];

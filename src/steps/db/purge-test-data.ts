@@ -178,7 +178,7 @@ export const dbPurgeTestDataStep = defineStep({
   undo: {
     tier: 'purge',
     title: 'Put the purged test rows back from the run record',
-    applies: (source) => source.state === 'done' && typeof source.outputs.record === 'string',
+    applies: (source) => (source.state === 'done' || source.state === 'warn') && typeof source.outputs.record === 'string',
     async plan(_ctx, source) {
       const ids = Array.isArray(source.outputs.deletedSlugs) ? source.outputs.deletedSlugs.join(', ') : '';
       return [`Re-insert the rows recorded in ${String(source.outputs.record)} (one transaction, original ids): ${ids}`];
