@@ -67,7 +67,10 @@ export function registerMigrate(program: Command, io: IO): void {
             ...status.missing.map((m) => [m.version, m.name, 'MISSING file', m.appliedAt ?? '']),
           ].sort((a, b) => String(a[0]).localeCompare(String(b[0])));
           await printTable(ctx.io, ['version', 'name', 'state', 'applied at'], rows);
-          if (status.pending.length > 0) note(ctx.io, `${status.pending.length} pending: run \`routergpt migrate up${ctx.globals.env ? ` --env ${ctx.globals.env}` : ''}\``);
+          if (status.unmanaged) {
+            const { describeUnmanaged } = await import('../../db/migrator/baseline.js');
+            note(ctx.io, describeUnmanaged(status.unmanaged, ctx.globals.env));
+          } else if (status.pending.length > 0) note(ctx.io, `${status.pending.length} pending: run \`routergpt migrate up${ctx.globals.env ? ` --env ${ctx.globals.env}` : ''}\``);
         }
         if (opts.exitCode && dirty) throw new ChecksFailedError('migrations pending', ExitCode.failed);
       }),
@@ -92,6 +95,31 @@ export function registerMigrate(program: Command, io: IO): void {
         const result = await runMigrateUp({ config, to, lockWaitMs, onWarning: warnOn(ctx.io), onEvent: progress(ctx.io, Boolean(ctx.globals.verbose)) });
         if (ctx.globals.json) return printJson(ctx.io, { env: config.name, ran: result.ran, current: result.status.current, pending: result.status.pending });
         note(ctx.io, result.ran.length === 0 ? `${config.name}: already up to date (at ${result.status.current ?? 'nothing'})` : `${config.name}: applied ${result.ran.length} migration(s); now at ${result.status.current}`);
+      }),
+    );
+
+  migrate
+    .command('baseline')
+    .description('adopt a database built without routergpt: record 001…NNN as applied without running them, once their tables, columns, indexes, views and functions are checked')
+    .requiredOption('--to <NNN>', 'the last migration the database already has (`migrate status` suggests it)')
+    .option('--dry-run', 'check the objects and print what would be recorded; change nothing')
+    .option('--lock-wait <duration>', 'how long to wait for another migrator', '60s')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(
+      action<{ to: string; dryRun?: boolean; lockWait?: string; yes?: boolean }>(io, async (ctx, opts) => {
+        const to = parseVersion('--to', opts.to)!;
+        const lockWaitMs = parseLockWait(opts.lockWait);
+        const { config } = await ctx.loadConfig();
+        const { confirmOrThrow } = await import('../../cli/confirm.js');
+        const confirm = config.name === 'local' ? undefined : (message: string) => confirmOrThrow({ io: ctx.io, yes: Boolean(opts.yes), typed: config.protected.value ? config.name : undefined, message });
+        const { runMigrateBaseline } = await import('./run-migrate-baseline.js');
+        const result = await runMigrateBaseline({ config, to, dryRun: Boolean(opts.dryRun), lockWaitMs, confirm, onWarning: warnOn(ctx.io), onEvent: progress(ctx.io, Boolean(ctx.globals.verbose)) });
+        if (ctx.globals.json) return printJson(ctx.io, result);
+        for (const warning of result.warnings) note(ctx.io, `⚠ ${warning}`);
+        const versions = result.recorded.map((r) => r.version).join(', ');
+        if (result.recorded.length === 0) note(ctx.io, `${config.name}: nothing to do: migrations up to ${result.before} are already recorded`);
+        else if (result.dryRun) note(ctx.io, `${config.name}: the objects of migrations up to ${to} exist; would record ${versions} as applied (dry run: nothing was recorded)`);
+        else note(ctx.io, `${config.name}: recorded ${versions} as applied without running them (run ${result.runId}); now at ${to}; \`routergpt migrate up${ctx.globals.env ? ` --env ${ctx.globals.env}` : ''}\` applies any later ones`);
       }),
     );
 

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { EnvironmentConfig } from '../../config/types.js';
 import { withDatabase } from '../../db/connect.js';
+import { detectUnmanaged, unmanagedError, type UnmanagedSchema } from '../../db/migrator/baseline.js';
 import { loadVerifiedMigrations } from '../../db/migrator/files.js';
 import { getStatus, migrateDown, migrateUp, planUp, verifyNoEdits, type MigrateResult, type MigrationEvent, type MigrationStatus, type PlanGroup } from '../../db/migrator/migrator.js';
 
@@ -17,14 +18,25 @@ export interface MigrateCommonOptions extends MigrateFilesOptions {
 
 const ignore = (): void => {};
 
-function migrationsOf({ config, onWarning }: MigrateFilesOptions) {
+export function migrationsOf({ config, onWarning }: MigrateFilesOptions) {
   return loadVerifiedMigrations(config.migrationsDir.value, onWarning ?? ignore);
 }
 
-export async function runMigrateStatus(options: MigrateFilesOptions): Promise<MigrationStatus & { env: string; database: string }> {
+export interface MigrateStatusResult extends MigrationStatus {
+  env: string;
+  database: string;
+  /** Tables of the migrations exist but none is recorded: adopt it with `migrate baseline`. */
+  unmanaged?: UnmanagedSchema;
+}
+
+export async function runMigrateStatus(options: MigrateFilesOptions): Promise<MigrateStatusResult> {
   const { config } = options;
   const migrations = migrationsOf(options);
-  return withDatabase(config, async (db) => ({ env: config.name, database: db.display, ...(await getStatus(db.pool, migrations)) }), { poolSize: 1, applicationName: 'routergpt migrate status' });
+  return withDatabase(config, async (db) => {
+    const status = await getStatus(db.pool, migrations);
+    const unmanaged = status.applied.length === 0 ? await detectUnmanaged(db.pool, migrations) : undefined;
+    return { env: config.name, database: db.display, ...status, ...(unmanaged ? { unmanaged } : {}) };
+  }, { poolSize: 1, applicationName: 'routergpt migrate status' });
 }
 
 export async function runMigratePlan(options: MigrateFilesOptions & { to?: string }): Promise<{ env: string; groups: PlanGroup[] }> {
@@ -49,7 +61,12 @@ function migratorDeps(options: MigrateCommonOptions) {
 
 export async function runMigrateUp(options: MigrateCommonOptions & { to?: string }): Promise<MigrateResult> {
   const deps = migratorDeps(options);
-  return withDatabase(options.config, (db) => migrateUp({ ...deps, pool: db.pool }, { to: options.to }), { poolSize: 2, applicationName: 'routergpt migrate up' });
+  return withDatabase(options.config, async (db) => {
+    // Refused before the lock and the migrations table: 001 would only fail on "relation shops already exists".
+    const unmanaged = await detectUnmanaged(db.pool, deps.migrations);
+    if (unmanaged) throw unmanagedError(unmanaged, options.config.name);
+    return migrateUp({ ...deps, pool: db.pool }, { to: options.to });
+  }, { poolSize: 2, applicationName: 'routergpt migrate up' });
 }
 
 export async function runMigrateDown(options: MigrateCommonOptions & { to: string }): Promise<MigrateResult> {

@@ -60,7 +60,7 @@ export interface MigrateResult {
   status: MigrationStatus;
 }
 
-async function ensureTable(client: Queryable): Promise<void> {
+export async function ensureTable(client: Queryable): Promise<void> {
   await client.query(`CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (
     version text PRIMARY KEY,
     name text NOT NULL,
@@ -113,6 +113,12 @@ export function verifyNoEdits(status: MigrationStatus): void {
   }
 }
 
+/** The one row a migration leaves in the migrations table (`up` after running it, `baseline` instead). Returns whether it was new. */
+export async function recordApplied(client: Queryable, m: Pick<MigrationFile, 'version' | 'name' | 'checksum'>, ms: number, appliedBy: string | undefined): Promise<boolean> {
+  const result = await client.query(`INSERT INTO ${MIGRATIONS_TABLE} (version, name, checksum, execution_ms, applied_by) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (version) DO NOTHING`, [m.version, m.name, m.checksum, Math.round(ms), appliedBy ?? null]);
+  return (result.rowCount ?? 0) > 0;
+}
+
 /** What `migrate up` would run, grouped into transactions. */
 export interface PlanGroup {
   version: string;
@@ -128,7 +134,8 @@ export function planUp(migrations: MigrationFile[], status: MigrationStatus, to?
     .map((m) => ({ version: m.version, name: m.name, transactional: !m.noTransaction, statements: m.noTransaction ? splitStatements(m.sql) : [m.sql.trim()] }));
 }
 
-async function withMigrationLock<T>(deps: MigratorDeps, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+/** Run fn on one client holding the migrators' advisory lock (`migrate baseline` takes it too). */
+export async function withMigrationLock<T>(deps: Pick<MigratorDeps, 'pool' | 'lockWaitMs' | 'onEvent'>, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   return withClient(deps.pool, async (client) => {
     try {
       return await withAdvisoryLock(client, MIGRATION_LOCK_KEY, { timeoutMs: deps.lockWaitMs, onWait: (holder) => deps.onEvent?.({ type: 'waiting-for-lock', holder }) }, () => fn(client));
@@ -231,8 +238,7 @@ export async function migrateUp(deps: MigratorDeps, options: { to?: string } = {
       deps.onEvent?.({ type: 'applying', version: m.version, name: m.name, direction: 'up' });
       const started = performance.now();
       const isApplied = async (c: Queryable) => ((await c.query(`SELECT 1 FROM ${MIGRATIONS_TABLE} WHERE version = $1`, [m.version])).rowCount ?? 0) > 0;
-      const insert = (c: Queryable, ms: number) =>
-        c.query(`INSERT INTO ${MIGRATIONS_TABLE} (version, name, checksum, execution_ms, applied_by) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (version) DO NOTHING`, [m.version, m.name, m.checksum, Math.round(ms), deps.appliedBy ?? null]);
+      const insert = (c: Queryable, ms: number) => recordApplied(c, m, ms, deps.appliedBy);
       let applied = true;
       try {
         if (m.noTransaction) {

@@ -1,5 +1,6 @@
 import { fail, pass } from '../../checks/define-check.js';
 import { quoteIdent } from '../../db/backup/checksums.js';
+import { detectUnmanaged, unmanagedAdvice, unmanagedError, unmanagedSummary } from '../../db/migrator/baseline.js';
 import { loadVerifiedMigrations } from '../../db/migrator/files.js';
 import { getStatus, MIGRATIONS_TABLE, migrateDown, migrateUp, planUp, verifyNoEdits } from '../../db/migrator/migrator.js';
 import { durationParam } from './params.js';
@@ -18,15 +19,21 @@ export const dbMigrateStep = defineStep({
   changesData: 'user-data',
   needs: ['db'],
   async plan(ctx) {
-    const status = await getStatus(ctx.db.pool, migrations(ctx));
+    const files = migrations(ctx);
+    const status = await getStatus(ctx.db.pool, files);
     verifyNoEdits(status);
-    const groups = planUp(migrations(ctx), status);
+    // Tables of the migrations but no history (built with psql -f): adopt it first, not "apply 001".
+    const unmanaged = status.applied.length === 0 ? await detectUnmanaged(ctx.db.pool, files) : undefined;
+    if (unmanaged) return [`unmanaged schema: ${unmanagedAdvice(unmanaged, ctx.config.name)}`, `(${unmanagedSummary(unmanaged)})`];
+    const groups = planUp(files, status);
     if (groups.length === 0) return [`Nothing to apply: the database is at ${status.current ?? 'nothing'}`];
     return [`From ${status.current ?? 'an empty schema'}:`, ...groups.map((g) => `apply ${g.version}_${g.name} (${g.transactional ? 'one transaction' : `${g.statements.length} statements outside a transaction`})`)];
   },
   async run(ctx) {
     const files = migrations(ctx);
     const before = await getStatus(ctx.db.pool, files);
+    const unmanaged = before.applied.length === 0 ? await detectUnmanaged(ctx.db.pool, files) : undefined;
+    if (unmanaged) throw unmanagedError(unmanaged, ctx.config.name);
     const result = await migrateUp({
       pool: ctx.db.pool,
       migrations: files,
