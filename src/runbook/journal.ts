@@ -74,6 +74,8 @@ export interface RunRecord {
   interrupts?: string;
   /** The release shipped (commit, tag or image): recorded by every run. */
   release?: string;
+  /** The commit sha the release named when the run started (`git rev-parse`), beside the id. */
+  releaseCommit?: string;
   resumes: string[];
   items: ItemRecord[];
   signoff?: SignOff;

@@ -54,6 +54,8 @@ export interface RollbackItemsOptions {
   verify: boolean;
   /** Re-apply the bookings and chat rows written since the backup (tier restore only). */
   keepWrites?: boolean;
+  /** The release to roll the code back to (tier code: `ROUTERGPT_ROLLBACK_RELEASE` of its commands). */
+  rollbackRelease?: string;
 }
 
 /**
@@ -61,7 +63,7 @@ export interface RollbackItemsOptions {
  * undo of each of the target's steps in reverse step order, a safety backup before any
  * destructive undo, and the verification of what runs now.
  */
-export function rollbackItems({ tiers, target, rollbackId, verify, keepWrites }: RollbackItemsOptions): RunItem[] {
+export function rollbackItems({ tiers, target, rollbackId, verify, keepWrites, rollbackRelease }: RollbackItemsOptions): RunItem[] {
   if (keepWrites && !tiers.includes('restore')) throw new UsageError('--keep-writes re-applies writes after a restore, and no restore tier was asked for.', 'Add --tier restore, or drop --keep-writes; nothing was changed.');
   const items: RunItem[] = [];
   if (tiers.includes('toggle')) items.push({ kind: 'step', id: 'router.disable', params: {}, phase: 'rollback (toggle)', title: 'Turn the router off at runtime (tier toggle)', breakGlass: true });
@@ -76,7 +78,8 @@ export function rollbackItems({ tiers, target, rollbackId, verify, keepWrites }:
   }
   const undoItems: UndoItem[] = undos.map(({ item, tier }) => {
     const undo = findStep(item.id)!.undo!;
-    return { kind: 'undo', id: `undo.${item.id}`, step: item.id, tier, title: `${undo.title} (tier ${tier})`, phase: `rollback (${tier})`, source: sourceOf(target, item), params: tier === 'restore' && keepWrites ? { keepWrites: true } : {} };
+    const params = tier === 'restore' && keepWrites ? { keepWrites: true } : tier === 'code' && rollbackRelease ? { rollbackRelease } : {};
+    return { kind: 'undo', id: `undo.${item.id}`, step: item.id, tier, title: `${undo.title} (tier ${tier})`, phase: `rollback (${tier})`, source: sourceOf(target, item), params };
   });
   if (undoItems.some((u) => findStep(u.step)!.undo!.destructive)) {
     items.push({ kind: 'step', id: 'db.backup', params: { label: `safety-${rollbackId}` }, phase: 'rollback (safety backup)', title: 'Safety backup of the current state, before anything is replaced' });

@@ -29,8 +29,8 @@ export interface JournaledRunSpec {
   heading: string;
   /** The question of the typed confirmation on protected environments (it may quote the plan: a loss preview). */
   confirm: string | ((plan: PlanEntry[]) => string);
-  /** Fields of the record a command sets (a rollback's target and tiers). */
-  extra?: Pick<RunRecord, 'target' | 'tiers' | 'interrupts' | 'release'>;
+  /** Fields of the record a command sets (a rollback's target and tiers, the release of every run). */
+  extra?: Pick<RunRecord, 'target' | 'tiers' | 'interrupts' | 'release' | 'releaseCommit'>;
   /** What the API is called in plans when it is not running yet. */
   apiLabel?: string;
   now?: () => Date;

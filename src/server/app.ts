@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { EnvironmentConfig } from '../config/types.js';
 import type { Pool } from '../db/pool.js';
+import { VERSION } from '../version.js';
 import type { AnalyticsSettings } from './analytics/writer.js';
 import { selectAssistant } from './chat/select-assistant.js';
 import type { Assistant } from './chat/types.js';
@@ -38,6 +39,8 @@ export interface ServerDeps extends EdgeDeps {
   analytics?: AnalyticsSettings;
   /** How long the feature-flag row is cached (≤ 1 s). */
   flagTtlMs?: number;
+  /** The release this server runs (ROUTERGPT_RELEASE), reported by /health as `version`; default: the package version. */
+  release?: string;
 }
 
 function isLogger(value: unknown): value is Logger {
@@ -96,7 +99,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   // Rate limits, CORS, HSTS, HTTPS redirect, auth: the one place they are registered.
   await registerEdgePlugins(app, deps);
 
-  await app.register(healthRoutes);
+  await app.register(healthRoutes, { version: deps.release?.trim() || VERSION });
   // Public, outside the toggle guard: the GPT editor imports the document by URL.
   await app.register(openapiRoutes, { config });
   await app.register(async (router) => {

@@ -67,6 +67,8 @@ export async function startServer(options: StartServerOptions): Promise<StartedS
       pool: db.pool,
       config,
       logger,
+      // What /health reports as `version`: the release the deploy commands were given (ROUTERGPT_RELEASE).
+      ...(env.ROUTERGPT_RELEASE?.trim() ? { release: env.ROUTERGPT_RELEASE.trim() } : {}),
       openai: {
         baseURL: env.OPENAI_BASE_URL || undefined,
         model: env.OPENAI_MODEL || undefined,
@@ -76,7 +78,7 @@ export async function startServer(options: StartServerOptions): Promise<StartedS
     const host = options.host ?? config.server.value.host;
     const port = options.port ?? config.server.value.port;
     const url = await app.listen({ host, port });
-    app.log.info({ url, env: config.name, database: db.display, expectedSchema: app.rgpt.schema.expected, ...prepared }, `[ROUTER] RouterGPT API listening on ${url} (${config.name})`);
+    app.log.info({ url, env: config.name, release: env.ROUTERGPT_RELEASE?.trim() || undefined, database: db.display, expectedSchema: app.rgpt.schema.expected, ...prepared }, `[ROUTER] RouterGPT API listening on ${url} (${config.name})`);
     let closing: Promise<void> | undefined;
     const started = app;
     return {

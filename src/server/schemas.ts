@@ -49,12 +49,14 @@ export const errorBodySchema = {
 export const healthResponseSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['ok', 'database', 'router_enabled'],
+  required: ['ok', 'database', 'router_enabled', 'version'],
   properties: {
     ok: { type: 'boolean' },
     database: { type: 'string', enum: ['ok', 'unreachable'] },
     router_enabled: { type: 'boolean' },
     reason: { type: 'string' },
+    /** The release the server runs: ROUTERGPT_RELEASE, else the package version. */
+    version: { type: 'string' },
     /** Absent when the migrations table could not be read (the database is unreachable). */
     schema: {
       type: 'object',

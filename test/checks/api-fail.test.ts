@@ -233,13 +233,13 @@ describe('API checks against the real server, configured to fail or to pass diff
     const server = await startRealServer(sdb.pool);
     try {
       const doc = YAML.parse(readOpenapiTemplate()) as { components: { schemas: { Health: { required: string[]; properties: Record<string, unknown> } } } };
-      doc.components.schemas.Health.required.push('version');
-      doc.components.schemas.Health.properties.version = { type: 'string' };
+      doc.components.schemas.Health.required.push('build');
+      doc.components.schemas.Health.properties.build = { type: 'string' };
       const file = path.join(tempDir(), 'drifted.yaml');
       writeFileSync(file, YAML.stringify(doc));
       const result = await runCheck(openapiMatchesServer, depsFor(server.config, { apiBase: server.url, openapiFile: file }));
       expect(result.status).toBe('fail');
-      expect((result.details ?? []).join('\n')).toMatch(/GET \/health 200: body does not match the documented schema: data must have required property 'version'/);
+      expect((result.details ?? []).join('\n')).toMatch(/GET \/health 200: body does not match the documented schema: data must have required property 'build'/);
       const same = await runCheck(openapiMatchesServer, depsFor(server.config, { apiBase: server.url, openapiFile: OPENAPI_TEMPLATE_PATH }));
       expect(same.status, same.summary).toBe('pass');
     } finally {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '../../src/db/pool.js';
 import { adminUrl } from '../helpers/db.js';
 import { buildTestApp, createServerDb, listen, migrateTo, NEWEST_MIGRATION as NEWEST, postJson, testConfig, type ServerDb } from './helpers.js';
+import { VERSION } from '../../src/version.js';
 
 async function admin(sql: string): Promise<void> {
   const c = new pg.Client({ connectionString: adminUrl() });
@@ -49,7 +50,8 @@ describe('GET /health', () => {
       const url = await listen(app);
       const res = await fetch(`${url}/health`);
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ ok: true, database: 'ok', router_enabled: true, schema: { applied: NEWEST, expected: NEWEST, ahead: false }, rate_limits: { store: 'memory', redis: 'not-configured' } });
+      // `version`: ROUTERGPT_RELEASE of the server's environment, else the package version.
+      expect(await res.json()).toEqual({ ok: true, version: process.env.ROUTERGPT_RELEASE ?? VERSION, database: 'ok', router_enabled: true, schema: { applied: NEWEST, expected: NEWEST, ahead: false }, rate_limits: { store: 'memory', redis: 'not-configured' } });
     } finally {
       await app.close();
     }

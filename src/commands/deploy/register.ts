@@ -11,7 +11,10 @@ interface DeployFlags {
   signoffFile?: string;
   checklist?: string;
   baseUrl?: string;
+  release?: string;
 }
+
+const RELEASE_HELP = 'the release this run ships: a commit, tag or image tag (default: ROUTERGPT_RELEASE, else `git describe --always --dirty`); journaled and given to the deploy commands as ROUTERGPT_RELEASE';
 
 export function registerDeploy(program: Command, io: IO): void {
   program
@@ -24,6 +27,7 @@ export function registerDeploy(program: Command, io: IO): void {
     .option('--signoff-file <file>', 'answers to the manual items and the final sign-off, for runs without a terminal')
     .option('--checklist <file>', 'use this checklist instead of checklists/<env>.yaml')
     .option('--base-url <url>', 'the API to smoke-test (default: PUBLIC_API_BASE; on local, a server started in-process)')
+    .option('--release <id>', RELEASE_HELP)
     .addHelpText('after', '\nExit codes: 0 succeeded, 1 an item failed (the rollback plan is printed), 2 usage/config (nothing changed), 4 another run holds the lock, 130 cancelled.\nDocs: docs/runbook.md, docs/signoff.md')
     .action(
       action<DeployFlags>(io, async (ctx, opts) => {
@@ -40,6 +44,7 @@ export function registerDeploy(program: Command, io: IO): void {
           resume: opts.resume === undefined || opts.resume === false ? undefined : opts.resume === true ? true : opts.resume,
           signoffFile: opts.signoffFile,
           baseUrl: opts.baseUrl,
+          release: opts.release,
         });
         await finishRun(ctx, result, 'deploy', result.rollbackPlan, opts.reporter);
       }),
@@ -55,12 +60,13 @@ export function registerMaintain(program: Command, io: IO): void {
     .option('-y, --yes', 'do not ask for confirmations')
     .option('--signoff-file <file>', 'answers to the manual review items, for runs without a terminal')
     .option('--checklist <file>', 'use this checklist instead of checklists/<env>.yaml')
+    .option('--release <id>', 'the release running now, recorded in the run (default: ROUTERGPT_RELEASE, else `git describe --always --dirty`)')
     .action(
       action<DeployFlags>(io, async (ctx, opts) => {
         await verifyReporters(ctx, opts.reporter);
         const { config } = await ctx.loadConfig();
         const { runDeploy } = await import('./run-deploy.js');
-        const result = await runDeploy({ config, kind: 'maintenance', io: ctx.io, cwd: ctx.io.cwd, checklistFile: opts.checklist, dryRun: Boolean(opts.dryRun), yes: Boolean(opts.yes), signoffFile: opts.signoffFile });
+        const result = await runDeploy({ config, kind: 'maintenance', io: ctx.io, cwd: ctx.io.cwd, checklistFile: opts.checklist, dryRun: Boolean(opts.dryRun), yes: Boolean(opts.yes), signoffFile: opts.signoffFile, release: opts.release });
         await finishRun(ctx, result, 'maintenance', [], opts.reporter);
       }),
     );

@@ -18,6 +18,7 @@ import type { RunRecord } from '../../runbook/journal.js';
 import { readSignoffFile, type SignoffFile } from '../../runbook/signoff.js';
 import { runVerify } from '../../checks/run-verify.js';
 import { apiResolver } from '../../runbook/local-api.js';
+import { describeRelease, releaseFields, resolveRelease, type Release } from '../../runbook/release.js';
 
 export interface DeployOptions {
   config: EnvironmentConfig;
@@ -32,6 +33,8 @@ export interface DeployOptions {
   resume?: string | true;
   signoffFile?: string;
   baseUrl?: string;
+  /** `--release ID`: what this run ships (default: ROUTERGPT_RELEASE from io.env, else `git describe` of cwd). */
+  release?: string;
   now?: () => Date;
   /** Who answers questions (default: the terminal, when there is one). */
   prompter?: Prompter;
@@ -46,6 +49,22 @@ export interface DeployResult {
   rollbackPlan: string[];
 }
 
+/**
+ * The release of a resumed run is the one it started with: its done steps shipped it. An explicit
+ * different one is refused (that is a new deploy); a record from before releases gets this one.
+ */
+function releaseOfResumed(resumed: RunRecord, release: Release): string {
+  if (!resumed.release) {
+    Object.assign(resumed, releaseFields(release));
+    return describeRelease(release);
+  }
+  if ((release.source === 'flag' || release.source === 'env') && release.id !== resumed.release) {
+    const given = release.source === 'flag' ? `--release ${release.id}` : `ROUTERGPT_RELEASE=${release.id}`;
+    throw new UsageError(`Run ${resumed.id} is shipping release ${resumed.release}, and ${given} names another.`, `Resume without ${release.source === 'flag' ? '--release' : 'ROUTERGPT_RELEASE'} to finish ${resumed.release}, or start a new deploy (without --resume) for ${release.id}; nothing was changed.`);
+  }
+  return `${resumed.release} (recorded when run ${resumed.id} started${resumed.releaseCommit ? `, commit ${resumed.releaseCommit.slice(0, 12)}` : ''})`;
+}
+
 export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
   const { config, io } = options;
   const checklist = loadEnvChecklist(config, options.cwd, options.checklistFile);
@@ -58,6 +77,7 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
   const needsAnswers = manual.length > 0 || (hasFinal && config.name !== 'local');
 
   // Everything that can refuse does so before anything is touched.
+  const release = await resolveRelease({ flag: options.release, env: io.env, cwd: options.cwd });
   let signoff: SignoffFile | undefined;
   if (options.signoffFile) signoff = readSignoffFile(path.resolve(options.cwd, options.signoffFile), manual, hasFinal, config.protected.value);
   else if (needsAnswers && !prompter && !options.dryRun) {
@@ -74,9 +94,12 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
   const db = await openDatabase(config, { applicationName: `routergpt ${kind === 'deploy' ? 'deploy' : 'maintain'}`, poolSize: 6 });
   const emit = options.observer ?? (await runObserver(io.stderr, { terminal: io.stderrIsTTY, asks: !options.yes || (!signoff && (manual.length > 0 || (hasFinal && config.name !== 'local'))) }));
   const runs = new RunRepository(config, db.pool, db.kind === 'embedded');
-  const api = apiResolver(config, db, path.join(runs.dir, 'api'), options.baseUrl, (line) => emit({ type: 'note', line }));
+  let api: ReturnType<typeof apiResolver> | undefined;
   try {
     const resumed = options.resume !== undefined ? await runs.resumable(kind, options.resume) : undefined;
+    const releaseLine = resumed ? releaseOfResumed(resumed, release) : describeRelease(release);
+    // The in-process server (local) reports the run's release, as a deployed one started with ROUTERGPT_RELEASE does.
+    api = apiResolver(config, db, path.join(runs.dir, 'api'), options.baseUrl, (line) => emit({ type: 'note', line }), { release: resumed ? resumed.release : (release.id ?? undefined) });
     const result = await withJournaledRun({
       kind,
       config,
@@ -89,8 +112,9 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
       yes: options.yes,
       prompter,
       emit,
-      heading: `Plan: ${checklist.name} checklist on ${config.name} (${items.length} items)`,
-      confirm: `Run the ${checklist.name} checklist against ${config.name} (${db.display})?`,
+      heading: `Plan: ${checklist.name} checklist on ${config.name} (${items.length} items)\n  release: ${releaseLine}`,
+      confirm: `Run the ${checklist.name} checklist against ${config.name} (${db.display})${release.id && !resumed ? `, shipping release ${release.id}` : ''}?`,
+      extra: releaseFields(release),
       ...(api.label ? { apiLabel: api.label } : {}),
       ...(options.now ? { now: options.now } : {}),
       deps: {
@@ -105,7 +129,7 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
     return { ...result, rollbackPlan };
   } finally {
     await (emit as { flush?: () => Promise<void> }).flush?.();
-    await api.close();
+    await api?.close();
     await db.close();
   }
 }

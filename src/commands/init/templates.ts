@@ -50,14 +50,18 @@ environments:
       hosts:
         - name: web-1
           via: [ssh, deploy@web-1.yourdomain.com]
+      # Each command gets ROUTERGPT_RELEASE (the release being deployed: --release, else
+      # git describe); --update-env hands it to the server, whose /health reports it as "version"
+      # (api.wait-healthy waits for it). Rollback commands also get ROUTERGPT_ROLLBACK_RELEASE:
+      # the release of the last deploy that succeeded before the one being undone.
       commands:
         - git pull origin main
         - npm ci
-        - pm2 restart routergpt
+        - pm2 restart routergpt --update-env
       rollback_commands:
-        - git checkout HEAD~1
+        - git checkout "$ROUTERGPT_ROLLBACK_RELEASE"
         - npm ci
-        - pm2 restart routergpt
+        - ROUTERGPT_RELEASE="$ROUTERGPT_ROLLBACK_RELEASE" pm2 restart routergpt --update-env
 `;
 
 export const ENV_EXAMPLE_TEMPLATE = `# Copy to .env (git-ignored) and fill in. Real environment variables win over .env.

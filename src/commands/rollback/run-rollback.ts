@@ -15,6 +15,7 @@ import { chooseTarget, rollbackItems, type Tier } from '../../runbook/rollback.j
 import { withJournaledRun } from '../../runbook/run.js';
 import { RunRepository } from '../../runbook/runs.js';
 import { outputsOf } from '../../runbook/executor.js';
+import { describeRelease, releaseFields, resolveRelease } from '../../runbook/release.js';
 
 export { parseTiers, TIERS, type Tier } from '../../runbook/rollback.js';
 
@@ -30,6 +31,8 @@ export interface RollbackOptions {
   verify?: boolean;
   /** Re-apply the bookings and chat rows written since the backup (`--keep-writes`, tier restore). */
   keepWrites?: boolean;
+  /** `--release ID`: recorded in the rollback run (default: ROUTERGPT_RELEASE from io.env, else `git describe` of cwd). */
+  release?: string;
   now?: () => Date;
   prompter?: Prompter;
   observer?: RunObserver;
@@ -48,6 +51,24 @@ function describeTarget(run: RunRecord): string {
 }
 
 /**
+ * The deploy whose code ran before the target: the newest one started before it that succeeded
+ * and whose code no rollback undid since (its release is what tier code goes back to).
+ */
+export function lastGoodDeployBefore(runs: RunRecord[], target: RunRecord): RunRecord | undefined {
+  const undone = new Set(runs.filter((r) => r.kind === 'rollback' && r.status === 'succeeded' && r.tiers?.includes('code') && r.target).map((r) => r.target));
+  return runs
+    .filter((r) => r.kind === 'deploy' && r.status === 'succeeded' && r.id !== target.id && r.startedAt < target.startedAt && !undone.has(r.id))
+    .sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0];
+}
+
+/** The heading's line for tier code: the release it goes back to, or why none is known. */
+function describeCodeTarget(before: RunRecord | undefined): string {
+  if (!before) return 'unknown — no deploy that succeeded before the target is recorded (ROUTERGPT_ROLLBACK_RELEASE is not set)';
+  if (!before.release) return `unknown — deploy ${before.id}, the last that succeeded before the target, recorded no release (ROUTERGPT_ROLLBACK_RELEASE is not set)`;
+  return `${before.release} (deploy ${before.id}, the last that succeeded before the target; ROUTERGPT_ROLLBACK_RELEASE)`;
+}
+
+/**
  * `routergpt rollback`: the break-glass toggle first (no run lock, so it works while a deploy
  * holds it), then the undos of the target deploy's steps, read from its journal.
  */
@@ -59,17 +80,21 @@ export async function runRollback(options: RollbackOptions): Promise<RollbackRes
   if (!options.dryRun && !options.yes && !prompter && (config.protected.value || destructive)) {
     throw new UsageError(`Rolling back ${config.name} (${options.tiers.join(', ')}) needs confirmation, and there is no terminal to ask on.`, 'Re-run with --yes to confirm non-interactively.');
   }
+  const release = await resolveRelease({ flag: options.release, env: io.env, cwd: options.cwd });
   const db = await openDatabase(config, { applicationName: 'routergpt rollback', poolSize: 4 });
   const emit = options.observer ?? (await runObserver(io.stderr, { terminal: io.stderrIsTTY, asks: !options.yes }));
   const runs = new RunRepository(config, db.pool, db.kind === 'embedded');
-  const api = apiResolver(config, db, path.join(runs.dir, 'api'), undefined, (line) => emit({ type: 'note', line }));
+  const api = apiResolver(config, db, path.join(runs.dir, 'api'), undefined, (line) => emit({ type: 'note', line }), { release: release.id ?? undefined });
   try {
     const all = await runs.list();
     const target = options.run ? await runs.get(options.run, 'deploy') : chooseTarget(all);
     // A deploy still at work (or paused at a prompt): the toggle interrupts it, and says so.
     const live = await Promise.all(all.filter((r) => r.kind === 'deploy' && r.status === 'running').map(async (r) => ((await runs.isLive(r)) ? r : undefined)));
     const interrupted = live.find(Boolean);
-    const items = rollbackItems({ tiers: options.tiers, target, rollbackId: newRunId('rollback', now()), verify: options.verify ?? true, keepWrites: Boolean(options.keepWrites) });
+    // Tier code goes back to what ran before the target: its commands get ROUTERGPT_ROLLBACK_RELEASE.
+    const before = target && options.tiers.includes('code') ? lastGoodDeployBefore(all, target) : undefined;
+    const rollbackRelease = before?.release;
+    const items = rollbackItems({ tiers: options.tiers, target, rollbackId: newRunId('rollback', now()), verify: options.verify ?? true, keepWrites: Boolean(options.keepWrites), ...(rollbackRelease ? { rollbackRelease } : {}) });
     if (interrupted && options.tiers.includes('toggle')) emit({ type: 'note', line: `Deploy ${interrupted.id} is still running (pid ${interrupted.pid} on ${interrupted.host}): the toggle does not wait for its lock.` });
     const result = await withJournaledRun({
       kind: 'rollback',
@@ -82,13 +107,18 @@ export async function runRollback(options: RollbackOptions): Promise<RollbackRes
       yes: options.yes,
       prompter,
       emit,
-      heading: `Rollback of ${config.name}: ${options.tiers.join(' → ')}${target ? `\n  target: ${describeTarget(target)}` : ''}`,
+      heading: [
+        `Rollback of ${config.name}: ${options.tiers.join(' → ')}`,
+        ...(target ? [`  target: ${describeTarget(target)}`] : []),
+        ...(target && options.tiers.includes('code') ? [`  code goes back to: ${describeCodeTarget(before)}`] : []),
+        `  release: ${describeRelease(release)}`,
+      ].join('\n'),
       // The typed confirmation repeats what will be lost (the loss preview of the plan).
       confirm: (plan) => {
         const loss = plan.flatMap((p) => p.lines.filter((l) => l.startsWith('lose: ')));
         return `Roll back ${config.name} (${options.tiers.join(', ')})${target && destructive ? ` — undoing deploy ${target.id}` : ''}?${loss.length ? `\n  ${loss.join('\n  ')}` : ''}`;
       },
-      extra: { tiers: options.tiers, ...(target ? { target: target.id } : {}), ...(interrupted ? { interrupts: interrupted.id } : {}) },
+      extra: { tiers: options.tiers, ...(target ? { target: target.id } : {}), ...(interrupted ? { interrupts: interrupted.id } : {}), ...releaseFields(release) },
       now,
       ...(api.label ? { apiLabel: api.label } : {}),
       deps: {

@@ -29,12 +29,12 @@ export function registerStatus(program: Command, io: IO): void {
         const { describeState } = await import('../../runbook/runs.js');
         await printTable(
           ctx.io,
-          ['run', 'kind', 'status', 'started', 'by', 'items', 'sign-off'],
+          ['run', 'kind', 'status', 'release', 'started', 'by', 'items', 'sign-off'],
           result.runs.map((view) => {
             const r = view.record;
             const done = r.items.filter((i) => i.state === 'done' || i.state === 'warn' || i.state === 'skipped').length;
             const kind = r.kind === 'rollback' ? `rollback ${(r.tiers ?? []).join(',')}${r.target ? ` of ${r.target}` : ''}` : r.kind;
-            return [r.id, kind, describeState(view), r.startedAt.replace('T', ' ').slice(0, 19), r.startedBy, `${done}/${r.items.length}`, r.signoff ? `${r.signoff.deployedBy}${r.signoff.approver ? ` / ${r.signoff.approver}` : ''}` : '—'];
+            return [r.id, kind, describeState(view), r.release ?? '—', r.startedAt.replace('T', ' ').slice(0, 19), r.startedBy, `${done}/${r.items.length}`, r.signoff ? `${r.signoff.deployedBy}${r.signoff.approver ? ` / ${r.signoff.approver}` : ''}` : '—'];
           }),
         );
         const stuck = result.runs.find((v) => v.state === 'interrupted');

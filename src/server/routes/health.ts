@@ -48,7 +48,12 @@ function sharedPing(app: FastifyInstance): () => Promise<string | undefined> {
   };
 }
 
-export async function healthRoutes(app: FastifyInstance): Promise<void> {
+export interface HealthRouteOptions {
+  /** The release this server runs, reported as `version`. */
+  version: string;
+}
+
+export async function healthRoutes(app: FastifyInstance, { version }: HealthRouteOptions): Promise<void> {
   const ping = sharedPing(app);
   app.get('/health', { schema: { response: { 200: healthResponseSchema, 503: healthResponseSchema } } }, async (request, reply) => {
     const [problem, toggle, schema] = await Promise.all([ping(), app.rgpt.toggle.state(), app.rgpt.schema.report()]);
@@ -58,13 +63,13 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
     const reported = schema ? { schema } : {};
     if (problem) {
       request.log.warn({ reason: problem }, `[ROUTER] health check failed: ${problem}`);
-      return reply.code(503).send({ ok: false, database: 'unreachable', router_enabled: toggle.enabled, reason: problem, ...reported, rate_limits: rateLimits });
+      return reply.code(503).send({ ok: false, database: 'unreachable', router_enabled: toggle.enabled, reason: problem, version, ...reported, rate_limits: rateLimits });
     }
     if (schema && isSchemaBehind(schema)) {
       const reason = `schema_behind: ${describeSchemaBehind(schema)}`;
       request.log.warn({ reason, schema }, `[ROUTER] health check failed: ${reason}`);
-      return reply.code(503).send({ ok: false, database: 'ok', router_enabled: toggle.enabled, reason, ...reported, rate_limits: rateLimits });
+      return reply.code(503).send({ ok: false, database: 'ok', router_enabled: toggle.enabled, reason, version, ...reported, rate_limits: rateLimits });
     }
-    return { ok: true, database: 'ok', router_enabled: toggle.enabled, ...reported, rate_limits: rateLimits };
+    return { ok: true, database: 'ok', router_enabled: toggle.enabled, version, ...reported, rate_limits: rateLimits };
   });
 }
