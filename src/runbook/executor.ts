@@ -97,7 +97,8 @@ async function runCheckItem(deps: ExecutorDeps, item: RunItem & { kind: 'check' 
     ? `${bad.length} of ${outcomes.length} failed: ${bad.map((o) => `${o.id} (${o.summary})`).join('; ')}`
     : `${count('pass')} passed${record.warnings ? `, ${record.warnings} warning(s)` : ''}${count('skip') ? `, ${count('skip')} skipped` : ''}`;
   record.details = outcomes.filter((o) => o.status !== 'pass').map((o) => `${o.status} ${o.id}: ${o.summary}${o.hint && o.status !== 'skip' ? ` → ${o.hint}` : ''}`);
-  if (bad.length === 0 && record.warnings) record.state = 'warn';
+  // A failure under `on_fail: continue` does not stop the run, and is never drawn as a pass.
+  if ((bad.length === 0 && record.warnings) || (bad.length > 0 && item.onFail === 'continue')) record.state = 'warn';
   return bad.length === 0 || item.onFail === 'continue';
 }
 

@@ -19,7 +19,8 @@ describe('routergpt deploy on the embedded default', () => {
     const record = run(runs()[0]!);
     // Every item passed; an item whose checks only warned (api.performance on a busy machine) ends `warn`.
     expect(record.items.map((i) => [i.id, i.state]).filter(([, s]) => s !== 'done' && s !== 'skipped' && s !== 'warn')).toEqual([]);
-    for (const item of record.items.filter((i) => i.state === 'warn')) expect(item.checks?.some((c) => c.status === 'warn'), item.id).toBe(true);
+    // (api.performance is `on_fail: continue` on local: production's budgets on a shared machine.)
+    for (const item of record.items.filter((i) => i.state === 'warn')) expect(item.checks?.some((c) => c.status === 'warn' || (item.id === 'api.performance' && c.status === 'fail')), item.id).toBe(true);
     expect(record.signoff).toMatchObject({ source: 'local' });
     // The post-deployment API checks ran against the real server, not skipped.
     const post = record.items.find((i) => i.id.startsWith('checks:api.health'))!;
