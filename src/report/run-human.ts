@@ -1,10 +1,8 @@
 import type { CheckStatus } from '../checks/define-check.js';
 import type { RunStatus } from '../runbook/journal.js';
 import { painter, problemLines } from './human.js';
-import { AS_CHECK_STATUS, describeCounts, formatSeconds, runHeadline, type RunItemState, type RunReport } from './run-report.js';
+import { AS_CHECK_STATUS, describeCounts, formatSeconds, RUN_SYMBOL, runHeadline, type RunReport } from './run-report.js';
 
-/** One symbol per state; a warning is never a tick. */
-export const RUN_SYMBOL: Record<RunItemState, string> = { done: '✔', warn: '⚠', failed: '✖', skipped: '↷', pending: '·', running: '▶' };
 
 const RUN_TONE: Record<RunStatus, CheckStatus> = { succeeded: 'pass', failed: 'fail', cancelled: 'warn', running: 'skip' };
 

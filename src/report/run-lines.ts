@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { RunEvent, RunObserver } from '../runbook/events.js';
+import { RUN_SYMBOL } from './run-report.js';
 
-const SYMBOL: Record<string, string> = { done: '✔', warn: '⚠', skipped: '↷', failed: '✖' };
 
 /**
  * The plain renderer of a run's events: one line per state change on stderr — what a CI log or
@@ -35,7 +35,7 @@ export function linesObserver(out: Writable): RunObserver {
         w(event.line);
         return;
       case 'item-resumed':
-        w(`  ${SYMBOL[event.item.state] ?? '?'} ${event.item.id} — already ${event.item.state} (resumed)`);
+        w(`  ${RUN_SYMBOL[event.item.state]} ${event.item.id} — already ${event.item.state} (resumed)`);
         return;
       case 'item-started':
         if (event.item.phase !== phase) {
@@ -51,7 +51,7 @@ export function linesObserver(out: Writable): RunObserver {
         return;
       case 'item-finished': {
         const { item } = event;
-        w(`  ${SYMBOL[item.state] ?? '?'} ${item.state} (${((item.durationMs ?? 0) / 1000).toFixed(1)} s) ${item.summary ?? ''}`);
+        w(`  ${RUN_SYMBOL[item.state]} ${item.state} (${((item.durationMs ?? 0) / 1000).toFixed(1)} s) ${item.summary ?? ''}`);
         const shown = item.state === 'failed' ? item.details : item.details?.filter((x) => /^(warn|fail|error) /.test(x));
         for (const d of shown ?? []) w(`      ${d}`);
         return;

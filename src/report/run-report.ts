@@ -1,6 +1,6 @@
 import type { CheckStatus } from '../checks/define-check.js';
 import { countOutcomes, type CheckOutcome, type Counts } from '../checks/run-checks.js';
-import type { ItemRecord, RunKind, RunRecord, RunStatus, SignOff } from '../runbook/journal.js';
+import type { ItemRecord, ItemState, RunKind, RunRecord, RunStatus, SignOff } from '../runbook/journal.js';
 
 /** The documented, versioned report of a journaled run (docs/report-schema.md). */
 export const RUN_REPORT_SCHEMA = 'routergpt.run-report/v1';
@@ -10,7 +10,10 @@ export const RUN_REPORT_SCHEMA = 'routergpt.run-report/v1';
  * person should look at (a step that warned, a check item with warnings or continued past a
  * failure under `on_fail: continue`). A warning is never reported as plain `done`.
  */
-export type RunItemState = 'pending' | 'running' | 'done' | 'warn' | 'failed' | 'skipped';
+export type RunItemState = ItemState;
+
+/** One symbol per state, for every run renderer; a warning is never a tick. */
+export const RUN_SYMBOL: Record<RunItemState, string> = { done: '✔', warn: '⚠', failed: '✖', skipped: '↷', pending: '·', running: '▶' };
 export const RUN_ITEM_STATES: readonly RunItemState[] = ['done', 'warn', 'failed', 'skipped', 'pending', 'running'];
 
 export interface RunReportItem {

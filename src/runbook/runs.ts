@@ -67,25 +67,26 @@ export class RunRepository {
   async get(value: string, kind?: RunKind): Promise<RunRecord> {
     const id = parseRunId(value, this.config.name);
     const file = readRunFile(this.dir, id);
-    const fromDb = (await this.fromDb(1000)).find((r) => r.id === id);
+    const fromDb = await this.byId(id);
     const record = file && fromDb ? (newer(file, fromDb) ? file : fromDb) : (file ?? fromDb);
-    if (!record) {
-      const elsewhere = await this.envOf(id);
-      if (elsewhere) throw new UsageError(`Run ${id} belongs to ${elsewhere}, not ${this.config.name}.`, `Pass --env ${elsewhere}.`);
-      throw new UsageError(`Unknown run id "${id}" for ${this.config.name}.`, `See \`routergpt status --env ${this.config.name}\` for run ids.`);
-    }
+    if (!record) throw new UsageError(`Unknown run id "${id}" for ${this.config.name}.`, `See \`routergpt status --env ${this.config.name}\` for run ids.`);
+    // The table is shared by every environment on the database: another one's run is named as such.
     if (record.env !== this.config.name) throw new UsageError(`Run ${id} belongs to ${record.env}, not ${this.config.name}.`, `Pass --env ${record.env}.`);
     if (kind && record.kind !== kind) throw new UsageError(`Run ${id} is a ${record.kind}, not a ${kind}.`, `See \`routergpt status --env ${this.config.name}\`.`);
     return record;
   }
 
-  /** The environment a run id belongs to in the shared table, when it is another one's. */
-  private async envOf(id: string): Promise<string | undefined> {
+  /** One record from the table, whatever its environment (one indexed lookup, not a listing). */
+  private async byId(id: string): Promise<RunRecord | undefined> {
     if (!this.db) return undefined;
     const { rows } = await this.db
-      .query<{ env: string }>(`SELECT env FROM routergpt.runs WHERE id = $1`, [id])
-      .catch(() => ({ rows: [] as Array<{ env: string }> }));
-    return rows[0]?.env;
+      .query<{ record: RunRecord }>(`SELECT record FROM routergpt.runs WHERE id = $1`, [id])
+      .catch((error: Error) => {
+        // No journal table yet (a fresh database) is not a problem; anything else is reported by status.
+        if (!/does not exist/.test(error.message)) this.dbProblem = error.message.split('\n')[0];
+        return { rows: [] as Array<{ record: RunRecord }> };
+      });
+    return rows[0]?.record;
   }
 
   /** Whether the process that owns a `running` record is still at it. */
