@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { EnvironmentConfig } from '../config/types.js';
 import { openDatabase, type Database } from '../db/connect.js';
+import { refuseUnmanaged } from '../db/migrator/baseline.js';
 import { loadMigrations } from '../db/migrator/files.js';
 import { migrateUp } from '../db/migrator/migrator.js';
 import { seedDemo } from '../db/seed.js';
@@ -36,12 +37,14 @@ export interface StartedServer {
 }
 
 async function prepareLocal(db: Database, config: EnvironmentConfig): Promise<{ migrationsApplied: number; seededShops: number }> {
+  const migrations = loadMigrations(config.migrationsDir.value);
   const result = await migrateUp({
     pool: db.pool,
-    migrations: loadMigrations(config.migrationsDir.value),
+    migrations,
     lockTimeoutMs: config.lockTimeoutMs.value,
     lockWaitMs: 30_000,
     appliedBy: 'routergpt serve',
+    beforeApply: refuseUnmanaged(migrations, config.name),
   });
   const { rows } = await db.pool.query<{ empty: boolean }>('SELECT NOT EXISTS (SELECT 1 FROM shops) AS empty');
   // A fresh clone should have shops to find; an existing database is never touched.

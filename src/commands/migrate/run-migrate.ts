@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { EnvironmentConfig } from '../../config/types.js';
 import { withDatabase } from '../../db/connect.js';
-import { detectUnmanaged, unmanagedError, type UnmanagedSchema } from '../../db/migrator/baseline.js';
+import { detectUnmanaged, refuseUnmanaged, type UnmanagedSchema } from '../../db/migrator/baseline.js';
 import { loadVerifiedMigrations } from '../../db/migrator/files.js';
 import { getStatus, migrateDown, migrateUp, planUp, verifyNoEdits, type MigrateResult, type MigrationEvent, type MigrationStatus, type PlanGroup } from '../../db/migrator/migrator.js';
 
@@ -61,12 +61,9 @@ function migratorDeps(options: MigrateCommonOptions) {
 
 export async function runMigrateUp(options: MigrateCommonOptions & { to?: string }): Promise<MigrateResult> {
   const deps = migratorDeps(options);
-  return withDatabase(options.config, async (db) => {
-    // Refused before the lock and the migrations table: 001 would only fail on "relation shops already exists".
-    const unmanaged = await detectUnmanaged(db.pool, deps.migrations);
-    if (unmanaged) throw unmanagedError(unmanaged, options.config.name);
-    return migrateUp({ ...deps, pool: db.pool }, { to: options.to });
-  }, { poolSize: 2, applicationName: 'routergpt migrate up' });
+  // An unmanaged schema is refused under the lock: 001 would only fail on "relation shops already exists".
+  const beforeApply = refuseUnmanaged(deps.migrations, options.config.name);
+  return withDatabase(options.config, (db) => migrateUp({ ...deps, pool: db.pool, beforeApply }, { to: options.to }), { poolSize: 2, applicationName: 'routergpt migrate up' });
 }
 
 export async function runMigrateDown(options: MigrateCommonOptions & { to: string }): Promise<MigrateResult> {

@@ -410,6 +410,19 @@ export function unmanagedError(u: UnmanagedSchema, env?: string): OperationError
   );
 }
 
+/**
+ * migrateUp's `beforeApply`: refuses an unmanaged schema under the migration lock. Checked
+ * before the lock, a concurrent `migrate up` that committed 001 between our two reads would
+ * look like an unmanaged schema.
+ */
+export function refuseUnmanaged(migrations: MigrationFile[], env?: string): NonNullable<MigratorDeps['beforeApply']> {
+  return async (client, status) => {
+    if (status.applied.length > 0) return;
+    const unmanaged = await detectUnmanaged(client, migrations);
+    if (unmanaged) throw unmanagedError(unmanaged, env);
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // `migrate baseline`
 

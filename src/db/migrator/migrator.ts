@@ -52,6 +52,11 @@ export interface MigratorDeps {
   retries?: number;
   appliedBy?: string;
   onEvent?: (event: MigrationEvent) => void;
+  /**
+   * Runs under the migration lock, after the history is read and before anything is applied:
+   * a refusal that depends on the schema (an unmanaged one) must not race another migrator.
+   */
+  beforeApply?: (client: Queryable, status: MigrationStatus) => Promise<void>;
 }
 
 export interface MigrateResult {
@@ -229,9 +234,11 @@ export async function migrateUp(deps: MigratorDeps, options: { to?: string } = {
     throw new OperationError(`There is no migration ${options.to}.`, `Use one of ${deps.migrations.map((m) => m.version).join(', ')}.`);
   }
   return withMigrationLock(deps, async (client) => {
-    await ensureTable(client);
     const before = computeStatus(deps.migrations, await readApplied(client));
     verifyNoEdits(before);
+    // Before the history table is created: a refusal leaves the database as it was.
+    await deps.beforeApply?.(client, before);
+    await ensureTable(client);
     const ran: MigrateResult['ran'] = [];
     for (const group of planUp(deps.migrations, before, options.to)) {
       const m = deps.migrations.find((x) => x.version === group.version)!;

@@ -1,6 +1,6 @@
 import { fail, pass } from '../../checks/define-check.js';
 import { quoteIdent } from '../../db/backup/checksums.js';
-import { detectUnmanaged, unmanagedAdvice, unmanagedError, unmanagedSummary } from '../../db/migrator/baseline.js';
+import { detectUnmanaged, refuseUnmanaged, unmanagedAdvice, unmanagedSummary } from '../../db/migrator/baseline.js';
 import { loadVerifiedMigrations } from '../../db/migrator/files.js';
 import { getStatus, MIGRATIONS_TABLE, migrateDown, migrateUp, planUp, verifyNoEdits } from '../../db/migrator/migrator.js';
 import { durationParam } from './params.js';
@@ -32,8 +32,6 @@ export const dbMigrateStep = defineStep({
   async run(ctx) {
     const files = migrations(ctx);
     const before = await getStatus(ctx.db.pool, files);
-    const unmanaged = before.applied.length === 0 ? await detectUnmanaged(ctx.db.pool, files) : undefined;
-    if (unmanaged) throw unmanagedError(unmanaged, ctx.config.name);
     const result = await migrateUp({
       pool: ctx.db.pool,
       migrations: files,
@@ -41,6 +39,7 @@ export const dbMigrateStep = defineStep({
       // How long to wait for another migrator before giving up (exit 4, naming it).
       lockWaitMs: durationParam('db.migrate', ctx.params, 'lock_wait') ?? 60_000,
       appliedBy: `routergpt deploy ${ctx.runId}`,
+      beforeApply: refuseUnmanaged(files, ctx.config.name),
       onEvent: (e) => {
         if (e.type === 'applied') ctx.log(`applied ${e.version}_${e.name} (${Math.round(e.ms)} ms)`);
         if (e.type === 'waiting-for-lock') ctx.log('waiting for the migration lock…');
