@@ -129,3 +129,28 @@ describe('GPT Actions rules (pure)', () => {
     expect(failed['operation-ids']).toEqual(['POST /chat: operationId delegateToShop is also used by POST /router/delegate']);
   });
 });
+
+describe('the documented examples survive the deploy', () => {
+  /** Every `slug` / `shop_slug` value in the document's examples, with where it appears. */
+  function exampleSlugs(node: unknown, at: string, out: Array<{ at: string; slug: string }>): void {
+    if (Array.isArray(node)) node.forEach((v, i) => exampleSlugs(v, `${at}[${i}]`, out));
+    else if (typeof node === 'object' && node !== null) {
+      for (const [k, v] of Object.entries(node)) {
+        if ((k === 'slug' || k === 'shop_slug') && typeof v === 'string') out.push({ at: `${at}.${k}`, slug: v });
+        else exampleSlugs(v, `${at}.${k}`, out);
+      }
+    }
+  }
+
+  it('name demo shops that db.purge-test-data keeps (the Custom GPT imports these examples)', async () => {
+    const { DEMO_SHOPS, TEST_SHOP_SLUGS } = await import('../../src/db/seed.js');
+    const doc = YAML.parse(readFileSync(OPENAPI_TEMPLATE_PATH, 'utf8')) as unknown;
+    const found: Array<{ at: string; slug: string }> = [];
+    exampleSlugs(doc, '', found);
+    expect(found.length).toBeGreaterThanOrEqual(3);
+    const kept = new Set(DEMO_SHOPS.map((s) => s.slug).filter((s) => !(TEST_SHOP_SLUGS as readonly string[]).includes(s)));
+    for (const { at, slug } of found) expect(kept.has(slug), `${at}: ${slug} is deleted by the purge or is not a demo shop`).toBe(true);
+    // The not-found example names a shop that exists nowhere.
+    expect(JSON.stringify(doc)).not.toMatch(new RegExp(TEST_SHOP_SLUGS.join('|')));
+  });
+});

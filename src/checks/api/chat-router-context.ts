@@ -1,21 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import { defineCheck, fail, pass, type CheckDeps } from '../define-check.js';
-import { brief, CHAT_PATH, DELEGATE_PATH, probeLocations, SEARCH_PATH, withApiClient, type ApiClient } from './http.js';
+import { brief, CHAT_PATH, DELEGATE_PATH, SEARCH_PATH, withApiClient, type ApiClient } from './http.js';
+import { describeTargets, probeTargets } from './targets.js';
 import { isSearchResponse, type ChatResponse, type DelegateResponse } from './types.js';
 
 const MAX_TURNS = 4;
 
 async function pickShop(api: ApiClient, deps: CheckDeps): Promise<{ slug: string; searchId?: string } | string> {
   if (typeof deps.params?.shopSlug === 'string') return { slug: deps.params.shopSlug };
-  const where = probeLocations(deps.params)[0]!;
+  const targets = await probeTargets(deps);
+  // A real shop from the target database that has services, found through search as the GPT would.
+  const shop = targets.shops.find((s) => s.hasServices);
+  const where = shop ? targets.locations[targets.shops.indexOf(shop)]! : targets.locations[0]!;
   const category = String(deps.params?.category ?? 'barbershop');
   for (const cat of [category, undefined]) {
     const res = await api.post(SEARCH_PATH, { latitude: where.latitude, longitude: where.longitude, radius_miles: where.radius_miles, ...(cat ? { category: cat } : {}) });
     if (res.status !== 200 || !isSearchResponse(res.json)) return `the search to pick a shop failed: ${brief(res)}`;
-    const first = res.json.results[0];
+    const first = (shop && res.json.results.find((r) => r.slug === shop.slug)) || res.json.results[0];
     if (first) return { slug: first.slug, searchId: res.json.search_id };
   }
-  return `no shop near ${where.name} to talk to (set params.shopSlug)`;
+  return `no shop near ${where.name} to talk to — ${describeTargets(targets)} (or set params.shopSlug)`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { defineCheck, fail, pass, warn } from '../define-check.js';
-import { brief, DELEGATE_PATH, probeLocations, SEARCH_PATH, UUID_RE, withApiClient } from './http.js';
+import { brief, DELEGATE_PATH, SEARCH_PATH, UUID_RE, withApiClient } from './http.js';
+import { describeTargets, probeTargets } from './targets.js';
 import { isSearchResponse, type DelegateResponse } from './types.js';
 
 export default defineCheck({
@@ -13,12 +14,13 @@ export default defineCheck({
       let slugs = Array.isArray(deps.params?.shopSlugs) ? (deps.params.shopSlugs as unknown[]).map(String) : [];
       let searchId: string | undefined;
       if (slugs.length === 0) {
-        const where = probeLocations(deps.params)[0]!;
+        const targets = await probeTargets(deps);
+        const where = targets.locations[0]!;
         const res = await api.post(SEARCH_PATH, { latitude: where.latitude, longitude: where.longitude, radius_miles: where.radius_miles });
         if (res.status !== 200 || !isSearchResponse(res.json)) return fail(`the search to pick shops failed: ${brief(res)}`, { hint: 'See api.search.' });
         searchId = res.json.search_id;
         slugs = [...new Set(res.json.results.map((r) => r.slug))].slice(0, Number(deps.params?.count ?? 3));
-        if (slugs.length === 0) return warn(`no shops near ${where.name} to delegate to`, { hint: 'Set params.shopSlugs, or the probe locations (params.locations) to where your shops are.' });
+        if (slugs.length === 0) return warn(`no shops near ${where.name} to delegate to`, { details: [describeTargets(targets)], hint: 'Set params.shopSlugs, or the probe locations (params.locations) to where your shops are.' });
       }
       const problems: string[] = [];
       const details: string[] = [];

@@ -1,5 +1,6 @@
 import { defineCheck, fail, pass } from '../define-check.js';
 import { brief, SEARCH_PATH, withApiClient } from './http.js';
+import { emptyPoint } from './targets.js';
 import { isSearchResponse } from './types.js';
 
 export default defineCheck({
@@ -9,8 +10,9 @@ export default defineCheck({
   stages: ['post'],
   params: ['latitude', 'longitude', 'radiusMiles'],
   async run(deps) {
-    // The middle of the Pacific: no shop is there.
-    const body = { latitude: Number(deps.params?.latitude ?? 0), longitude: Number(deps.params?.longitude ?? -140), radius_miles: Number(deps.params?.radiusMiles ?? 5) };
+    // Open ocean with no shop within the radius, checked against the target database.
+    const point = await emptyPoint(deps);
+    const body = { latitude: point.latitude, longitude: point.longitude, radius_miles: point.radius_miles };
     return withApiClient(deps, async (api) => {
       const res = await api.post(SEARCH_PATH, body);
       if (res.status !== 200) return fail(`an empty area answered ${res.status}, expected 200`, { details: [brief(res)], hint: 'No results is not an error: answer 200 with results [] and a message.' });

@@ -1,5 +1,6 @@
 import { defineCheck, fail, pass, warn } from '../define-check.js';
-import { brief, CHAT_PATH, DELEGATE_PATH, probeLocations, SEARCH_PATH, withApiClient, type ApiClient, type ApiResponse } from './http.js';
+import { brief, CHAT_PATH, DELEGATE_PATH, SEARCH_PATH, withApiClient, type ApiClient, type ApiResponse } from './http.js';
+import { probeTargets } from './targets.js';
 import { isSearchResponse, type DelegateResponse } from './types.js';
 
 /** The checklist's budgets: search < 500 ms, delegation < 200 ms, chat < 5 s. */
@@ -56,7 +57,7 @@ export default defineCheck({
     const n = Math.max(1, Number(deps.params?.requests ?? 20));
     const budgets = { ...DEFAULT_BUDGETS_MS, ...(deps.params?.budgets as Partial<Record<Route, number>> | undefined) };
     const withChat = deps.params?.chat === true;
-    const where = probeLocations(deps.params)[0]!;
+    const where = (await probeTargets(deps)).locations[0]!;
     const searchBody = { latitude: where.latitude, longitude: where.longitude, radius_miles: where.radius_miles };
     return withApiClient(deps, async (api) => {
       const runs: Measured[] = [];

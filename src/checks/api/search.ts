@@ -1,5 +1,6 @@
 import { defineCheck, fail, pass, warn } from '../define-check.js';
-import { brief, probeLocations, SEARCH_PATH, UUID_RE, withApiClient, type ProbeLocation } from './http.js';
+import { brief, SEARCH_PATH, UUID_RE, withApiClient, type ProbeLocation } from './http.js';
+import { describeTargets, probeTargets } from './targets.js';
 import { isSearchResponse } from './types.js';
 
 const EARTH_RADIUS_MILES = 3958.7613;
@@ -47,11 +48,12 @@ export default defineCheck({
   stages: ['post'],
   params: ['locations', 'category'],
   async run(deps) {
-    const locations = probeLocations(deps.params);
+    const targets = await probeTargets(deps);
+    const locations = targets.locations;
     const category = String(deps.params?.category ?? 'barbershop');
     return withApiClient(deps, async (api) => {
       const problems: string[] = [];
-      const details: string[] = [];
+      const details: string[] = [describeTargets(targets)];
       let total = 0;
       // The probes are independent: send them together, report them in order.
       const probes = locations.flatMap((where) => [undefined, category].map((cat) => ({ where, cat })));
@@ -67,6 +69,11 @@ export default defineCheck({
         problems.push(...verifySearchResults(where, cat, res.json));
         const n = isSearchResponse(res.json) ? res.json.results.length : 0;
         total += n;
+        // A location chosen beside a real shop must find that shop (unfiltered search).
+        const beside = targets.shops[locations.indexOf(where)];
+        if (!cat && beside && isSearchResponse(res.json) && !res.json.results.some((r) => r.slug === beside.slug)) {
+          problems.push(`${where.name}: ${beside.slug} is ${haversineMiles(where.latitude, where.longitude, beside.latitude, beside.longitude).toFixed(2)} mi away but not in the results`);
+        }
         details.push(`${where.name}${cat ? ` [${cat}]` : ''}: ${n} result(s) in ${Math.round(res.ms)} ms`);
       });
       const data = { locations: locations.length, results: total };
