@@ -128,11 +128,11 @@ describe('database checks against a real PostgreSQL', () => {
     });
 
     it('a pending migration → db.migrations-applied fails', async () => {
-      const { rows: saved } = await db.pool.query(`DELETE FROM routergpt_schema_migrations WHERE version = '009' RETURNING *`);
+      const { rows: saved } = await db.pool.query(`DELETE FROM routergpt_schema_migrations WHERE version = '010' RETURNING *`);
       try {
         const outcome = await run('db.migrations-applied');
         expect(outcome.status).toBe('fail');
-        expect(outcome.details).toEqual(['pending: 009_router_analytics']);
+        expect(outcome.details).toEqual(['pending: 010_synthetic_traffic']);
       } finally {
         const row = saved[0];
         await db.pool.query(`INSERT INTO routergpt_schema_migrations (version, name, checksum, applied_at, execution_ms, applied_by) VALUES ($1, $2, $3, $4, $5, $6)`, [row.version, row.name, row.checksum, row.applied_at, row.execution_ms, row.applied_by]);

@@ -100,9 +100,9 @@ describe('a broken migrations folder', () => {
   }
 
   it('a gap in the numbers is named', async () => {
-    const dir = folderWith((m) => writeFileSync(path.join(m, '011_later.sql'), 'SELECT 1;'));
+    const dir = folderWith((m) => writeFileSync(path.join(m, '012_later.sql'), 'SELECT 1;'));
     const result = await runCli(['migrate', 'status'], { env: { ROUTERGPT_MIGRATIONS_DIR: dir } });
-    expectCleanError(result, 2, 'gap in migration numbers', '009 is followed by 011');
+    expectCleanError(result, 2, 'gap in migration numbers', '010 is followed by 012');
   });
 
   it('a duplicate number is named', async () => {

@@ -3,12 +3,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, spawnCli, tempDir } from '../helpers/cli.js';
 
-const ALL = ['001', '002', '003', '004', '005', '006', '007', '008', '009'];
+const ALL = ['001', '002', '003', '004', '005', '006', '007', '008', '009', '010'];
 
 describe('the embedded database (local, PGlite)', () => {
   const dir = tempDir('routergpt-embedded-');
 
-  it('migrate up on a fresh directory applies 001–009; status --json shows them', async () => {
+  it('migrate up on a fresh directory applies 001–010; status --json shows them', async () => {
     const up = await runCli(['migrate', 'up'], { cwd: dir });
     expect(up.exitCode).toBe(0);
     expect(existsSync(path.join(dir, '.routergpt', 'local', 'pgdata'))).toBe(true);
@@ -24,12 +24,12 @@ describe('the embedded database (local, PGlite)', () => {
   it('down → up round trip', async () => {
     const down = await runCli(['migrate', 'down', '--to', '000'], { cwd: dir });
     expect(down.exitCode).toBe(0);
-    expect(down.stderr).toContain('reverted 9 migration(s)');
+    expect(down.stderr).toContain('reverted 10 migration(s)');
     const tables = await runCli(['db', 'psql', '--', '-At', '-c', "select count(*) from pg_tables where schemaname = 'public' and tablename <> 'routergpt_schema_migrations'"], { cwd: dir });
     expect(tables.stdout.trim()).toBe('0');
     const up = await runCli(['migrate', 'up'], { cwd: dir });
     expect(up.exitCode).toBe(0);
-    expect(up.stderr).toContain('applied 9 migration(s)');
+    expect(up.stderr).toContain('applied 10 migration(s)');
   });
 
   it('seed --demo loads the five test shops and is idempotent', async () => {
@@ -62,6 +62,6 @@ describe('the embedded database (local, PGlite)', () => {
     writeFileSync(path.join(lockDir, 'routergpt.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, startedAt: '2020-01-01T00:00:00Z', command: 'crashed' }));
     const status = await runCli(['migrate', 'status', '--json'], { cwd: dir });
     expect(status.exitCode).toBe(0);
-    expect(JSON.parse(status.stdout).applied).toHaveLength(9);
+    expect(JSON.parse(status.stdout).applied).toHaveLength(10);
   });
 });

@@ -30,7 +30,7 @@ describe('migrations/routergpt.sum', () => {
     expect(lines.pop()).toBe('');
     const [total, ...files] = lines;
     expect(files.map((l) => l.split(' ')[0])).toEqual(
-      ['001_shops', '002_services_and_hours', '003_chat', '004_bookings', '005_feature_flags', '006_phase3_shop_location', '007_phase3_location_indexes', '008_geocoding_cache', '009_router_analytics'].flatMap((m) => [`${m}.down.sql`, `${m}.sql`]),
+      ['001_shops', '002_services_and_hours', '003_chat', '004_bookings', '005_feature_flags', '006_phase3_shop_location', '007_phase3_location_indexes', '008_geocoding_cache', '009_router_analytics', '010_synthetic_traffic'].flatMap((m) => [`${m}.down.sql`, `${m}.sql`]),
     );
     for (const line of files) {
       const [file, hash] = line.split(' ');
@@ -51,8 +51,8 @@ describe('migrations/routergpt.sum', () => {
 
   it('a file added without hashing is named', () => {
     const dir = pinnedCopy();
-    writeFileSync(path.join(dir, '010_more.sql'), 'SELECT 1;\n');
-    expect(verifySum(dir)).toEqual([{ kind: 'added', file: '010_more.sql', message: `010_more.sql was added without a line in ${SUM_FILE}` }]);
+    writeFileSync(path.join(dir, '011_more.sql'), 'SELECT 1;\n');
+    expect(verifySum(dir)).toEqual([{ kind: 'added', file: '011_more.sql', message: `011_more.sql was added without a line in ${SUM_FILE}` }]);
   });
 
   it('a removed file is named', () => {
@@ -84,7 +84,7 @@ describe('migrations/routergpt.sum', () => {
     const dir = pinnedCopy();
     rmSync(path.join(dir, SUM_FILE));
     const warnings: string[] = [];
-    expect(loadVerifiedMigrations(dir, (l) => warnings.push(l))).toHaveLength(9);
+    expect(loadVerifiedMigrations(dir, (l) => warnings.push(l))).toHaveLength(10);
     loadVerifiedMigrations(dir, (l) => warnings.push(l));
     expect(warnings).toEqual([`warning: ${dir} has no ${SUM_FILE}: run \`routergpt migrate hash\` to pin it`]);
 
@@ -141,20 +141,20 @@ describe('the CLI verifies the sum before it connects', () => {
   it('migrate hash re-pins an edited folder (printing what changed), then --check exits 0', async () => {
     const dir = pinnedCopy();
     appendFileSync(path.join(dir, '003_chat.sql'), '-- intended before release\n');
-    writeFileSync(path.join(dir, '010_more.sql'), 'SELECT 1;\n');
+    writeFileSync(path.join(dir, '011_more.sql'), 'SELECT 1;\n');
     const env = { ROUTERGPT_MIGRATIONS_DIR: dir };
     const check = await runCli(['migrate', 'hash', '--check'], { env });
     expect(check.exitCode).toBe(1);
     expect(check.stdout).toContain('003_chat.sql was edited: expected h1:');
-    expect(check.stdout).toContain('010_more.sql was added without a line in routergpt.sum');
+    expect(check.stdout).toContain('011_more.sql was added without a line in routergpt.sum');
     const hash = await runCli(['migrate', 'hash'], { env });
     expect(hash.exitCode, hash.stderr).toBe(0);
     expect(hash.stdout).toMatch(/updated +003_chat\.sql/);
-    expect(hash.stdout).toMatch(/added +010_more\.sql/);
+    expect(hash.stdout).toMatch(/added +011_more\.sql/);
     expect(hash.stdout.trim().split('\n')).toHaveLength(2);
     const again = await runCli(['migrate', 'hash', '--check'], { env });
     expect(again.exitCode, again.stdout).toBe(0);
-    expect(again.stdout).toContain(`matches the 19 migration files`);
+    expect(again.stdout).toContain(`matches the 21 migration files`);
     expect(verifySum(dir)).toEqual([]);
   });
 
@@ -163,7 +163,7 @@ describe('the CLI verifies the sum before it connects', () => {
     expect((await runCli(['migrate', 'hash', '--check'])).exitCode).toBe(0);
     const dir = pinnedCopy();
     const hash = await runCli(['migrate', 'hash', '--json'], { env: { ROUTERGPT_MIGRATIONS_DIR: dir } });
-    expect(JSON.parse(hash.stdout)).toMatchObject({ written: false, changes: [], files: 18 });
+    expect(JSON.parse(hash.stdout)).toMatchObject({ written: false, changes: [], files: 20 });
     expect(readFileSync(path.join(dir, SUM_FILE), 'utf8')).toBe(before);
   });
 });

@@ -44,11 +44,11 @@ describe('routergpt deploy on the embedded default', () => {
 
   it('rollback --tier restore returns the embedded database to its pre-deploy state (empty)', async () => {
     const result = await runCli(['rollback', '--tier', 'restore', '--yes'], { cwd: dir });
-    // Restored to before the first migration: the code on disk needs 009, so the verification
+    // Restored to before the first migration: the code on disk needs 010, so the verification
     // after the rollback (the real server, started in-process) says the two do not match.
     expect(result.exitCode, result.stderr).toBe(1);
     expect(result.stderr).toMatch(/undo\.db\.backup[^\n]*\n[^\n]*✔ done/);
-    expect(result.stderr).toContain('running code needs migration 009');
+    expect(result.stderr).toContain('running code needs migration 010');
     const tables = await runCli(['db', 'psql', '--', '-At', '-c', "select count(*) from pg_tables where schemaname = 'public'"], { cwd: dir });
     expect(tables.stdout.trim()).toBe('0');
     // The journal survived the restore.

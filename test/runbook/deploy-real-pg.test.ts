@@ -199,9 +199,9 @@ describe('routergpt deploy on a real PostgreSQL with a real running server', () 
       const rollback = await runCli(['rollback', '--tier', 'restore', '--yes'], { cwd: ws.dir, env: ws.env });
       expect(await checksumTables(pool)).toEqual(before);
       expect(await ws.query(`SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2`)).toEqual(schemaBefore);
-      // The server still runs the new code, which needs 009: the rollback is not a success.
+      // The server still runs the new code, which needs 010: the rollback is not a success.
       expect(rollback.exitCode, rollback.stderr).toBe(1);
-      expect(rollback.stderr).toContain('running code needs migration 009, the database is at 005');
+      expect(rollback.stderr).toContain('running code needs migration 010, the database is at 005');
       const run = journalOf(ws);
       expect(run).toMatchObject({ kind: 'rollback', status: 'failed', tiers: ['restore'] });
       expect(run.items.map((i) => [i.id, i.state])).toEqual([['db.backup', 'done'], ['undo.db.backup', 'done'], ['verify.after-rollback', 'failed']]);

@@ -91,7 +91,7 @@ describe('rollback reads its target from the journal', () => {
     expect(result.stderr).toContain('--tier toggle,code,purge,restore');
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(runs(ws)).toHaveLength(before);
-    expect(await schemaVersion(ws)).toBe('009');
+    expect(await schemaVersion(ws)).toBe('010');
   }, 120_000);
 });
 
@@ -187,6 +187,6 @@ describe('bad run ids and journals: one message, exit 2, nothing changed', () =>
     expect(damaged.exitCode).toBe(2);
     expect(damaged.stderr).toContain(`The journal file ${file} is not a valid run record`);
     expect(damaged.stderr).not.toMatch(/\n\s+at /);
-    expect(await schemaVersion(ws)).toBe('009');
+    expect(await schemaVersion(ws)).toBe('010');
   }, 120_000);
 });

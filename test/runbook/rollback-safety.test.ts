@@ -33,15 +33,15 @@ describe('rollback safety (regressions from review)', () => {
   it('rollback --tier migrations undoes what a deploy applied even when its db.migrate failed half-way', async () => {
     const dir = tempDir();
     cpSync(path.join(REPO_ROOT, 'migrations'), path.join(dir, 'migrations'), { recursive: true });
-    writeFileSync(path.join(dir, 'migrations', '010_broken.sql'), 'SELECT * FROM no_such_table;\n');
-    writeFileSync(path.join(dir, 'migrations', '010_broken.down.sql'), 'SELECT 1;\n');
+    writeFileSync(path.join(dir, 'migrations', '011_broken.sql'), 'SELECT * FROM no_such_table;\n');
+    writeFileSync(path.join(dir, 'migrations', '011_broken.down.sql'), 'SELECT 1;\n');
     // A folder of one's own, not pinned: without routergpt.sum deploy and rollback only warn.
     rmSync(path.join(dir, 'migrations', 'routergpt.sum'));
     ws = await createWorkspace({ withServer: false, env: { ROUTERGPT_MIGRATIONS_DIR: path.join(dir, 'migrations') } });
     const deploy = await ws.deploy();
     expect(deploy.exitCode).toBe(1);
-    expect(deploy.stderr).toContain('010_broken.sql failed');
-    expect((await ws.query<{ n: number }>('SELECT count(*)::int AS n FROM routergpt_schema_migrations'))[0]!.n).toBe(9);
+    expect(deploy.stderr).toContain('011_broken.sql failed');
+    expect((await ws.query<{ n: number }>('SELECT count(*)::int AS n FROM routergpt_schema_migrations'))[0]!.n).toBe(10);
     const rollback = await runCli(['rollback', '--tier', 'migrations', '--yes', '--no-verify'], { cwd: ws.dir, env: ws.env });
     expect(rollback.exitCode, rollback.stderr).toBe(0);
     expect(await ws.query('SELECT version FROM routergpt_schema_migrations')).toEqual([]);
