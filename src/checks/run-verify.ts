@@ -19,6 +19,11 @@ export interface VerifyOptions {
   baseUrl?: string;
   /** Skip the database entirely (smoke against a URL). */
   noDatabase?: boolean;
+  /**
+   * An unreachable database is a configuration error (exit 2) before any check runs — the
+   * `verify` command (docs/exit-codes.md). Otherwise db.reachable reports it among the checks.
+   */
+  requireDatabase?: boolean;
   cwd: string;
   concurrency: number;
   timeoutMs: number;
@@ -74,7 +79,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
       db = await openDatabase(config, { applicationName: `routergpt ${options.command}`, poolSize: Math.max(2, options.concurrency) });
       ownDb = true;
     } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
+      if (!(error instanceof ConfigError) || options.requireDatabase) throw error;
       dbError = error.message;
     }
   }

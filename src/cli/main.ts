@@ -17,6 +17,15 @@ const interrupt = new AbortController();
 const force = new AbortController();
 const io: IO = { ...processIO(colorFlag, interrupt.signal), forceSignal: force.signal };
 
+// A closed pipe (`routergpt --help | head`) ends the output, not the program with a stack trace:
+// exit as `yes | head` does, quietly, with the status a reader of the pipe expects.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 let interrupts = 0;
 process.on('SIGINT', () => {
   // `serve` handles its own signals (graceful shutdown, exit 0): stay out of its way.

@@ -64,6 +64,37 @@ describe('bad configuration is refused with a clear message and exit 2', () => {
   });
 });
 
+describe('documented exit codes (docs/exit-codes.md): flag values and unreachable parts are usage errors, exit 2', () => {
+  const cases: Array<{ args: string[]; mentions: string[]; env?: 'unreachable' }> = [
+    { args: ['migrate', 'up', '--to', '999'], mentions: ['There is no migration 999', '001'] },
+    { args: ['migrate', 'down', '--to', '998', '--yes'], mentions: ['There is no migration 998', '000'] },
+    { args: ['smoke', '--base-url', 'not-a-url'], mentions: ['--base-url must be an http(s) URL', '"not-a-url"'] },
+    { args: ['verify', '--base-url', 'ftp://example.com'], mentions: ['--base-url must be an http(s) URL'] },
+    { args: ['status', '--limit', 'abc'], mentions: ['--limit expects a whole number', '"abc"'] },
+    { args: ['status', '--limit', '0'], mentions: ['--limit expects a whole number'] },
+    { args: ['verify', '--concurrency', '2.5'], mentions: ['--concurrency expects a whole number'] },
+    // Before any check runs: nothing but the error is printed.
+    { args: ['verify', '--env', 'staging'], mentions: ['connection refused'], env: 'unreachable' },
+  ];
+  for (const { args, mentions, env } of cases) {
+    it(`routergpt ${args.join(' ')}${env ? ' (database unreachable)' : ''}`, async () => {
+      const dir = tempDir();
+      const extra = env ? { DATABASE_URL: `postgres://app@127.0.0.1:${await freePort()}/db` } : {};
+      const result = await runCli(args, { cwd: dir, env: extra });
+      expectCleanError(result, 2, ...mentions);
+      expect(result.stdout).not.toMatch(/pass|fail|skip/);
+    });
+  }
+
+  it('a closed pipe ends the output quietly: `routergpt --help | head -1` exits 0 without EPIPE', async () => {
+    const { execa } = await import('execa');
+    const result = await execa('bash', ['-o', 'pipefail', '-c', `node ${JSON.stringify(path.join(REPO_ROOT, 'bin', 'routergpt.js'))} --help | head -c 10`], { reject: false });
+    expect(result.stderr).not.toContain('EPIPE');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe('Usage: rou');
+  });
+});
+
 describe('wrong password', () => {
   let cluster: Cluster;
   beforeAll(async () => {

@@ -3,7 +3,7 @@ import type { EnvironmentConfig } from '../../config/types.js';
 import { withDatabase } from '../../db/connect.js';
 import { detectUnmanaged, refuseUnmanaged, type UnmanagedSchema } from '../../db/migrator/baseline.js';
 import { loadVerifiedMigrations } from '../../db/migrator/files.js';
-import { getStatus, migrateDown, migrateUp, planUp, verifyNoEdits, type MigrateResult, type MigrationEvent, type MigrationStatus, type PlanGroup } from '../../db/migrator/migrator.js';
+import { getStatus, migrateDown, migrateUp, planUp, requireTarget, verifyNoEdits, type MigrateResult, type MigrationEvent, type MigrationStatus, type PlanGroup } from '../../db/migrator/migrator.js';
 
 /** Every core checks the folder against routergpt.sum before it connects; `onWarning` hears "no sum file". */
 export interface MigrateFilesOptions {
@@ -62,11 +62,13 @@ function migratorDeps(options: MigrateCommonOptions) {
 export async function runMigrateUp(options: MigrateCommonOptions & { to?: string }): Promise<MigrateResult> {
   const deps = migratorDeps(options);
   // An unmanaged schema is refused under the lock: 001 would only fail on "relation shops already exists".
+  requireTarget(deps.migrations, options.to, 'up');
   const beforeApply = refuseUnmanaged(deps.migrations, options.config.name);
   return withDatabase(options.config, (db) => migrateUp({ ...deps, pool: db.pool, beforeApply }, { to: options.to }), { poolSize: 2, applicationName: 'routergpt migrate up' });
 }
 
 export async function runMigrateDown(options: MigrateCommonOptions & { to: string }): Promise<MigrateResult> {
   const deps = migratorDeps(options);
+  requireTarget(deps.migrations, options.to, 'down');
   return withDatabase(options.config, (db) => migrateDown({ ...deps, pool: db.pool }, { to: options.to }), { poolSize: 2, applicationName: 'routergpt migrate down' });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { IO } from '../../cli/io.js';
 import { action } from '../../cli/action.js';
+import { positiveInt } from '../../cli/flags.js';
 import { note, printJson, printTable } from '../../cli/render/output.js';
 import { resumeHint } from '../../runbook/runs.js';
 
@@ -14,7 +15,7 @@ export function registerStatus(program: Command, io: IO): void {
       action<{ limit: string; run?: string }>(io, async (ctx, opts) => {
         const { config } = await ctx.loadConfig();
         const { runStatus } = await import('./run-status.js');
-        const result = await runStatus({ config, limit: Math.max(1, Number(opts.limit) || 10), run: opts.run });
+        const result = await runStatus({ config, limit: positiveInt('--limit', opts.limit, 10), run: opts.run });
         // JSON: each run is its record plus what is derived at read time (state, stoppedAt, rolledBackBy).
         if (ctx.globals.json) return printJson(ctx.io, { ...result, runs: result.runs.map(({ record, ...derived }) => ({ ...record, ...derived })) });
         if (result.source === 'files') note(ctx.io, `(database unreachable: showing this machine's journal files — ${result.note})`);

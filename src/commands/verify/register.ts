@@ -3,6 +3,7 @@ import { ChecksFailedError, UsageError } from '../../errors.js';
 import { ExitCode } from '../../cli/exit-codes.js';
 import type { IO } from '../../cli/io.js';
 import { action, type Action } from '../../cli/action.js';
+import { positiveInt } from '../../cli/flags.js';
 import { note } from '../../cli/render/output.js';
 import { parseDuration } from '../../config/duration.js';
 
@@ -21,11 +22,17 @@ interface VerifyFlags {
 
 const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 
-function positiveInt(flag: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} expects a whole number ≥ 1 (got "${value}").`, `Use e.g. ${flag} 4.`);
-  return n;
+/** --base-url is an absolute http(s) URL: anything else is a usage error, not a failed api.health. */
+function checkBaseUrl(value: string): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !['http:', 'https:'].includes(url.protocol)) {
+    throw new UsageError(`--base-url must be an http(s) URL (got "${value}").`, 'Use e.g. --base-url https://api.example.com or http://127.0.0.1:3000.');
+  }
 }
 
 function runAction(command: 'verify' | 'smoke'): Action<VerifyFlags> {
@@ -36,6 +43,7 @@ function runAction(command: 'verify' | 'smoke'): Action<VerifyFlags> {
     const concurrency = positiveInt('--concurrency', opts.concurrency, 4);
     const { parseReporters, emitReports } = await import('../../report/emit.js');
     const reporters = parseReporters(opts.reporter, opts.output, Boolean(ctx.globals.json));
+    if (opts.baseUrl !== undefined) checkBaseUrl(opts.baseUrl);
     const smokeWithUrl = command === 'smoke' && Boolean(opts.baseUrl);
     if (opts.list) {
       const { CHECKS, tagsOf } = await import('../../checks/registry.js');
@@ -58,6 +66,7 @@ function runAction(command: 'verify' | 'smoke'): Action<VerifyFlags> {
       stage,
       baseUrl: opts.baseUrl,
       noDatabase: smokeWithUrl,
+      requireDatabase: true,
       cwd: ctx.io.cwd,
       concurrency,
       timeoutMs,

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { LockHeldError, OperationError } from '../../errors.js';
+import { LockHeldError, OperationError, UsageError } from '../../errors.js';
 import { AdvisoryLockTimeoutError, describeHolder, withAdvisoryLock, withClient, type LockHolder, type Pool, type PoolClient, type Queryable } from '../pool.js';
 import type { MigrationFile } from './files.js';
 import { concurrentIndexNames, splitStatements } from './sql-split.js';
@@ -229,10 +229,15 @@ async function withRetries<T>(deps: MigratorDeps, version: string, fn: () => Pro
   }
 }
 
+/** A `--to` that names no migration is a usage error (exit 2) — checked before connecting. */
+export function requireTarget(migrations: MigrationFile[], to: string | undefined, direction: 'up' | 'down'): void {
+  if (to === undefined || (direction === 'down' && to === '000') || migrations.some((m) => m.version === to)) return;
+  const versions = migrations.map((m) => m.version).join(', ');
+  throw new UsageError(`There is no migration ${to}.`, direction === 'down' ? `Use 000 (everything) or one of ${versions}.` : `Use one of ${versions}.`);
+}
+
 export async function migrateUp(deps: MigratorDeps, options: { to?: string } = {}): Promise<MigrateResult> {
-  if (options.to !== undefined && !deps.migrations.some((m) => m.version === options.to)) {
-    throw new OperationError(`There is no migration ${options.to}.`, `Use one of ${deps.migrations.map((m) => m.version).join(', ')}.`);
-  }
+  requireTarget(deps.migrations, options.to, 'up');
   return withMigrationLock(deps, async (client) => {
     const before = computeStatus(deps.migrations, await readApplied(client));
     verifyNoEdits(before);
@@ -280,9 +285,7 @@ export async function migrateUp(deps: MigratorDeps, options: { to?: string } = {
 
 export async function migrateDown(deps: MigratorDeps, options: { to: string }): Promise<MigrateResult> {
   const target = options.to;
-  if (target !== '000' && !deps.migrations.some((m) => m.version === target)) {
-    throw new OperationError(`There is no migration ${target}.`, `Use 000 (everything) or one of ${deps.migrations.map((m) => m.version).join(', ')}.`);
-  }
+  requireTarget(deps.migrations, target, 'down');
   return withMigrationLock(deps, async (client) => {
     await ensureTable(client);
     const before = computeStatus(deps.migrations, await readApplied(client));
