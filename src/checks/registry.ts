@@ -6,6 +6,7 @@ import dbGeocodingCache from './db/geocoding-cache.js';
 import dbIndexesValid from './db/indexes-valid.js';
 import dbMigrationsApplied from './db/migrations-applied.js';
 import dbReachable from './db/reachable.js';
+import dbSchemaDrift from './db/schema-drift.js';
 import dbSearchQueryPlan from './db/search-query-plan.js';
 import dbShopsGeocoded from './db/shops-geocoded.js';
 import dbShopsLocationColumns from './db/shops-location-columns.js';
@@ -30,6 +31,7 @@ export const CHECKS: readonly Check[] = [
   securityBackupsNotInRepo,
   dbReachable,
   dbMigrationsApplied,
+  dbSchemaDrift,
   dbTablesExist,
   dbShopsLocationColumns,
   dbIndexesValid,

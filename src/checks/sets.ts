@@ -7,4 +7,4 @@
 export const SMOKE_CHECK_IDS = ['api.health', 'api.search', 'api.delegate', 'api.chat-router-context', 'api.invalid-coordinates-422', 'api.unknown-shop-404', 'api.empty-area', 'api.cors', 'api.hsts', 'api.performance'];
 
 /** The checklist's "Verify migrations succeeded" (\d shops, \dt, \di) as checks. */
-export const SCHEMA_CHECK_IDS = ['db.migrations-applied', 'db.tables-exist', 'db.shops-location-columns', 'db.indexes-valid', 'db.analytics-views'];
+export const SCHEMA_CHECK_IDS = ['db.migrations-applied', 'db.schema-drift', 'db.tables-exist', 'db.shops-location-columns', 'db.indexes-valid', 'db.analytics-views'];

@@ -174,20 +174,22 @@ export function registerMigrate(program: Command, io: IO): void {
     .command('lint')
     .description('check the migration files with squawk (locks, rewrites, unsafe DDL)')
     .option('--pg-version <version>', 'PostgreSQL version to lint for', '15')
+    .option('--reporter <name[=file]>', 'human, json, github, gitlab (code quality), junit (repeatable)', (v: string, p: string[] = []) => [...p, v])
     .option('--strict', 'exit 3 on warnings')
     .action(
-      action<{ pgVersion: string; strict?: boolean }>(io, async (ctx, opts) => {
+      action<{ pgVersion: string; strict?: boolean; reporter?: string[] }>(io, async (ctx, opts) => {
+        const { LINT_REPORTERS, renderLint } = await import('../../report/lint.js');
+        const { parseReporterOptions } = await import('../../report/reporter-options.js');
+        const reporters = parseReporterOptions(opts.reporter, Boolean(ctx.globals.json), LINT_REPORTERS);
         const { config } = await ctx.loadConfig();
         const { runMigrateLint } = await import('./run-lint.js');
         const result = await runMigrateLint({ migrationsDir: config.migrationsDir.value, pgVersion: opts.pgVersion, onWarning: warnOn(ctx.io) });
-        if (ctx.globals.json) printJson(ctx.io, result);
-        else {
-          const mark = { pass: '✔ pass', warn: '⚠ warn', fail: '✖ fail' } as const;
-          for (const file of result.files) {
-            ctx.io.stdout.write(`${mark[file.status]}  ${file.file}\n`);
-            for (const f of file.findings) ctx.io.stdout.write(`        line ${f.line} ${f.level} ${f.rule}: ${f.message}${f.help ? ` — ${f.help}` : ''}\n`);
-          }
-        }
+        const { default: path } = await import('node:path');
+        const relative = path.relative(ctx.io.cwd, config.migrationsDir.value);
+        const dir = relative.startsWith('..') || path.isAbsolute(relative) ? config.migrationsDir.value : relative.split(path.sep).join('/');
+        const { writeReports } = await import('../../report/write-reports.js');
+        const written = await writeReports(reporters, (spec) => renderLint({ dir, ...result }, spec.name), { ...ctx.io });
+        for (const file of written) note(ctx.io, `wrote ${file}`);
         if (result.status === 'fail') throw new ChecksFailedError('lint failed');
         if (result.status === 'warn' && opts.strict) throw new ChecksFailedError('lint warnings', ExitCode.strictWarnings);
       }),
@@ -195,23 +197,32 @@ export function registerMigrate(program: Command, io: IO): void {
 
   migrate
     .command('hash')
-    .description('pin the migration files in migrations/routergpt.sum (a SHA-256 per file and one over the set)')
-    .option('--check', 'only verify the sum file; exit 1 with the problems')
+    .description('pin the migration files in migrations/routergpt.sum (a SHA-256 per file and one over the set) and, with --schema-from, rewrite the schema snapshot migrations/routergpt.schema.json')
+    .option('--check', 'only verify the sum file and that the schema snapshot was written for these files; exit 1 with the problems')
+    .option('--schema-from <url>', 'a throwaway PostgreSQL server (TEST_DATABASE_URL): apply every migration to a scratch database there, read the schema, drop it, and rewrite routergpt.schema.json')
     .action(
-      action<{ check?: boolean }>(io, async (ctx, opts) => {
+      action<{ check?: boolean; schemaFrom?: string }>(io, async (ctx, opts) => {
         const { config } = await ctx.loadConfig();
-        const { runMigrateHash, SUM_MISMATCH_HINT } = await import('./run-migrate-hash.js');
-        const result = runMigrateHash({ migrationsDir: config.migrationsDir.value, check: Boolean(opts.check) });
+        const { runMigrateHash, verifySchemaFromUrl, SUM_MISMATCH_HINT, REGENERATE_HINT } = await import('./run-migrate-hash.js');
+        const schemaFrom = verifySchemaFromUrl(opts.schemaFrom);
+        const onProgress = ctx.globals.verbose ? (line: string) => note(ctx.io, line) : undefined;
+        const result = await runMigrateHash({ migrationsDir: config.migrationsDir.value, check: Boolean(opts.check), schemaFrom, onProgress });
         if (ctx.globals.json) printJson(ctx.io, result);
         else if (opts.check) {
-          if (result.problems.length === 0) ctx.io.stdout.write(`✔ ${result.sumFile} matches the ${result.files} migration files\n`);
+          if (result.problems.length === 0) ctx.io.stdout.write(`✔ ${result.sumFile} matches the ${result.files} migration files; ${result.schemaFile} was written for them\n`);
           for (const problem of result.problems) ctx.io.stdout.write(`✖ ${problem.message}\n`);
         } else {
           for (const c of result.changes) ctx.io.stdout.write(`${c.change.padEnd(7)}  ${c.file}\n`);
           note(ctx.io, result.written ? `wrote ${result.sumFile} (${result.files} files${result.changes.length ? `, ${result.changes.length} changed` : ''})` : `${result.sumFile} is up to date (${result.files} files)`);
+          if (result.schemaWritten !== undefined) note(ctx.io, `${result.schemaWritten ? 'wrote' : 'unchanged:'} ${result.schemaFile} (${result.schemaObjects} objects, built in a scratch database that was dropped)`);
+          if (result.schemaWarning) note(ctx.io, `⚠ ${result.schemaWarning}`);
         }
         if (result.problems.length > 0) {
-          if (!ctx.globals.json) note(ctx.io, result.problems.every((p) => p.kind === 'sum-missing') ? 'Run `routergpt migrate hash` to pin the files, and commit the sum file.' : SUM_MISMATCH_HINT);
+          if (!ctx.globals.json) {
+            const sumOnly = result.problems.filter((p) => !p.kind.startsWith('schema-'));
+            if (sumOnly.length > 0) note(ctx.io, sumOnly.every((p) => p.kind === 'sum-missing') ? 'Run `routergpt migrate hash` to pin the files, and commit the sum file.' : SUM_MISMATCH_HINT);
+            if (sumOnly.length < result.problems.length) note(ctx.io, REGENERATE_HINT);
+          }
           throw new ChecksFailedError('migration sum mismatch');
         }
       }),
