@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import type { IO } from '../cli/io.js';
-import { renderGithub } from './github.js';
+import { appendStepSummary, renderGithub } from './github.js';
 import { renderHumanSummary } from './human.js';
 import { renderJson } from './json.js';
 import { renderJunit } from './junit.js';
@@ -27,8 +27,12 @@ export function parseReporters(values: string[] | undefined, output: string | un
   return specs;
 }
 
+/**
+ * Each reporter to its file or stdout (writeReports); the github reporter also appends the
+ * Markdown report to $GITHUB_STEP_SUMMARY when that is set, as a run's does.
+ */
 export async function emitReports(io: IO, report: VerifyReport, specs: ReporterSpec[]): Promise<string[]> {
-  return writeReports(
+  const written = await writeReports(
     specs,
     (spec, color) =>
       spec.name === 'human' ? renderHumanSummary({ ...io, color }, report)
@@ -38,4 +42,6 @@ export async function emitReports(io: IO, report: VerifyReport, specs: ReporterS
       : renderMarkdown(report),
     io,
   );
+  const summary = specs.some((s) => s.name === 'github') ? appendStepSummary(renderMarkdown(report), io.env) : undefined;
+  return summary ? [...written, summary] : written;
 }

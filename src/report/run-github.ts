@@ -1,5 +1,4 @@
-import { appendFileSync } from 'node:fs';
-import { annotation } from './github.js';
+import { annotation, appendStepSummary } from './github.js';
 import { describeCounts, runHeadline, type RunReport, type RunReportItem } from './run-report.js';
 import { renderRunMarkdown } from './run-markdown.js';
 
@@ -17,13 +16,7 @@ export function renderRunGithub(report: RunReport): string {
   return `${out.join('\n')}\n`;
 }
 
-/**
- * Append the Markdown report to the job's step summary when running in GitHub Actions
- * (GITHUB_STEP_SUMMARY names the file; several steps append to it). Returns the file, if any.
- */
+/** The run's Markdown report appended to $GITHUB_STEP_SUMMARY, when that is set. */
 export function appendGithubStepSummary(report: RunReport, env: Readonly<Record<string, string | undefined>>): string | undefined {
-  const file = env.GITHUB_STEP_SUMMARY;
-  if (!file) return undefined;
-  appendFileSync(file, `${renderRunMarkdown(report)}\n`);
-  return file;
+  return appendStepSummary(renderRunMarkdown(report), env);
 }

@@ -31,7 +31,7 @@ const envChecks = [pass('config.env-vars', 'Required environment variables set',
 const schemaChecks = [pass('db.migrations-applied', 'Migrations applied', '9 of 9 applied'), pass('db.indexes-valid', 'Location indexes valid', 'idx_shops_lat, idx_shops_lng valid')];
 
 export const allPassedDeploy: RunRecord = run({
-  id: '20261125T180000Z-deploy-a11p',
+  id: '20261125T180000Z-deploy-a11d',
   kind: 'deploy',
   status: 'succeeded',
   items: [
@@ -47,7 +47,7 @@ export const allPassedDeploy: RunRecord = run({
 const geocoded: CheckOutcome = { id: 'db.shops-geocoded', title: 'Shops geocoded', status: 'warn', summary: '3 of 120 shops have no coordinates', details: ['shop 17: "Café, Ost"', 'shop 18: 100% unknown'], hint: 'Run `routergpt deploy --resume` after db.geocode-shops', durationMs: 30 };
 
 export const failedAtMigrateDeploy: RunRecord = run({
-  id: '20261125T180000Z-deploy-f41l',
+  id: '20261125T180000Z-deploy-fa11',
   kind: 'deploy',
   status: 'failed',
   error: 'db.migrate failed',
@@ -62,7 +62,7 @@ export const failedAtMigrateDeploy: RunRecord = run({
       state: 'failed',
       errorKind: 'OperationError',
       summary: '007_location_indexes.sql failed: relation "idx_shops_lat" already exists',
-      details: ['at line 3: CREATE INDEX idx_shops_lat ON shops (lat);', '→ Drop the index by hand, or fix 007 and resume: routergpt deploy --env staging --resume 20261125T180000Z-deploy-f41l'],
+      details: ['at line 3: CREATE INDEX idx_shops_lat ON shops (lat);', '→ Drop the index by hand, or fix 007 and resume: routergpt deploy --env staging --resume 20261125T180000Z-deploy-fa11'],
     }),
     item({ id: 'db.seed-demo', kind: 'step', phase: 'database', title: 'Seed the demo shops', state: 'pending' }),
     item({ id: 'checks:db.migrations-applied+db.indexes-valid', kind: 'check', phase: 'database', title: 'Verify migrations succeeded', state: 'pending' }),
@@ -72,7 +72,7 @@ export const failedAtMigrateDeploy: RunRecord = run({
 });
 
 export const cancelledRollback: RunRecord = run({
-  id: '20261125T190000Z-rollback-c4nc',
+  id: '20261125T190000Z-rollback-cacc',
   kind: 'rollback',
   status: 'cancelled',
   checklist: { name: 'rollback', file: '(built in)' },

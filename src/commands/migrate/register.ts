@@ -174,20 +174,22 @@ export function registerMigrate(program: Command, io: IO): void {
     .command('lint')
     .description('check the migration files with squawk (locks, rewrites, unsafe DDL)')
     .option('--pg-version <version>', 'PostgreSQL version to lint for', '15')
+    .option('--reporter <name[=file]>', 'human, json, github, gitlab (code quality), junit (repeatable)', (v: string, p: string[] = []) => [...p, v])
     .option('--strict', 'exit 3 on warnings')
     .action(
-      action<{ pgVersion: string; strict?: boolean }>(io, async (ctx, opts) => {
+      action<{ pgVersion: string; strict?: boolean; reporter?: string[] }>(io, async (ctx, opts) => {
+        const { LINT_REPORTERS, renderLint } = await import('../../report/lint.js');
+        const { parseReporterOptions } = await import('../../report/reporter-options.js');
+        const reporters = parseReporterOptions(opts.reporter, Boolean(ctx.globals.json), LINT_REPORTERS);
         const { config } = await ctx.loadConfig();
         const { runMigrateLint } = await import('./run-lint.js');
         const result = await runMigrateLint({ migrationsDir: config.migrationsDir.value, pgVersion: opts.pgVersion, onWarning: warnOn(ctx.io) });
-        if (ctx.globals.json) printJson(ctx.io, result);
-        else {
-          const mark = { pass: '✔ pass', warn: '⚠ warn', fail: '✖ fail' } as const;
-          for (const file of result.files) {
-            ctx.io.stdout.write(`${mark[file.status]}  ${file.file}\n`);
-            for (const f of file.findings) ctx.io.stdout.write(`        line ${f.line} ${f.level} ${f.rule}: ${f.message}${f.help ? ` — ${f.help}` : ''}\n`);
-          }
-        }
+        const { default: path } = await import('node:path');
+        const relative = path.relative(ctx.io.cwd, config.migrationsDir.value);
+        const dir = relative.startsWith('..') || path.isAbsolute(relative) ? config.migrationsDir.value : relative.split(path.sep).join('/');
+        const { writeReports } = await import('../../report/write-reports.js');
+        const written = await writeReports(reporters, (spec) => renderLint({ dir, ...result }, spec.name), { ...ctx.io });
+        for (const file of written) note(ctx.io, `wrote ${file}`);
         if (result.status === 'fail') throw new ChecksFailedError('lint failed');
         if (result.status === 'warn' && opts.strict) throw new ChecksFailedError('lint warnings', ExitCode.strictWarnings);
       }),
