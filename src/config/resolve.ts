@@ -214,6 +214,8 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
   const redisUrl = pick<string | undefined>(['env', envLabel(redisVar), env[redisVar] || undefined], ['default', 'not set (in-memory rate limits)', undefined]);
   const openaiApiKey = pick<string | undefined>(['env', envLabel('OPENAI_API_KEY'), env.OPENAI_API_KEY || undefined], ['default', 'not set (offline assistant)', undefined]);
   const apiKey = pick<string | undefined>(['env', envLabel('ROUTERGPT_API_KEY'), env.ROUTERGPT_API_KEY || undefined], ['default', 'not set (public API)', undefined]);
+  const syntheticKey = pick<string | undefined>(['env', envLabel('ROUTERGPT_SYNTHETIC_KEY'), env.ROUTERGPT_SYNTHETIC_KEY?.trim() || undefined], ['default', 'not set (the key in routergpt.synthetic_key)', undefined]);
+  if (syntheticKey.value !== undefined && syntheticKey.value.length < 32) problems.push(`ROUTERGPT_SYNTHETIC_KEY must be at least 32 characters (got ${syntheticKey.value.length}); unset it to use the key migration 010 generated.`);
   const trustedProxies = pick<string[]>(
     ['env', envLabel('TRUSTED_PROXIES'), splitList(env.TRUSTED_PROXIES)],
     ['file', fileLabel('trusted_proxies'), raw.trusted_proxies],
@@ -279,7 +281,7 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
   const backupRetention = pick<number>(['file', fileLabel('backup.retention'), raw.backup?.retention], ['default', 'built-in default', 10]);
 
   // Known before any message can be built: errors, journals and logs redact them.
-  for (const secret of [urlPassword(database.value.kind === 'url' ? database.value.url : undefined), urlPassword(redisUrl.value), openaiApiKey.value, apiKey.value, env.GOOGLE_MAPS_API_KEY, env.RESEND_API_KEY]) registerSecret(secret);
+  for (const secret of [urlPassword(database.value.kind === 'url' ? database.value.url : undefined), urlPassword(redisUrl.value), openaiApiKey.value, apiKey.value, syntheticKey.value, env.GOOGLE_MAPS_API_KEY, env.RESEND_API_KEY]) registerSecret(secret);
 
   if (problems.length > 0) {
     throw new ConfigError(
@@ -303,6 +305,7 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
       redisUrl,
       openaiApiKey,
       apiKey,
+      syntheticKey,
       trustedProxies,
       enableRouterGpt,
       lockTimeoutMs,

@@ -36,6 +36,8 @@ export interface EnvironmentConfig {
   redisUrl: Sourced<string | undefined>;
   openaiApiKey: Sourced<string | undefined>;
   apiKey: Sourced<string | undefined>;
+  /** Signs routergpt's own requests as synthetic (ROUTERGPT_SYNTHETIC_KEY); unset: the key in routergpt.synthetic_key. */
+  syntheticKey: Sourced<string | undefined>;
   trustedProxies: Sourced<string[]>;
   enableRouterGpt: Sourced<boolean>;
   lockTimeoutMs: Sourced<number>;

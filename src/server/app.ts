@@ -2,6 +2,7 @@
  * The API as a Fastify app, without listening (STYLE.md §12): tests inject into it or listen
  * on port 0; src/server/main.ts listens and shuts down gracefully.
  */
+import { hostname } from 'node:os';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { EnvironmentConfig } from '../config/types.js';
@@ -14,6 +15,7 @@ import { createLogger, type ServerLoggerOptions } from './logger.js';
 import { registerEdgePlugins, type EdgeDeps } from './plugins/edge.js';
 import { registerErrorHandling } from './plugins/error-handler.js';
 import { resourcesPlugin } from './plugins/resources.js';
+import { syntheticPlugin } from './plugins/synthetic.js';
 import { chatRoutes } from './routes/chat.js';
 import { delegateRoutes } from './routes/delegate.js';
 import { guardWithToggle } from './routes/guard.js';
@@ -41,6 +43,8 @@ export interface ServerDeps extends EdgeDeps {
   flagTtlMs?: number;
   /** The release this server runs (ROUTERGPT_RELEASE), reported by /health as `version`; default: the package version. */
   release?: string;
+  /** Signs synthetic markers; default: config.syntheticKey (ROUTERGPT_SYNTHETIC_KEY), else routergpt.synthetic_key. */
+  syntheticKey?: string;
 }
 
 function isLogger(value: unknown): value is Logger {
@@ -70,14 +74,18 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
 
   const openai = { ...deps.openai, apiKey: deps.openai?.apiKey ?? config.openaiApiKey.value };
+  const version = deps.release?.trim() || VERSION;
   await app.register(resourcesPlugin, {
     pool: deps.pool,
     config,
     clock: deps.clock ?? (() => new Date()),
     assistant: deps.assistant ?? selectAssistant(openai, logger),
-    analytics: deps.analytics,
+    // Every analytics row says which release and host served it (the /health `version`).
+    analytics: { release: version, host: hostname(), ...deps.analytics },
     flagTtlMs: deps.flagTtlMs,
   });
+  // Before the edge plugins: the rate limiter reads the verdict on the marker.
+  await app.register(syntheticPlugin, { db: deps.pool, key: deps.syntheticKey ?? config.syntheticKey.value, bodyLimit: BODY_LIMIT_BYTES });
   registerErrorHandling(app);
 
   // Graceful shutdown: Node closes the connections that are idle when close() starts, but a
@@ -99,7 +107,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   // Rate limits, CORS, HSTS, HTTPS redirect, auth: the one place they are registered.
   await registerEdgePlugins(app, deps);
 
-  await app.register(healthRoutes, { version: deps.release?.trim() || VERSION });
+  await app.register(healthRoutes, { version });
   // Public, outside the toggle guard: the GPT editor imports the document by URL.
   await app.register(openapiRoutes, { config });
   await app.register(async (router) => {

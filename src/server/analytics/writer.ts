@@ -18,6 +18,8 @@ export interface AnalyticsEvent {
   latencyMs?: number | null;
   payload?: Record<string, unknown>;
   createdAt?: Date;
+  /** Caused by a request with a valid synthetic marker (src/lib/synthetic.ts): left out of every metric. */
+  synthetic?: boolean;
 }
 
 export interface AnalyticsSettings {
@@ -25,6 +27,9 @@ export interface AnalyticsSettings {
   maxBatch?: number;
   /** Events kept while the database is failing; older ones are dropped (and counted in the log). */
   maxBuffered?: number;
+  /** The release (what /health reports as `version`) and host that serve, written on every row. */
+  release?: string;
+  host?: string;
 }
 
 export interface AnalyticsWriter {
@@ -34,12 +39,14 @@ export interface AnalyticsWriter {
   stats(): { buffered: number; written: number; dropped: number };
 }
 
-const COLUMNS = 7;
+const COLUMNS = 10;
 
 export function createAnalyticsWriter(db: Queryable, log: Logger, settings: AnalyticsSettings = {}, clock: () => Date = () => new Date()): AnalyticsWriter {
   const flushIntervalMs = settings.flushIntervalMs ?? 250;
   const maxBatch = settings.maxBatch ?? 100;
   const maxBuffered = settings.maxBuffered ?? 10_000;
+  const release = settings.release ?? null;
+  const host = settings.host ?? null;
   let buffer: AnalyticsEvent[] = [];
   let written = 0;
   let dropped = 0;
@@ -72,11 +79,14 @@ export function createAnalyticsWriter(db: Queryable, log: Logger, settings: Anal
         e.latencyMs === undefined || e.latencyMs === null ? null : Math.max(0, Math.round(e.latencyMs)),
         JSON.stringify(e.payload ?? {}),
         e.createdAt ?? clock(),
+        e.synthetic === true,
+        release,
+        host,
       );
       const p = (k: number) => `$${i * COLUMNS + k}`;
-      return `(${p(1)}, ${p(2)}::uuid, ${p(3)}::bigint, ${p(4)}::uuid, ${p(5)}::int, ${p(6)}::jsonb, ${p(7)}::timestamptz)`;
+      return `(${p(1)}, ${p(2)}::uuid, ${p(3)}::bigint, ${p(4)}::uuid, ${p(5)}::int, ${p(6)}::jsonb, ${p(7)}::timestamptz, ${p(8)}::boolean, ${p(9)}, ${p(10)})`;
     });
-    await db.query(`INSERT INTO router_analytics (event_type, session_id, shop_id, search_id, latency_ms, payload, created_at) VALUES ${rows.join(', ')}`, values);
+    await db.query(`INSERT INTO router_analytics (event_type, session_id, shop_id, search_id, latency_ms, payload, created_at, synthetic, release, host) VALUES ${rows.join(', ')}`, values);
   }
 
   async function drain(): Promise<void> {
@@ -132,7 +142,7 @@ export function createAnalyticsWriter(db: Queryable, log: Logger, settings: Anal
   return {
     record(event) {
       buffer.push(event);
-      log.debug({ event_type: event.eventType, session_id: event.sessionId ?? undefined, shop_id: event.shopId ?? undefined, latency_ms: event.latencyMs ?? undefined }, `${LOG_TAGS.analytics} ${event.eventType}`);
+      log.debug({ event_type: event.eventType, synthetic: event.synthetic || undefined, session_id: event.sessionId ?? undefined, shop_id: event.shopId ?? undefined, latency_ms: event.latencyMs ?? undefined }, `${LOG_TAGS.analytics} ${event.eventType}`);
       if (buffer.length >= maxBatch && Date.now() >= retryAt) void flush();
       else schedule(Math.max(flushIntervalMs, retryAt - Date.now()));
     },

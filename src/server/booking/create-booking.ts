@@ -18,6 +18,8 @@ export interface CreateBookingInput {
   startsAt: Date;
   /** Already scoped to the session by the caller (unique across all bookings). */
   idempotencyKey: string | null;
+  /** Made in a synthetic session or request: left out of every metric, and cancelled by the check that made it. */
+  synthetic?: boolean;
 }
 
 export type CreateBookingResult =
@@ -41,11 +43,11 @@ export async function createBooking(pool: Pool, log: Logger, input: CreateBookin
   try {
     const result = await withTransaction(pool, async (client): Promise<CreateBookingResult> => {
       const inserted = await client.query<BookingRow>(
-        `INSERT INTO bookings (shop_id, service_id, session_id, customer_name, starts_at, ends_at, status, idempotency_key)
-         VALUES ($1, $2, $3, $4, $5, $6, 'confirmed', $7)
+        `INSERT INTO bookings (shop_id, service_id, session_id, customer_name, starts_at, ends_at, status, idempotency_key, synthetic)
+         VALUES ($1, $2, $3, $4, $5, $6, 'confirmed', $7, $8)
          ON CONFLICT (idempotency_key) DO NOTHING
          RETURNING ${BOOKING_COLUMNS}`,
-        [input.shop.id, input.service.id, input.sessionId, input.customerName, input.startsAt, endsAt, input.idempotencyKey],
+        [input.shop.id, input.service.id, input.sessionId, input.customerName, input.startsAt, endsAt, input.idempotencyKey, input.synthetic === true],
       );
       const booking = inserted.rows[0];
       if (!booking) {

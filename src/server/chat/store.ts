@@ -13,24 +13,24 @@ export async function loadServices(db: Queryable, shopId: number): Promise<Servi
   return rows;
 }
 
-export async function createSession(db: Queryable, shop: ShopRow, context: RouterContext, greeting: string): Promise<string> {
+export async function createSession(db: Queryable, shop: ShopRow, context: RouterContext, greeting: string, synthetic = false): Promise<string> {
   const { rows } = await db.query<{ id: string }>(
     `WITH s AS (
-       INSERT INTO chat_sessions (shop_id, source, search_id, intent, router_context, last_message_at)
-       VALUES ($1, $2, $3, $4, $5::jsonb, now())
+       INSERT INTO chat_sessions (shop_id, source, search_id, intent, router_context, last_message_at, synthetic)
+       VALUES ($1, $2, $3, $4, $5::jsonb, now(), $7)
        RETURNING id
      ), m AS (
        INSERT INTO chat_messages (session_id, role, content) SELECT id, 'assistant', $6 FROM s
      )
      SELECT id FROM s`,
-    [shop.id, context.source ?? 'direct', context.search_id ?? null, context.intent ?? null, JSON.stringify(context), greeting],
+    [shop.id, context.source ?? 'direct', context.search_id ?? null, context.intent ?? null, JSON.stringify(context), greeting, synthetic],
   );
   return rows[0]!.id;
 }
 
 export async function findSession(db: Queryable, sessionId: string): Promise<{ session: SessionRow; shop: ShopRow } | undefined> {
   const { rows } = await db.query<SessionRow & { shop: ShopRow }>(
-    `SELECT cs.id, cs.shop_id::int AS shop_id, cs.source, cs.search_id, cs.intent, cs.router_context,
+    `SELECT cs.id, cs.shop_id::int AS shop_id, cs.source, cs.search_id, cs.intent, cs.router_context, cs.synthetic,
             json_build_object('id', s.id, 'slug', s.slug, 'name', s.name, 'category', s.category, 'address', s.address, 'city', s.city,
                               'state', s.state, 'postal_code', s.postal_code, 'phone', s.phone, 'timezone', s.timezone) AS shop
        FROM chat_sessions cs JOIN shops s ON s.id = cs.shop_id

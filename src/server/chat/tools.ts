@@ -28,6 +28,8 @@ export interface BookingToolsOptions {
   now: Date;
   /** Session-scoped idempotency key for the booking this request may make. */
   idempotencyKey: string | null;
+  /** The conversation is synthetic: so is its booking. */
+  synthetic?: boolean;
   onBooking?: (booking: BookingView, created: boolean) => void;
 }
 
@@ -61,7 +63,7 @@ export function createBookingTools(o: BookingToolsOptions): BookingTools {
         if (own) return { status: 'existing', booking: view(own) };
         return { status: 'unavailable', reason: check.reason, suggestions: await suggest(serviceId, start) };
       }
-      const result = await createBooking(o.pool, o.log, { shop: o.shop, service, sessionId: o.sessionId, customerName, startsAt: start, idempotencyKey: o.idempotencyKey });
+      const result = await createBooking(o.pool, o.log, { shop: o.shop, service, sessionId: o.sessionId, customerName, startsAt: start, idempotencyKey: o.idempotencyKey, synthetic: o.synthetic });
       if (result.kind === 'taken') {
         const own = await takenBySelf();
         if (own) return { status: 'existing', booking: view(own) };

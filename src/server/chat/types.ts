@@ -8,6 +8,8 @@ export interface SessionRow {
   search_id: string | null;
   intent: string | null;
   router_context: RouterContext;
+  /** Opened by a request with a valid synthetic marker (routergpt's own checks). */
+  synthetic: boolean;
 }
 
 /** What the router passed on, plus the offline assistant's half-finished booking. */

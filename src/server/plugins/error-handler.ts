@@ -68,7 +68,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
       return reply.code(STATUS_CODES[status] ? status : 422).send(errorBody(code, error.message || 'The request was refused.'));
     }
     request.log.error({ err: error, url: request.url, method: request.method }, `[ROUTER] unhandled error in ${request.method} ${request.routeOptions.url ?? request.url}: ${error.message}`);
-    app.rgpt?.analytics.record({ eventType: 'error', latencyMs: reply.elapsedTime, payload: { route: request.routeOptions.url ?? null, method: request.method, request_id: request.id } });
+    app.rgpt?.analytics.record({ eventType: 'error', latencyMs: reply.elapsedTime, synthetic: request.synthetic === true, payload: { route: request.routeOptions.url ?? null, method: request.method, request_id: request.id } });
     return reply.code(500).send(errorBody('internal', `Something went wrong on our side. Please try again; if it keeps happening, report request id ${request.id}.`));
   });
 

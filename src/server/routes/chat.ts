@@ -32,6 +32,8 @@ export async function chatRoutes(app: FastifyInstance): Promise<void> {
     const found = await findSession(pool, body.session_id);
     if (!found) throw new HttpError('session_not_found', `No chat session ${body.session_id}. Start one with POST /router/delegate.`);
     const { session, shop } = found;
+    // A conversation a check opened stays synthetic, whatever later requests carry.
+    const synthetic = request.synthetic || session.synthetic;
     // Scoped to the session: a key reused by another conversation can never return its booking.
     const scopedKey = key ? `${session.id}:${key}` : null;
 
@@ -64,13 +66,14 @@ export async function chatRoutes(app: FastifyInstance): Promise<void> {
       sessionId: session.id,
       now,
       idempotencyKey: scopedKey,
+      synthetic,
       onBooking: (booking, created) => {
-        if (created) analytics.record({ eventType: 'booking', sessionId: session.id, shopId: shop.id, searchId: session.search_id, latencyMs: reply.elapsedTime, payload: { booking_id: booking.id, service: booking.service, starts_at: booking.starts_at } });
+        if (created) analytics.record({ eventType: 'booking', sessionId: session.id, shopId: shop.id, searchId: session.search_id, latencyMs: reply.elapsedTime, synthetic, payload: { booking_id: booking.id, service: booking.service, starts_at: booking.starts_at } });
       },
     });
     const answer = await assistant.respond({ session, shop, services, history, message: body.message, customerName: body.customer_name, now, tools });
     await saveExchange(pool, session.id, body.message, answer.reply, answer.draft);
-    analytics.record({ eventType: 'chat_message', sessionId: session.id, shopId: shop.id, searchId: session.search_id, latencyMs: reply.elapsedTime, payload: { assistant: assistant.name, booked: Boolean(answer.booking) } });
+    analytics.record({ eventType: 'chat_message', sessionId: session.id, shopId: shop.id, searchId: session.search_id, latencyMs: reply.elapsedTime, synthetic, payload: { assistant: assistant.name, booked: Boolean(answer.booking) } });
     request.log.info({ session_id: session.id, shop: shop.slug, assistant: assistant.name, booked: answer.booking?.id ?? null }, `${LOG_TAGS.router} chat message answered`);
     return {
       session_id: session.id,

@@ -23,8 +23,8 @@ export async function delegateRoutes(app: FastifyInstance): Promise<void> {
     const intent = body.intent?.trim() || undefined;
     const source = body.search_id ? 'search' : 'direct';
     const message = greeting(shop, services, intent);
-    const sessionId = await createSession(pool, shop, { source, search_id: body.search_id ?? null, intent: intent ?? null }, message);
-    analytics.record({ eventType: 'delegate', sessionId, shopId: shop.id, searchId: body.search_id ?? null, latencyMs: reply.elapsedTime, payload: { source, ...(intent ? { intent } : {}) } });
+    const sessionId = await createSession(pool, shop, { source, search_id: body.search_id ?? null, intent: intent ?? null }, message, request.synthetic);
+    analytics.record({ eventType: 'delegate', sessionId, shopId: shop.id, searchId: body.search_id ?? null, latencyMs: reply.elapsedTime, synthetic: request.synthetic, payload: { source, ...(intent ? { intent } : {}) } });
     request.log.info({ session_id: sessionId, shop: shop.slug, search_id: body.search_id ?? null, source }, `${LOG_TAGS.router} delegated to ${shop.slug}`);
     return reply.code(201).send({
       session_id: sessionId,

@@ -33,6 +33,7 @@ export async function searchRoutes(app: FastifyInstance): Promise<void> {
         eventType: 'search',
         searchId,
         latencyMs,
+        synthetic: request.synthetic,
         payload: {
           shop_ids: hits.map((h) => h.id),
           result_count: hits.length,

@@ -29,6 +29,12 @@ export interface RateLimitPolicies {
   routes: Record<string, RateLimitPolicy>;
   /** Every other route, unknown URLs (404) included, shares this one; so every response carries headers. */
   fallback: RateLimitPolicy;
+  /**
+   * Requests with a valid synthetic marker (routergpt's own checks, src/lib/synthetic.ts) spend
+   * this budget instead, so a verify run never eats a real client's; a marker asking for
+   * `policy=real` (api.rate-limit, api.performance) spends the real one. Absent: no distinction.
+   */
+  synthetic?: RateLimitPolicy;
 }
 
 export interface RateLimitOptions {
@@ -54,9 +60,11 @@ export interface RateLimitOptions {
 export const MINUTE_MS = 60_000;
 /** Routes without a policy of their own share this generous one, so headers appear on every response. */
 export const DEFAULT_FALLBACK_PER_MINUTE = 600;
+/** The synthetic budget per client: a verify run sends ~100 requests; a flood of forged markers is ordinary traffic. */
+export const DEFAULT_SYNTHETIC_PER_MINUTE = 600;
 
 /** The policies of issue #3: search and delegate from config, everything else the fallback. */
-export function policiesFromConfig(limits: RateLimits, options: { windowMs?: number; fallbackPerMinute?: number } = {}): RateLimitPolicies {
+export function policiesFromConfig(limits: RateLimits, options: { windowMs?: number; fallbackPerMinute?: number; syntheticPerMinute?: number } = {}): RateLimitPolicies {
   const windowMs = options.windowMs ?? MINUTE_MS;
   return {
     routes: {
@@ -64,6 +72,7 @@ export function policiesFromConfig(limits: RateLimits, options: { windowMs?: num
       '/router/delegate': { name: 'delegate', limit: limits.delegatePerMinute, windowMs },
     },
     fallback: { name: 'default', limit: options.fallbackPerMinute ?? DEFAULT_FALLBACK_PER_MINUTE, windowMs },
+    synthetic: { name: 'synthetic', limit: options.syntheticPerMinute ?? DEFAULT_SYNTHETIC_PER_MINUTE, windowMs },
   };
 }
 
@@ -102,6 +111,18 @@ const rateLimitPlugin: FastifyPluginAsync<RateLimitOptions> = async (app: Fastif
     await redis.waitReady(options.connectTimeoutMs ?? 1000);
   }
 
+  /**
+   * A request bearing a synthetic marker that does not ask for the real policy is decided once
+   * the marker is verified — which needs the body, so in preParsing, after the synthetic
+   * plugin's hook (registered before this plugin). A valid marker spends the synthetic budget;
+   * a forged or stale one the real budget, like any request. The verdict never depends on
+   * anything but the signature.
+   */
+  const syntheticPolicy = options.policies.synthetic;
+  const isDeferred = (request: FastifyRequest) => syntheticPolicy !== undefined && request.syntheticClaim != null && request.syntheticClaim.policy !== 'real';
+  const decide = (request: FastifyRequest, policy: RateLimitPolicy): Promise<RateLimitDecision> =>
+    redis ? redis.hit(clientKey(request), policy, now?.()) : Promise.resolve(memory.hitSync(clientKey(request), policy, now?.()));
+
   app.decorate('rateLimitStatus', (): RateLimitStatus => redis?.status() ?? { store: 'memory', redis: 'not-configured' });
   app.decorateRequest('rateLimit', null);
 
@@ -110,6 +131,7 @@ const rateLimitPlugin: FastifyPluginAsync<RateLimitOptions> = async (app: Fastif
   if (redis) {
     const store = redis;
     app.addHook('onRequest', async (request, reply) => {
+      if (isDeferred(request)) return;
       const decision = await store.hit(clientKey(request), policyFor(options.policies, request), now?.());
       request.rateLimit = decision;
       reply.headers(rateLimitHeaders(decision));
@@ -117,6 +139,7 @@ const rateLimitPlugin: FastifyPluginAsync<RateLimitOptions> = async (app: Fastif
   } else {
     // Synchronous path: no promise per request on the hot path.
     app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+      if (isDeferred(request)) return done();
       const decision = memory.hitSync(clientKey(request), policyFor(options.policies, request), now?.());
       request.rateLimit = decision;
       reply.headers(rateLimitHeaders(decision));
@@ -126,17 +149,43 @@ const rateLimitPlugin: FastifyPluginAsync<RateLimitOptions> = async (app: Fastif
 
   // 2. Refuse in preParsing — after every onRequest hook (CORS, HSTS, HTTPS redirect, auth) has run,
   //    so a 429 still carries CORS headers, and before the body is read.
-  app.addHook('preParsing', (request, reply, payload, done) => {
+  const refused = (request: FastifyRequest, reply: FastifyReply): boolean => {
     const decision = request.rateLimit;
-    if (decision && !decision.allowed) {
-      const seconds = reply.getHeader('retry-after');
-      reply
-        .code(429)
-        .type('application/json; charset=utf-8')
-        .send(errorBody('rate_limited', `Too many ${decision.policy.name} requests: at most ${decision.policy.limit} per ${Math.round(decision.policy.windowMs / 1000)} s. Retry after ${String(seconds)} s.`));
+    if (!decision || decision.allowed) return false;
+    const seconds = reply.getHeader('retry-after');
+    reply
+      .code(429)
+      .type('application/json; charset=utf-8')
+      .send(errorBody('rate_limited', `Too many ${decision.policy.name} requests: at most ${decision.policy.limit} per ${Math.round(decision.policy.windowMs / 1000)} s. Retry after ${String(seconds)} s.`));
+    return true;
+  };
+  app.addHook('preParsing', (request, reply, payload, done) => {
+    if (request.rateLimit === null && isDeferred(request)) {
+      decide(request, request.synthetic ? syntheticPolicy! : policyFor(options.policies, request)).then(
+        (decision) => {
+          request.rateLimit = decision;
+          reply.headers(rateLimitHeaders(decision));
+          if (!refused(request, reply)) done(null, payload);
+        },
+        (error: unknown) => done(error as Error),
+      );
       return;
     }
-    done(null, payload);
+    if (!refused(request, reply)) done(null, payload);
+  });
+
+  // A deferred request answered before preParsing (a preflight, a 401): the real budget, as
+  // every such answer spends, and the headers every response carries.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (request.rateLimit !== null || !isDeferred(request)) return done(null, payload);
+    decide(request, policyFor(options.policies, request)).then(
+      (decision) => {
+        request.rateLimit = decision;
+        reply.headers(rateLimitHeaders(decision));
+        done(null, payload);
+      },
+      () => done(null, payload),
+    );
   });
 
   app.addHook('onClose', async () => {
