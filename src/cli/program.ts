@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { registerCompletion } from '../commands/completion/register.js';
 import { registerConfig } from '../commands/config/register.js';
 import { registerDb } from '../commands/db/register.js';
 import { registerInit } from '../commands/init/register.js';
@@ -52,6 +53,7 @@ export function buildProgram(io: IO): Command {
   program.commandsGroup('Setup:');
   registerInit(program, io);
   registerConfig(program, io);
+  registerCompletion(program, io);
 
   // Every subcommand inherits the output settings and exit override.
   for (const command of allCommands(program)) {
