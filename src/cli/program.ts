@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { registerCompletion } from '../commands/completion/register.js';
 import { registerConfig } from '../commands/config/register.js';
 import { registerDb } from '../commands/db/register.js';
@@ -33,6 +33,19 @@ export function buildProgram(io: IO): Command {
     .exitOverride()
     .addHelpText('after', `\n${exitCodesHelp()}\n\nDocs: docs/commands.md, docs/configuration.md, docs/exit-codes.md`);
   program.enablePositionalOptions(false);
+  // `migrate repair --version NNN` shares the flag, and commander lets the program take its own
+  // options anywhere on the line: with a value, --version is that command's (read from the globals
+  // there); bare, it prints ours.
+  const versionFlag = program.options.find((o) => o.long === '--version')!;
+  versionFlag.optional = true;
+  (program as unknown as { removeAllListeners(event: string): void }).removeAllListeners('option:version');
+  program.on('option:version', (value?: string | null) => {
+    if (value === undefined || value === null) {
+      io.stdout.write(`${VERSION}\n`);
+      throw new CommanderError(0, 'commander.version', VERSION);
+    }
+    program.setOptionValue('version', value);
+  });
 
   // Grouped in --help by what a release engineer reaches for: the runbook first.
   program.commandsGroup('Runbook:');

@@ -6,7 +6,7 @@ import type { Queryable } from '../db/pool.js';
 import { UsageError } from '../errors.js';
 
 /** The closed list of journaled run kinds; each is one command (`maintenance` is `routergpt maintain`). */
-export const RUN_KINDS = ['deploy', 'rollback', 'maintenance', 'backup', 'watch', 'geocode', 'baseline', 'privacy'] as const;
+export const RUN_KINDS = ['deploy', 'rollback', 'maintenance', 'backup', 'watch', 'geocode', 'baseline', 'repair', 'privacy'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 /** Stored states. `interrupted` is never stored: it is derived when the owner is gone (runbook/runs.ts). */
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';

@@ -19,7 +19,7 @@ export default defineCheck({
       return fail(`${details.length} migration problem(s); database at ${status.current ?? 'nothing'}`, {
         details,
         data,
-        hint: status.edited.length ? 'Restore the edited files from git; put changes in new migrations.' : `Run \`routergpt migrate up --env ${config.name}\`.`,
+        hint: status.edited.length ? `If the database applied an earlier edit, \`routergpt migrate repair --version ${status.edited[0]!.version} --env ${config.name}\` realigns it once its objects are checked; otherwise restore the edited files from git and put changes in new migrations.` : `Run \`routergpt migrate up --env ${config.name}\`.`,
       });
     }
     return pass(`${status.applied.length} applied, at ${status.current}; checksums match`, { data });

@@ -124,6 +124,34 @@ export function registerMigrate(program: Command, io: IO): void {
     );
 
   migrate
+    .command('repair')
+    .description('a database applied an earlier edit of migration NNN: once the live objects are checked against the file, record the file\'s checksum (idempotent; nothing to repair exits 0)')
+    .option('--version <NNN>', 'the applied migration whose recorded checksum differs from its file (`migrate status` marks it EDITED); required')
+    .option('--dry-run', 'check the objects and say what would be recorded; change nothing')
+    .option('--lock-wait <duration>', 'how long to wait for another migrator', '60s')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(
+      action<{ version: string; dryRun?: boolean; lockWait?: string; yes?: boolean }>(io, async (ctx, opts) => {
+        // The program takes --version wherever it stands (src/cli/program.ts): it arrives in the globals.
+        const raw = opts.version ?? (ctx.globals as { version?: string }).version;
+        if (raw === undefined) throw new UsageError('migrate repair needs --version NNN: the applied migration whose recorded checksum differs from its file.', 'Run `routergpt migrate status`: it marks such a migration "EDITED since applied".');
+        const version = parseVersion('--version', raw)!;
+        const lockWaitMs = parseLockWait(opts.lockWait);
+        const { config } = await ctx.loadConfig();
+        const { confirmOrThrow } = await import('../../cli/confirm.js');
+        const confirm = config.name === 'local' ? undefined : (message: string) => confirmOrThrow({ io: ctx.io, yes: Boolean(opts.yes), typed: config.protected.value ? config.name : undefined, message });
+        const { runMigrateRepair } = await import('./run-migrate-repair.js');
+        const result = await runMigrateRepair({ config, version, dryRun: Boolean(opts.dryRun), lockWaitMs, confirm, onWarning: warnOn(ctx.io), onEvent: progress(ctx.io, Boolean(ctx.globals.verbose)) });
+        if (ctx.globals.json) return printJson(ctx.io, result);
+        for (const warning of result.warnings) note(ctx.io, `⚠ ${warning}`);
+        const label = `${result.version}_${result.name}`;
+        if (result.outcome === 'nothing-to-repair') note(ctx.io, `${config.name}: nothing to repair: the recorded checksum of ${label} matches the file`);
+        else if (result.dryRun) note(ctx.io, `${config.name}: ${label}'s objects match the file (${result.objectsChecked} checked); would record its checksum (dry run: nothing was changed)`);
+        else note(ctx.io, `${config.name}: recorded the checksum of ${label}.sql after checking ${result.objectsChecked} of its objects (run ${result.runId})`);
+      }),
+    );
+
+  migrate
     .command('plan')
     .description('print the SQL `up` would run, grouped by transaction; changes nothing')
     .option('--to <NNN>', 'stop after this migration')

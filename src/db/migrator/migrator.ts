@@ -113,7 +113,7 @@ export function verifyNoEdits(status: MigrationStatus): void {
     const names = status.edited.map((e) => e.file ?? `${e.version}_${e.name}.sql`).join(', ');
     throw new OperationError(
       `Applied migration${status.edited.length > 1 ? 's were' : ' was'} edited after being applied: ${names}. Its checksum no longer matches the database's record.`,
-      'Restore the original file (git checkout -- migrations/) and put the change in a new migration.',
+      `If the database applied an earlier edit and the file as committed is right, run \`${status.edited.map((e) => `routergpt migrate repair --version ${e.version}`).join('` and `')}\` (it checks the live objects against the file first); otherwise restore the original file (git checkout -- migrations/) and put the change in a new migration.`,
     );
   }
 }
