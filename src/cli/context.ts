@@ -8,6 +8,8 @@ export interface GlobalOptions {
   json?: boolean;
   color?: boolean;
   verbose?: boolean;
+  /** `--as ID`: who is acting (identity.ts). */
+  as?: string;
 }
 
 /** What a command adapter receives: the IO, the global flags and a lazy config loader. */

@@ -10,6 +10,7 @@ import { registerVerify } from '../commands/verify/register.js';
 import { registerDeploy, registerMaintain } from '../commands/deploy/register.js';
 import { registerRollback } from '../commands/rollback/register.js';
 import { registerStatus } from '../commands/status/register.js';
+import { registerApprove } from '../commands/approve/register.js';
 import { registerChecklist } from '../commands/checklist/register.js';
 import { registerRouter } from '../commands/router/register.js';
 import { VERSION } from '../version.js';
@@ -25,6 +26,7 @@ export function buildProgram(io: IO): Command {
     .option('--json', 'print machine-readable JSON on stdout')
     .option('--no-color', 'disable colours (also NO_COLOR)')
     .option('--verbose', 'show debug details and stack traces')
+    .option('--as <id>', 'who is acting (an e-mail or login): recorded with every answer, approval and sign-off (default: git config user.email, else the CI actor, else the OS account)')
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
@@ -52,6 +54,7 @@ export function buildProgram(io: IO): Command {
   registerDeploy(program, io);
   registerRollback(program, io);
   registerStatus(program, io);
+  registerApprove(program, io);
   registerMaintain(program, io);
   registerChecklist(program, io);
   program.commandsGroup('Checks:');

@@ -25,6 +25,7 @@ export interface RawEnvironment {
   log_file?: string;
   allow_test_bookings?: boolean;
   backup?: { dir?: string; retention?: number };
+  approvals?: { required?: number; allow_self_approval?: boolean; timeout?: string | number };
 }
 
 export interface RawConfigFile {
@@ -39,7 +40,7 @@ export interface RawConfigFile {
 const duration = { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string' }] };
 
 /** The keys of an environment that hold a duration, as paths, for checking every environment. */
-export const DURATION_KEYS = [['lock_timeout'], ['deploy', 'timeout']] as const;
+export const DURATION_KEYS = [['lock_timeout'], ['deploy', 'timeout'], ['approvals', 'timeout']] as const;
 const stringList = { type: 'array', items: { type: 'string', minLength: 1 } };
 
 const environmentSchema = {
@@ -102,6 +103,11 @@ const environmentSchema = {
       type: 'object',
       additionalProperties: false,
       properties: { dir: { type: 'string' }, retention: { type: 'integer', minimum: 1 } },
+    },
+    approvals: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { required: { type: 'integer', minimum: 0, maximum: 10 }, allow_self_approval: { type: 'boolean' }, timeout: duration },
     },
   },
 } as const;

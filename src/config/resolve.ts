@@ -279,6 +279,13 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
     ['default', 'built-in default', path.resolve(baseDir, '.routergpt', 'backups', name)],
   );
   const backupRetention = pick<number>(['file', fileLabel('backup.retention'), raw.backup?.retention], ['default', 'built-in default', 10]);
+  // Protected environments need one approval by someone other than the deployer unless the file says otherwise.
+  const approvalTimeout = durationOrProblem(raw.approvals?.timeout, fileLabel('approvals.timeout'), problems);
+  const approvals: Sourced<{ required: number; allowSelfApproval: boolean; timeoutMs: number }> = {
+    value: { required: raw.approvals?.required ?? (protectedEnv.value ? 1 : 0), allowSelfApproval: raw.approvals?.allow_self_approval ?? false, timeoutMs: approvalTimeout ?? 30 * 60_000 },
+    source: raw.approvals ? 'file' : 'default',
+    origin: raw.approvals ? fileLabel('approvals') : `built-in default (${protectedEnv.value ? 'protected: one approval, not by the deployer' : 'unprotected: none'})`,
+  };
 
   // Known before any message can be built: errors, journals and logs redact them.
   for (const secret of [urlPassword(database.value.kind === 'url' ? database.value.url : undefined), urlPassword(redisUrl.value), openaiApiKey.value, apiKey.value, syntheticKey.value, env.GOOGLE_MAPS_API_KEY, env.RESEND_API_KEY]) registerSecret(secret);
@@ -317,6 +324,7 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
       allowTestBookings,
       backupDir,
       backupRetention,
+      approvals,
       stateDir: { value: path.resolve(baseDir, '.routergpt'), source: 'default', origin: 'built-in default (.routergpt next to the config file)' },
     },
   };

@@ -52,6 +52,15 @@ export interface EnvironmentConfig {
   /** Where run journals, locks and the embedded database live (.routergpt/ next to the config). */
   stateDir: Sourced<string>;
   backupRetention: Sourced<number>;
+  /** Approvals before the change (approval items): how many distinct people, and whether the deployer counts. */
+  approvals: Sourced<ApprovalPolicy>;
+}
+
+export interface ApprovalPolicy {
+  required: number;
+  allowSelfApproval: boolean;
+  /** How long a deploy without a terminal waits in `waiting-approval` for `routergpt approve`. */
+  timeoutMs: number;
 }
 
 /** Global flags that feed configuration. */

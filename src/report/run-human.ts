@@ -4,7 +4,7 @@ import { painter, problemLines } from './human.js';
 import { AS_CHECK_STATUS, describeCounts, formatSeconds, RUN_SYMBOL, runHeadline, type RunReport } from './run-report.js';
 
 
-const RUN_TONE: Record<RunStatus, CheckStatus> = { succeeded: 'pass', failed: 'fail', cancelled: 'warn', running: 'skip' };
+const RUN_TONE: Record<RunStatus, CheckStatus> = { succeeded: 'pass', failed: 'fail', cancelled: 'warn', running: 'skip', 'waiting-approval': 'skip' };
 
 export interface RunHumanOptions {
   color: boolean;

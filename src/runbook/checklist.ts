@@ -8,7 +8,10 @@ import { didYouMean } from '../lib/nearest.js';
 export type ChecklistItem =
   | { kind: 'check'; id: string; checks: string[]; title?: string; onFail: 'stop' | 'continue'; params: Record<string, unknown>; phase: string }
   | { kind: 'step'; id: string; title?: string; params: Record<string, unknown>; phase: string }
-  | { kind: 'manual'; id: string; title: string; phase: string }
+  /** `after`: a phase or item id earlier in the checklist; an answer given before it ran (a sign-off file) is pre-answered. */
+  | { kind: 'manual'; id: string; title: string; phase: string; after?: string }
+  /** An approval before the change: distinct people other than the deployer (config `approvals`). */
+  | { kind: 'approval'; id: string; title: string; phase: string }
   | { kind: 'signoff'; id: string; title: string; phase: string };
 
 export interface ChecklistPhase {
@@ -54,9 +57,9 @@ const DOCUMENT_KEYS = ['name', 'description', 'phases'];
 const PHASE_KEYS = ['id', 'title', 'run', 'items'];
 type Kind = ChecklistItem['kind'];
 /** The key that says what an item is; `checks` is the list form of `check`. */
-const KIND_KEYS = ['check', 'checks', 'step', 'manual', 'signoff'] as const;
+const KIND_KEYS = ['check', 'checks', 'step', 'manual', 'approval', 'signoff'] as const;
 /** What each kind of item takes besides its kind key: on_fail and params only mean something where they are listed. */
-const ITEM_KEYS: Record<Kind, readonly string[]> = { check: ['title', 'on_fail', 'params'], step: ['title', 'params'], manual: ['title'], signoff: ['title'] };
+const ITEM_KEYS: Record<Kind, readonly string[]> = { check: ['title', 'on_fail', 'params'], step: ['title', 'params'], manual: ['title', 'after'], approval: ['title'], signoff: ['title'] };
 const ANY_ITEM_KEY = new Set<string>([...KIND_KEYS, ...Object.values(ITEM_KEYS).flat()]);
 
 type Mapping = Record<string, unknown>;
@@ -126,7 +129,7 @@ function idOf(item: Mapping, kind: Kind | undefined): string | undefined {
     return ids.length === 1 ? String(ids[0]) : `checks:${ids.map(String).join('+')}`;
   }
   if (kind === 'step') return String(item.step);
-  if (kind === 'manual' || kind === 'signoff') return `${kind}.${String(item[kind])}`;
+  if (kind === 'manual' || kind === 'approval' || kind === 'signoff') return `${kind}.${String(item[kind])}`;
   return undefined;
 }
 
@@ -169,8 +172,11 @@ function parseItem(raw: unknown, at: string, phase: string, known: KnownIds, rep
   }
   const name = String(raw[kind]);
   if (!ID.test(name)) report(here, `${kind} id must be kebab-case`);
-  if (!title) report(here, `a ${kind} item needs a title (the question asked)`);
-  return { kind, id, title: title ?? name, phase };
+  if (!title) report(here, `a ${kind} item needs a title (${kind === 'approval' ? 'what is approved' : 'the question asked'})`);
+  if (kind === 'manual' && raw.after !== undefined && typeof raw.after !== 'string') report(here, 'after must be the id of a phase or an item before this one, e.g. `after: deploy`');
+  if (kind === 'manual' && typeof raw.after === 'string') return { kind, id, title: title ?? name, phase, after: raw.after };
+  if (kind === 'approval') return { kind, id, title: title ?? name, phase };
+  return { kind: kind as 'manual' | 'signoff', id, title: title ?? name, phase };
 }
 
 function parsePhase(raw: unknown, pi: number, known: KnownIds, report: Report): ChecklistPhase | undefined {
@@ -202,6 +208,21 @@ function verifyUniqueItems(phases: ChecklistPhase[], report: Report): void {
   }
 }
 
+/** Rule: `after:` names a phase or an item that stands before the manual item (in the same kind of run). */
+function verifyAfter(phases: ChecklistPhase[], report: Report): void {
+  for (const [pi, phase] of phases.entries()) {
+    for (const item of phase.items) {
+      if (item.kind !== 'manual' || item.after === undefined) continue;
+      const before = phases.filter((p) => p.run === phase.run);
+      const earlierPhases = before.slice(0, before.indexOf(phase)).map((p) => p.id);
+      const earlierItems = before.flatMap((p) => p.items).slice(0, before.flatMap((p) => p.items).indexOf(item)).map((i) => i.id);
+      if (earlierPhases.includes(item.after) || earlierItems.includes(item.after)) continue;
+      const known = [...earlierPhases, ...earlierItems];
+      report(`phases[${pi}] (${phase.id}) item ${item.id}`, `after: "${item.after}" is not a phase or item before it${didYouMean(item.after, known) || ' (name an earlier phase, e.g. `after: deploy`, or an earlier step)'}`);
+    }
+  }
+}
+
 /** Parse and validate a checklist; every problem is reported at once, naming the item. */
 export function loadChecklist(file: string, known: KnownIds): Checklist {
   if (!existsSync(file)) throw new ConfigError(`Checklist not found: ${file}`, 'Pass --checklist FILE or add checklists/<env>.yaml.');
@@ -221,6 +242,7 @@ export function loadChecklist(file: string, known: KnownIds): Checklist {
   if (!Array.isArray(doc.phases) || doc.phases.length === 0) report('phases', 'a non-empty list is required');
   const phases = (Array.isArray(doc.phases) ? doc.phases : []).flatMap((p: unknown, pi) => parsePhase(p, pi, known, report) ?? []);
   verifyUniqueItems(phases, report);
+  verifyAfter(phases, report);
   if (problems.length > 0) {
     throw new ConfigError(`${path.basename(file)} has ${problems.length} problem${problems.length > 1 ? 's' : ''}:\n${problems.map((p) => `  - ${p}`).join('\n')}`, `Fix ${file}; nothing was run.`, { problems });
   }

@@ -8,13 +8,15 @@ import type { Prompter } from '../cli/prompter.js';
 import { redactSecrets } from '../config/mask.js';
 import type { EnvironmentConfig } from '../config/types.js';
 import type { Database } from '../db/connect.js';
-import { CancelledError, OperationError } from '../errors.js';
+import { CancelledError, OperationError, UsageError } from '../errors.js';
 import type { Step, StepContext, StepResult } from '../steps/define-step.js';
 import { findStep } from '../steps/registry.js';
 import type { RunEvent } from './events.js';
 import type { RunItem, UndoItem } from './items.js';
-import { commandOf, type ItemRecord, type Journal } from './journal.js';
+import { resumeCommand, type ItemRecord, type Journal } from './journal.js';
 import type { SignoffFile } from './signoff.js';
+import { readApprovals, type ApprovalStore } from './approvals.js';
+import { parseIdentity } from './identity.js';
 
 export interface ExecutorDeps {
   config: EnvironmentConfig;
@@ -38,6 +40,14 @@ export interface ExecutorDeps {
   runChecks: (checks: Check[], apiBase: string | undefined) => Promise<CheckOutcome[]>;
   /** Called once, before the first item that is not break-glass: takes the run lock. */
   guard?: () => Promise<void>;
+  /** Lets the run lock go while the run waits for approvals (nothing has changed yet); `guard` takes it again. */
+  pauseLock?: () => Promise<void>;
+  /** Where `routergpt approve` leaves approvals for a waiting run. */
+  approvalStore?: ApprovalStore;
+  /** How long to wait in `waiting-approval` (default: the environment's approvals.timeout). */
+  approvalTimeoutMs?: number;
+  /** How often a waiting run looks for approvals and saves its heartbeat (default 2 s). */
+  approvalPollMs?: number;
 }
 
 function itemNeedsApi(item: RunItem): boolean {
@@ -165,6 +175,12 @@ async function runManualItem(deps: ExecutorDeps, item: RunItem & { kind: 'manual
     record.signedAt = deps.now().toISOString();
     record.note = answer?.note;
     record.summary = answer?.done ? `confirmed by ${record.signedBy} (sign-off file)` : `NOT confirmed in ${deps.signoff.file}`;
+    // "Custom GPT tested on production", answered in a file written before production ran it.
+    if (answer?.done && item.after && isPreAnswered(deps, item.after, deps.signoff.readAt)) {
+      record.state = 'warn';
+      record.summary = `pre-answered: confirmed by ${record.signedBy} in ${deps.signoff.file}, read before ${item.after} ran`;
+      record.details = [`${item.title} is about what ${item.after} does; the sign-off file answered it up front. Confirm it after the deploy (answer it at the prompt, or resume with a sign-off file written afterwards).`];
+    }
     return Boolean(answer?.done);
   }
   if (!deps.prompter) throw new OperationError(`Manual item "${item.title}" needs an answer and there is no terminal.`, 'Pass --signoff-file FILE (docs/signoff.md).');
@@ -176,31 +192,151 @@ async function runManualItem(deps: ExecutorDeps, item: RunItem & { kind: 'manual
   return ok;
 }
 
+/** Whether `after` (a phase or an item) had not finished when the sign-off file was read. */
+function isPreAnswered(deps: ExecutorDeps, after: string, readAt: string): boolean {
+  const items = deps.journal.record.items.filter((i) => i.id === after || i.phase === after);
+  const finished = items.map((i) => i.finishedAt).filter((t): t is string => Boolean(t));
+  return items.length === 0 || finished.length < items.length || finished.some((t) => t > readAt);
+}
+
+/** The approvers the run's approval items recorded (the sign-off's summary names them; they never come from it). */
+function approversOf(deps: ExecutorDeps): string[] {
+  return [...new Set(deps.journal.record.items.flatMap((i) => i.approvals ?? []).map((a) => a.by))];
+}
+
+/**
+ * The final sign-off records the deployer (their identity) and the date. Approvals are not
+ * given here: they came before the change, from approval items.
+ */
 async function runSignoffItem(deps: ExecutorDeps, record: ItemRecord): Promise<boolean> {
   const date = deps.now().toISOString();
   const localRehearsal = !deps.config.protected.value && deps.config.name === 'local';
-  if (deps.signoff?.signoff) {
-    deps.journal.record.signoff = { ...deps.signoff.signoff, date, source: 'signoff-file' };
+  const deployedBy = deps.startedBy;
+  const identitySource = deps.journal.record.identitySource;
+  const base = { deployedBy, ...(identitySource ? { identitySource } : {}), date };
+  if (deps.signoff) {
+    deps.journal.record.signoff = { ...base, source: 'signoff-file' };
   } else if (localRehearsal && deps.yes) {
     // `routergpt deploy --yes` on the embedded default runs unattended, at a terminal too.
-    deps.journal.record.signoff = { deployedBy: deps.startedBy, approver: null, date, source: 'local' };
+    deps.journal.record.signoff = { ...base, source: 'local' };
   } else if (deps.prompter) {
     deps.emit({ type: 'prompt', item: record, question: 'final sign-off' });
-    const deployedBy = await deps.prompter.input('Deployed by:', { default: deps.startedBy, required: true });
-    const approver = await deps.prompter.input('Approved by:', { required: deps.config.protected.value });
-    if (!deployedBy.trim()) throw new OperationError('The final sign-off needs the name of who deployed.', 'Resume the run and answer "Deployed by:" with a name.');
-    if (deps.config.protected.value && !approver.trim()) throw new OperationError('A protected environment needs an approver at the final sign-off.', 'Ask the approver, then resume the run.');
-    deps.journal.record.signoff = { deployedBy: deployedBy.trim(), approver: approver.trim() || null, date, source: 'prompt' };
+    const ok = await deps.prompter.confirm(`Sign off: deployed by ${deployedBy} on ${date.slice(0, 10)}?`, { default: true });
+    if (!ok) throw new OperationError(`The final sign-off was not given by ${deployedBy}.`, `Resume the run when the deployment can be signed off (\`routergpt deploy --env ${deps.config.name} --resume ${deps.journal.record.id}\`).`);
+    deps.journal.record.signoff = { ...base, source: 'prompt' };
   } else if (localRehearsal) {
-    deps.journal.record.signoff = { deployedBy: deps.startedBy, approver: null, date, source: 'local' };
+    deps.journal.record.signoff = { ...base, source: 'local' };
   } else {
-    throw new OperationError('The final sign-off needs an answer and there is no terminal.', 'Pass --signoff-file FILE with signoff.deployed_by and signoff.approver.');
+    throw new OperationError('The final sign-off needs an answer and there is no terminal.', 'Pass --signoff-file FILE (docs/signoff.md).');
   }
-  const s = deps.journal.record.signoff;
-  record.signedBy = s.deployedBy;
+  const approvers = approversOf(deps);
+  record.signedBy = deployedBy;
   record.signedAt = date;
-  record.summary = `deployed by ${s.deployedBy}${s.approver ? `, approved by ${s.approver}` : ''} on ${date.slice(0, 10)}`;
+  record.summary = `deployed by ${deployedBy} on ${date.slice(0, 10)}${approvers.length ? `; approved by ${approvers.join(', ')}` : ''}`;
   return true;
+}
+
+/** Who may not approve: the deployer of record and whoever runs this process (a resume by someone else). */
+function deployersOf(deps: ExecutorDeps): string[] {
+  return [...new Set([deps.journal.record.startedBy, deps.startedBy].map((s) => s.trim().toLowerCase()))];
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * An approval before the change (DESIGN.md "Approval"): `approvals.required` distinct people,
+ * none of them the deployer unless `allow_self_approval`. Answered from the sign-off file, at
+ * the prompt (each approver types their identity), or by `routergpt approve RUN --as ID` from
+ * another process while this run waits in `waiting-approval` — without the run lock, since
+ * nothing has changed yet — until the timeout.
+ */
+async function runApprovalItem(deps: ExecutorDeps, item: RunItem & { kind: 'approval' }, record: ItemRecord): Promise<boolean> {
+  const { config, journal } = deps;
+  const policy = config.approvals.value;
+  const deployers = deployersOf(deps);
+  const approvals = (record.approvals ??= []);
+  const valid = (by: string) => policy.allowSelfApproval || !deployers.includes(by);
+  const add = (by: string, source: 'prompt' | 'signoff-file' | 'approve', at = deps.now().toISOString(), note?: string) => {
+    if (!valid(by) || approvals.some((a) => a.by === by)) return false;
+    approvals.push({ by, at, source, item: item.id, ...(note ? { note } : {}) });
+    return true;
+  };
+  const have = () => approvals.filter((a) => valid(a.by)).length;
+  const finish = (): true => {
+    record.summary = `approved by ${approvals.map((a) => `${a.by} (${a.source === 'approve' ? 'routergpt approve' : a.source})`).join(', ')}`;
+    return true;
+  };
+  for (const a of deps.signoff?.approvals ?? []) add(a.by, 'signoff-file', undefined, a.note);
+  if (policy.required === 0) {
+    record.state = 'skipped';
+    record.summary = `no approval required on ${config.name} (approvals.required is 0, ${config.approvals.origin})${approvals.length ? `; recorded: ${approvals.map((a) => a.by).join(', ')}` : ''}`;
+    return true;
+  }
+  const collect = async () => {
+    for (const a of deps.approvalStore ? await readApprovals(deps.approvalStore, journal.record.id) : []) if (a.item === item.id) add(a.by, 'approve', a.at);
+  };
+  await collect();
+  if (have() >= policy.required) return finish();
+
+  if (deps.prompter && !deps.signoff) {
+    while (have() < policy.required) {
+      deps.emit({ type: 'prompt', item: record, question: item.title });
+      const answer = await deps.prompter.input(`${item.title} — approver's identity (${have() + 1} of ${policy.required}; not ${deployers.join(' or ')}; empty: wait for \`routergpt approve\`):`, { required: false });
+      if (!answer.trim()) break;
+      const by = parseIdentity(answer, 'The approver');
+      if (!valid(by)) throw new UsageError(`${by} is deploying this run and cannot approve it on ${config.name} (approvals.allow_self_approval is false).`, `Ask another person to answer, or to run \`routergpt approve ${journal.record.id} --as THEIR-ID --env ${config.name}\`, then resume; nothing was changed.`);
+      if (!add(by, 'prompt')) throw new UsageError(`${by} has already approved ${item.id}; each approval must be a different person.`, `Ask another person, then resume with \`routergpt deploy --env ${config.name} --resume ${journal.record.id}\`; nothing was changed.`);
+      await journal.save();
+    }
+    if (have() >= policy.required) return finish();
+  }
+  await waitForApprovals(deps, item, record, policy.required, have, collect);
+  return finish();
+}
+
+/** `waiting-approval`: journaled, polled, bounded by the timeout; the lock is let go meanwhile and taken again after. */
+async function waitForApprovals(deps: ExecutorDeps, item: RunItem, record: ItemRecord, required: number, have: () => number, collect: () => Promise<void>): Promise<void> {
+  const { config, journal, io } = deps;
+  const timeoutMs = deps.approvalTimeoutMs ?? config.approvals.value.timeoutMs;
+  const pollMs = deps.approvalPollMs ?? 2000;
+  const until = new Date(deps.now().getTime() + timeoutMs);
+  const id = journal.record.id;
+  journal.record.status = 'waiting-approval';
+  journal.record.waitingUntil = until.toISOString();
+  record.summary = `waiting for ${required - have()} more approval(s) until ${until.toISOString()}`;
+  await journal.save();
+  deps.emit({ type: 'note', line: `${item.id}: waiting for ${required - have()} approval(s) by someone other than ${deployersOf(deps).join(' or ')} — ask them to run \`routergpt approve ${id} --as THEIR-ID --env ${config.name}\` (waiting until ${until.toISOString()})` });
+  await deps.pauseLock?.();
+  try {
+    for (;;) {
+      await collect();
+      if (have() >= required) break;
+      if (io.signal?.aborted) throw new CancelledError(`Cancelled while ${id} waited for approval; nothing was changed.`, `Resume with \`routergpt deploy --env ${config.name} --resume ${id}\` (approvals given meanwhile count).`);
+      if (deps.now() >= until) {
+        throw new OperationError(`${item.id}: ${have()} of ${required} approval(s) within ${Math.round(timeoutMs / 1000)}s; the run stopped before changing anything.`, `Ask an approver to run \`routergpt approve ${id} --as THEIR-ID --env ${config.name}\`, then \`routergpt deploy --env ${config.name} --resume ${id}\` (approvals given meanwhile count; --approval-timeout sets the wait).`);
+      }
+      await sleep(Math.max(10, Math.min(pollMs, until.getTime() - deps.now().getTime())), io.signal);
+      // The heartbeat other machines read (runs.ts isLive): a waiting run holds no lock.
+      await journal.save();
+    }
+  } finally {
+    journal.record.status = 'running';
+    delete journal.record.waitingUntil;
+  }
+  deps.emit({ type: 'note', line: `${item.id}: approved by ${record.approvals?.map((a) => a.by).join(', ')}` });
+  // Before the first change the run holds the lock again (exit 4 if another run took it meanwhile).
+  await deps.guard?.();
+  await journal.save();
 }
 
 function runItem(deps: ExecutorDeps, item: RunItem, record: ItemRecord): Promise<boolean> {
@@ -213,6 +349,8 @@ function runItem(deps: ExecutorDeps, item: RunItem, record: ItemRecord): Promise
       return runUndoItem(deps, item, record);
     case 'manual':
       return runManualItem(deps, item, record);
+    case 'approval':
+      return runApprovalItem(deps, item, record);
     default:
       return runSignoffItem(deps, record);
   }
@@ -233,7 +371,7 @@ export async function executeItems(deps: ExecutorDeps, items: RunItem[]): Promis
   for (const item of items) {
     // Ctrl-C: stop between items, never inside one; the journal shows where to resume.
     if (io.signal?.aborted) {
-      const next = journal.record.kind === 'rollback' ? 'Run the rollback again for the tiers not done.' : `Resume with \`routergpt ${commandOf(journal.record.kind)} --env ${deps.config.name} --resume ${journal.record.id}\`.`;
+      const next = journal.record.kind === 'rollback' ? 'Run the rollback again for the tiers not done.' : `Resume with \`${resumeCommand(journal.record.kind, deps.config.name, journal.record.id)}\`.`;
       throw new CancelledError(`Cancelled before ${item.id}; every item before it is journaled.`, next);
     }
     const record = journal.item(item.id);
@@ -266,7 +404,7 @@ export async function executeItems(deps: ExecutorDeps, items: RunItem[]): Promis
         // A second Ctrl-C stopped this item's child process: that is why it failed, not what the
         // item says (an exit by signal). Failed, so it runs again; the run itself is cancelled.
         const rollback = journal.record.kind === 'rollback';
-        const next = rollback ? 'Run the rollback again for the tiers not done.' : `Resume with \`routergpt ${commandOf(journal.record.kind)} --env ${deps.config.name} --resume ${journal.record.id}\`.`;
+        const next = rollback ? 'Run the rollback again for the tiers not done.' : `Resume with \`${resumeCommand(journal.record.kind, deps.config.name, journal.record.id)}\`.`;
         const stopped = new CancelledError(`Cancelled during ${item.id}: its child process was stopped; the item will run again ${rollback ? 'with the rollback' : 'on --resume'}.`, next);
         record.errorKind = stopped.name;
         record.details = [...(record.details ?? []), `stopped: ${record.summary}`];

@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 export const RUN_KINDS = ['deploy', 'rollback', 'maintenance', 'backup', 'watch', 'geocode', 'baseline', 'repair', 'privacy'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 /** Stored states. `interrupted` is never stored: it is derived when the owner is gone (runbook/runs.ts). */
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type RunStatus = 'running' | 'waiting-approval' | 'succeeded' | 'failed' | 'cancelled';
 export type ItemState = 'pending' | 'running' | 'done' | 'warn' | 'failed' | 'skipped';
 
 /** The command that runs a kind, for hints (`routergpt maintain --resume …`). */
@@ -17,9 +17,18 @@ export function commandOf(kind: RunKind): string {
   return kind === 'maintenance' ? 'maintain' : kind;
 }
 
+/** The command that continues a run (`--resume`), or — for a kind whose command has none — runs it again. */
+export function resumeCommand(kind: RunKind, env: string, id: string): string {
+  if (kind === 'deploy' || kind === 'backup') return `routergpt ${commandOf(kind)} --env ${env} --resume ${id}`;
+  // A maintenance run starts again from its first item (its items are read-only or idempotent).
+  if (kind === 'maintenance') return `routergpt maintain --env ${env}`;
+  if (kind === 'baseline') return `routergpt migrate baseline --env ${env} --to NNN`;
+  return `routergpt status --env ${env} --run ${id}`;
+}
+
 export interface ItemRecord {
   id: string;
-  kind: 'check' | 'step' | 'undo' | 'manual' | 'signoff';
+  kind: 'check' | 'step' | 'undo' | 'manual' | 'approval' | 'signoff';
   phase: string;
   title: string;
   state: ItemState;
@@ -36,6 +45,8 @@ export interface ItemRecord {
   warnings?: number;
   signedBy?: string;
   signedAt?: string;
+  /** For an approval item: who approved, when, and how (in the order they came). */
+  approvals?: Approval[];
   note?: string;
   /** The error class when the item failed by throwing (LockHeldError → exit 4). */
   errorKind?: string;
@@ -46,9 +57,24 @@ export interface ItemRecord {
   undoes?: string;
 }
 
+/** One approval of an approval item: an identity other than the deployer's (unless the config allows it). */
+export interface Approval {
+  /** Normalised identity (identity.ts). */
+  by: string;
+  at: string;
+  source: 'prompt' | 'signoff-file' | 'approve';
+  /** The approval item it answers (`approval.release`). */
+  item: string;
+  note?: string;
+}
+
 export interface SignOff {
+  /** The deployer's identity (identity.ts), not a name typed at the sign-off. */
   deployedBy: string;
-  approver: string | null;
+  /** Where the deployer's identity came from (--as, git, ci, os). */
+  identitySource?: string;
+  /** Runs from before approval items recorded an approver here; new runs never do (approvals live on approval items). */
+  approver?: string | null;
   date: string;
   source: 'prompt' | 'signoff-file' | 'local';
 }
@@ -62,7 +88,12 @@ export interface RunRecord {
   status: RunStatus;
   startedAt: string;
   finishedAt?: string;
+  /** The deployer's identity (identity.ts): --as > git user.email > CI actor > OS account. */
   startedBy: string;
+  /** Where startedBy came from: flag, git, ci, or os (the last resort). */
+  identitySource?: string;
+  /** While waiting-approval: until when the run waits (ISO). */
+  waitingUntil?: string;
   host: string;
   pid: number;
   /** Every save stamps it: where the file and the table disagree, the later record wins. */
@@ -80,6 +111,12 @@ export interface RunRecord {
   items: ItemRecord[];
   signoff?: SignOff;
   error?: string;
+}
+
+/** Who approved the run: its approval items' approvers (older runs: the sign-off's approver). */
+export function approversOfRun(run: RunRecord): string[] {
+  const fromItems = [...new Set(run.items.flatMap((i) => i.approvals ?? []).map((a) => a.by))];
+  return fromItems.length ? fromItems : run.signoff?.approver ? [run.signoff.approver] : [];
 }
 
 /** Journal in two places: a local JSON file (authoritative; survives a database restore) and a database table. */
@@ -138,6 +175,9 @@ export async function ensureJournalTable(db: Queryable): Promise<void> {
     started_by text NOT NULL,
     record jsonb NOT NULL
   )`);
+  // Written by `routergpt approve` from another process while the deploy waits; the deploy's own
+  // saves never touch the column, so an approval cannot be lost to a save racing it.
+  await db.query(`ALTER TABLE routergpt.runs ADD COLUMN IF NOT EXISTS approvals jsonb NOT NULL DEFAULT '[]'::jsonb`);
 }
 
 export async function saveRunToDb(db: Queryable, record: RunRecord): Promise<void> {

@@ -1,4 +1,4 @@
-import type { ItemRecord, RunRecord } from './journal.js';
+import { approversOfRun, type ItemRecord, type RunRecord } from './journal.js';
 
 const MARK: Record<ItemRecord['state'], string> = { done: '✅', warn: '⚠️', skipped: '⏭', failed: '❌', running: '⏳', pending: '⬜' };
 
@@ -10,7 +10,10 @@ export function renderRunSummary(run: RunRecord, rollbackPlan: string[]): string
     const summary = (item.summary ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
     lines.push(`| ${MARK[item.state]} | \`${item.id}\` ${item.title.replace(/\|/g, '\\|')} | ${summary} | ${item.durationMs !== undefined ? `${(item.durationMs / 1000).toFixed(1)} s` : ''} |`);
   }
-  if (run.signoff) lines.push('', `**Sign-off:** deployed by ${run.signoff.deployedBy}${run.signoff.approver ? `, approved by ${run.signoff.approver}` : ''}, ${run.signoff.date} (${run.signoff.source})`);
+  const approvers = approversOfRun(run);
+  if (run.signoff) lines.push('', `**Sign-off:** deployed by ${run.signoff.deployedBy}, ${run.signoff.date} (${run.signoff.source})${approvers.length ? ` · **approved before the change by** ${approvers.join(', ')}` : ''}`);
+  const pre = run.items.filter((i) => i.state === 'warn' && i.kind === 'manual' && i.summary?.startsWith('pre-answered'));
+  if (pre.length) lines.push('', `**Pre-answered** (a sign-off file answered before the deploy ran them; confirm them now): ${pre.map((i) => `\`${i.id}\``).join(', ')}`);
   if (rollbackPlan.length) lines.push('', '**Rollback plan** for what has run (fastest first):', '', '```sh', ...rollbackPlan, '```', '', `Resume after a fix: \`routergpt deploy --env ${run.env} --resume ${run.id}\``);
   return `${lines.join('\n')}\n`;
 }

@@ -5,7 +5,8 @@ import type { EnvironmentConfig } from '../config/types.js';
 import type { Database } from '../db/connect.js';
 import { CancelledError, UsageError } from '../errors.js';
 import type { RunObserver } from './events.js';
-import { defaultOperator, executeItems, type ExecutorDeps } from './executor.js';
+import { executeItems, type ExecutorDeps } from './executor.js';
+import { osAccount, type Identity } from './identity.js';
 import { titleOf, type RunItem } from './items.js';
 import { ensureJournalTable, Journal, newRunId, runsDir, type ItemRecord, type RunKind, type RunRecord } from './journal.js';
 import { acquireRunLock, type RunLock } from './lock.js';
@@ -34,8 +35,10 @@ export interface JournaledRunSpec {
   /** What the API is called in plans when it is not running yet. */
   apiLabel?: string;
   now?: () => Date;
+  /** Who runs it (identity.ts); without one, the OS account, recorded as such. */
+  identity?: Identity;
   /** The executor's remaining dependencies (API, checks, outputs a rollback reads). */
-  deps: Pick<ExecutorDeps, 'ensureApi' | 'runChecks' | 'baseOutputs' | 'signoff' | 'cwd'> & { startedBy?: string };
+  deps: Pick<ExecutorDeps, 'ensureApi' | 'runChecks' | 'baseOutputs' | 'signoff' | 'cwd' | 'approvalTimeoutMs' | 'approvalPollMs'>;
 }
 
 export interface JournaledRunResult {
@@ -53,7 +56,8 @@ function newRecord(spec: JournaledRunSpec, now: () => Date): RunRecord {
     checklist: spec.checklist,
     status: 'running',
     startedAt: now().toISOString(),
-    startedBy: defaultOperator(),
+    startedBy: spec.identity?.id ?? osAccount(),
+    identitySource: spec.identity?.source ?? 'os',
     host: os.hostname(),
     pid: process.pid,
     ...spec.extra,
@@ -83,7 +87,14 @@ export async function withJournaledRun(spec: JournaledRunSpec): Promise<Journale
   const guard = async () => {
     lock ??= await acquireRunLock({ pool: db.pool, embedded: db.kind === 'embedded', env: config.name, dir: journal.dir, runId: record.id, by: record.startedBy });
   };
-  const deps: ExecutorDeps = { ...spec.deps, config, db, io, journal, prompter: spec.prompter, yes: spec.yes, startedBy: spec.deps.startedBy ?? record.startedBy, now, emit: spec.emit, guard };
+  // Waiting for approval (before any change) lets the lock go: a rollback or the toggle is never blocked by it.
+  const pauseLock = async () => {
+    const held = lock;
+    lock = undefined;
+    await held?.release();
+  };
+  const approvalStore = { dir: journal.dir, db: spec.dryRun ? undefined : db.pool };
+  const deps: ExecutorDeps = { ...spec.deps, config, db, io, journal, prompter: spec.prompter, yes: spec.yes, startedBy: spec.identity?.id ?? record.startedBy, now, emit: spec.emit, guard, pauseLock, approvalStore };
 
   const plan = await buildPlan(deps, spec.items, spec.apiLabel);
   spec.emit({ type: 'plan', record, plan, dryRun: spec.dryRun, heading: spec.heading });

@@ -3,7 +3,7 @@ import type { EnvironmentConfig } from '../config/types.js';
 import type { Queryable } from '../db/pool.js';
 import { UsageError } from '../errors.js';
 import { isProcessAlive } from '../lib/process-alive.js';
-import { commandOf, listRunFiles, listRunsFromDb, parseRunId, readRunFile, runsDir, type RunKind, type RunRecord, type RunStatus } from './journal.js';
+import { commandOf, listRunFiles, resumeCommand, listRunsFromDb, parseRunId, readRunFile, runsDir, type RunKind, type RunRecord, type RunStatus } from './journal.js';
 import { isRunLockHeld } from './lock.js';
 
 /** What a reader sees: the stored status, or `interrupted` when the owner is gone and the lock is free. */
@@ -18,6 +18,9 @@ export interface RunView {
   /** The rollback runs that undid this deploy (newest first). */
   rolledBackBy: string[];
 }
+
+/** A waiting run saves its record every APPROVAL_POLL (≤ 5 s); three minutes of silence means it is gone. */
+export const WAITING_HEARTBEAT_MS = 3 * 60_000;
 
 /** Whether the record updated last is `a` (files and table can each hold a newer copy). */
 function newer(a: RunRecord, b: RunRecord): boolean {
@@ -89,11 +92,14 @@ export class RunRepository {
     return rows[0]?.record;
   }
 
-  /** Whether the process that owns a `running` record is still at it. */
+  /** Whether the process that owns a `running` (or `waiting-approval`) record is still at it. */
   async isLive(record: RunRecord): Promise<boolean> {
-    if (record.status !== 'running') return false;
+    if (record.status !== 'running' && record.status !== 'waiting-approval') return false;
     if (record.host === os.hostname() && !isProcessAlive(record.pid)) return false;
     if (record.host === os.hostname() && record.pid === process.pid) return true;
+    // A run waiting for approval holds no lock (nothing has changed yet): it saves its record
+    // every few seconds while it waits, so a recent save is its heartbeat.
+    if (record.status === 'waiting-approval') return record.host === os.hostname() || Date.now() - Date.parse(record.updatedAt ?? record.startedAt) < WAITING_HEARTBEAT_MS;
     // Another machine's run: alive while the environment's run lock is held.
     return isRunLockHeld({ pool: this.db, embedded: this.embedded, env: this.config.name, dir: this.dir });
   }
@@ -101,7 +107,7 @@ export class RunRepository {
   async view(record: RunRecord, all?: RunRecord[]): Promise<RunView> {
     const runs = all ?? (await this.list());
     const rolledBackBy = record.kind === 'deploy' ? runs.filter((r) => r.kind === 'rollback' && r.target === record.id && r.status === 'succeeded' && (r.tiers ?? []).some((t) => t !== 'toggle')).map((r) => r.id) : [];
-    if (record.status === 'running' && !(await this.isLive(record))) {
+    if ((record.status === 'running' || record.status === 'waiting-approval') && !(await this.isLive(record))) {
       const stopped = record.items.find((i) => i.state === 'running') ?? record.items.find((i) => i.state === 'pending');
       return { record, state: 'interrupted', ...(stopped ? { stoppedAt: stopped.id } : {}), rolledBackBy };
     }
@@ -119,7 +125,7 @@ export class RunRepository {
     const record = value === true ? (await this.list()).find((r) => r.kind === kind && r.status !== 'succeeded') : await this.get(value, kind);
     if (!record) throw new UsageError(`There is no unfinished ${commandOf(kind)} of ${env} to resume.`, `See \`routergpt status --env ${env}\` for run ids.`);
     if (record.status === 'succeeded') throw new UsageError(`Run ${record.id} already succeeded; there is nothing to resume.`, `Start a new ${commandOf(kind)} without --resume.`);
-    if (record.status === 'running' && (await this.isLive(record))) throw new UsageError(`Run ${record.id} is still running (pid ${record.pid} on ${record.host}).`, `Wait for it, or stop it with Ctrl-C; \`routergpt status --env ${env}\` shows it.`);
+    if ((record.status === 'running' || record.status === 'waiting-approval') && (await this.isLive(record))) throw new UsageError(`Run ${record.id} is still running (pid ${record.pid} on ${record.host}).`, `Wait for it, or stop it with Ctrl-C; \`routergpt status --env ${env}\` shows it.`);
     return record;
   }
 }
@@ -129,7 +135,7 @@ export function resumeHint(view: RunView): string | undefined {
   if (view.state !== 'interrupted' && view.state !== 'failed' && view.state !== 'cancelled') return undefined;
   const { record } = view;
   if (record.kind === 'rollback') return `run \`routergpt rollback --env ${record.env}${record.target ? ` --run ${record.target}` : ''}\` again for the tiers not done`;
-  return `routergpt ${commandOf(record.kind)} --env ${record.env} --resume ${record.id}`;
+  return resumeCommand(record.kind, record.env, record.id);
 }
 
 /** The status column: `interrupted at db.migrate`, `failed at api.smoke`, `succeeded, rolled back by …`. */
@@ -139,6 +145,10 @@ export function describeState(view: RunView): string {
   let text: string = view.state;
   if (view.state === 'interrupted' && view.stoppedAt) text += ` at ${view.stoppedAt}`;
   else if (view.state === 'running') text += ` ${record.items.filter((i) => i.state !== 'pending' && i.state !== 'running').length}/${record.items.length}`;
+  else if (view.state === 'waiting-approval') {
+    const waiting = record.items.find((i) => i.kind === 'approval' && i.state === 'running');
+    text += `${waiting ? ` at ${waiting.id} (${waiting.approvals?.length ?? 0} approval(s) so far)` : ''}${record.waitingUntil ? ` until ${record.waitingUntil.replace('T', ' ').slice(0, 19)}` : ''}`;
+  }
   else if (failed && view.state !== 'succeeded') text += ` at ${failed.id}`;
   if (record.interrupts) text += `, while ${record.interrupts} ran`;
   if (view.rolledBackBy.length) text += `, rolled back by ${view.rolledBackBy[0]}`;

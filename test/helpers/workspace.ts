@@ -5,6 +5,9 @@ import { REPO_ROOT, runCli, spawnCli, tempDir } from './cli.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { freePort } from './pg-cluster.js';
 
+/** Who `ws.deploy()` deploys as (`--as`). */
+export const WORKSPACE_DEPLOYER = 'ops@example.com';
+
 export const LOOPBACK_CHECKLIST = path.join(REPO_ROOT, 'test', 'fixtures', 'checklists', 'loopback.yaml');
 
 /** A staging workspace: a config file, a fresh real database, and a real `routergpt serve` process on loopback. */
@@ -55,7 +58,8 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
     ].join('\n'),
   );
   const signoffFile = path.join(dir, 'signoff.yaml');
-  writeFileSync(signoffFile, 'signed_by: Test Operator\nitems:\n  custom-gpt-configured: true\nsignoff:\n  deployed_by: Test Operator\n  approver: Release Manager\n');
+  // The final sign-off records the deployer (`--as`): the file answers the manual items only.
+  writeFileSync(signoffFile, 'signed_by: Test Operator\nitems:\n  custom-gpt-configured: true\n');
   const url = new URL(db.url);
   if (options.password) url.password = options.password;
   const env = { DATABASE_URL: url.toString(), ROUTERGPT_ENV: 'staging', ...options.env };
@@ -75,7 +79,7 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
         await client.end();
       }
     },
-    deploy: (extra = []) => runCli(['deploy', '--checklist', LOOPBACK_CHECKLIST, '--signoff-file', signoffFile, '--yes', ...extra], { cwd: dir, env }),
+    deploy: (extra = []) => runCli(['deploy', '--checklist', LOOPBACK_CHECKLIST, '--signoff-file', signoffFile, '--yes', '--as', WORKSPACE_DEPLOYER, ...extra], { cwd: dir, env }),
     async startServer() {
       server = spawnCli(['serve', '--port', String(port)], { cwd: dir, env });
       for (let i = 0; i < 150; i += 1) {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/runbook/journal.js';
 import { runCli, spawnCli } from '../helpers/cli.js';
-import { createWorkspace, LOOPBACK_CHECKLIST, type Workspace } from '../helpers/workspace.js';
+import { createWorkspace, LOOPBACK_CHECKLIST, WORKSPACE_DEPLOYER, type Workspace } from '../helpers/workspace.js';
 
 function journalOf(ws: Workspace, id?: string): RunRecord {
   const dir = path.join(ws.dir, '.routergpt', 'runs', 'staging');
@@ -39,7 +39,8 @@ describe('routergpt deploy on a real PostgreSQL with a real running server', () 
     expect(run.status).toBe('succeeded');
     // Every item passed (one whose checks only warned, e.g. api.performance on a busy machine, ends `warn`).
     expect(run.items.filter((i) => !['done', 'warn', 'skipped'].includes(i.state)).map((i) => i.id)).toEqual([]);
-    expect(run.signoff).toMatchObject({ deployedBy: 'Test Operator', approver: 'Release Manager', source: 'signoff-file' });
+    expect(run.signoff).toMatchObject({ deployedBy: WORKSPACE_DEPLOYER, identitySource: 'flag', source: 'signoff-file' });
+    expect(run.startedBy).toBe(WORKSPACE_DEPLOYER);
     expect(run.items.find((i) => i.id === 'manual.custom-gpt-configured')).toMatchObject({ state: 'done', signedBy: 'Test Operator' });
     // Backup is real pg_dump output, verified and restore-tested before migrations ran.
     const backup = run.items.find((i) => i.id === 'db.backup')!;
@@ -51,13 +52,13 @@ describe('routergpt deploy on a real PostgreSQL with a real running server', () 
     expect(await ws.query(`SELECT slug FROM shops WHERE slug = 'mesa-cuts' OR latitude IS NULL`)).toEqual([]);
     const [dbRun] = await ws.query<{ status: string; record: RunRecord }>('SELECT status, record FROM routergpt.runs WHERE id = $1', [run.id]);
     expect(dbRun?.status).toBe('succeeded');
-    expect(dbRun?.record.signoff?.approver).toBe('Release Manager');
+    expect(dbRun?.record.signoff?.deployedBy).toBe(WORKSPACE_DEPLOYER);
     const status = await runCli(['status'], { cwd: ws.dir, env: ws.env });
     expect(status.stdout).toContain(run.id);
-    expect(status.stdout).toContain('Test Operator / Release Manager');
+    expect(status.stdout).toContain(WORKSPACE_DEPLOYER);
     const rendered = await runCli(['checklist', 'render', '--checklist', LOOPBACK_CHECKLIST], { cwd: ws.dir, env: ws.env });
     expect(rendered.stdout).toContain('✅');
-    expect(rendered.stdout).toContain('**Sign-off:** Release Manager');
+    expect(rendered.stdout).toContain(`**Deployed by:** ${WORKSPACE_DEPLOYER}`);
   });
 
   it('SIGKILL at each step boundary, then --resume: the same final state, no done step run twice', async () => {
@@ -256,13 +257,13 @@ describe('deploy refuses bad input before changing anything', () => {
 
   it('a malformed sign-off file exits 2 naming every problem', async () => {
     ws = await createWorkspace({ withServer: false });
-    writeFileSync(ws.signoffFile, 'items:\n  custom-gpt-configured: "yes please"\n  not-an-item: true\n');
+    writeFileSync(ws.signoffFile, 'signed_by: ""\nitems:\n  custom-gpt-configured: "yes please"\n  not-an-item: true\nsignoff:\n  deployed_by: someone-else@example.com\n');
     const result = await ws.deploy();
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain('signed_by');
     expect(result.stderr).toContain('items.custom-gpt-configured');
     expect(result.stderr).toContain('items.not-an-item');
-    expect(result.stderr).toContain('signoff.deployed_by');
+    expect(result.stderr).toContain(`signoff.deployed_by: someone-else@example.com is not who is deploying (${WORKSPACE_DEPLOYER}, from --as)`);
     expect(await ws.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)).toEqual([]);
   });
 

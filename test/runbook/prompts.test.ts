@@ -11,7 +11,6 @@ import { maskUrl } from '../../src/config/mask.js';
 import { loadConfig } from '../../src/config/resolve.js';
 import { CancelledError } from '../../src/errors.js';
 import type { RunEvent } from '../../src/runbook/events.js';
-import { defaultOperator } from '../../src/runbook/executor.js';
 import type { RunRecord } from '../../src/runbook/journal.js';
 import { BIN, cleanEnv, tempDir } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -45,9 +44,10 @@ const CHECKLIST = [
 const CHECK_ONLY = ['name: quiet', 'phases:', '  - id: pre', '    title: Pre', '    items:', '      - check: db.reachable', ''].join('\n');
 
 const MANUAL_Q = 'Custom GPT configured — done?';
-const DEPLOYED_Q = 'Deployed by:';
-const APPROVED_Q = 'Approved by:';
-const OPERATOR = defaultOperator();
+/** The deployer every in-process run here is (`--as`, normalised to lower case). */
+const AS = 'Jane@Example.com';
+const OPERATOR = 'jane@example.com';
+const SIGNOFF_Q = () => `Sign off: deployed by ${OPERATOR} on ${new Date().toISOString().slice(0, 10)}?`;
 
 interface Workspace {
   dir: string;
@@ -133,6 +133,7 @@ async function deploy(ws: Workspace, env: 'staging' | 'prod', prompter: Scripted
     checklistFile: options.checklist ?? ws.checklist,
     dryRun: false,
     yes: options.yes ?? false,
+    as: AS,
     prompter,
     observer: (event) => events.push(event),
   });
@@ -157,15 +158,14 @@ afterEach(async () => {
 
 describe('manual checklist items, answered at the prompt', () => {
   it('"yes" confirms the item: the run succeeds and the journal records who confirmed it', async () => {
-    const prompter = scriptedPrompter([true, 'Jane Doe', 'Sam Lee']);
+    const prompter = scriptedPrompter([true, true]);
     const events: RunEvent[] = [];
     const result = await deploy(ws!, 'staging', prompter, { events });
     prompter.assertDone();
     // An unprotected environment asks no typed confirmation first.
     expect(prompter.asked.map((q) => [q.kind, q.message, q.options])).toEqual([
       ['confirm', MANUAL_Q, { default: false }],
-      ['input', DEPLOYED_Q, { default: OPERATOR, required: true }],
-      ['input', APPROVED_Q, { required: false }],
+      ['confirm', SIGNOFF_Q(), { default: true }],
     ]);
     expect(events.filter((e) => e.type === 'prompt').map((e) => (e.type === 'prompt' ? [e.item.id, e.question] : []))).toEqual([
       ['manual.custom-gpt-configured', 'Custom GPT configured'],
@@ -206,44 +206,38 @@ describe('manual checklist items, answered at the prompt', () => {
 });
 
 describe('the final sign-off, answered at the prompt', () => {
-  it('records who deployed and who approved, from the prompt (answers trimmed)', async () => {
-    const prompter = scriptedPrompter([true, '  Jane Doe ', ' Sam Lee']);
+  it('records the deployer (their identity, not a typed name) and the date; it asks no approver', async () => {
+    const prompter = scriptedPrompter([true, true]);
     const result = await deploy(ws!, 'staging', prompter);
     prompter.assertDone();
-    expect(prompter.questions).toEqual([MANUAL_Q, DEPLOYED_Q, APPROVED_Q]);
+    expect(prompter.questions).toEqual([MANUAL_Q, SIGNOFF_Q()]);
     expect(result.run?.status).toBe('succeeded');
-    expect(result.run?.signoff).toMatchObject({ deployedBy: 'Jane Doe', approver: 'Sam Lee', source: 'prompt' });
+    expect(result.run?.startedBy).toBe(OPERATOR);
+    expect(result.run?.identitySource).toBe('flag');
+    expect(result.run?.signoff).toMatchObject({ deployedBy: OPERATOR, identitySource: 'flag', source: 'prompt' });
+    expect(result.run?.signoff).not.toHaveProperty('approver');
     expect(Number.isNaN(Date.parse(result.run?.signoff?.date ?? ''))).toBe(false);
     const final = item(result.run, 'signoff.final');
     expect(final.state).toBe('done');
-    expect(final.signedBy).toBe('Jane Doe');
-    expect(final.summary).toMatch(/^deployed by Jane Doe, approved by Sam Lee on \d{4}-\d{2}-\d{2}$/);
-    expect(ws!.journals('staging')[0]?.signoff).toMatchObject({ deployedBy: 'Jane Doe', approver: 'Sam Lee', source: 'prompt' });
+    expect(final.signedBy).toBe(OPERATOR);
+    expect(final.summary).toMatch(new RegExp(`^deployed by ${OPERATOR} on \\d{4}-\\d{2}-\\d{2}$`));
+    expect(ws!.journals('staging')[0]?.signoff).toMatchObject({ deployedBy: OPERATOR, source: 'prompt' });
   });
 
-  it('an unprotected environment accepts no approver (recorded as null)', async () => {
-    const prompter = scriptedPrompter([true, 'Jane Doe', '']);
-    const result = await deploy(ws!, 'staging', prompter);
-    prompter.assertDone();
-    expect(result.run?.status).toBe('succeeded');
-    expect(result.run?.signoff).toMatchObject({ deployedBy: 'Jane Doe', approver: null, source: 'prompt' });
-  });
-
-  it('a protected environment needs an approver: an empty one fails the sign-off item', async () => {
-    const prompter = scriptedPrompter([true, 'Jane Doe', '   ']);
+  it('"no" at the sign-off fails it (exit 1); nothing is recorded as signed', async () => {
+    const prompter = scriptedPrompter([true, false]);
     const result = await deploy(ws!, 'prod', prompter, { yes: true });
     prompter.assertDone();
-    // --yes skips the typed confirmation, not the manual item or the sign-off; the approver is required.
+    // --yes skips the typed confirmation, not the manual item or the sign-off.
     expect(prompter.asked.map((q) => [q.kind, q.message, q.options])).toEqual([
       ['confirm', MANUAL_Q, { default: false }],
-      ['input', DEPLOYED_Q, { default: OPERATOR, required: true }],
-      ['input', APPROVED_Q, { required: true }],
+      ['confirm', SIGNOFF_Q(), { default: true }],
     ]);
     expect(result.run?.status).toBe('failed');
     expect(failureExitCode(result.run!.items)).toBe(1);
     const final = item(result.run, 'signoff.final');
     expect(final.state).toBe('failed');
-    expect(final.summary).toBe('A protected environment needs an approver at the final sign-off.');
+    expect(final.summary).toBe(`The final sign-off was not given by ${OPERATOR}.`);
     expect(result.run?.signoff).toBeUndefined();
     expect(ws!.journals('prod')[0]).toMatchObject({ status: 'failed' });
   });
@@ -269,17 +263,16 @@ describe('the typed confirmation on a protected environment', () => {
   });
 
   it('the right name lets the run proceed', async () => {
-    const prompter = scriptedPrompter([' prod ', true, 'Jane Doe', 'Sam Lee']);
+    const prompter = scriptedPrompter([' prod ', true, true]);
     const result = await deploy(ws!, 'prod', prompter);
     prompter.assertDone();
     expect(prompter.asked.map((q) => [q.kind, q.message])).toEqual([
       ['input', ws!.typedQuestion('prod')],
       ['confirm', MANUAL_Q],
-      ['input', DEPLOYED_Q],
-      ['input', APPROVED_Q],
+      ['confirm', SIGNOFF_Q()],
     ]);
     expect(result.run?.status).toBe('succeeded');
-    expect(result.run?.signoff).toMatchObject({ deployedBy: 'Jane Doe', approver: 'Sam Lee', source: 'prompt' });
+    expect(result.run?.signoff).toMatchObject({ deployedBy: OPERATOR, source: 'prompt' });
     const rows = await ws!.query<{ status: string; env: string }>('SELECT status, env FROM routergpt.runs WHERE id = $1', [result.run?.id]);
     expect(rows).toEqual([{ status: 'succeeded', env: 'prod' }]);
   });
@@ -291,10 +284,10 @@ describe('the typed confirmation on a protected environment', () => {
     expect(quiet.asked).toEqual([]);
     expect(result.run?.status).toBe('succeeded');
     // With manual items, --yes still skips the typed confirmation (only the items are asked).
-    const prompter = scriptedPrompter([true, 'Jane Doe', 'Sam Lee']);
+    const prompter = scriptedPrompter([true, true]);
     const full = await deploy(ws!, 'prod', prompter, { yes: true });
     prompter.assertDone();
-    expect(prompter.questions).toEqual([MANUAL_Q, DEPLOYED_Q, APPROVED_Q]);
+    expect(prompter.questions).toEqual([MANUAL_Q, SIGNOFF_Q()]);
     expect(full.run?.status).toBe('succeeded');
   });
 
@@ -408,13 +401,12 @@ describe('routergpt deploy in a real terminal (util-linux script)', () => {
   });
 
   it('answers the manual item and the sign-off at inquirer prompts; the journal records them', async () => {
-    const result = await drivePty(['deploy', '--checklist', ws!.checklist], {
+    const result = await drivePty(['deploy', '--checklist', ws!.checklist, '--as', AS], {
       cwd: ws!.dir,
       env: { ...ws!.env, ROUTERGPT_ENV: 'staging' },
       steps: [
         { when: `? ${MANUAL_Q}`, send: 'y\r' },
-        { when: `? ${DEPLOYED_Q}`, send: 'Jane Doe\r' },
-        { when: `? ${APPROVED_Q}`, send: 'Sam Lee\r' },
+        { when: `? Sign off: deployed by ${OPERATOR}`, send: '\r' },
       ],
     });
     expect(result.unanswered, result.screen).toEqual([]);
@@ -425,9 +417,9 @@ describe('routergpt deploy in a real terminal (util-linux script)', () => {
     const run = journals[0]!;
     expect(run.status).toBe('succeeded');
     expect(item(run, 'manual.custom-gpt-configured')).toMatchObject({ state: 'done', summary: expect.stringMatching(/^confirmed by /) });
-    expect(item(run, 'manual.custom-gpt-configured').signedBy).toBeTruthy();
-    expect(run.signoff).toMatchObject({ deployedBy: 'Jane Doe', approver: 'Sam Lee', source: 'prompt' });
-    expect(item(run, 'signoff.final')).toMatchObject({ state: 'done', signedBy: 'Jane Doe' });
+    expect(item(run, 'manual.custom-gpt-configured').signedBy).toBe(OPERATOR);
+    expect(run.signoff).toMatchObject({ deployedBy: OPERATOR, source: 'prompt' });
+    expect(item(run, 'signoff.final')).toMatchObject({ state: 'done', signedBy: OPERATOR });
   });
 
   it('on a protected environment, typing the wrong name cancels (exit 130) and writes no journal', async () => {
@@ -455,7 +447,7 @@ describe('routergpt deploy in a real terminal (util-linux script)', () => {
     });
     expect(result.unanswered, result.screen).toEqual([]);
     expect(result.exitCode, result.screen).toBe(1);
-    expect(result.screen).not.toContain(DEPLOYED_Q);
+    expect(result.screen).not.toContain('Sign off:');
     const [run] = ws!.journals('prod');
     expect(run?.status).toBe('failed');
     expect(item(run, 'manual.custom-gpt-configured')).toMatchObject({ state: 'failed', summary: expect.stringMatching(/^not confirmed by /) });

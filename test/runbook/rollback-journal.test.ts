@@ -49,7 +49,7 @@ describe('rollback reads its target from the journal', () => {
     const first = runs(ws)[0]!;
     // A second deploy stops at its first manual item: it changed nothing.
     const refused = path.join(ws.dir, 'refused.yaml');
-    writeFileSync(refused, 'signed_by: Test Operator\nitems:\n  custom-gpt-configured: false\nsignoff:\n  deployed_by: Test Operator\n  approver: Release Manager\n');
+    writeFileSync(refused, 'signed_by: Test Operator\nitems:\n  custom-gpt-configured: false\n');
     const noop = await runCli(['deploy', '--checklist', LOOPBACK_CHECKLIST, '--signoff-file', refused, '--yes'], { cwd: ws.dir, env: ws.env });
     expect(noop.exitCode).toBe(1);
     expect(runs(ws)).toHaveLength(2);

@@ -35,6 +35,22 @@ describe('step capabilities', () => {
       }
     }
   });
+
+  it.each(shipped)('checklists/%s: on a protected environment an approval stands before the first data-changing step', (file) => {
+    const checklist = loadChecklist(path.join(REPO_ROOT, 'checklists', file), KNOWN_IDS);
+    const env = file === 'production.yaml' ? 'prod' : file.replace(/\.yaml$/, '');
+    // prod is protected by default; staging rehearses it (and is protected wherever its config says so); local never is.
+    if (env === 'local') return;
+    const items = itemsFor(checklist, 'deploy');
+    const firstChange = items.findIndex((i) => i.kind === 'step' && findStep(i.id)?.changesData === 'user-data');
+    const approvalAt = items.findIndex((i) => i.kind === 'approval');
+    expect(firstChange, `${file}: no step changes user data`).toBeGreaterThanOrEqual(0);
+    expect(approvalAt, `${file}: no approval item`).toBeGreaterThanOrEqual(0);
+    expect(approvalAt, `${file}: the approval comes after ${items[firstChange]!.id}, which changes user data`).toBeLessThan(firstChange);
+    // After the read-only gate: every check of the pre-deployment phase runs before anyone is asked to approve.
+    const gateChecks = items.filter((i) => i.phase === checklist.phases[0]!.id && i.kind === 'check');
+    for (const check of gateChecks) expect(items.indexOf(check), `${file}: ${check.id} comes after the approval`).toBeLessThan(approvalAt);
+  });
 });
 
 /** A journaled deploy with these step states (what the rollback reads). */

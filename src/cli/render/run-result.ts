@@ -1,6 +1,6 @@
 import type { ItemRecord, RunRecord } from '../../runbook/journal.js';
 import type { CommandContext } from '../context.js';
-import { ChecksFailedError } from '../../errors.js';
+import { ChecksFailedError, ExitCode } from '../../errors.js';
 import { printJson } from './output.js';
 
 /** `--reporter NAME[=FILE]` (repeatable) on deploy, rollback and maintain — the same convention as verify. */
@@ -20,7 +20,7 @@ export async function verifyReporters(ctx: CommandContext, reporterFlags: string
  * exit code — 1 when an item failed, 4 when a held lock stopped it. Without `--reporter` a
  * terminal gets the Markdown summary with the rollback plan; `--json` is `--reporter json`.
  */
-export async function finishRun(ctx: CommandContext, result: object & { run?: RunRecord; dryRun?: boolean }, what: string, rollbackPlan: string[] = [], reporterFlags?: string[]): Promise<void> {
+export async function finishRun(ctx: CommandContext, result: object & { run?: RunRecord; dryRun?: boolean }, what: string, rollbackPlan: string[] = [], reporterFlags?: string[], strict = false): Promise<void> {
   const { run } = result;
   const { parseReporterOptions, RUN_REPORTERS, writeRunReports } = await import('../../report/run-reporters.js');
   const reporters = reporterFlags?.length || ctx.globals.json ? parseReporterOptions(reporterFlags, Boolean(ctx.globals.json), RUN_REPORTERS) : [];
@@ -36,9 +36,15 @@ export async function finishRun(ctx: CommandContext, result: object & { run?: Ru
   if (run && run.status !== 'succeeded') {
     throw new ChecksFailedError(`${what} failed`, failureExitCode(run.items));
   }
+  // --strict: a warning (a check that warned, a manual item pre-answered in the sign-off file) is exit 3.
+  if (run && strict && run.items.some((i) => i.state === 'warn')) {
+    ctx.io.stderr.write(`routergpt: ${what} succeeded with warnings (${run.items.filter((i) => i.state === 'warn').map((i) => i.id).join(', ')}); --strict makes that exit 3\n`);
+    throw new ChecksFailedError(`${what} has warnings`, ExitCode.strictWarnings);
+  }
 }
 
-/** 4 when the run stopped because something held a lock, else 1. */
-export function failureExitCode(items: ItemRecord[]): 1 | 4 {
-  return items.some((i) => i.state === 'failed' && i.errorKind === 'LockHeldError') ? 4 : 1;
+/** 4 when the run stopped because something held a lock; 2 when an approval was refused (self-approval: nothing changed); else 1. */
+export function failureExitCode(items: ItemRecord[]): 1 | 2 | 4 {
+  if (items.some((i) => i.state === 'failed' && i.errorKind === 'LockHeldError')) return 4;
+  return items.some((i) => i.state === 'failed' && i.kind === 'approval' && i.errorKind === 'UsageError') ? 2 : 1;
 }

@@ -1,7 +1,7 @@
 import type { EnvironmentConfig } from '../../config/types.js';
 import type { Checklist } from '../../runbook/checklist.js';
 import { openDatabase, type Database } from '../../db/connect.js';
-import type { RunRecord } from '../../runbook/journal.js';
+import { approversOfRun, type RunRecord } from '../../runbook/journal.js';
 import { RunRepository } from '../../runbook/runs.js';
 import { loadEnvChecklist } from '../../runbook/known-ids.js';
 
@@ -22,13 +22,13 @@ export function renderChecklistMarkdown(checklist: Checklist, run: RunRecord | u
       // Items of phases another command runs (rollback, maintain) are listed, not checked off.
       const inRun = !run || (phase.run === 'deploy' ? run.kind === 'deploy' : run.kind === phase.run);
       const mark = record ? MARK[record.state] : inRun ? '⬜' : '•';
-      const what = item.kind === 'check' ? `check ${item.checks.map((c) => `\`${c}\``).join(', ')}` : item.kind === 'step' ? `step \`${item.id}\`` : item.kind === 'manual' ? 'manual' : 'sign-off';
+      const what = item.kind === 'check' ? `check ${item.checks.map((c) => `\`${c}\``).join(', ')}` : item.kind === 'step' ? `step \`${item.id}\`` : item.kind === 'manual' ? 'manual' : item.kind === 'approval' ? 'approval' : 'sign-off';
       const title = item.title ?? (item.kind === 'step' || item.kind === 'check' ? '' : item.id);
       lines.push(`- ${mark} ${title ? `**${title}** — ` : ''}${what}${record?.summary ? `: ${record.summary.replace(/\n/g, ' ')}` : ''}${record?.signedBy ? ` (signed by ${record.signedBy})` : ''}`);
     }
     lines.push('');
   }
-  if (run?.signoff) lines.push(`**Deployment date:** ${run.signoff.date.slice(0, 10)}  `, `**Deployed by:** ${run.signoff.deployedBy}  `, `**Sign-off:** ${run.signoff.approver ?? '—'}`, '');
+  if (run?.signoff) lines.push(`**Deployment date:** ${run.signoff.date.slice(0, 10)}  `, `**Deployed by:** ${run.signoff.deployedBy}  `, `**Sign-off:** ${approversOfRun(run).join(', ') || '—'}`, '');
   return `${lines.join('\n')}\n`;
 }
 

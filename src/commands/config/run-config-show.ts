@@ -39,6 +39,7 @@ export function runConfigShow(config: EnvironmentConfig, environments: string[])
     row('allow_test_bookings', config.allowTestBookings, String(config.allowTestBookings.value)),
     row('backup_dir', config.backupDir, config.backupDir.value),
     row('backup_retention', config.backupRetention, String(config.backupRetention.value)),
+    row('approvals', config.approvals, `${config.approvals.value.required} required${config.approvals.value.required ? `, ${config.approvals.value.allowSelfApproval ? 'the deployer may approve' : 'not by the deployer'}, wait ${Math.round(config.approvals.value.timeoutMs / 1000)}s` : ''}`),
   ];
   return { env: config.name, configFile: config.configFile ?? null, environments, values };
 }

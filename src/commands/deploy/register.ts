@@ -12,6 +12,8 @@ interface DeployFlags {
   checklist?: string;
   baseUrl?: string;
   release?: string;
+  strict?: boolean;
+  approvalTimeout?: string;
 }
 
 const RELEASE_HELP = 'the release this run ships: a commit, tag or image tag (default: ROUTERGPT_RELEASE, else `git describe --always --dirty`); journaled and given to the deploy commands as ROUTERGPT_RELEASE';
@@ -28,14 +30,20 @@ export function registerDeploy(program: Command, io: IO): void {
     .option('--checklist <file>', 'use this checklist instead of checklists/<env>.yaml')
     .option('--base-url <url>', 'the API to smoke-test (default: PUBLIC_API_BASE; on local, a server started in-process)')
     .option('--release <id>', RELEASE_HELP)
-    .addHelpText('after', '\nExit codes: 0 succeeded, 1 an item failed (the rollback plan is printed), 2 usage/config (nothing changed), 4 another run holds the lock, 130 cancelled.\nDocs: docs/runbook.md, docs/signoff.md')
+    .option('--approval-timeout <duration>', 'how long a run without a terminal waits in waiting-approval for `routergpt approve` (default: approvals.timeout, 30m)')
+    .option('--strict', 'exit 3 when the run succeeded with warnings (a check that warned, a manual item pre-answered in the sign-off file)')
+    .addHelpText('after', '\nExit codes: 0 succeeded (warnings allowed), 1 an item failed or no approval came before the timeout (the rollback plan is printed), 2 usage/config or an approval by the deployer (nothing changed), 3 warnings with --strict, 4 another run holds the lock, 130 cancelled.\nDocs: docs/runbook.md, docs/signoff.md')
     .action(
       action<DeployFlags>(io, async (ctx, opts) => {
         await verifyReporters(ctx, opts.reporter);
+        const { parseDuration } = await import('../../config/duration.js');
+        const approvalTimeoutMs = opts.approvalTimeout !== undefined ? parseDuration(opts.approvalTimeout, '--approval-timeout') : undefined;
         const { config } = await ctx.loadConfig();
         const { runDeploy } = await import('./run-deploy.js');
         const result = await runDeploy({
           config,
+          ...(ctx.globals.as !== undefined ? { as: ctx.globals.as } : {}),
+          ...(approvalTimeoutMs !== undefined ? { approvalTimeoutMs } : {}),
           io: ctx.io,
           cwd: ctx.io.cwd,
           checklistFile: opts.checklist,
@@ -46,7 +54,7 @@ export function registerDeploy(program: Command, io: IO): void {
           baseUrl: opts.baseUrl,
           release: opts.release,
         });
-        await finishRun(ctx, result, 'deploy', result.rollbackPlan, opts.reporter);
+        await finishRun(ctx, result, 'deploy', result.rollbackPlan, opts.reporter, Boolean(opts.strict));
       }),
     );
 }
@@ -66,7 +74,7 @@ export function registerMaintain(program: Command, io: IO): void {
         await verifyReporters(ctx, opts.reporter);
         const { config } = await ctx.loadConfig();
         const { runDeploy } = await import('./run-deploy.js');
-        const result = await runDeploy({ config, kind: 'maintenance', io: ctx.io, cwd: ctx.io.cwd, checklistFile: opts.checklist, dryRun: Boolean(opts.dryRun), yes: Boolean(opts.yes), signoffFile: opts.signoffFile, release: opts.release });
+        const result = await runDeploy({ config, kind: 'maintenance', ...(ctx.globals.as !== undefined ? { as: ctx.globals.as } : {}), io: ctx.io, cwd: ctx.io.cwd, checklistFile: opts.checklist, dryRun: Boolean(opts.dryRun), yes: Boolean(opts.yes), signoffFile: opts.signoffFile, release: opts.release });
         await finishRun(ctx, result, 'maintenance', [], opts.reporter);
       }),
     );

@@ -17,8 +17,10 @@ import { RunRepository } from '../../runbook/runs.js';
 import type { RunRecord } from '../../runbook/journal.js';
 import { readSignoffFile, type SignoffFile } from '../../runbook/signoff.js';
 import { runVerify } from '../../checks/run-verify.js';
+import { findStep } from '../../steps/registry.js';
 import { apiResolver } from '../../runbook/local-api.js';
 import { describeRelease, releaseFields, resolveRelease, type Release } from '../../runbook/release.js';
+import { describeIdentity, resolveIdentity, type Identity } from '../../runbook/identity.js';
 
 export interface DeployOptions {
   config: EnvironmentConfig;
@@ -35,6 +37,14 @@ export interface DeployOptions {
   baseUrl?: string;
   /** `--release ID`: what this run ships (default: ROUTERGPT_RELEASE from io.env, else `git describe` of cwd). */
   release?: string;
+  /** `--as ID`: who deploys (default: git config user.email, else the CI actor, else the OS account). */
+  as?: string;
+  /** An identity already resolved (tests); wins over `as`. */
+  identity?: Identity;
+  /** `--approval-timeout`: how long to wait for approvals without a terminal (default: approvals.timeout). */
+  approvalTimeoutMs?: number;
+  /** How often a waiting run polls for approvals (default 2 s). */
+  approvalPollMs?: number;
   now?: () => Date;
   /** Who answers questions (default: the terminal, when there is one). */
   prompter?: Prompter;
@@ -78,8 +88,17 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
 
   // Everything that can refuse does so before anything is touched.
   const release = await resolveRelease({ flag: options.release, env: io.env, cwd: options.cwd });
+  const identity = options.identity ?? (await resolveIdentity({ flag: options.as, env: io.env, cwd: options.cwd }));
+  const approvalItems = items.filter((i) => i.kind === 'approval');
+  // approvals.required on this environment: the checklist must ask for them before it changes anything.
+  const firstChange = items.findIndex((i) => i.kind === 'step' && findStep(i.id)?.changesData === 'user-data');
+  if (kind === 'deploy' && config.approvals.value.required > 0 && firstChange >= 0 && !items.slice(0, firstChange).some((i) => i.kind === 'approval')) {
+    throw new ConfigError(`The ${checklist.name} checklist changes user data (${items[firstChange]!.id}) on ${config.name} with no approval item before it, and ${config.name} requires ${config.approvals.value.required} approval(s) (${config.approvals.origin}).`, `Add \`- approval: release\` (with a title) before ${items[firstChange]!.id} in ${checklist.file}, or set environments.${config.name}.approvals.required: 0; nothing was changed.`);
+  }
   let signoff: SignoffFile | undefined;
-  if (options.signoffFile) signoff = readSignoffFile(path.resolve(options.cwd, options.signoffFile), manual, hasFinal, config.protected.value);
+  if (options.signoffFile) {
+    signoff = readSignoffFile(path.resolve(options.cwd, options.signoffFile), { manualItems: manual, needsFinal: hasFinal, approvalItems, deployer: identity, env: config.name, allowSelfApproval: config.approvals.value.allowSelfApproval });
+  }
   else if (needsAnswers && !prompter && !options.dryRun) {
     throw new UsageError(`The ${checklist.name} checklist has ${manual.length} manual item(s)${hasFinal ? ' and a final sign-off' : ''}, and there is no terminal to ask on.`, 'Pass --signoff-file FILE (docs/signoff.md); nothing was changed.');
   }
@@ -112,14 +131,17 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
       yes: options.yes,
       prompter,
       emit,
-      heading: `Plan: ${checklist.name} checklist on ${config.name} (${items.length} items)\n  release: ${releaseLine}`,
+      heading: `Plan: ${checklist.name} checklist on ${config.name} (${items.length} items)\n  release: ${releaseLine}\n  deployer: ${describeIdentity(identity)}`,
       confirm: `Run the ${checklist.name} checklist against ${config.name} (${db.display})${release.id && !resumed ? `, shipping release ${release.id}` : ''}?`,
       extra: releaseFields(release),
+      identity,
       ...(api.label ? { apiLabel: api.label } : {}),
       ...(options.now ? { now: options.now } : {}),
       deps: {
         cwd: options.cwd,
-        ...(signoff ? { signoff, startedBy: signoff.signedBy } : {}),
+        ...(signoff ? { signoff } : {}),
+        ...(options.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
+        ...(options.approvalPollMs !== undefined ? { approvalPollMs: options.approvalPollMs } : {}),
         ensureApi: api.ensureApi,
         runChecks: async (checks: Check[], base: string | undefined) =>
           (await runVerify({ config, command: 'verify', checks, stage: 'all', db, baseUrl: base, cwd: options.cwd, concurrency: 4, timeoutMs: 30_000 })).checks,

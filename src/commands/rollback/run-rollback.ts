@@ -89,7 +89,7 @@ export async function runRollback(options: RollbackOptions): Promise<RollbackRes
     const all = await runs.list();
     const target = options.run ? await runs.get(options.run, 'deploy') : chooseTarget(all);
     // A deploy still at work (or paused at a prompt): the toggle interrupts it, and says so.
-    const live = await Promise.all(all.filter((r) => r.kind === 'deploy' && r.status === 'running').map(async (r) => ((await runs.isLive(r)) ? r : undefined)));
+    const live = await Promise.all(all.filter((r) => r.kind === 'deploy' && (r.status === 'running' || r.status === 'waiting-approval')).map(async (r) => ((await runs.isLive(r)) ? r : undefined)));
     const interrupted = live.find(Boolean);
     // Tier code goes back to what ran before the target: its commands get ROUTERGPT_ROLLBACK_RELEASE.
     const before = target && options.tiers.includes('code') ? lastGoodDeployBefore(all, target) : undefined;

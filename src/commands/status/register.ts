@@ -4,6 +4,7 @@ import { action } from '../../cli/action.js';
 import { positiveInt } from '../../cli/flags.js';
 import { note, printJson, printTable } from '../../cli/render/output.js';
 import { resumeHint } from '../../runbook/runs.js';
+import { approversOfRun } from '../../runbook/journal.js';
 
 export function registerStatus(program: Command, io: IO): void {
   program
@@ -35,7 +36,7 @@ export function registerStatus(program: Command, io: IO): void {
             const r = view.record;
             const done = r.items.filter((i) => i.state === 'done' || i.state === 'warn' || i.state === 'skipped').length;
             const kind = r.kind === 'rollback' ? `rollback ${(r.tiers ?? []).join(',')}${r.target ? ` of ${r.target}` : ''}` : r.kind;
-            return [r.id, kind, describeState(view), r.release ?? '—', r.startedAt.replace('T', ' ').slice(0, 19), r.startedBy, `${done}/${r.items.length}`, r.signoff ? `${r.signoff.deployedBy}${r.signoff.approver ? ` / ${r.signoff.approver}` : ''}` : '—'];
+            return [r.id, kind, describeState(view), r.release ?? '—', r.startedAt.replace('T', ' ').slice(0, 19), r.startedBy, `${done}/${r.items.length}`, r.signoff ? `${r.signoff.deployedBy}${approversOfRun(r).length ? ` / ${approversOfRun(r).join(', ')}` : ''}` : '—'];
           }),
         );
         const stuck = result.runs.find((v) => v.state === 'interrupted');
