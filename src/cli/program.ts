@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { registerBackup } from '../commands/backup/register.js';
 import { registerCompletion } from '../commands/completion/register.js';
 import { registerConfig } from '../commands/config/register.js';
 import { registerDb } from '../commands/db/register.js';
@@ -68,6 +69,7 @@ export function buildProgram(io: IO): Command {
   registerDb(program, io);
   program.commandsGroup('Setup:');
   registerInit(program, io);
+  registerBackup(program, io);
   registerConfig(program, io);
   registerCompletion(program, io);
 

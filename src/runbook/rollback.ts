@@ -56,6 +56,8 @@ export interface RollbackItemsOptions {
   keepWrites?: boolean;
   /** The release to roll the code back to (tier code: `ROUTERGPT_ROLLBACK_RELEASE` of its commands). */
   rollbackRelease?: string;
+  /** `--backup FILE` (its manifest, checked by the command): tier restore restores it instead of the deploy's own backup. */
+  backup?: string;
 }
 
 /**
@@ -63,26 +65,35 @@ export interface RollbackItemsOptions {
  * undo of each of the target's steps in reverse step order, a safety backup before any
  * destructive undo, and the verification of what runs now.
  */
-export function rollbackItems({ tiers, target, rollbackId, verify, keepWrites, rollbackRelease }: RollbackItemsOptions): RunItem[] {
+export function rollbackItems({ tiers, target, rollbackId, verify, keepWrites, rollbackRelease, backup }: RollbackItemsOptions): RunItem[] {
   if (keepWrites && !tiers.includes('restore')) throw new UsageError('--keep-writes re-applies writes after a restore, and no restore tier was asked for.', 'Add --tier restore, or drop --keep-writes; nothing was changed.');
+  if (backup && !tiers.includes('restore')) throw new UsageError('--backup names the backup to restore, and no restore tier was asked for.', 'Add --tier restore, or drop --backup; nothing was changed.');
   const items: RunItem[] = [];
   if (tiers.includes('toggle')) items.push({ kind: 'step', id: 'router.disable', params: {}, phase: 'rollback (toggle)', title: 'Turn the router off at runtime (tier toggle)', breakGlass: true });
   const wanted = tiers.filter((t) => t !== 'toggle');
   if (wanted.length === 0) return withVerification(items, tiers, verify);
-  if (!target) throw new UsageError(`Tier ${wanted.join(', ')} needs a deploy run to undo, and none that changed anything is recorded.`, 'Pass --run RUN (see `routergpt status`), or use --tier toggle.');
-  const undos = undoableItems(target).filter((u) => wanted.includes(u.tier));
-  const missing = wanted.filter((t) => !undos.some((u) => u.tier === t));
-  if (missing.length) {
+  // With --backup, tier restore needs no deploy: it restores that backup.
+  const fromTarget = wanted.filter((t) => !(t === 'restore' && backup));
+  if (!target && fromTarget.length) throw new UsageError(`Tier ${fromTarget.join(', ')} needs a deploy run to undo, and none that changed anything is recorded.`, `Pass --run RUN (see \`routergpt status\`)${wanted.includes('restore') ? ', or --tier restore --backup FILE (see `routergpt backup --list`)' : ''}, or use --tier toggle.`);
+  const undos = target ? undoableItems(target).filter((u) => fromTarget.includes(u.tier)) : [];
+  const missing = fromTarget.filter((t) => !undos.some((u) => u.tier === t));
+  if (target && missing.length) {
     const has = [...new Set(undoableItems(target).map((u) => u.tier))];
     throw new OperationError(`Deploy ${target.id} has nothing to undo for tier ${missing.join(', ')}; nothing was changed.`, has.length ? `Its steps can be undone by: --tier ${['toggle', ...has].join(',')}.` : 'It changed nothing that routergpt can undo; --tier toggle still turns the router off.');
   }
   const undoItems: UndoItem[] = undos.map(({ item, tier }) => {
     const undo = findStep(item.id)!.undo!;
     const params = tier === 'restore' && keepWrites ? { keepWrites: true } : tier === 'code' && rollbackRelease ? { rollbackRelease } : {};
-    return { kind: 'undo', id: `undo.${item.id}`, step: item.id, tier, title: `${undo.title} (tier ${tier})`, phase: `rollback (${tier})`, source: sourceOf(target, item), params };
+    return { kind: 'undo', id: `undo.${item.id}`, step: item.id, tier, title: `${undo.title} (tier ${tier})`, phase: `rollback (${tier})`, source: sourceOf(target!, item), params };
   });
+  if (backup) {
+    // The db.backup step's own undo, given the chosen backup's manifest: the same restore, loss preview and --keep-writes.
+    undoItems.push({ kind: 'undo', id: 'undo.db.backup', step: 'db.backup', tier: 'restore', title: `Restore the backup ${backup.replace(/\.manifest\.json$/, '').split(/[/\\]/).at(-1)} (--backup; replaces all data in schema public) (tier restore)`, phase: 'rollback (restore)', source: { runId: target?.id ?? '(--backup)', state: 'done', outputs: { manifest: backup } }, params: keepWrites ? { keepWrites: true } : {} });
+  }
   if (undoItems.some((u) => findStep(u.step)!.undo!.destructive)) {
-    items.push({ kind: 'step', id: 'db.backup', params: { label: `safety-${rollbackId}` }, phase: 'rollback (safety backup)', title: 'Safety backup of the current state, before anything is replaced' });
+    // Retention after the safety backup never deletes the backup about to be restored.
+    const protect = undoItems.filter((u) => u.tier === 'restore').map((u) => u.source.outputs.manifest).filter((m): m is string => typeof m === 'string');
+    items.push({ kind: 'step', id: 'db.backup', params: { label: `safety-${rollbackId}`, ...(protect.length ? { protect } : {}) }, phase: 'rollback (safety backup)', title: 'Safety backup of the current state, before anything is replaced' });
   }
   items.push(...undoItems);
   return withVerification(items, tiers, verify);

@@ -11,6 +11,7 @@ import { runObserver } from '../../report/run-live.js';
 import type { RunObserver } from '../../runbook/events.js';
 import { newRunId, type RunRecord } from '../../runbook/journal.js';
 import type { PlanEntry } from '../../runbook/plan.js';
+import { chooseBackupToRestore } from '../../db/backup/choose.js';
 import { chooseTarget, rollbackItems, type Tier } from '../../runbook/rollback.js';
 import { withJournaledRun } from '../../runbook/run.js';
 import { RunRepository } from '../../runbook/runs.js';
@@ -31,6 +32,8 @@ export interface RollbackOptions {
   verify?: boolean;
   /** Re-apply the bookings and chat rows written since the backup (`--keep-writes`, tier restore). */
   keepWrites?: boolean;
+  /** `--backup FILE`: tier restore restores this backup (the dump or its manifest) instead of the deploy's own. */
+  backup?: string;
   /** `--release ID`: recorded in the rollback run (default: ROUTERGPT_RELEASE from io.env, else `git describe` of cwd). */
   release?: string;
   now?: () => Date;
@@ -86,15 +89,19 @@ export async function runRollback(options: RollbackOptions): Promise<RollbackRes
   const runs = new RunRepository(config, db.pool, db.kind === 'embedded');
   const api = apiResolver(config, db, path.join(runs.dir, 'api'), undefined, (line) => emit({ type: 'note', line }), { release: release.id ?? undefined });
   try {
+    // --backup is checked before anything runs: missing, another environment's, or not verified → exit 2.
+    const chosen = options.backup ? await chooseBackupToRestore(options.backup, { cwd: options.cwd, env: config.name, db }) : undefined;
     const all = await runs.list();
-    const target = options.run ? await runs.get(options.run, 'deploy') : chooseTarget(all);
+    // With --backup and no other tier that undoes a deploy, no deploy is the target (unless --run names one).
+    const needsTarget = Boolean(options.run) || options.tiers.some((t) => t !== 'toggle' && !(t === 'restore' && chosen));
+    const target = options.run ? await runs.get(options.run, 'deploy') : needsTarget ? chooseTarget(all) : undefined;
     // A deploy still at work (or paused at a prompt): the toggle interrupts it, and says so.
     const live = await Promise.all(all.filter((r) => r.kind === 'deploy' && (r.status === 'running' || r.status === 'waiting-approval')).map(async (r) => ((await runs.isLive(r)) ? r : undefined)));
     const interrupted = live.find(Boolean);
     // Tier code goes back to what ran before the target: its commands get ROUTERGPT_ROLLBACK_RELEASE.
     const before = target && options.tiers.includes('code') ? lastGoodDeployBefore(all, target) : undefined;
     const rollbackRelease = before?.release;
-    const items = rollbackItems({ tiers: options.tiers, target, rollbackId: newRunId('rollback', now()), verify: options.verify ?? true, keepWrites: Boolean(options.keepWrites), ...(rollbackRelease ? { rollbackRelease } : {}) });
+    const items = rollbackItems({ tiers: options.tiers, target, rollbackId: newRunId('rollback', now()), verify: options.verify ?? true, keepWrites: Boolean(options.keepWrites), ...(rollbackRelease ? { rollbackRelease } : {}), ...(chosen ? { backup: chosen.manifestFile } : {}) });
     if (interrupted && options.tiers.includes('toggle')) emit({ type: 'note', line: `Deploy ${interrupted.id} is still running (pid ${interrupted.pid} on ${interrupted.host}): the toggle does not wait for its lock.` });
     const result = await withJournaledRun({
       kind: 'rollback',
@@ -111,6 +118,7 @@ export async function runRollback(options: RollbackOptions): Promise<RollbackRes
         `Rollback of ${config.name}: ${options.tiers.join(' → ')}`,
         ...(target ? [`  target: ${describeTarget(target)}`] : []),
         ...(target && options.tiers.includes('code') ? [`  code goes back to: ${describeCodeTarget(before)}`] : []),
+        ...(chosen ? [`  backup to restore (--backup): ${chosen.file} (taken ${chosen.manifest.createdAt.replace('T', ' ').slice(0, 19)}, label ${chosen.manifest.label}${chosen.manifest.env ? `, of ${chosen.manifest.env}` : ''})`] : []),
         `  release: ${describeRelease(release)}`,
       ].join('\n'),
       // The typed confirmation repeats what will be lost (the loss preview of the plan).

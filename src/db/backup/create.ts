@@ -24,6 +24,8 @@ export interface CreateBackupOptions {
   /** Parallel dump jobs (directory format only). Default: min(4, cores). */
   jobs?: number;
   now: () => Date;
+  /** The environment backed up, recorded in the manifest (a restore refuses another environment's backup). */
+  env?: string;
   /** How long pg_dump waits for a table lock before giving up (a busy migration). */
   lockWaitTimeoutMs?: number;
   tools?: PgToolOptions;
@@ -106,6 +108,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Create
     ledger: result.ledger,
     createdAt: createdAt.toISOString(),
     durationMs: Math.round(performance.now() - started),
+    ...(options.env ? { env: options.env } : {}),
   };
   const manifestFile = manifestPathFor(result.file);
   writeManifest(manifestFile, manifest);

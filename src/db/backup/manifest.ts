@@ -39,6 +39,19 @@ export interface BackupManifest {
   ledger?: Ledger;
   createdAt: string;
   durationMs: number;
+  /** The environment it was taken of (`--env`); older manifests have none (then `source` tells). */
+  env?: string;
+  /** The last verification of this backup: by the backup step, or `routergpt backup --verify`. */
+  verification?: BackupVerification;
+}
+
+export interface BackupVerification {
+  status: 'pass' | 'fail';
+  at: string;
+  /** What verified it: `db.backup` (the step's verify) or `routergpt backup --verify`. */
+  by: string;
+  summary: string;
+  restoreTested?: boolean;
 }
 
 export const MANIFEST_SUFFIX = '.manifest.json';
@@ -58,6 +71,20 @@ export function summariesOf(manifest: BackupManifest): Record<string, TableSumma
   return out;
 }
 
+/**
+ * What a user names a backup by — the dump, its folder (directory format) or its manifest — to
+ * the manifest path. Whether that exists is for the caller to say.
+ */
+export function manifestFileOf(given: string): string {
+  return given.endsWith(MANIFEST_SUFFIX) ? given : manifestPathFor(given.replace(/[/\\]+$/, ''));
+}
+
+/** Record the latest verification in the manifest (the backup's checksum does not cover the manifest). */
+export function recordVerification(manifestFile: string, verification: BackupVerification): void {
+  const manifest = readManifest(manifestFile);
+  writeManifest(manifestFile, { ...manifest, verification });
+}
+
 export function writeManifest(manifestFile: string, manifest: BackupManifest): void {
   writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
 }
@@ -70,7 +97,7 @@ export function readManifest(manifestFile: string): BackupManifest {
   try {
     parsed = JSON.parse(readFileSync(manifestFile, 'utf8'));
   } catch (error) {
-    throw new ConfigError(`Backup manifest ${manifestFile} is not valid JSON: ${(error as Error).message}`, 'The manifest was damaged; take a new backup with `routergpt backup`.');
+    throw new ConfigError(`Backup manifest ${manifestFile} is not valid JSON: ${(error as Error).message}`, 'The manifest was damaged; take a new backup with `routergpt backup --env ENV`.');
   }
   const m = parsed as Partial<BackupManifest>;
   const missing = (['file', 'format', 'sha256', 'perTableChecksums', 'tables'] as const).filter((k) => m[k] === undefined);

@@ -46,7 +46,7 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
   const started = performance.now();
   const verified = await verifyBackup(options.manifestFile, options.tools ? { tools: options.tools } : {});
   if (!verified.ok) {
-    throw new OperationError(`Refusing to restore ${options.manifestFile}: ${verified.problem}.`, 'Pick another backup (they are listed in the backup directory), or take a new one.');
+    throw new OperationError(`Refusing to restore ${options.manifestFile}: ${verified.problem}.`, 'Pick another backup (`routergpt backup --list`) and restore it with `routergpt rollback --tier restore --backup FILE`, or take a new one with `routergpt backup`.');
   }
   const { manifest } = verified;
   const file = backupPathOf(options.manifestFile, manifest);

@@ -34,18 +34,19 @@ export interface RetentionResult {
 
 /**
  * Keep the newest `keep` backups in `dir` and delete the older ones (backup and manifest).
- * Only files that have a routergpt manifest are considered; anything else is left alone.
+ * Only files that have a routergpt manifest are considered; anything else is left alone, and so
+ * is every manifest in `protect` (the backup a rollback is about to restore).
  */
-export function applyRetention(dir: string, keep: number): RetentionResult {
+export function applyRetention(dir: string, keep: number, protect: readonly string[] = []): RetentionResult {
   if (!Number.isInteger(keep) || keep < 1) {
     throw new ConfigError(`Backup retention must be a whole number of at least 1 (got ${keep}).`, 'Set backup.retention in routergpt.config.yaml.');
   }
-  const all = listBackups(dir);
-  const kept = all.slice(0, keep);
+  const kept = new Set(protect.map((p) => path.resolve(p)));
+  const all = listBackups(dir).filter((e) => !kept.has(path.resolve(e.manifestFile)));
   const deleted = all.slice(keep);
   for (const entry of deleted) {
     rmSync(entry.file, { recursive: true, force: true });
     rmSync(entry.manifestFile, { force: true });
   }
-  return { kept, deleted };
+  return { kept: all.slice(0, keep), deleted };
 }

@@ -39,6 +39,10 @@ export async function verifyBackup(manifestFile: string, options: { tools?: PgTo
   }
   details.push(`✓ SHA-256 matches the manifest (${manifest.sha256.slice(0, 12)}…)`);
 
+  const ledger = ledgerProblem(manifest);
+  if (ledger) return failed(ledger);
+  details.push(manifest.ledger ? `✓ write ledger agrees with the row counts (${Object.keys(manifest.ledger).join(', ')})` : '– no write ledger (an older backup): a restore\'s loss preview compares row counts only');
+
   if (manifest.format === 'plain') {
     const problem = checkPlainDump(readFileSync(file, 'utf8'));
     if (problem) return failed(`the SQL dump is not usable: ${problem}`);
@@ -56,4 +60,19 @@ export async function verifyBackup(manifestFile: string, options: { tools?: PgTo
     details.push(`✓ pg_restore --list reads ${entries} entries (${data} with table data)`);
   }
   return { ok: true, manifestFile, manifest, details };
+}
+
+/**
+ * The write ledger (what a restore's loss preview compares with) must describe the rows the dump
+ * holds: per table, as many rows as the manifest counts. A ledger edited by hand, or copied from
+ * another backup's manifest, would preview the wrong loss.
+ */
+function ledgerProblem(manifest: BackupManifest): string | undefined {
+  const bad: string[] = [];
+  for (const [table, entry] of Object.entries(manifest.ledger ?? {})) {
+    const inLedger = entry.mode === 'rows' ? Object.keys(entry.rows).length : entry.count;
+    const inDump = manifest.tables[table];
+    if (inDump !== undefined && inDump !== inLedger) bad.push(`${table}: ${inLedger} row(s) in the ledger, ${inDump} in the dump`);
+  }
+  return bad.length ? `the manifest's write ledger disagrees with its row counts (${bad.join('; ')})` : undefined;
 }

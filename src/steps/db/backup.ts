@@ -3,7 +3,9 @@ import { ConfigError } from '../../errors.js';
 import { createBackup, describeBackupCommand } from '../../db/backup/create.js';
 import { restoreTest } from '../../db/backup/restore.js';
 import { applyRetention } from '../../db/backup/retention.js';
+import { recordVerification } from '../../db/backup/manifest.js';
 import { verifyBackup } from '../../db/backup/verify.js';
+import type { Database } from '../../db/connect.js';
 import { defineStep, type StepContext, type StepResult } from '../define-step.js';
 import { booleanParam, numberParam, stringParam } from './params.js';
 import { planRestoreWithLoss, restoreKeepingWrites } from './restore.js';
@@ -15,7 +17,8 @@ const ID = 'db.backup';
  * label (default "pre-deploy-<runId>"); retention (default: the environment's backup.retention);
  * restoreTest: true to restore the backup into a scratch database during verify;
  * restoreTestUrl: the server URL for that scratch database (default: the environment's own
- * database URL, whose user then needs CREATEDB).
+ * database URL, whose user then needs CREATEDB); protect: manifests retention never deletes
+ * (a rollback's safety backup protects the backup it restores).
  *
  * The deploy's hard gate: the runbook runs migrations only after this step's verify passed.
  */
@@ -36,7 +39,7 @@ function options(ctx: StepContext) {
 
 export const dbBackupStep = defineStep({
   id: ID,
-  params: ['format', 'jobs', 'label', 'retention', 'restoreTest', 'restoreTestUrl'],
+  params: ['format', 'jobs', 'label', 'retention', 'restoreTest', 'restoreTestUrl', 'protect'],
   title: 'Back up the database (verified, with a checksum manifest)',
   changesData: false,
   needs: ['db'],
@@ -53,7 +56,7 @@ export const dbBackupStep = defineStep({
 
   async run(ctx) {
     const o = options(ctx);
-    const { manifestFile, file, manifest } = await createBackup({ db: ctx.db, dir: o.dir, label: o.label, format: o.format, ...(o.jobs ? { jobs: o.jobs } : {}), now: ctx.now, lockWaitTimeoutMs: o.lockWaitTimeoutMs, log: ctx.log, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    const { manifestFile, file, manifest } = await createBackup({ db: ctx.db, env: ctx.config.name, dir: o.dir, label: o.label, format: o.format, ...(o.jobs ? { jobs: o.jobs } : {}), now: ctx.now, lockWaitTimeoutMs: o.lockWaitTimeoutMs, log: ctx.log, ...(ctx.signal ? { signal: ctx.signal } : {}) });
     const rows = Object.values(manifest.tables).reduce((sum, n) => sum + n, 0);
     return {
       status: 'done',
@@ -69,7 +72,9 @@ export const dbBackupStep = defineStep({
     // damaged new file, the last good backup must still be there.
     if (verdict.status === 'pass') {
       const o = options(ctx);
-      const { deleted } = applyRetention(o.dir, o.retention);
+      // A rollback's safety backup must not delete the backup it is about to restore.
+      const protect = Array.isArray(ctx.params.protect) ? ctx.params.protect.filter((p): p is string => typeof p === 'string') : [];
+      const { deleted } = applyRetention(o.dir, o.retention, protect);
       verdict.details = [...(verdict.details ?? []), ...deleted.map((d) => `retention: deleted ${d.file}`)];
     }
     return verdict;
@@ -89,17 +94,48 @@ export const dbBackupStep = defineStep({
 async function verifyNewBackup(ctx: StepContext, result: StepResult): Promise<CheckResult> {
   const manifestFile = result.outputs?.manifest;
   if (typeof manifestFile !== 'string') return fail('The backup step recorded no manifest.', { hint: 'Run the backup step again.' });
+  const verdict = await verifyBackupAsTheStepDoes({ manifestFile, db: ctx.db, params: ctx.params, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  noteVerification(manifestFile, verdict, ID, ctx.now(), booleanParam(ID, ctx.params, 'restoreTest') === true);
+  return verdict;
+}
+
+export interface VerifyLikeTheStepOptions {
+  manifestFile: string;
+  /** The environment's database: the default server for the restore test. */
+  db?: Database;
+  /** The step's parameters (`restoreTest`, `restoreTestUrl`), from the checklist. */
+  params: Record<string, unknown>;
+  signal?: AbortSignal;
+}
+
+/**
+ * The step's verification, for any backup: SHA-256 and the archive (or dump) against the manifest,
+ * the write ledger against the row counts, and — when the step's parameters ask for it — a
+ * restore into a scratch database compared table by table. `routergpt backup --verify` runs
+ * exactly this on an existing backup.
+ */
+export async function verifyBackupAsTheStepDoes(options: VerifyLikeTheStepOptions): Promise<CheckResult> {
+  const { manifestFile, params } = options;
   const verified = await verifyBackup(manifestFile);
-  if (!verified.ok) return fail(`The backup is not usable: ${verified.problem}`, { details: verified.details, hint: 'Do not migrate. Take a new backup (re-run this step) and find out what damaged the file.' });
-  if (!booleanParam(ID, ctx.params, 'restoreTest')) return pass(`Backup verified (${verified.manifest.format}, SHA-256 ${verified.manifest.sha256.slice(0, 12)}…)`, { details: verified.details });
-  const adminUrl = stringParam(ID, ctx.params, 'restoreTestUrl') ?? (ctx.db.kind === 'url' ? ctx.db.url : undefined);
-  const test = await restoreTest({ manifestFile, ...(adminUrl ? { adminUrl } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  if (!verified.ok) return fail(`The backup is not usable: ${verified.problem}`, { details: verified.details, hint: 'Do not migrate. Take a new backup (`routergpt backup`, or re-run this step) and find out what damaged the file.' });
+  if (!booleanParam(ID, params, 'restoreTest')) return pass(`Backup verified (${verified.manifest.format}, SHA-256 ${verified.manifest.sha256.slice(0, 12)}…)`, { details: verified.details });
+  const adminUrl = stringParam(ID, params, 'restoreTestUrl') ?? (options.db?.kind === 'url' ? options.db.url : undefined);
+  const test = await restoreTest({ manifestFile, ...(adminUrl ? { adminUrl } : {}), ...(options.signal ? { signal: options.signal } : {}) });
   const details = [...verified.details, `restore test into ${test.target} took ${test.durationMs} ms`, ...test.differences];
   if (!test.ok) return fail('The backup restores, but not to the same data: per-table checksums differ.', { details, hint: 'Do not migrate. Take a new backup and compare again.' });
   return pass(`Backup verified and restore-tested (${Object.keys(test.tables).length} tables identical)`, { details, data: { restoreTest: test } });
 }
 
-function formatBytes(n: number): string {
+/** Keep the verdict in the manifest, for `routergpt backup --list` and the rollback's `--backup` (best effort). */
+export function noteVerification(manifestFile: string, verdict: CheckResult, by: string, at: Date, restoreTested: boolean): void {
+  try {
+    recordVerification(manifestFile, { status: verdict.status === 'fail' ? 'fail' : 'pass', at: at.toISOString(), by, summary: verdict.summary, ...(restoreTested && verdict.status !== 'fail' ? { restoreTested: true } : {}) });
+  } catch {
+    // A manifest that cannot be read back (or written) is reported by the verification itself.
+  }
+}
+
+export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
