@@ -36,6 +36,11 @@ export interface CheckDeps {
   /** Extra CA certificates (PEM) to trust for TLS checks — tests use a throwaway CA. */
   tlsCa?: string[];
   fetch: typeof fetch;
+  /**
+   * Signs every API request as synthetic (src/lib/synthetic.ts), so routergpt's own traffic never
+   * counts as real: ROUTERGPT_SYNTHETIC_KEY, else the target database's key. Absent: unmarked.
+   */
+  syntheticKey?: string;
   now: () => Date;
   /** Per-check settings from the checklist or flags (probe locations, budgets…). */
   params?: Record<string, unknown>;

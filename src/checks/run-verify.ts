@@ -8,6 +8,8 @@ import { ConfigError } from '../errors.js';
 import { maskUrl } from '../config/mask.js';
 import type { EnvironmentConfig } from '../config/types.js';
 import { openDatabase, type Database } from '../db/connect.js';
+import { resolveSyntheticKey, unmarkedWarning } from '../db/synthetic-key.js';
+import { signSynthetic, SYNTHETIC_HEADER } from '../lib/synthetic.js';
 import { REPORT_SCHEMA, type VerifyReport } from '../report/types.js';
 
 export interface VerifyOptions {
@@ -35,6 +37,8 @@ export interface VerifyOptions {
   onFinish?: (outcome: CheckOutcome) => void;
   fetch?: typeof fetch;
   now?: () => Date;
+  /** Told once when the API requests cannot be marked synthetic (no key anywhere). */
+  onWarning?: (line: string) => void;
 }
 
 const exec = promisify(execFile);
@@ -55,9 +59,10 @@ export function findOpenapiFile(cwd: string, env: string): string | undefined {
 }
 
 /** Can we talk to the API at all? One short probe, so 20 API checks don't each time out. */
-async function probeApi(apiBase: string, fetchImpl: typeof fetch): Promise<string | undefined> {
+async function probeApi(apiBase: string, fetchImpl: typeof fetch, syntheticKey: string | undefined): Promise<string | undefined> {
   try {
-    await fetchImpl(`${apiBase}/health`, { signal: AbortSignal.timeout(3000), redirect: 'manual' });
+    const headers: Record<string, string> = syntheticKey ? { [SYNTHETIC_HEADER]: signSynthetic(syntheticKey, { method: 'GET', path: '/health' }) } : {};
+    await fetchImpl(`${apiBase}/health`, { signal: AbortSignal.timeout(3000), redirect: 'manual', headers });
     return undefined;
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
@@ -85,7 +90,23 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   }
   const apiBase = (options.baseUrl ?? config.publicApiBase.value)?.replace(/\/+$/, '');
   const needsApi = options.checks.some((c) => c.needs.includes('api'));
-  const apiError = apiBase && needsApi ? await probeApi(apiBase, fetchImpl) : undefined;
+  // The key that marks our requests synthetic: the variable, else the target database's. Smoke
+  // opens the database for it (and for the chat check's booking clean-up) when it has one.
+  let syntheticKey: string | undefined;
+  // api.health has no needs (it is the check that says the API is unreachable), but sends requests too.
+  if (apiBase && options.checks.some((c) => c.needs.includes('api') || c.id.startsWith('api.'))) {
+    if (!db && !options.noDatabase && !config.syntheticKey.value) {
+      try {
+        db = await openDatabase(config, { applicationName: `routergpt ${options.command}`, poolSize: Math.max(2, options.concurrency) });
+        ownDb = true;
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+      }
+    }
+    syntheticKey = (await resolveSyntheticKey(config, db?.pool)).key;
+    if (!syntheticKey) options.onWarning?.(unmarkedWarning(db !== undefined));
+  }
+  const apiError = apiBase && needsApi ? await probeApi(apiBase, fetchImpl, syntheticKey) : undefined;
   const deps: CheckDeps = {
     config,
     db: db?.pool,
@@ -96,6 +117,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
     openapiFile: findOpenapiFile(options.cwd, config.name),
     tlsCa: options.tlsCa,
     fetch: fetchImpl,
+    syntheticKey,
     now: options.now ?? (() => new Date()),
   };
   try {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { defineCheck, fail, pass, type CheckDeps } from '../define-check.js';
+import { defineCheck, fail, pass, type CheckDeps, type CheckResult } from '../define-check.js';
 import { brief, CHAT_PATH, DELEGATE_PATH, SEARCH_PATH, withApiClient, type ApiClient } from './http.js';
 import { describeTargets, probeTargets } from './targets.js';
+import { cancelSessionBookings, type CancelledTestBookings } from './test-bookings.js';
 import { isSearchResponse, type ChatResponse, type DelegateResponse } from './types.js';
 
 const MAX_TURNS = 4;
@@ -81,28 +82,56 @@ export default defineCheck({
       if (!allowBooking) {
         return pass(`delegated with intent "${intent}" and chatted with ${picked.slug}; stopped before booking — bookings are not allowed in ${deps.config.name} (allow_test_bookings)`, { details });
       }
+      // A booking this check makes is cancelled before it ends, which needs the database.
+      if (!deps.db) return pass(`delegated with intent "${intent}" and chatted with ${picked.slug}; stopped before booking — no database to cancel a test booking with`, { details });
+      const db = deps.db;
 
-      let message = String(deps.params?.bookingMessage ?? 'A haircut tomorrow at 3pm please');
-      let booking: ChatResponse['booking'] = null;
-      for (let turn = 0; turn < MAX_TURNS && !booking; turn++) {
-        const res = await chat(message);
-        if (!res) break;
-        booking = res.booking;
-        // Slot taken or shop closed: take the first time offered.
-        if (!booking) message = res.suggested_times?.length ? 'Yes, the first one works' : 'A haircut the day after tomorrow at 11am';
+      const bookAndConfirm = async (): Promise<CheckResult> => {
+        let message = String(deps.params?.bookingMessage ?? 'A haircut tomorrow at 3pm please');
+        let booking: ChatResponse['booking'] = null;
+        for (let turn = 0; turn < MAX_TURNS && !booking; turn++) {
+          const res = await chat(message);
+          if (!res) break;
+          booking = res.booking;
+          // Slot taken or shop closed: take the first time offered.
+          if (!booking) message = res.suggested_times?.length ? 'Yes, the first one works' : 'A haircut the day after tomorrow at 11am';
+        }
+        if (!booking) return fail(`no booking after ${MAX_TURNS} messages with ${picked.slug}`, { details: [...problems, ...details], hint: 'Read the conversation above; check opening hours and services of the shop, and [BOOKING] lines in the server log.' });
+        if (booking.shop_slug !== picked.slug || booking.status !== 'confirmed') problems.push(`booking ${booking.id} is ${booking.status} at ${booking.shop_slug}`);
+        if (deps.db) {
+          const { rows } = await deps.db.query<{ slug: string; session_id: string | null; status: string }>(
+            `SELECT s.slug, b.session_id::text, b.status FROM bookings b JOIN shops s ON s.id = b.shop_id WHERE b.id = $1`,
+            [booking.id],
+          );
+          if (!rows[0]) problems.push(`booking ${booking.id} is not in the bookings table`);
+          else if (rows[0].slug !== picked.slug || rows[0].session_id !== session.session_id) problems.push(`bookings row ${booking.id} is for ${rows[0].slug}, session ${String(rows[0].session_id)}`);
+        }
+        if (problems.length > 0) return fail(`the booking is wrong: ${problems[0]}`, { details: [...problems, ...details], hint: 'Check the booking tool (src/server/booking) and the bookings table.' });
+        return pass(`booked ${booking.service} at ${picked.slug} for ${booking.local_time}${deps.db ? '; saved in bookings' : ' (no database to confirm it is saved)'}`, { details, data: { bookingId: booking.id, shop: picked.slug } });
+      };
+      let result: CheckResult | undefined;
+      let cleanup: CancelledTestBookings | Error;
+      try {
+        result = await bookAndConfirm();
+      } finally {
+        cleanup = await cancelSessionBookings(db, session.session_id).catch((error: unknown) => error as Error);
       }
-      if (!booking) return fail(`no booking after ${MAX_TURNS} messages with ${picked.slug}`, { details: [...problems, ...details], hint: 'Read the conversation above; check opening hours and services of the shop, and [BOOKING] lines in the server log.' });
-      if (booking.shop_slug !== picked.slug || booking.status !== 'confirmed') problems.push(`booking ${booking.id} is ${booking.status} at ${booking.shop_slug}`);
-      if (deps.db) {
-        const { rows } = await deps.db.query<{ slug: string; session_id: string | null; status: string }>(
-          `SELECT s.slug, b.session_id::text, b.status FROM bookings b JOIN shops s ON s.id = b.shop_id WHERE b.id = $1`,
-          [booking.id],
-        );
-        if (!rows[0]) problems.push(`booking ${booking.id} is not in the bookings table`);
-        else if (rows[0].slug !== picked.slug || rows[0].session_id !== session.session_id) problems.push(`bookings row ${booking.id} is for ${rows[0].slug}, session ${String(rows[0].session_id)}`);
-      }
-      if (problems.length > 0) return fail(`the booking is wrong: ${problems[0]}`, { details: [...problems, ...details], hint: 'Check the booking tool (src/server/booking) and the bookings table.' });
-      return pass(`booked ${booking.service} at ${picked.slug} for ${booking.local_time}${deps.db ? '; saved in bookings' : ' (no database to confirm it is saved)'}`, { details, data: { bookingId: booking.id, shop: picked.slug } });
+      return withCleanup(result, cleanup, session.session_id);
     });
   },
 });
+
+/** The check's result, unless the clean-up of its booking failed: a booking left behind is a failure. */
+function withCleanup(result: CheckResult, cleanup: CancelledTestBookings | Error, sessionId: string): CheckResult {
+  const manual = `UPDATE bookings SET status = 'cancelled' WHERE session_id = '${sessionId}'; DELETE FROM booking_slots WHERE booking_id IN (SELECT id FROM bookings WHERE session_id = '${sessionId}');`;
+  if (cleanup instanceof Error) return fail(`could not cancel the test booking of session ${sessionId}: ${cleanup.message}`, { details: [`${result.status}: ${result.summary}`, ...(result.details ?? [])], hint: `Cancel it by hand: ${manual}` });
+  if (cleanup.slotsLeft > 0) return fail(`the test booking of session ${sessionId} still holds ${cleanup.slotsLeft} slot(s) after cancelling`, { details: result.details, hint: `Free them by hand: ${manual}` });
+  if (cleanup.cancelled.length === 0) return result;
+  const line = `cancelled ${cleanup.cancelled.join(', ')} and freed ${cleanup.slotsFreed} slot(s)`;
+  return {
+    ...result,
+    summary: result.status === 'pass' ? `${result.summary}; then cancelled, its slots freed` : result.summary,
+    details: [...(result.details ?? []), line],
+    data: { ...result.data, cancelled: cleanup.cancelled, slotsFreed: cleanup.slotsFreed },
+  };
+}

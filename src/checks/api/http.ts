@@ -11,9 +11,15 @@
  * meets an unexpected 429 then reports a warning naming the budget, never a failure.
  * Where the server keys budgets by the GPT's `openai-ephemeral-user-id` (only on requests that
  * carry the API key), we send a distinctive one too.
+ *
+ * Synthetic marker. Every request carries a signed `X-RouterGPT-Synthetic` header when the run
+ * has a key (deps.syntheticKey), so the server writes its rows as synthetic and spends the
+ * synthetic rate-limit budget; checks that must prove the real limits (api.rate-limit,
+ * api.performance) ask for the real policy (`policy=real`).
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { Agent } from 'undici';
+import { SYNTHETIC_HEADER, signSynthetic, type SyntheticPolicy } from '../../lib/synthetic.js';
 import { fail, warn, type CheckDeps, type CheckResult } from '../define-check.js';
 
 export interface ApiResponse {
@@ -70,7 +76,12 @@ function connectCode(error: unknown): string {
   return cause?.code ?? cause?.message ?? (error as Error).message;
 }
 
-export function createApiClient(deps: CheckDeps): ApiClient & { close(): Promise<void> } {
+export interface ApiClientOptions {
+  /** `real`: the server counts these requests against the real clients' rate-limit policy. */
+  syntheticPolicy?: SyntheticPolicy;
+}
+
+export function createApiClient(deps: CheckDeps, clientOptions: ApiClientOptions = {}): ApiClient & { close(): Promise<void> } {
   const base = deps.apiBase!.replace(/\/+$/, '');
   const host = new URL(base).hostname;
   let sourceAddress: string | undefined = LOOPBACK_V4.test(host) ? `127.${randomInt(1, 255)}.${randomInt(0, 256)}.${randomInt(1, 255)}` : undefined;
@@ -94,17 +105,20 @@ export function createApiClient(deps: CheckDeps): ApiClient & { close(): Promise
   }
 
   async function request(path: string, options: RequestOptions = {}): Promise<ApiResponse> {
-    const headers: Record<string, string> = { accept: 'application/json', ...auth, ...options.headers };
+    const headers: Record<string, string> = { accept: 'application/json', ...auth };
     let body: string | undefined;
     if (options.body !== undefined) {
       body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-      headers['content-type'] ??= 'application/json';
+      headers['content-type'] = 'application/json';
     }
+    const method = options.method ?? (body === undefined ? 'GET' : 'POST');
+    if (deps.syntheticKey) headers[SYNTHETIC_HEADER] = signSynthetic(deps.syntheticKey, { method, path, body, policy: clientOptions.syntheticPolicy });
+    Object.assign(headers, options.headers);
     const started = performance.now();
     let res: Response;
     let text: string;
     try {
-      res = await send(`${base}${path}`, { method: options.method ?? (body === undefined ? 'GET' : 'POST'), headers, body, signal: deps.signal, redirect: options.redirect ?? 'manual' });
+      res = await send(`${base}${path}`, { method, headers, body, signal: deps.signal, redirect: options.redirect ?? 'manual' });
       text = await res.text();
     } catch (error) {
       if (deps.signal?.aborted) throw error;
@@ -141,8 +155,8 @@ export function createApiClient(deps: CheckDeps): ApiClient & { close(): Promise
  * Scope a client to one check (STYLE.md §9): closed in `finally`; an unexpected 429 becomes a
  * warning (our own run spent the budget — not a server fault), a lost connection a failure.
  */
-export async function withApiClient(deps: CheckDeps, fn: (api: ApiClient) => Promise<CheckResult>): Promise<CheckResult> {
-  const api = createApiClient(deps);
+export async function withApiClient(deps: CheckDeps, fn: (api: ApiClient) => Promise<CheckResult>, options: ApiClientOptions = {}): Promise<CheckResult> {
+  const api = createApiClient(deps, options);
   try {
     return await fn(api);
   } catch (error) {

@@ -90,6 +90,6 @@ export default defineCheck({
       if (over.length > 0) return fail(over.join('; '), { details, data, hint: 'Check db.search-query-plan (indexes), the database round-trip time, and the server\'s CPU; for chat, the OpenAI latency.' });
       if (near.length > 0) return warn(near.join('; '), { details, data, hint: 'Close to the budget: look at db.search-query-plan and the server\'s load before traffic grows.' });
       return pass(details.filter((d) => !d.startsWith('capped')).map((d) => d.split(' over ')[0]).join('; '), { details, data });
-    });
+    }, { syntheticPolicy: 'real' });
   },
 });

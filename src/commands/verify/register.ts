@@ -72,6 +72,7 @@ function runAction(command: 'verify' | 'smoke'): Action<VerifyFlags> {
       timeoutMs,
       onStart: progress?.onStart,
       onFinish: progress?.onFinish,
+      onWarning: (line) => note(ctx.io, line),
     });
     await progress?.finish();
     const written = await emitReports(ctx.io, report, reporters);

@@ -1,4 +1,6 @@
 import { OperationError } from '../../errors.js';
+import { resolveSyntheticKey } from '../../db/synthetic-key.js';
+import { signSynthetic, SYNTHETIC_HEADER } from '../../lib/synthetic.js';
 import { defineStep } from '../define-step.js';
 import { durationParam } from '../db/params.js';
 
@@ -27,10 +29,13 @@ export const apiWaitHealthyStep = defineStep({
     let last = '';
     // The version a healthy server reported instead of the release being deployed (the last answer).
     let stale: string | undefined;
+    // Our probes are synthetic traffic (src/lib/synthetic.ts), signed afresh for each attempt.
+    const { key } = await resolveSyntheticKey(ctx.config, ctx.db?.pool);
     for (let attempt = 1; ; attempt += 1) {
       stale = undefined;
       try {
-        const res = await fetch(`${ctx.apiBase}/health`, { signal: AbortSignal.timeout(5000) });
+        const headers: Record<string, string> = key ? { [SYNTHETIC_HEADER]: signSynthetic(key, { method: 'GET', path: '/health' }) } : {};
+        const res = await fetch(`${ctx.apiBase}/health`, { signal: AbortSignal.timeout(5000), headers });
         const body = (await res.json().catch(() => ({}))) as { ok?: boolean; reason?: string; version?: unknown };
         const version = typeof body.version === 'string' ? body.version : undefined;
         if (res.status === 200 && body.ok === true) {
