@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { registerAnalytics } from '../commands/analytics/register.js';
 import { registerBackup } from '../commands/backup/register.js';
 import { registerCompletion } from '../commands/completion/register.js';
 import { registerConfig } from '../commands/config/register.js';
@@ -60,6 +61,7 @@ export function buildProgram(io: IO): Command {
   registerChecklist(program, io);
   program.commandsGroup('Checks:');
   registerVerify(program, io);
+  registerAnalytics(program, io);
   program.commandsGroup('API server:');
   registerServe(program, io);
   registerRouter(program, io);

@@ -1,0 +1,179 @@
+/**
+ * The checklist's analytics queries (its "Analytics Review (1 week)" and 24-hour monitoring),
+ * over a window, for `routergpt analytics` — and for the metrics and the watch that build on it.
+ * Every figure counts real traffic only: rows routergpt's own checks marked `synthetic` are
+ * left out (the views already do), except where a query says it counts them separately.
+ *
+ * The funnel is ordered, per search — not daily ratios: a search counts as *delegated* when a
+ * delegation carries its search id, to a shop that search returned, within the window after it;
+ * and as *booked* when that delegation's session made a booking within the window after the
+ * delegation. Each search counts once per stage, however many sessions it opened.
+ */
+import type { Queryable } from '../pool.js';
+
+export interface AnalyticsWindow {
+  /** From this instant (inclusive) … */
+  since: Date;
+  /** … to this one (exclusive). */
+  until: Date;
+}
+
+export interface DailyRow {
+  date: string;
+  searches: number;
+  delegations: number;
+  chatMessages: number;
+  bookings: number;
+  errors: number;
+  uniqueSessions: number;
+  avgSearchLatencyMs: number | null;
+}
+
+export interface FunnelResult {
+  /** How long after the search (and after the delegation) a later stage still counts. */
+  windowHours: number;
+  searches: number;
+  searchesWithResults: number;
+  delegated: number;
+  booked: number;
+}
+
+export interface ShopRow {
+  slug: string;
+  name: string;
+  timesDiscovered: number;
+  timesDelegated: number;
+  bookings: number;
+}
+
+export interface EventCount {
+  eventType: string;
+  real: number;
+  synthetic: number;
+}
+
+export interface GapRow {
+  eventType: string;
+  /** Events of this type that followed an earlier event of the same session. */
+  events: number;
+  avgSecondsSincePrevious: number | null;
+}
+
+const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
+const numOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+/** Per day of the window (UTC dates), every day present, oldest first: the charts' series. */
+export async function dailyActivity(db: Queryable, w: AnalyticsWindow): Promise<DailyRow[]> {
+  const { rows } = await db.query<Record<string, unknown>>(
+    `WITH days AS (
+       SELECT d::date AS date FROM generate_series(($1::timestamptz AT TIME ZONE 'UTC')::date, (($2::timestamptz - interval '1 microsecond') AT TIME ZONE 'UTC')::date, interval '1 day') AS d
+     ), events AS (
+       SELECT (a.created_at AT TIME ZONE 'UTC')::date AS date, a.event_type, a.session_id, a.latency_ms
+         FROM router_analytics a
+        WHERE a.created_at >= $1 AND a.created_at < $2 AND NOT a.synthetic
+     )
+     SELECT to_char(days.date, 'YYYY-MM-DD') AS date,
+            count(*) FILTER (WHERE e.event_type = 'search')       AS searches,
+            count(*) FILTER (WHERE e.event_type = 'delegate')     AS delegations,
+            count(*) FILTER (WHERE e.event_type = 'chat_message') AS chat_messages,
+            count(*) FILTER (WHERE e.event_type = 'booking')      AS bookings,
+            count(*) FILTER (WHERE e.event_type = 'error')        AS errors,
+            count(DISTINCT e.session_id)                          AS unique_sessions,
+            round(avg(e.latency_ms) FILTER (WHERE e.event_type = 'search'), 1) AS avg_search_latency_ms
+       FROM days LEFT JOIN events e ON e.date = days.date
+      GROUP BY days.date ORDER BY days.date`,
+    [w.since, w.until],
+  );
+  return rows.map((r) => ({
+    date: String(r.date),
+    searches: num(r.searches),
+    delegations: num(r.delegations),
+    chatMessages: num(r.chat_messages),
+    bookings: num(r.bookings),
+    errors: num(r.errors),
+    uniqueSessions: num(r.unique_sessions),
+    avgSearchLatencyMs: numOrNull(r.avg_search_latency_ms),
+  }));
+}
+
+/** The ordered funnel of the searches made in the window (module comment). */
+export async function orderedFunnel(db: Queryable, w: AnalyticsWindow, windowHours = 24): Promise<FunnelResult> {
+  const { rows } = await db.query<Record<string, unknown>>(
+    `WITH s AS (
+       SELECT a.search_id, a.created_at, a.payload -> 'shop_ids' AS shop_ids
+         FROM router_analytics a
+        WHERE a.event_type = 'search' AND a.created_at >= $1 AND a.created_at < $2 AND NOT a.synthetic AND a.search_id IS NOT NULL
+     ), d AS (
+       SELECT DISTINCT ON (s.search_id, x.session_id) s.search_id, x.session_id, x.created_at
+         FROM s
+         JOIN router_analytics x ON x.event_type = 'delegate' AND x.search_id = s.search_id AND NOT x.synthetic
+          AND x.created_at >= s.created_at AND x.created_at < s.created_at + make_interval(hours => $3)
+          AND jsonb_typeof(s.shop_ids) = 'array' AND s.shop_ids @> to_jsonb(x.shop_id)
+        ORDER BY s.search_id, x.session_id, x.created_at
+     ), b AS (
+       SELECT DISTINCT d.search_id
+         FROM d
+         JOIN router_analytics k ON k.event_type = 'booking' AND k.session_id = d.session_id AND NOT k.synthetic
+          AND k.created_at >= d.created_at AND k.created_at < d.created_at + make_interval(hours => $3)
+     )
+     SELECT (SELECT count(*) FROM s) AS searches,
+            (SELECT count(*) FROM s WHERE jsonb_typeof(s.shop_ids) = 'array' AND jsonb_array_length(s.shop_ids) > 0) AS with_results,
+            (SELECT count(DISTINCT search_id) FROM d) AS delegated,
+            (SELECT count(*) FROM b) AS booked`,
+    [w.since, w.until, windowHours],
+  );
+  const r = rows[0] ?? {};
+  return { windowHours, searches: num(r.searches), searchesWithResults: num(r.with_results), delegated: num(r.delegated), booked: num(r.booked) };
+}
+
+/** The checklist's "popular shops" (router_shop_discovery), over the window: discovered = in a search's results. */
+export async function popularShops(db: Queryable, w: AnalyticsWindow, limit = 20): Promise<ShopRow[]> {
+  const { rows } = await db.query<Record<string, unknown>>(
+    `WITH found AS (
+       SELECT e.value::bigint AS shop_id, count(*) AS n
+         FROM router_analytics a
+        CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(a.payload -> 'shop_ids') = 'array' THEN a.payload -> 'shop_ids' ELSE '[]'::jsonb END) AS e(value)
+        WHERE a.event_type = 'search' AND a.created_at >= $1 AND a.created_at < $2 AND NOT a.synthetic AND e.value ~ '^[0-9]{1,18}$'
+        GROUP BY 1
+     ), acted AS (
+       SELECT a.shop_id, count(*) FILTER (WHERE a.event_type = 'delegate') AS delegated, count(*) FILTER (WHERE a.event_type = 'booking') AS booked
+         FROM router_analytics a
+        WHERE a.event_type IN ('delegate', 'booking') AND a.shop_id IS NOT NULL AND a.created_at >= $1 AND a.created_at < $2 AND NOT a.synthetic
+        GROUP BY 1
+     )
+     SELECT s.slug, s.name, coalesce(f.n, 0) AS discovered, coalesce(x.delegated, 0) AS delegated, coalesce(x.booked, 0) AS booked
+       FROM found f JOIN shops s ON s.id = f.shop_id LEFT JOIN acted x ON x.shop_id = f.shop_id
+      ORDER BY discovered DESC, delegated DESC, s.slug
+      LIMIT $3`,
+    [w.since, w.until, limit],
+  );
+  return rows.map((r) => ({ slug: String(r.slug), name: String(r.name), timesDiscovered: num(r.discovered), timesDelegated: num(r.delegated), bookings: num(r.booked) }));
+}
+
+/** The checklist's "events in the last hour" — real and synthetic counted apart. */
+export async function recentEvents(db: Queryable, since: Date): Promise<EventCount[]> {
+  const { rows } = await db.query<Record<string, unknown>>(
+    `SELECT event_type, count(*) FILTER (WHERE NOT synthetic) AS real, count(*) FILTER (WHERE synthetic) AS synthetic
+       FROM router_analytics WHERE created_at >= $1 GROUP BY event_type ORDER BY event_type`,
+    [since],
+  );
+  return rows.map((r) => ({ eventType: String(r.event_type), real: num(r.real), synthetic: num(r.synthetic) }));
+}
+
+/**
+ * The checklist's "time between events per session", as SQL can run it (the checklist's version
+ * puts a window function inside an aggregate, which PostgreSQL refuses): per event type, the
+ * mean time since the same session's previous event.
+ */
+export async function timeBetweenEvents(db: Queryable, w: AnalyticsWindow): Promise<GapRow[]> {
+  const { rows } = await db.query<Record<string, unknown>>(
+    `SELECT event_type, count(gap) AS events, round(avg(extract(epoch FROM gap))::numeric, 1) AS avg_seconds
+       FROM (SELECT event_type, created_at - lag(created_at) OVER (PARTITION BY session_id ORDER BY created_at, id) AS gap
+               FROM router_analytics
+              WHERE session_id IS NOT NULL AND created_at >= $1 AND created_at < $2 AND NOT synthetic) g
+      WHERE gap IS NOT NULL
+      GROUP BY event_type ORDER BY event_type`,
+    [w.since, w.until],
+  );
+  return rows.map((r) => ({ eventType: String(r.event_type), events: num(r.events), avgSecondsSincePrevious: numOrNull(r.avg_seconds) }));
+}
