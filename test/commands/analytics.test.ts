@@ -16,7 +16,7 @@ const HOUR = 3_600_000;
 beforeAll(async () => {
   db = await createMigratedDatabase({ prefix: 'analytics' });
   const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO shops (slug, name, category) VALUES ('shop-a', 'Shop A', 'barbershop'), ('shop-b', 'Shop B', 'salon') RETURNING id`);
-  const [a, b] = rows.map((r) => Number(r.id));
+  const [a, b] = rows.map((r) => Number(r.id)) as [number, number];
   const t0 = Date.now() - 48 * HOUR;
   const at = (ms: number) => new Date(ms).toISOString();
   const ev: Array<[string, string | null, number | null, string | null, number, unknown, boolean]> = [
