@@ -13,7 +13,7 @@ import type { Step, StepContext, StepResult } from '../steps/define-step.js';
 import { findStep } from '../steps/registry.js';
 import type { RunEvent } from './events.js';
 import type { RunItem, UndoItem } from './items.js';
-import { resumeCommand, type ItemRecord, type Journal } from './journal.js';
+import { commandOf, resumeCommand, type ItemRecord, type Journal } from './journal.js';
 import type { SignoffFile } from './signoff.js';
 import { readApprovals, type ApprovalStore } from './approvals.js';
 import { parseIdentity } from './identity.js';
@@ -127,7 +127,7 @@ async function verifyBackupGate(deps: ExecutorDeps, what: string): Promise<void>
   const { verifyBackup } = await import('../db/backup/verify.js');
   const verified = typeof manifest === 'string' ? await verifyBackup(manifest) : undefined;
   if (!verified?.ok) {
-    throw new OperationError(`The backup taken by this run is no longer usable (${verified?.problem ?? 'no manifest recorded'}); ${what} was not run.`, 'Take a new backup: start the run again, or fix the file from its manifest.');
+    throw new OperationError(`The backup taken by this run is no longer usable (${verified?.problem ?? 'no manifest recorded'}); ${what} was not run.`, `Take a new backup: start a new ${commandOf(deps.journal.record.kind)} (\`routergpt ${commandOf(deps.journal.record.kind)} --env ${deps.config.name}\`), or check the file against its manifest (\`routergpt backup --verify FILE\`).`);
   }
 }
 
