@@ -27,8 +27,8 @@ export function registerDb(program: Command, io: IO): void {
         const { withDatabase } = await import('../../db/connect.js');
         const result = await withDatabase(config, async (database) => {
           const started = performance.now();
-          const { rows } = await database.pool.query<{ version: string }>('SHOW server_version');
-          return { env: config.name, database: database.display, serverVersion: rows[0]?.version ?? '?', ms: Math.round(performance.now() - started) };
+          const { rows } = await database.pool.query<{ server_version: string }>('SHOW server_version');
+          return { env: config.name, database: database.display, serverVersion: rows[0]?.server_version ?? 'unknown', ms: Math.round(performance.now() - started) };
         });
         if (ctx.globals.json) return printJson(ctx.io, result);
         ctx.io.stdout.write(`ok: ${result.database} — PostgreSQL ${result.serverVersion} (${result.ms} ms)\n`);
