@@ -32,6 +32,14 @@ describe('routergpt openapi build', () => {
     }
   });
 
+  it('needs no database: --env prod without DATABASE_URL builds the document', async () => {
+    const cwd = tempDir();
+    const built = await runCli(['openapi', 'build', '--env', 'prod'], { cwd, env: { PUBLIC_API_BASE: 'https://api.example.com', DATABASE_URL: undefined } });
+    expect(built.exitCode, built.stderr).toBe(0);
+    expect(built.stderr).not.toContain('DATABASE_URL');
+    expect(YAML.parse(readFileSync(path.join(cwd, 'openapi_chatgpt_prod.yaml'), 'utf8')).servers[0].url).toBe('https://api.example.com');
+  });
+
   it('makes the bearer key mandatory when the environment sets ROUTERGPT_API_KEY, and honours --output', async () => {
     const cwd = tempDir();
     const r = await runCli(['openapi', 'build', '--env', 'staging', '--output', 'out/gpt.yaml'], {

@@ -21,7 +21,8 @@ export function registerOpenapi(program: Command, io: IO): void {
     .option('-o, --output <file>', 'where to write (default: ./openapi_chatgpt_<env>.yaml)')
     .action(
       action<{ output?: string }>(io, async (ctx, opts) => {
-        const { config } = await ctx.loadConfig();
+        // The document needs the public base and the API key, never the database.
+        const { config } = await ctx.loadConfig({ requireDatabase: false });
         const { runOpenapiBuild } = await import('./run-openapi-build.js');
         const result = await runOpenapiBuild({ config, cwd: ctx.io.cwd, output: opts.output });
         if (ctx.globals.json) printJson(ctx.io, result);
