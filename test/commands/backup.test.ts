@@ -3,9 +3,10 @@
  * `backup --verify FILE`, and `rollback --tier restore --backup FILE` — on a real PostgreSQL with
  * the real pg_dump / pg_restore, and on the embedded default.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyRetention } from '../../src/db/backup/retention.js';
 import { TEST_SHOP_SLUGS } from '../../src/db/seed.js';
 import type { RunRecord } from '../../src/runbook/journal.js';
 import { runCli, tempDir } from '../helpers/cli.js';
@@ -90,6 +91,10 @@ describe('routergpt backup on a real PostgreSQL', () => {
     const full = await cli(['backup', '--list', '--verify']);
     expect(full.exitCode).toBe(1);
     expect(full.stdout).toContain('verified now (SHA-256, archive, ledger)');
+    // And gone altogether: shown as missing, never silently dropped from the list.
+    rmSync(second);
+    const gone = await cli(['backup', '--list']);
+    expect(gone.stdout).toContain(`file missing: ${path.basename(second)}`);
   }, 60_000);
 
   it('--verify FILE: 0 for a good backup, 1 naming the mismatch for a tampered one, 2 for a missing file or not a backup', async () => {
@@ -201,4 +206,19 @@ describe('routergpt backup on the embedded default', () => {
     expect(verified.exitCode, verified.stderr).toBe(0);
     expect(verified.stdout).toContain('✓ plain SQL dump with pg_dump header and trailer');
   }, 120_000);
+});
+
+describe('retention and the backup a rollback restores', () => {
+  it('keeps the newest N and never deletes a protected one (the backup about to be restored)', () => {
+    const dir = tempDir();
+    const names = ['a-20260101T000000Z.dump', 'b-20260102T000000Z.dump', 'c-20260103T000000Z.dump'];
+    names.forEach((name, i) => {
+      writeFileSync(path.join(dir, name), 'x');
+      writeFileSync(path.join(dir, `${name}.manifest.json`), JSON.stringify({ manifestVersion: 1, file: name, format: 'custom', sha256: 'x', perTableChecksums: {}, tables: {}, label: name[0], createdAt: `2026-01-0${i + 1}T00:00:00.000Z` }));
+    });
+    const oldest = path.join(dir, `${names[0]}.manifest.json`);
+    const result = applyRetention(dir, 1, [oldest]);
+    expect(result.deleted.map((d) => path.basename(d.file))).toEqual([names[1]]);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.dump')).sort()).toEqual([names[0], names[2]]);
+  });
 });
