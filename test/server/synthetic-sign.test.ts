@@ -1,6 +1,9 @@
 /** The synthetic marker's signature (src/lib/synthetic.ts): canonical string, ±60 s, tampering. */
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { loadConfig } from '../../src/config/resolve.js';
+import { ConfigError } from '../../src/errors.js';
 import { canonicalString, parseSyntheticHeader, signSynthetic, verifySynthetic } from '../../src/lib/synthetic.js';
 
 const KEY = 'k'.repeat(64);
@@ -49,5 +52,13 @@ describe('synthetic marker', () => {
       expect(verifySynthetic(bad, at)).toEqual({ valid: false, reason: 'malformed' });
     }
     expect(verifySynthetic(signSynthetic(KEY, REQ, NOW), { ...at, key: undefined })).toEqual({ valid: false, reason: 'no-key' });
+  });
+
+  it('a ROUTERGPT_SYNTHETIC_KEY shorter than 32 characters is a configuration error naming the variable and the fix; the key is never shown', () => {
+    const attempt = () => loadConfig({ flags: { env: 'local' }, cwd: tmpdir(), env: { ROUTERGPT_SYNTHETIC_KEY: 'short-secret-key' } });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow('ROUTERGPT_SYNTHETIC_KEY must be at least 32 characters (got 16); unset it to use the key migration 010 generated.');
+    expect(() => attempt()).not.toThrow(/short-secret-key/);
+    expect(loadConfig({ flags: { env: 'local' }, cwd: tmpdir(), env: { ROUTERGPT_SYNTHETIC_KEY: KEY } }).config.syntheticKey).toMatchObject({ value: KEY, source: 'env' });
   });
 });

@@ -3,9 +3,10 @@
  * signed marker makes the rows synthetic; a forged or stale one is ordinary traffic (200, not an
  * error); synthetic requests spend their own rate-limit budget unless they ask for policy=real.
  */
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readSyntheticKey } from '../../src/db/synthetic-key.js';
 import { signSynthetic, SYNTHETIC_HEADER, type SyntheticPolicy } from '../../src/lib/synthetic.js';
 import { buildTestApp, createServerDb, FIXED_NOW, insertTestShop, listen, postJson, testConfig, type ServerDb, type TestShop } from './helpers.js';
@@ -19,7 +20,8 @@ let key: string;
 const apps: FastifyInstance[] = [];
 
 async function serve(env: Record<string, string> = {}, release?: string): Promise<{ base: string; app: FastifyInstance }> {
-  const app = await buildTestApp({ pool: sdb.pool, config: testConfig(sdb.db.url, env), clock: () => FIXED_NOW, ...(release ? { release } : {}), analytics: { flushIntervalMs: 3_600_000 } });
+  // A fresh Redis key prefix per app, so budgets never leak between tests (or test files).
+  const app = await buildTestApp({ pool: sdb.pool, config: testConfig(sdb.db.url, env), clock: () => FIXED_NOW, ...(release ? { release } : {}), analytics: { flushIntervalMs: 3_600_000 }, rateLimit: { fallbackPerMinute: 100_000, keyPrefix: `rgpt-test:${randomBytes(6).toString('hex')}:` } });
   apps.push(app);
   return { base: await listen(app), app };
 }
@@ -144,6 +146,15 @@ describe('rate limits', () => {
       expect(res.headers.get('ratelimit-policy')).toMatch(/^"search";q=3;/);
     }
     statuses.push((await postJson(`${base}${SEARCH}`, TEMPE)).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+  });
+
+  it('the same with the budgets in Redis (shared by servers): synthetic apart, policy=real counted', async () => {
+    const { base } = await serve({ ...limited, REDIS_URL: inject('redisUrl') });
+    for (let i = 0; i < 4; i += 1) expect((await postJson(`${base}${SEARCH}`, TEMPE, marked(SEARCH, TEMPE))).status).toBe(200);
+    const statuses = [];
+    statuses.push((await postJson(`${base}${SEARCH}`, TEMPE, marked(SEARCH, TEMPE, { policy: 'real' }))).status);
+    for (let i = 0; i < 3; i += 1) statuses.push((await postJson(`${base}${SEARCH}`, TEMPE)).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
   });
 
