@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { IO } from '../../cli/io.js';
 import { action } from '../../cli/action.js';
-import { printJson, printTable } from '../../cli/render/output.js';
+import { outputColumns, printJson, printTable } from '../../cli/render/output.js';
 
 export function registerChecklist(program: Command, io: IO): void {
   const checklist = program.command('checklist').description('the deployment checklist as code (checklists/<env>.yaml)');
@@ -16,7 +16,12 @@ export function registerChecklist(program: Command, io: IO): void {
         const list = runChecklistShow({ config, cwd: ctx.io.cwd, file: opts.checklist });
         if (ctx.globals.json) return printJson(ctx.io, list);
         ctx.io.stderr.write(`${list.name}: ${list.file}\n`);
-        await printTable(ctx.io, ['phase', 'kind', 'item', 'title'], list.phases.flatMap((p) => p.items.map((i) => [p.run === 'deploy' ? p.id : `${p.id} (${p.run})`, i.kind, i.id, i.title ?? ''])));
+        // Fits the terminal (100 columns without one): the phase on its first item, a group of
+        // checks as its ids (they wrap), one line per item where it fits.
+        const rows = list.phases.flatMap((p) =>
+          p.items.map((i, n) => [n === 0 ? (p.run === 'deploy' ? p.id : `${p.id} (${p.run})`) : '', i.kind, i.id.startsWith('checks:') ? i.id.slice('checks:'.length).split('+').join(' ') : i.id, i.title ?? '']),
+        );
+        await printTable(ctx.io, ['phase', 'kind', 'item', 'title'], rows, { columns: outputColumns(ctx.io), compact: true, wrap: [0, 2, 3] });
       }),
     );
   checklist
