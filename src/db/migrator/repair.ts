@@ -14,7 +14,9 @@ import type { Pool, Queryable } from '../pool.js';
 import { diffSchemas } from '../schema/diff-schema.js';
 import { readNormalisedSchema, type NormalisedSchema } from '../schema/read-schema.js';
 import { schemaAt, type SchemaSnapshot } from '../schema/snapshot.js';
-import { expectedAfter, parseMigrations, readCatalog, schemaProblems } from './baseline.js';
+import { schemaProblems } from './baseline.js';
+import { readCatalog } from './catalog.js';
+import { expectedAfter, parseMigrations } from './migration-objects.js';
 import type { MigrationFile } from './files.js';
 import { MIGRATIONS_TABLE, readApplied, withMigrationLock, type MigratorDeps } from './migrator.js';
 
