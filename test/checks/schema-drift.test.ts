@@ -2,12 +2,12 @@
  * db.schema-drift through the real CLI (`routergpt verify --only db.schema-drift`) against real
  * PostgreSQL databases migrated by routergpt, then changed by hand as an operator might.
  */
-import { writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, tempDir } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { adminUrl, createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 function workspace(): string {
   const dir = tempDir('routergpt-drift-');
@@ -97,6 +97,41 @@ describe('db.schema-drift', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain('extra column shops.x integer');
     expect(result.stdout).toContain('Undo the manual change, or make it a new migration');
+  });
+});
+
+describe('db.schema-drift with a snapshot that does not fit', () => {
+  const dir = workspace();
+  const migrations = path.join(tempDir('routergpt-drift-mig-'), 'migrations');
+  cpSync(path.join(REPO_ROOT, 'migrations'), migrations, { recursive: true });
+  const next = String(readdirSync(migrations).filter((f) => /^\d{3}_.*(?<!\.down)\.sql$/.test(f)).length + 1).padStart(3, '0');
+  let db: TestDatabase;
+  const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { cwd: dir, env: { DATABASE_URL: db.url, ...env } });
+  const drift = async (env: Record<string, string> = {}) => JSON.parse((await cli(['verify', '--env', 'staging', '--only', 'db.schema-drift', '--json'], env)).stdout).checks[0];
+
+  beforeAll(async () => {
+    db = await createTestDatabase('drift');
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('fails when the snapshot was written for another set of files (a migration added, the snapshot not regenerated)', async () => {
+    writeFileSync(path.join(migrations, `${next}_extra.sql`), 'CREATE TABLE extra_thing (id int);\n');
+    expect((await cli(['migrate', 'hash'], { ROUTERGPT_MIGRATIONS_DIR: migrations })).exitCode).toBe(0);
+    const check = await drift({ ROUTERGPT_MIGRATIONS_DIR: migrations });
+    expect(check.status).toBe('fail');
+    expect(check.summary).toMatch(/^migrations\/routergpt\.schema\.json was written for another set of migration files .*: the schema cannot be compared$/);
+    expect(check.hint).toContain('routergpt migrate hash --schema-from "$TEST_DATABASE_URL"');
+  });
+
+  it('skips, saying why, a database that records a migration this release does not have', async () => {
+    expect((await cli(['migrate', 'hash', '--schema-from', adminUrl()], { ROUTERGPT_MIGRATIONS_DIR: migrations })).exitCode).toBe(0);
+    expect((await cli(['migrate', 'up', '--env', 'staging'], { ROUTERGPT_MIGRATIONS_DIR: migrations })).exitCode).toBe(0);
+    expect((await drift({ ROUTERGPT_MIGRATIONS_DIR: migrations })).status).toBe('pass');
+    const check = await drift();
+    expect(check.status).toBe('skip');
+    expect(check.summary).toMatch(new RegExp(`^the database records ${next}, which this release's migrations \\(up to \\d{3}\\) do not have`));
   });
 });
 
