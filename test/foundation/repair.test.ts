@@ -55,6 +55,8 @@ describe('migrate repair --version 007', () => {
     const url = await migrated();
     await query(url, 'UPDATE routergpt_schema_migrations SET checksum = $1 WHERE version = $2', [EARLIER_CHECKSUM, '007']);
 
+    const status = await cli(url, ['migrate', 'status', '--env', 'staging']);
+    expect(status.stderr).toContain('007 was edited since it was applied: if the database applied an earlier edit and the file is right, run `routergpt migrate repair --version 007 --env staging`');
     const up = await cli(url, ['migrate', 'up', '--env', 'staging', '--yes']);
     expect(up.exitCode).toBe(1);
     expect(up.stderr).toContain(`edited after being applied: ${FILE_007}`);

@@ -71,6 +71,7 @@ export function registerMigrate(program: Command, io: IO): void {
             const { describeUnmanaged } = await import('../../db/migrator/baseline.js');
             note(ctx.io, describeUnmanaged(status.unmanaged, ctx.globals.env));
           } else if (status.pending.length > 0) note(ctx.io, `${status.pending.length} pending: run \`routergpt migrate up${ctx.globals.env ? ` --env ${ctx.globals.env}` : ''}\``);
+          for (const e of status.edited) note(ctx.io, `${e.version} was edited since it was applied: if the database applied an earlier edit and the file is right, run \`routergpt migrate repair --version ${e.version}${ctx.globals.env ? ` --env ${ctx.globals.env}` : ''}\`; otherwise restore the file`);
         }
         if (opts.exitCode && dirty) throw new ChecksFailedError('migrations pending', ExitCode.failed);
       }),
