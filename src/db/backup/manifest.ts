@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../errors.js';
 import type { TableSummary } from './checksums.js';
@@ -86,7 +86,11 @@ export function recordVerification(manifestFile: string, verification: BackupVer
 }
 
 export function writeManifest(manifestFile: string, manifest: BackupManifest): void {
-  writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+  // Written aside and renamed: a process killed mid-write (a verification recorded after the fact)
+  // never leaves a half manifest, which would make a good backup unusable.
+  const aside = `${manifestFile}.${process.pid}.tmp`;
+  writeFileSync(aside, `${JSON.stringify(manifest, null, 2)}\n`);
+  renameSync(aside, manifestFile);
 }
 
 export function readManifest(manifestFile: string): BackupManifest {
