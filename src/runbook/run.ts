@@ -6,7 +6,7 @@ import type { Database } from '../db/connect.js';
 import { CancelledError, UsageError } from '../errors.js';
 import type { RunObserver } from './events.js';
 import { executeItems, type ExecutorDeps } from './executor.js';
-import { osAccount, type Identity } from './identity.js';
+import { resolveIdentity, type Identity } from './identity.js';
 import { titleOf, type RunItem } from './items.js';
 import { ensureJournalTable, Journal, newRunId, runsDir, type ItemRecord, type RunKind, type RunRecord } from './journal.js';
 import { acquireRunLock, type RunLock } from './lock.js';
@@ -35,8 +35,9 @@ export interface JournaledRunSpec {
   /** What the API is called in plans when it is not running yet. */
   apiLabel?: string;
   now?: () => Date;
-  /** Who runs it (identity.ts); without one, the OS account, recorded as such. */
+  /** Who runs it (identity.ts); without one it is resolved from `as` (`--as`), git, the CI actor or the OS account. */
   identity?: Identity;
+  as?: string;
   /** The executor's remaining dependencies (API, checks, outputs a rollback reads). */
   deps: Pick<ExecutorDeps, 'ensureApi' | 'runChecks' | 'baseOutputs' | 'signoff' | 'cwd' | 'approvalTimeoutMs' | 'approvalPollMs'>;
 }
@@ -47,7 +48,7 @@ export interface JournaledRunResult {
   run?: RunRecord;
 }
 
-function newRecord(spec: JournaledRunSpec, now: () => Date): RunRecord {
+function newRecord(spec: JournaledRunSpec & { identity: Identity }, now: () => Date): RunRecord {
   return {
     schema: 'routergpt.run/v1',
     id: newRunId(spec.kind, now()),
@@ -56,8 +57,8 @@ function newRecord(spec: JournaledRunSpec, now: () => Date): RunRecord {
     checklist: spec.checklist,
     status: 'running',
     startedAt: now().toISOString(),
-    startedBy: spec.identity?.id ?? osAccount(),
-    identitySource: spec.identity?.source ?? 'os',
+    startedBy: spec.identity.id,
+    identitySource: spec.identity.source,
     host: os.hostname(),
     pid: process.pid,
     ...spec.extra,
@@ -76,12 +77,13 @@ function newRecord(spec: JournaledRunSpec, now: () => Date): RunRecord {
 export async function withJournaledRun(spec: JournaledRunSpec): Promise<JournaledRunResult> {
   const { config, io, db } = spec;
   const now = spec.now ?? (() => new Date());
+  const identity = spec.identity ?? (await resolveIdentity({ flag: spec.as, env: io.env, cwd: spec.deps.cwd }));
   if (spec.resume) {
     const want = spec.items.map((i) => i.id).join(',');
     const had = spec.resume.items.map((i) => i.id).join(',');
     if (want !== had) throw new UsageError(`Run ${spec.resume.id} was made from a different checklist (its items differ from ${spec.checklist.file}).`, `Resume with the checklist it ran, or start a new ${spec.kind} without --resume.`);
   }
-  const record = spec.resume ?? newRecord(spec, now);
+  const record = spec.resume ?? newRecord({ ...spec, identity }, now);
   const journal = new Journal(runsDir(config.stateDir.value, config.name), record, spec.dryRun ? undefined : db.pool, (line) => spec.emit({ type: 'note', line }));
   let lock: RunLock | undefined;
   const guard = async () => {
@@ -94,7 +96,7 @@ export async function withJournaledRun(spec: JournaledRunSpec): Promise<Journale
     await held?.release();
   };
   const approvalStore = { dir: journal.dir, db: spec.dryRun ? undefined : db.pool };
-  const deps: ExecutorDeps = { ...spec.deps, config, db, io, journal, prompter: spec.prompter, yes: spec.yes, startedBy: spec.identity?.id ?? record.startedBy, now, emit: spec.emit, guard, pauseLock, approvalStore };
+  const deps: ExecutorDeps = { ...spec.deps, config, db, io, journal, prompter: spec.prompter, yes: spec.yes, startedBy: identity.id, now, emit: spec.emit, guard, pauseLock, approvalStore };
 
   const plan = await buildPlan(deps, spec.items, spec.apiLabel);
   spec.emit({ type: 'plan', record, plan, dryRun: spec.dryRun, heading: spec.heading });

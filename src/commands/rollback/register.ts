@@ -35,7 +35,7 @@ export function registerRollback(program: Command, io: IO): void {
         const tiers = parseTiers(opts.tier);
         await verifyReporters(ctx, opts.reporter);
         const { config } = await ctx.loadConfig();
-        const result = await runRollback({ config, io: ctx.io, cwd: ctx.io.cwd, tiers, run: opts.run, dryRun: Boolean(opts.dryRun), yes: Boolean(opts.yes), verify: opts.verify !== false, keepWrites: Boolean(opts.keepWrites), ...(opts.backup ? { backup: opts.backup } : {}), release: opts.release });
+        const result = await runRollback({ config, io: ctx.io, cwd: ctx.io.cwd, tiers, run: opts.run, dryRun: Boolean(opts.dryRun), yes: Boolean(opts.yes), verify: opts.verify !== false, keepWrites: Boolean(opts.keepWrites), ...(opts.backup ? { backup: opts.backup } : {}), ...(ctx.globals.as !== undefined ? { as: ctx.globals.as } : {}), release: opts.release });
         await finishRun(ctx, result, 'rollback', [], opts.reporter);
       }),
     );

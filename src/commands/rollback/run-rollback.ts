@@ -36,6 +36,8 @@ export interface RollbackOptions {
   backup?: string;
   /** `--release ID`: recorded in the rollback run (default: ROUTERGPT_RELEASE from io.env, else `git describe` of cwd). */
   release?: string;
+  /** `--as ID`: who rolls back (default: git config user.email, else the CI actor, else the OS account). */
+  as?: string;
   now?: () => Date;
   prompter?: Prompter;
   observer?: RunObserver;
@@ -105,6 +107,7 @@ export async function runRollback(options: RollbackOptions): Promise<RollbackRes
     if (interrupted && options.tiers.includes('toggle')) emit({ type: 'note', line: `Deploy ${interrupted.id} is still running (pid ${interrupted.pid} on ${interrupted.host}): the toggle does not wait for its lock.` });
     const result = await withJournaledRun({
       kind: 'rollback',
+      ...(options.as !== undefined ? { as: options.as } : {}),
       config,
       io,
       db,
