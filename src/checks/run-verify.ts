@@ -89,7 +89,8 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
     }
   }
   const apiBase = (options.baseUrl ?? config.publicApiBase.value)?.replace(/\/+$/, '');
-  const needsApi = options.checks.some((c) => c.needs.includes('api'));
+  // api.health needs nothing (it is the check that reports an unreachable API), but it uses the probe.
+  const needsApi = options.checks.some((c) => c.needs.includes('api') || c.id === 'api.health');
   // The key that marks our requests synthetic: the variable, else the target database's. Smoke
   // opens the database for it (and for the chat check's booking clean-up) when it has one.
   let syntheticKey: string | undefined;

@@ -1,5 +1,4 @@
 import { Command, CommanderError, Option } from 'commander';
-import { registerAnalytics } from '../commands/analytics/register.js';
 import { registerBackup } from '../commands/backup/register.js';
 import { registerCompletion } from '../commands/completion/register.js';
 import { registerConfig } from '../commands/config/register.js';
@@ -12,6 +11,7 @@ import { registerVerify } from '../commands/verify/register.js';
 import { registerDeploy, registerMaintain } from '../commands/deploy/register.js';
 import { registerRollback } from '../commands/rollback/register.js';
 import { registerStatus } from '../commands/status/register.js';
+import { registerAnalytics } from '../commands/analytics/register.js';
 import { registerApprove } from '../commands/approve/register.js';
 import { registerChecklist } from '../commands/checklist/register.js';
 import { registerRouter } from '../commands/router/register.js';
@@ -69,9 +69,9 @@ export function buildProgram(io: IO): Command {
   program.commandsGroup('Database:');
   registerMigrate(program, io);
   registerDb(program, io);
+  registerBackup(program, io);
   program.commandsGroup('Setup:');
   registerInit(program, io);
-  registerBackup(program, io);
   registerConfig(program, io);
   registerCompletion(program, io);
 

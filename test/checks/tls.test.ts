@@ -10,7 +10,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import tlsCertificate from '../../src/checks/tls/certificate.js';
-import { tempDir } from '../helpers/cli.js';
+import { runCli, tempDir } from '../helpers/cli.js';
 import { checkConfig, depsFor, runCheck } from './helpers.js';
 
 const dir = tempDir('routergpt-tls-');
@@ -93,6 +93,15 @@ describe('tls.certificate on loopback HTTPS servers', () => {
     const result = await run(bases.valid!, false);
     expect(result.status).toBe('fail');
     expect(result.summary).toMatch(/not trusted/);
+  });
+
+  it('api.health names the certificate, not a stopped server, when the API certificate is not trusted', async () => {
+    const result = await runCli(['smoke', '--base-url', bases.valid!, '--only', 'api.health', '--reporter', 'json'], { cwd: tempDir() });
+    expect(result.exitCode).toBe(1);
+    const health = JSON.parse(result.stdout).checks.find((c: { id: string }) => c.id === 'api.health');
+    expect(health.status).toBe('fail');
+    expect(health.hint).toContain('TLS certificate is not trusted');
+    expect(health.hint).not.toContain('Start the server');
   });
 
   it('fails when nothing speaks TLS on the port', async () => {

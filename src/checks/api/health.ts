@@ -1,5 +1,5 @@
 import { defineCheck, fail, pass, skip, warn } from '../define-check.js';
-import { brief, withApiClient } from './http.js';
+import { brief, unreachableHint, withApiClient } from './http.js';
 
 interface Health {
   ok?: unknown;
@@ -17,7 +17,7 @@ export default defineCheck({
   stages: ['pre', 'post'],
   async run(deps) {
     if (!deps.apiBase) return skip('no API base URL (set PUBLIC_API_BASE or pass --base-url)');
-    if (deps.apiError) return fail(`cannot reach ${deps.apiBase}/health: ${deps.apiError}`, { hint: 'Start the server (`routergpt serve`, or check the process manager), and check PUBLIC_API_BASE / --base-url.' });
+    if (deps.apiError) return fail(`cannot reach ${deps.apiBase}/health: ${deps.apiError}`, { hint: unreachableHint(deps.apiError) });
     return withApiClient(deps, async (api) => {
       const res = await api.get('/health');
       const body = res.json as Health | undefined;

@@ -61,8 +61,29 @@ export class RateLimitedError extends Error {
   }
 }
 
-/** The API could not be reached mid-check. */
-export class ApiConnectError extends Error {}
+/** The API could not be reached: before any answer (`answeredBefore` false) or mid-check. */
+export class ApiConnectError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly answeredBefore: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** Node's codes for a certificate this machine does not trust (undici passes them through). */
+const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS|ALTNAME|EPROTO/i;
+
+/** The next action for an API that could not be reached: a certificate problem is not a stopped server. */
+export function unreachableHint(error: string): string {
+  if (TLS_CODES.test(error)) {
+    return 'The server answered, but its TLS certificate is not trusted here (expired, self-signed, or issued for another name): renew or fix the certificate (see tls.certificate), or check PUBLIC_API_BASE / --base-url names the host the certificate is for.';
+  }
+  if (/ENOTFOUND|EAI_AGAIN/.test(error)) return 'The host name does not resolve: check PUBLIC_API_BASE / --base-url and DNS.';
+  return 'Start the server (`routergpt serve`, or check the process manager), and check PUBLIC_API_BASE / --base-url.';
+}
+
 
 const LOOPBACK_V4 = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
@@ -104,6 +125,9 @@ export function createApiClient(deps: CheckDeps, clientOptions: ApiClientOptions
     }
   }
 
+  /** Responses received so far: a connection error before the first one means "never reached", not "lost". */
+  let answered = 0;
+
   async function request(path: string, options: RequestOptions = {}): Promise<ApiResponse> {
     const headers: Record<string, string> = { accept: 'application/json', ...auth };
     let body: string | undefined;
@@ -122,8 +146,10 @@ export function createApiClient(deps: CheckDeps, clientOptions: ApiClientOptions
       text = await res.text();
     } catch (error) {
       if (deps.signal?.aborted) throw error;
-      throw new ApiConnectError(`${options.method ?? 'GET'} ${path}: ${connectCode(error)}`);
+      const code = connectCode(error);
+      throw new ApiConnectError(`${options.method ?? 'GET'} ${path}: ${code}`, code, answered > 0);
     }
+    answered += 1;
     const ms = performance.now() - started;
     let json: unknown;
     if ((res.headers.get('content-type') ?? '').includes('json') && text) {
@@ -165,7 +191,11 @@ export async function withApiClient(deps: CheckDeps, fn: (api: ApiClient) => Pro
         hint: 'The per-client budget was spent by this run (checks share this machine\'s address on a remote API). Rerun this check alone after a minute: `routergpt verify --only <id>`.',
       });
     }
-    if (error instanceof ApiConnectError) return fail(`lost the API: ${error.message}`, { hint: 'Check the server is running and reachable (`curl <base>/health`), then rerun.' });
+    if (error instanceof ApiConnectError) {
+      return error.answeredBefore
+        ? fail(`lost the API: ${error.message}`, { hint: 'Check the server is running and reachable (`curl <base>/health`), then rerun.' })
+        : fail(`cannot reach ${api.base}: ${error.message}`, { hint: unreachableHint(error.code) });
+    }
     throw error;
   } finally {
     await api.close();

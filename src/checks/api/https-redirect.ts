@@ -36,7 +36,7 @@ export default defineCheck({
           hint: 'Redirect plain HTTP to HTTPS at the load balancer or proxy (permanent: 301/308), or set TRUSTED_PROXIES so the server redirects X-Forwarded-Proto: http.',
         });
       });
-      if (res.status === 'fail' && res.summary.startsWith('lost the API')) {
+      if (res.status === 'fail' && /^(lost the API|cannot reach)/.test(res.summary)) {
         return fail(`nothing answers plain HTTP at ${httpBase}: clients typing http:// get an error, not a redirect`, { hint: 'Listen on port 80 at the load balancer and redirect to https (or pass params.httpPort).' });
       }
       return res;
