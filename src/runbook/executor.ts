@@ -311,12 +311,13 @@ async function waitForApprovals(deps: ExecutorDeps, item: RunItem, record: ItemR
   const pollMs = deps.approvalPollMs ?? 2000;
   const until = new Date(deps.now().getTime() + timeoutMs);
   const id = journal.record.id;
+  // The lock goes first, so whoever sees waiting-approval also sees the lock free.
+  await deps.pauseLock?.();
   journal.record.status = 'waiting-approval';
   journal.record.waitingUntil = until.toISOString();
   record.summary = `waiting for ${required - have()} more approval(s) until ${until.toISOString()}`;
   await journal.save();
   deps.emit({ type: 'note', line: `${item.id}: waiting for ${required - have()} approval(s) by someone other than ${deployersOf(deps).join(' or ')} — ask them to run \`routergpt approve ${id} --as THEIR-ID --env ${config.name}\` (waiting until ${until.toISOString()})` });
-  await deps.pauseLock?.();
   try {
     for (;;) {
       await collect();

@@ -260,6 +260,10 @@ describe('routergpt approve: a deploy without a terminal waits, and continues wh
     expect(shown?.state).toBe('waiting-approval');
     const [row] = await ws.query<{ status: string }>('SELECT status FROM routergpt.runs WHERE id = $1', [waiting.id]);
     expect(row?.status).toBe('waiting-approval');
+    // Nothing has changed yet, so the waiting run holds no run lock: a rollback (or another run) is never blocked by it.
+    const locks = await w.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = hashtext('routergpt.run')::oid AND objid = hashtext('prod')::oid`);
+    expect(locks).toEqual([{ n: 0 }]);
+    expect(existsSync(path.join(w.dir, '.routergpt', 'runs', 'prod', 'run.lock'))).toBe(false);
 
     const self = await approve('jane@EXAMPLE.com');
     expect(self.exitCode).toBe(2);
