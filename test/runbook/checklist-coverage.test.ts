@@ -57,7 +57,7 @@ describe('the production checklist is covered, line by line', () => {
     const os = await import('node:os');
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cl-')), 'typo.yaml');
     writeFileSync(file, 'name: typo\nphases:\n  - id: db\n    items:\n      - step: db.backup\n        params: { restore_test: true }\n');
-    expect(() => loadChecklist(file, known)).toThrow(/step db.backup has no parameter "restore_test" \(it takes: format, jobs, label, retention, restoreTest, restoreTestUrl\)/);
+    expect(() => loadChecklist(file, known)).toThrow(/step db.backup has no parameter "restore_test" \(it takes: format, jobs, label, retention, restoreTest, restoreTestUrl, protect\) — did you mean "restoreTest"\?/);
   });
 
   it.each(['production', 'staging', 'local'])('checklists/%s.yaml is valid', (name) => {
