@@ -455,6 +455,26 @@ describe('routergpt deploy in a real terminal (util-linux script)', () => {
     expect(run?.signoff).toBeUndefined();
   });
 
+  it('on prod, the deployer typing their own identity at the approval prompt is refused (exit 2): db.migrate never starts', async () => {
+    const guarded = path.join(ws!.dir, 'guarded.yaml');
+    writeFileSync(guarded, ['name: guarded', 'phases:', '  - id: pre', '    title: Gate', '    items:', '      - check: db.reachable', '      - approval: release', '        title: Release approved', '  - id: database', '    title: Database', '    items:', '      - step: db.migrate', ''].join('\n'));
+    const result = await drivePty(['deploy', '--checklist', guarded, '--as', AS], {
+      cwd: ws!.dir,
+      env: { ...ws!.env, ROUTERGPT_ENV: 'prod' },
+      steps: [
+        { when: 'Type the environment name (prod) to confirm:', send: 'prod\r' },
+        { when: "? Release approved — approver's identity", send: 'JANE@example.com\r' },
+      ],
+    });
+    expect(result.unanswered, result.screen).toEqual([]);
+    expect(result.exitCode, result.screen).toBe(2);
+    expect(result.screen).toContain(`${OPERATOR} is deploying this run and cannot approve it on prod`);
+    const [run] = ws!.journals('prod');
+    expect(item(run, 'approval.release')).toMatchObject({ state: 'failed', errorKind: 'UsageError' });
+    expect(item(run, 'db.migrate').state).toBe('pending');
+    expect(await ws!.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)).toEqual([]);
+  });
+
   it('with nothing to ask (--yes), a sized terminal gets the live task list (listr2), not the plain lines', async () => {
     const result = await drivePty(['deploy', '--checklist', ws!.quietChecklist, '--yes'], { cwd: ws!.dir, env: { ...ws!.env, ROUTERGPT_ENV: 'staging' }, steps: [], columns: 120 });
     expect(result.exitCode, result.screen).toBe(0);
