@@ -13,6 +13,11 @@ export function action<O>(io: IO, fn: Action<O>) {
   return async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
     const globals = command.optsWithGlobals<GlobalOptions>();
+    // `--as` is checked on every command, whether or not it records anything (an empty or multi-line one is exit 2).
+    if (globals.as !== undefined) {
+      const { parseIdentity } = await import('../runbook/identity.js');
+      parseIdentity(globals.as, '--as');
+    }
     await fn(createContext(io, globals), command.opts() as O, command);
   };
 }

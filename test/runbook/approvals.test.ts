@@ -140,6 +140,10 @@ describe('identity: --as > git config user.email > the CI actor > the OS account
     expect(result.stderr).toContain('is not an identity');
     expect(ws.journals('prod')).toEqual([]);
     expect(await ws.query(`SELECT nspname FROM pg_namespace WHERE nspname = 'routergpt'`)).toEqual([]);
+    // Every command checks it, even one that records nothing.
+    const status = await runCli(['status', '--env', 'prod', '--as', ' '], { cwd: ws.dir, env: ws.env });
+    expect(status.exitCode).toBe(2);
+    expect(status.stderr).toContain('--as " " is not an identity: it is empty.');
   });
 });
 
