@@ -1,5 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import type { VerifyReport } from './types.js';
+import { describeCheckCounts } from './types.js';
 
 // Workflow-command escaping: https://docs.github.com/actions/reference/workflow-commands-for-github-actions
 export const escapeData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
@@ -37,6 +38,6 @@ export function renderGithub(report: VerifyReport): string {
     else if (x.status === 'warn') out.push(annotation('warning', x.id, body));
   }
   const c = report.counts;
-  out.push(annotation('notice', `routergpt ${report.command} ${report.env}`, `${c.pass} passed, ${c.warn} warnings, ${c.fail} failed, ${c.error} crashed, ${c.skip} skipped`));
+  out.push(annotation('notice', `routergpt ${report.command} ${report.env}`, describeCheckCounts(c)));
   return `${out.join('\n')}\n`;
 }

@@ -4,6 +4,7 @@ import type { Check } from '../checks/define-check.js';
 import type { CheckOutcome } from '../checks/run-checks.js';
 import type { IO } from '../cli/io.js';
 import type { VerifyReport } from './types.js';
+import { describeCheckCounts } from './types.js';
 
 const SYMBOL = { pass: '✔', warn: '⚠', fail: '✖', error: '✖', skip: '↓' } as const;
 
@@ -106,6 +107,6 @@ export async function renderHumanSummary(io: IO, report: VerifyReport): Promise<
   const problems = report.checks.filter((o) => o.status === 'fail' || o.status === 'error' || o.status === 'warn');
   for (const o of problems) lines.push(...problemLines(io, o.status, `${SYMBOL[o.status]} ${o.id}: ${o.summary}`, o.details ?? [], o.hint));
   const c = report.counts;
-  lines.push('', p.bold(`${report.command} ${report.env}: ${p.status(report.status === 'pass' ? 'pass' : report.status, report.status.toUpperCase())} — ${c.pass} passed, ${c.warn} warnings, ${c.fail} failed, ${c.error} crashed, ${c.skip} skipped in ${(report.durationMs / 1000).toFixed(1)} s`));
+  lines.push('', p.bold(`${report.command} ${report.env}: ${p.status(report.status === 'pass' ? 'pass' : report.status, report.status.toUpperCase())} — ${describeCheckCounts(c)} in ${(report.durationMs / 1000).toFixed(1)} s`));
   return `${lines.join('\n')}\n`;
 }

@@ -8,6 +8,7 @@
  * - `gitlab`: GitLab's code-quality report (a JSON array; `artifacts:reports:codequality`).
  * - `junit`: a testsuite per file, a testcase per finding (none: one passing case per file).
  */
+import { plural } from '../lib/plural.js';
 import { createHash } from 'node:crypto';
 import { annotation } from './github.js';
 import { renderJunitDocument, type JunitCase } from './junit.js';
@@ -42,7 +43,7 @@ function renderHuman(r: LintReportInput): string {
     for (const f of file.findings) lines.push(`        line ${f.line} ${f.level} ${text(f)}`);
   }
   const findings = r.files.flatMap((f) => f.findings);
-  lines.push(`migrate lint: ${r.status.toUpperCase()} — ${r.files.length} files, ${findings.filter((f) => f.level === 'error').length} errors, ${findings.filter((f) => f.level === 'warning').length} warnings`);
+  lines.push(`migrate lint: ${r.status.toUpperCase()} — ${plural(r.files.length, 'file')}, ${plural(findings.filter((f) => f.level === 'error').length, 'error')}, ${plural(findings.filter((f) => f.level === 'warning').length, 'warning')}`);
   return `${lines.join('\n')}\n`;
 }
 

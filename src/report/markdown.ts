@@ -1,5 +1,6 @@
 import type { CheckStatus } from '../checks/define-check.js';
 import type { VerifyReport } from './types.js';
+import { describeCheckCounts } from './types.js';
 
 export const STATUS_EMOJI: Record<CheckStatus, string> = { pass: '✅', warn: '⚠️', fail: '❌', error: '💥', skip: '⏭' };
 
@@ -12,7 +13,7 @@ export function renderMarkdown(report: VerifyReport): string {
   const lines = [
     `## routergpt ${report.command} — ${report.env} (${report.stage})`,
     '',
-    `${STATUS_EMOJI[report.status === 'pass' ? 'pass' : report.status]} **${report.status.toUpperCase()}** — ${c.pass} passed, ${c.warn} warnings, ${c.fail} failed, ${c.error} crashed, ${c.skip} skipped · ${(report.durationMs / 1000).toFixed(1)} s · ${report.startedAt}`,
+    `${STATUS_EMOJI[report.status === 'pass' ? 'pass' : report.status]} **${report.status.toUpperCase()}** — ${describeCheckCounts(c)} · ${(report.durationMs / 1000).toFixed(1)} s · ${report.startedAt}`,
     '',
     '| | check | result |',
     '|---|---|---|',

@@ -1,3 +1,4 @@
+import { plural } from '../lib/plural.js';
 import type { CheckStatus } from '../checks/define-check.js';
 import { countOutcomes, type CheckOutcome, type Counts } from '../checks/run-checks.js';
 import type { ItemRecord, ItemState, RunKind, RunRecord, RunStatus, SignOff } from '../runbook/journal.js';
@@ -129,9 +130,9 @@ export function toRunReport(record: RunRecord): RunReport {
  */
 export const AS_CHECK_STATUS: Record<RunItemState, CheckStatus> = { done: 'pass', warn: 'warn', failed: 'fail', skipped: 'skip', pending: 'skip', running: 'skip' };
 
-/** "5 done, 1 warnings, 1 failed, 0 skipped, 3 pending" — the same words in every reporter. */
+/** "5 done, 1 warning, 1 failed, 0 skipped, 3 pending" — the same words in every reporter. */
 export function describeCounts(counts: RunReport['counts']): string {
-  const base = `${counts.done} done, ${counts.warn} warnings, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.pending} pending`;
+  const base = `${counts.done} done, ${plural(counts.warn, 'warning')}, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.pending} pending`;
   return counts.running ? `${base}, ${counts.running} running` : base;
 }
 

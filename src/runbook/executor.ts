@@ -1,3 +1,4 @@
+import { plural } from '../lib/plural.js';
 import os from 'node:os';
 import path from 'node:path';
 import type { Check } from '../checks/define-check.js';
@@ -105,7 +106,7 @@ async function runCheckItem(deps: ExecutorDeps, item: RunItem & { kind: 'check' 
   record.warnings = count('warn');
   record.summary = bad.length
     ? `${bad.length} of ${outcomes.length} failed: ${bad.map((o) => `${o.id} (${o.summary})`).join('; ')}`
-    : `${count('pass')} passed${record.warnings ? `, ${record.warnings} warning(s)` : ''}${count('skip') ? `, ${count('skip')} skipped` : ''}`;
+    : `${count('pass')} passed${record.warnings ? `, ${plural(record.warnings, 'warning')}` : ''}${count('skip') ? `, ${count('skip')} skipped` : ''}`;
   record.details = outcomes.filter((o) => o.status !== 'pass').map((o) => `${o.status} ${o.id}: ${o.summary}${o.hint && o.status !== 'skip' ? ` → ${o.hint}` : ''}`);
   // A failure under `on_fail: continue` does not stop the run, and is never drawn as a pass.
   if ((bad.length === 0 && record.warnings) || (bad.length > 0 && item.onFail === 'continue')) record.state = 'warn';

@@ -66,7 +66,7 @@ describe('reporters agree on one real verify', () => {
     const github = renderGithub(report);
     expect(count(github, /^::error /gm)).toBe(c.fail + c.error);
     expect(count(github, /^::warning /gm)).toBe(c.warn);
-    const summary = `${c.pass} passed, ${c.warn} warnings, ${c.fail} failed, ${c.error} crashed, ${c.skip} skipped`;
+    const summary = `${c.pass} passed, ${c.warn} ${c.warn === 1 ? "warning" : "warnings"}, ${c.fail} failed, ${c.error} crashed, ${c.skip} skipped`;
     expect(github).toContain(summary);
 
     const markdown = renderMarkdown(report);

@@ -287,3 +287,13 @@ describe('parseReporterOptions', () => {
     expect(() => parseReporters(['jsno'], undefined, false)).toThrow(/did you mean "json"/);
   });
 });
+
+describe('counts read as English', () => {
+  it('one warning is "1 warning", never "1 warnings" or "warning(s)"', async () => {
+    const { describeCounts } = await import('../../src/report/run-report.js');
+    const { describeCheckCounts } = await import('../../src/report/types.js');
+    expect(describeCounts({ done: 3, warn: 1, failed: 0, skipped: 0, pending: 0, running: 0 })).toBe('3 done, 1 warning, 0 failed, 0 skipped, 0 pending');
+    expect(describeCounts({ done: 0, warn: 2, failed: 0, skipped: 0, pending: 0, running: 0 })).toBe('0 done, 2 warnings, 0 failed, 0 skipped, 0 pending');
+    expect(describeCheckCounts({ pass: 0, warn: 1, fail: 0, error: 0, skip: 0 })).toBe('0 passed, 1 warning, 0 failed, 0 crashed, 0 skipped');
+  });
+});
