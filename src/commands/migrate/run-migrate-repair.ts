@@ -1,10 +1,7 @@
-import os from 'node:os';
 import { withDatabase } from '../../db/connect.js';
 import { repairMigration, verifyRepairTarget, type RepairResult } from '../../db/migrator/repair.js';
 import { readSnapshot, staleSnapshotReason } from '../../db/schema/snapshot.js';
-import { CancelledError } from '../../errors.js';
-import { defaultOperator } from '../../runbook/executor.js';
-import { ensureJournalTable, Journal, newRunId, runsDir, type ItemRecord, type RunRecord } from '../../runbook/journal.js';
+import { journalOneStep } from '../../runbook/one-step-run.js';
 import { migrationsOf, type MigrateCommonOptions } from './run-migrate.js';
 
 export interface MigrateRepairOptions extends MigrateCommonOptions {
@@ -42,44 +39,17 @@ export async function runMigrateRepair(options: MigrateRepairOptions): Promise<M
     if (options.dryRun || preview.outcome === 'nothing-to-repair') return { env: config.name, ...preview, dryRun: options.dryRun };
     await options.confirm?.(`Record ${version}_${m.name}'s current checksum on ${config.name} (its objects match the file)?`);
 
-    const startedAt = now().toISOString();
-    const item: ItemRecord = { id: 'migrate.repair', kind: 'step', phase: 'database', title: `Realign the recorded checksum of ${version}_${m.name} with its file`, state: 'running', attempts: 1, startedAt };
-    const record: RunRecord = {
-      schema: 'routergpt.run/v1',
-      id: newRunId('repair', now()),
-      kind: 'repair',
-      env: config.name,
-      checklist: { name: 'migrate repair', file: '(none: routergpt migrate repair)' },
-      status: 'running',
-      startedAt,
-      startedBy: defaultOperator(),
-      host: os.hostname(),
-      pid: process.pid,
-      resumes: [],
-      items: [item],
-    };
-    await ensureJournalTable(db.pool);
-    const journal = new Journal(runsDir(config.stateDir.value, config.name), record, db.pool, options.onWarning);
-    await journal.save();
-    try {
-      const result = await repairMigration(deps, { version });
-      Object.assign(item, {
-        state: result.outcome === 'repaired' ? 'done' : 'skipped',
-        summary: result.outcome === 'repaired' ? `recorded checksum of ${version} realigned with the file (${result.objectsChecked} objects checked)` : 'nothing to repair',
-        outputs: { version, before: result.recordedChecksum, after: result.fileChecksum },
-      });
-      record.status = 'succeeded';
-      return { env: config.name, ...result, runId: record.id, journalFile: journal.file };
-    } catch (error) {
-      Object.assign(item, { state: 'failed', summary: (error as Error).message.split('\n')[0], errorKind: (error as Error).name });
-      record.status = error instanceof CancelledError ? 'cancelled' : 'failed';
-      record.error = (error as Error).message;
-      throw error;
-    } finally {
-      const finishedAt = now();
-      item.finishedAt = record.finishedAt = finishedAt.toISOString();
-      item.durationMs = finishedAt.getTime() - Date.parse(startedAt);
-      await journal.save();
-    }
+    return journalOneStep(
+      { kind: 'repair', env: config.name, stateDir: config.stateDir.value, db: db.pool, itemId: 'migrate.repair', title: `Realign the recorded checksum of ${version}_${m.name} with its file`, command: 'migrate repair', now, onWarning: options.onWarning },
+      async () => {
+        const result = await repairMigration(deps, { version });
+        return {
+          value: { env: config.name, ...result },
+          state: result.outcome === 'repaired' ? 'done' : 'skipped',
+          summary: result.outcome === 'repaired' ? `recorded checksum of ${version} realigned with the file (${result.objectsChecked} objects checked)` : 'nothing to repair',
+          outputs: { version, before: result.recordedChecksum, after: result.fileChecksum },
+        };
+      },
+    );
   }, { poolSize: 3, applicationName: 'routergpt migrate repair' });
 }
