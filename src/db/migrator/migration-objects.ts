@@ -7,7 +7,7 @@
  * of an unmanaged schema, and `migrate repair` (baseline.ts, repair.ts).
  */
 import type { MigrationFile } from './files.js';
-import { splitStatements } from './sql-split.js';
+import { scanSql, splitStatements } from './sql-split.js';
 
 export type SchemaObject =
   | { kind: 'table'; name: string }
@@ -27,42 +27,9 @@ export interface SchemaChange {
 /** Comments become a space, string and dollar-quoted literals `''`: what is left is code and identifiers. */
 function blankCommentsAndLiterals(sql: string): string {
   let out = '';
-  let i = 0;
-  while (i < sql.length) {
-    const ch = sql[i]!;
-    const next = sql[i + 1];
-    if (ch === '-' && next === '-') {
-      const end = sql.indexOf('\n', i);
-      i = end === -1 ? sql.length : end;
-      out += ' ';
-    } else if (ch === '/' && next === '*') {
-      const end = sql.indexOf('*/', i + 2);
-      i = end === -1 ? sql.length : end + 2;
-      out += ' ';
-    } else if (ch === "'" || ch === '"') {
-      let j = i + 1;
-      while (j < sql.length) {
-        if (sql[j] === ch && sql[j + 1] === ch) j += 2;
-        else if (sql[j] === ch) break;
-        else j += 1;
-      }
-      // Quoted identifiers are names: keep them.
-      out += ch === '"' ? sql.slice(i, j + 1) : "''";
-      i = j + 1;
-    } else if (ch === '$' && !/[\w$]/.test(sql[i - 1] ?? '')) {
-      const tag = /^\$[A-Za-z_]*\$/.exec(sql.slice(i))?.[0];
-      if (tag) {
-        const end = sql.indexOf(tag, i + tag.length);
-        i = end === -1 ? sql.length : end + tag.length;
-        out += "''";
-      } else {
-        out += ch;
-        i += 1;
-      }
-    } else {
-      out += ch;
-      i += 1;
-    }
+  for (const { kind, text } of scanSql(sql)) {
+    // Quoted identifiers are names: keep them.
+    out += kind === 'comment' ? (text.endsWith('\n') ? ' \n' : ' ') : kind === 'string' || kind === 'dollar-string' ? "''" : text;
   }
   return out;
 }

@@ -1,3 +1,56 @@
+export type SqlTokenKind = 'comment' | 'string' | 'quoted-ident' | 'dollar-string' | 'code';
+
+/**
+ * The one SQL scanner of the migrator: comments (line and block), string literals, quoted
+ * identifiers and dollar-quoted bodies, each as one token, and the code between them (which
+ * may hold `;`). Concatenating the tokens gives the input back.
+ */
+export function* scanSql(sql: string): Generator<{ kind: SqlTokenKind; text: string }> {
+  let i = 0;
+  let code = '';
+  const take = (kind: SqlTokenKind, stop: number) => {
+    const text = sql.slice(i, stop);
+    i = stop;
+    return { kind, text };
+  };
+  while (i < sql.length) {
+    const ch = sql[i]!;
+    const next = sql[i + 1];
+    let token: { kind: SqlTokenKind; text: string } | undefined;
+    if (ch === '-' && next === '-') {
+      const end = sql.indexOf('\n', i);
+      token = take('comment', end === -1 ? sql.length : end + 1);
+    } else if (ch === '/' && next === '*') {
+      const end = sql.indexOf('*/', i + 2);
+      token = take('comment', end === -1 ? sql.length : end + 2);
+    } else if (ch === "'" || ch === '"') {
+      let j = i + 1;
+      while (j < sql.length) {
+        if (sql[j] === ch && sql[j + 1] === ch) j += 2;
+        else if (sql[j] === ch) break;
+        else j += 1;
+      }
+      token = take(ch === '"' ? 'quoted-ident' : 'string', Math.min(sql.length, j + 1));
+    } else if (ch === '$' && !/[\w$]/.test(sql[i - 1] ?? '')) {
+      // `$tag$ … $tag$`; not `$1` (a parameter) nor the `$` inside an identifier.
+      const tag = /^\$[A-Za-z_]*\$/.exec(sql.slice(i))?.[0];
+      if (tag) {
+        const end = sql.indexOf(tag, i + tag.length);
+        token = take('dollar-string', end === -1 ? sql.length : end + tag.length);
+      }
+    }
+    if (token) {
+      if (code) yield { kind: 'code', text: code };
+      code = '';
+      yield token;
+    } else {
+      code += ch;
+      i += 1;
+    }
+  }
+  if (code) yield { kind: 'code', text: code };
+}
+
 /**
  * Split a SQL script into statements, respecting quotes, quoted identifiers, dollar quotes
  * and comments. Needed for files that must run outside a transaction: PostgreSQL runs a
@@ -7,47 +60,16 @@
 export function splitStatements(sql: string): string[] {
   const statements: string[] = [];
   let current = '';
-  let i = 0;
-  while (i < sql.length) {
-    const ch = sql[i]!;
-    const next = sql[i + 1];
-    if (ch === '-' && next === '-') {
-      const end = sql.indexOf('\n', i);
-      const stop = end === -1 ? sql.length : end + 1;
-      current += sql.slice(i, stop);
-      i = stop;
-    } else if (ch === '/' && next === '*') {
-      const end = sql.indexOf('*/', i + 2);
-      const stop = end === -1 ? sql.length : end + 2;
-      current += sql.slice(i, stop);
-      i = stop;
-    } else if (ch === "'" || ch === '"') {
-      let j = i + 1;
-      while (j < sql.length) {
-        if (sql[j] === ch && sql[j + 1] === ch) j += 2;
-        else if (sql[j] === ch) break;
-        else j += 1;
-      }
-      current += sql.slice(i, j + 1);
-      i = j + 1;
-    } else if (ch === '$') {
-      const tag = /^\$[A-Za-z_]*\$/.exec(sql.slice(i))?.[0];
-      if (tag) {
-        const end = sql.indexOf(tag, i + tag.length);
-        const stop = end === -1 ? sql.length : end + tag.length;
-        current += sql.slice(i, stop);
-        i = stop;
-      } else {
-        current += ch;
-        i += 1;
-      }
-    } else if (ch === ';') {
+  for (const token of scanSql(sql)) {
+    if (token.kind !== 'code') {
+      current += token.text;
+      continue;
+    }
+    const parts = token.text.split(';');
+    current += parts[0];
+    for (const part of parts.slice(1)) {
       if (hasCode(current)) statements.push(current.trim());
-      current = '';
-      i += 1;
-    } else {
-      current += ch;
-      i += 1;
+      current = part;
     }
   }
   if (hasCode(current)) statements.push(current.trim());
