@@ -316,16 +316,16 @@ async function waitForApprovals(deps: ExecutorDeps, item: RunItem, record: ItemR
   await deps.pauseLock?.();
   journal.record.status = 'waiting-approval';
   journal.record.waitingUntil = until.toISOString();
-  record.summary = `waiting for ${required - have()} more approval(s) until ${until.toISOString()}`;
+  record.summary = `waiting for ${plural(required - have(), 'more approval', 'more approvals')} until ${until.toISOString()}`;
   await journal.save();
-  deps.emit({ type: 'note', line: `${item.id}: waiting for ${required - have()} approval(s) by someone other than ${deployersOf(deps).join(' or ')} — ask them to run \`routergpt approve ${id} --as THEIR-ID --env ${config.name}\` (waiting until ${until.toISOString()})` });
+  deps.emit({ type: 'note', line: `${item.id}: waiting for ${plural(required - have(), 'approval')} by someone other than ${deployersOf(deps).join(' or ')} — ask them to run \`routergpt approve ${id} --as THEIR-ID --env ${config.name}\` (waiting until ${until.toISOString()})` });
   try {
     for (;;) {
       await collect();
       if (have() >= required) break;
       if (io.signal?.aborted) throw new CancelledError(`Cancelled while ${id} waited for approval; nothing was changed.`, `Resume with \`routergpt deploy --env ${config.name} --resume ${id}\` (approvals given meanwhile count).`);
       if (deps.now() >= until) {
-        throw new OperationError(`${item.id}: ${have()} of ${required} approval(s) within ${Math.round(timeoutMs / 1000)}s; the run stopped before changing anything.`, `Ask an approver to run \`routergpt approve ${id} --as THEIR-ID --env ${config.name}\`, then \`routergpt deploy --env ${config.name} --resume ${id}\` (approvals given meanwhile count; --approval-timeout sets the wait).`);
+        throw new OperationError(`${item.id}: ${have()} of ${plural(required, 'approval')} within ${Math.round(timeoutMs / 1000)}s; the run stopped before changing anything.`, `Ask an approver to run \`routergpt approve ${id} --as THEIR-ID --env ${config.name}\`, then \`routergpt deploy --env ${config.name} --resume ${id}\` (approvals given meanwhile count; --approval-timeout sets the wait).`);
       }
       await sleep(Math.max(10, Math.min(pollMs, until.getTime() - deps.now().getTime())), io.signal);
       // The heartbeat other machines read (runs.ts isLive): a waiting run holds no lock.

@@ -1,4 +1,5 @@
 import { findStep } from '../steps/registry.js';
+import { plural } from '../lib/plural.js';
 import { stepContext, type ExecutorDeps } from './executor.js';
 import { titleOf, type RunItem } from './items.js';
 
@@ -14,7 +15,7 @@ function approvalPlan(deps: ExecutorDeps): string {
   const { required, allowSelfApproval } = deps.config.approvals.value;
   if (required === 0) return `no approval required on ${deps.config.name} (approvals.required: 0)`;
   const given = deps.signoff?.approvals.length ? `${deps.signoff.approvals.length} from ${deps.signoff.file}; ` : '';
-  return `${required} approval(s)${allowSelfApproval ? '' : ` by someone other than ${deps.startedBy}`}: ${given}${deps.prompter && !deps.signoff ? 'asked at the prompt, or ' : ''}\`routergpt approve RUN --as ID\` while the run waits`;
+  return `${plural(required, 'approval')}${allowSelfApproval ? '' : ` by someone other than ${deps.startedBy}`}: ${given}${deps.prompter && !deps.signoff ? 'asked at the prompt, or ' : ''}\`routergpt approve RUN --as ID\` while the run waits`;
 }
 
 /** What each item would do: the --dry-run text, and the plan shown before the confirmation. */

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { plural } from '../lib/plural.js';
 import type { EnvironmentConfig } from '../config/types.js';
 import type { Queryable } from '../db/pool.js';
 import { UsageError } from '../errors.js';
@@ -147,7 +148,7 @@ export function describeState(view: RunView): string {
   else if (view.state === 'running') text += ` ${record.items.filter((i) => i.state !== 'pending' && i.state !== 'running').length}/${record.items.length}`;
   else if (view.state === 'waiting-approval') {
     const waiting = record.items.find((i) => i.kind === 'approval' && i.state === 'running');
-    text += `${waiting ? ` at ${waiting.id} (${waiting.approvals?.length ?? 0} approval(s) so far)` : ''}${record.waitingUntil ? ` until ${record.waitingUntil.replace('T', ' ').slice(0, 19)}` : ''}`;
+    text += `${waiting ? ` at ${waiting.id} (${plural(waiting.approvals?.length ?? 0, 'approval')} so far)` : ''}${record.waitingUntil ? ` until ${record.waitingUntil.replace('T', ' ').slice(0, 19)}` : ''}`;
   }
   else if (failed && view.state !== 'succeeded') text += ` at ${failed.id}`;
   if (record.interrupts) text += `, while ${record.interrupts} ran`;

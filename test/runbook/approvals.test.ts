@@ -278,13 +278,13 @@ describe('routergpt approve: a deploy without a terminal waits, and continues wh
 
     const first = await approve('Sam@Example.com');
     expect(first.exitCode, first.stderr).toBe(0);
-    expect(first.stderr).toContain('1 of 2 approval(s)');
+    expect(first.stderr).toContain('1 of 2 approvals');
     const again = await approve('SAM@example.com');
     expect(again.exitCode, again.stderr).toBe(0);
     expect(again.stderr).toContain('sam@example.com had already approved approval.release');
     const second = await approve('lee@example.com');
     expect(second.exitCode, second.stderr).toBe(0);
-    expect(second.stderr).toContain('2 of 2 approval(s)');
+    expect(second.stderr).toContain('2 of 2 approvals');
 
     const done = await deploy;
     expect(done.exitCode, String(done.stderr)).toBe(0);
@@ -306,7 +306,7 @@ describe('routergpt approve: a deploy without a terminal waits, and continues wh
     expect(result.exitCode, result.stderr).toBe(1);
     const [run] = ws.journals('prod');
     expect(run?.status).toBe('failed');
-    expect(item(run, 'approval.release')).toMatchObject({ state: 'failed', summary: 'approval.release: 0 of 1 approval(s) within 1s; the run stopped before changing anything.' });
+    expect(item(run, 'approval.release')).toMatchObject({ state: 'failed', summary: 'approval.release: 0 of 1 approval within 1s; the run stopped before changing anything.' });
     expect(item(run, 'db.migrate')?.state).toBe('pending');
     expect(await publicTables(ws)).toEqual([]);
     expect(result.stderr).toContain(`routergpt approve ${run!.id}`);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { plural } from '../../lib/plural.js';
 import type { IO } from '../../cli/io.js';
 import { action } from '../../cli/action.js';
 import { note, printJson } from '../../cli/render/output.js';
@@ -16,7 +17,7 @@ export function registerApprove(program: Command, io: IO): void {
         const { runApprove } = await import('./run-approve.js');
         const result = await runApprove({ config, io: ctx.io, cwd: ctx.io.cwd, run: String(command.args[0]), ...(ctx.globals.as !== undefined ? { as: ctx.globals.as } : {}), ...(opts.note ? { note: opts.note } : {}) });
         if (ctx.globals.json) return printJson(ctx.io, result);
-        const count = `${result.approvals} of ${result.required} approval(s)`;
+        const count = `${result.approvals} of ${plural(result.required, 'approval')}`;
         if (!result.recorded) return note(ctx.io, `${result.by} had already approved ${result.item} of ${result.run}; nothing recorded again (${count})`);
         note(ctx.io, `approved ${result.item} of ${result.run} as ${result.by}${result.identitySource === 'os' ? ' (the OS account: pass --as ID to approve as yourself)' : ''} — ${count}; the waiting deploy continues ${result.approvals >= result.required ? 'within seconds' : 'when the rest arrive'}`);
       }),

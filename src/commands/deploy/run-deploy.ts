@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { plural } from '../../lib/plural.js';
 import type { Check } from '../../checks/define-check.js';
 import type { IO } from '../../cli/io.js';
 import { canPrompt, terminalPrompter, type Prompter } from '../../cli/prompter.js';
@@ -93,7 +94,7 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
   // approvals.required on this environment: the checklist must ask for them before it changes anything.
   const firstChange = items.findIndex((i) => i.kind === 'step' && findStep(i.id)?.changesData === 'user-data');
   if (kind === 'deploy' && config.approvals.value.required > 0 && firstChange >= 0 && !items.slice(0, firstChange).some((i) => i.kind === 'approval')) {
-    throw new ConfigError(`The ${checklist.name} checklist changes user data (${items[firstChange]!.id}) on ${config.name} with no approval item before it, and ${config.name} requires ${config.approvals.value.required} approval(s) (${config.approvals.origin}).`, `Add \`- approval: release\` (with a title) before ${items[firstChange]!.id} in ${checklist.file}, or set environments.${config.name}.approvals.required: 0; nothing was changed.`);
+    throw new ConfigError(`The ${checklist.name} checklist changes user data (${items[firstChange]!.id}) on ${config.name} with no approval item before it, and ${config.name} requires ${plural(config.approvals.value.required, 'approval')} (${config.approvals.origin}).`, `Add \`- approval: release\` (with a title) before ${items[firstChange]!.id} in ${checklist.file}, or set environments.${config.name}.approvals.required: 0; nothing was changed.`);
   }
   let signoff: SignoffFile | undefined;
   if (options.signoffFile) {
