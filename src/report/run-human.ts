@@ -1,3 +1,4 @@
+import wrapAnsi from 'wrap-ansi';
 import type { CheckStatus } from '../checks/define-check.js';
 import type { RunStatus } from '../runbook/journal.js';
 import { painter, problemLines } from './human.js';
@@ -10,6 +11,8 @@ export interface RunHumanOptions {
   color: boolean;
   /** The terminal's width; the table fits in it (default 100). */
   columns?: number;
+  /** The commands that undo what ran (a failed deploy), printed under the table. */
+  rollbackPlan?: readonly string[];
 }
 
 /** Column widths (padding included) that fit `width` with the table's six borders. */
@@ -20,6 +23,15 @@ function widths(width: number, phases: readonly string[]): [number, number, numb
   const phase = Math.min(Math.max(...phases.map((p) => p.length), 5) + 2, Math.round(free * 0.2));
   const item = Math.min(44, Math.max(14, Math.round((free - phase) * 0.4)));
   return [state, phase, item, Math.max(10, free - phase - item), time];
+}
+
+/** One line wrapped to `width`, continuation lines indented two more than the first (ANSI-aware). */
+export function wrapToWidth(line: string, width: number): string[] {
+  const indent = /^ */.exec(line)![0].length;
+  const body = line.slice(indent);
+  if (indent + body.length <= width) return [line];
+  const [first, ...rest] = wrapAnsi(body, width - indent - 2, { hard: true, trim: true }).split('\n');
+  return [`${' '.repeat(indent)}${first ?? ''}`, ...rest.map((r) => `${' '.repeat(indent + 2)}${r}`)];
 }
 
 /**
@@ -42,11 +54,24 @@ export async function renderRunHuman(report: RunReport, options: RunHumanOptions
     const summary = (item.summary ?? (item.state === 'pending' ? 'not run' : '')).replace(/\s*\n\s*/g, ' ');
     table.push([p.status(AS_CHECK_STATUS[item.state], `${RUN_SYMBOL[item.state]} ${item.state}`), phase, item.id, summary, formatSeconds(item.durationMs)]);
   });
-  const lines = [table.toString()];
+  const lines: string[] = [];
   for (const item of report.items.filter((i) => i.state === 'failed' || i.state === 'warn')) {
     lines.push(...problemLines(options, AS_CHECK_STATUS[item.state], `${RUN_SYMBOL[item.state]} ${item.id}: ${item.summary ?? item.state}`, item.details));
   }
+  if (report.signoff) {
+    const s = report.signoff;
+    lines.push('', `Signed off: deployed by ${s.deployedBy} on ${s.date.slice(0, 10)} (${s.source === 'signoff-file' ? 'sign-off file' : s.source})${report.approvedBy.length ? `; approved before the change by ${report.approvedBy.join(', ')}` : ''}`);
+  } else if (report.approvedBy.length) {
+    lines.push('', `Approved before the change by ${report.approvedBy.join(', ')}`);
+  }
+  const pre = report.items.filter((i) => i.state === 'warn' && i.kind === 'manual' && i.summary?.startsWith('pre-answered'));
+  if (pre.length) lines.push('', p.status('warn', `Pre-answered in the sign-off file before they ran — confirm them now: ${pre.map((i) => i.id).join(', ')}`));
+  if (options.rollbackPlan?.length) {
+    lines.push('', 'Rollback plan for what has run (fastest first):', ...options.rollbackPlan.map((c) => `  ${c}`), '', `Resume after a fix: routergpt ${report.kind === 'deploy' ? 'deploy' : report.kind} --env ${report.env} --resume ${report.id}`);
+  }
   const took = report.durationMs === null ? '' : ` in ${formatSeconds(report.durationMs)}`;
-  lines.push('', p.bold(`${p.status(RUN_TONE[report.status], runHeadline(report))} — ${describeCounts(report.counts)}${took} · run ${report.id}`));
-  return `${lines.join('\n')}\n`;
+  // The outcome last: what a person at 3 a.m. reads first, then the id to act on.
+  lines.push('', p.bold(`${p.status(RUN_TONE[report.status], runHeadline(report))} — ${describeCounts(report.counts)}${took}`), `run ${report.id}`);
+  const width = Math.max(60, options.columns ?? 100);
+  return `${[table.toString(), ...lines.flatMap((l) => wrapToWidth(l, width))].join('\n')}\n`;
 }

@@ -1,7 +1,7 @@
 import { plural } from '../lib/plural.js';
 import type { CheckStatus } from '../checks/define-check.js';
 import { countOutcomes, type CheckOutcome, type Counts } from '../checks/run-checks.js';
-import type { ItemRecord, ItemState, RunKind, RunRecord, RunStatus, SignOff } from '../runbook/journal.js';
+import { approversOfRun, type ItemRecord, type ItemState, type RunKind, type RunRecord, type RunStatus, type SignOff } from '../runbook/journal.js';
 
 /** The documented, versioned report of a journaled run (docs/report-schema.md). */
 export const RUN_REPORT_SCHEMA = 'routergpt.run-report/v1';
@@ -57,6 +57,8 @@ export interface RunReport {
   resumes: string[];
   error: string | null;
   signoff: SignOff | null;
+  /** Who approved the change (approval items; older runs: the sign-off's approver). */
+  approvedBy: string[];
   /** Items per reported state; they add up to items.length. */
   counts: Record<RunItemState, number>;
   /** Check outcomes across all check items (the same counts as verify's report). */
@@ -118,6 +120,7 @@ export function toRunReport(record: RunRecord): RunReport {
     resumes: record.resumes,
     error: record.error ?? null,
     signoff: record.signoff ?? null,
+    approvedBy: approversOfRun(record),
     counts,
     checkCounts: countOutcomes(items.flatMap((i) => i.checks ?? [])),
     items,

@@ -26,6 +26,8 @@ export interface RunReportIO {
   columns?: number;
   /** Relative report files resolve here (default: the process's directory). */
   cwd?: string;
+  /** For the human report of a failed deploy: the commands that undo what ran. */
+  rollbackPlan?: readonly string[];
 }
 
 export interface RunReportsResult {
@@ -34,10 +36,10 @@ export interface RunReportsResult {
   written: string[];
 }
 
-function render(report: RunReport, name: RunReporterName, color: boolean, columns: number | undefined): string | Promise<string> {
+function render(report: RunReport, name: RunReporterName, color: boolean, columns: number | undefined, rollbackPlan: readonly string[] | undefined): string | Promise<string> {
   switch (name) {
     case 'human':
-      return renderRunHuman(report, { color, columns });
+      return renderRunHuman(report, { color, ...(columns ? { columns } : {}), ...(rollbackPlan ? { rollbackPlan } : {}) });
     case 'json':
       return renderJson(report);
     case 'junit':
@@ -56,7 +58,7 @@ function render(report: RunReport, name: RunReporterName, color: boolean, column
  */
 export async function writeRunReports(record: RunRecord, reporters: ReadonlyArray<ReporterOption<RunReporterName>>, io: RunReportIO): Promise<RunReportsResult> {
   const report = toRunReport(record);
-  const written = await writeReports(reporters, (spec, color) => render(report, spec.name, color, io.columns), io);
+  const written = await writeReports(reporters, (spec, color) => render(report, spec.name, color, io.columns, io.rollbackPlan), io);
   if (reporters.some((r) => r.name === 'github')) {
     const summary = appendGithubStepSummary(report, io.env);
     if (summary) written.push(summary);

@@ -165,7 +165,8 @@ describe.each(SCENARIOS)('%s', (_name, record) => {
       expect(rows[0]).toContain(`${SYMBOL[item.state]} ${item.state}`);
       if (item.state === 'warn') expect(rows[0], 'never a green tick for a warning').not.toContain('✔');
     }
-    expect(human).toContain(describeCounts(report.counts));
+    // Lines under the table wrap to the width: compare the words.
+    expect(human.replace(/\s+/g, ' ')).toContain(describeCounts(report.counts));
   });
 });
 
@@ -199,7 +200,8 @@ describe('failed-at-migrate deploy in detail', () => {
     expect(plain).toContain('✖ db.migrate: 007_location_indexes.sql failed');
     expect(plain).toContain('    → Drop the index by hand');
     expect(plain).toContain('⚠ checks:config.env-vars+db.reachable+db.shops-geocoded: 2 passed, 1 warning(s)');
-    expect(plain).toContain(`deploy staging: FAILED — ${describeCounts(report.counts)} in 42.5 s · run ${report.id}`);
+    expect(plain).toContain(`deploy staging: FAILED — ${describeCounts(report.counts)} in 42.5 s\n`);
+    expect(plain).toContain(`run ${report.id}`);
   });
 });
 
@@ -296,4 +298,20 @@ describe('counts read as English', () => {
     expect(describeCounts({ done: 0, warn: 2, failed: 0, skipped: 0, pending: 0, running: 0 })).toBe('0 done, 2 warnings, 0 failed, 0 skipped, 0 pending');
     expect(describeCheckCounts({ pass: 0, warn: 1, fail: 0, error: 0, skip: 0 })).toBe('0 passed, 1 warning, 0 failed, 0 crashed, 0 skipped');
   });
+});
+
+describe('the human run report at 80 and 120 columns (snapshots)', () => {
+  const fixtures = { allPassedDeploy, failedAtMigrateDeploy, cancelledRollback };
+  for (const [name, record] of Object.entries(fixtures)) {
+    for (const columns of [80, 120]) {
+      it(`${name} at ${columns} columns fits, and is as committed`, async () => {
+        const plan = record.status === 'failed' ? ['routergpt rollback --env staging --tier toggle', 'routergpt rollback --env staging --tier migrations'] : [];
+        const text = await renderRunHuman(toRunReport(record), { color: false, columns, rollbackPlan: plan });
+        expect(Math.max(...text.split('\n').map((l) => [...l].length))).toBeLessThanOrEqual(columns);
+        // A warning or a failure is never drawn with a tick.
+        for (const line of text.split('\n').filter((l) => /\b(warn|failed)\b/.test(l) && l.startsWith('│'))) expect(line).not.toContain('✔');
+        expect(text).toMatchSnapshot();
+      });
+    }
+  }
 });

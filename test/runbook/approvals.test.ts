@@ -232,7 +232,7 @@ describe('manual items about production, answered up front', () => {
     expect(plain.exitCode, plain.stderr).toBe(0);
     const [run] = ws.journals('staging');
     expect(item(run, 'manual.custom-gpt-tested')).toMatchObject({ state: 'warn', signedBy: DEPLOYER_ID, summary: expect.stringMatching(/^pre-answered: confirmed by jane@example.com in .*signoff\.yaml, read before deploy ran$/) });
-    expect(plain.stdout).toContain('**Pre-answered**');
+    expect(plain.stdout).toContain('Pre-answered in the sign-off file before they ran — confirm them now: manual.custom-gpt-tested');
     const strict = await runCli([...args, '--strict'], { cwd: ws.dir, env: ws.env });
     expect(strict.exitCode, strict.stderr).toBe(3);
     expect(strict.stderr).toContain('--strict makes that exit 3');

@@ -15,7 +15,11 @@ describe('routergpt deploy on the embedded default', () => {
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).toContain('Plan: local checklist on local');
     expect(result.stderr).toContain('started the API in this process');
-    expect(result.stdout).toContain('## routergpt deploy — local: SUCCEEDED');
+    // The human report: a table, the sign-off, the outcome last — Markdown only for --reporter markdown.
+    expect(result.stdout).toMatch(/deploy local: SUCCEEDED — \d+ done, /);
+    expect(result.stdout).toContain('Signed off: deployed by ');
+    expect(result.stdout).not.toContain('|---|');
+    expect(result.stdout.match(/deploy local: SUCCEEDED/g)).toHaveLength(1);
     const record = run(runs()[0]!);
     // Every item passed; an item whose checks only warned (api.performance on a busy machine) ends `warn`.
     expect(record.items.map((i) => [i.id, i.state]).filter(([, s]) => s !== 'done' && s !== 'skipped' && s !== 'warn')).toEqual([]);

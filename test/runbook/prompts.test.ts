@@ -411,7 +411,7 @@ describe('routergpt deploy in a real terminal (util-linux script)', () => {
     });
     expect(result.unanswered, result.screen).toEqual([]);
     expect(result.exitCode, result.screen).toBe(0);
-    expect(result.screen).toContain('## routergpt deploy — staging: SUCCEEDED');
+    expect(result.screen).toContain('deploy staging: SUCCEEDED');
     const journals = ws!.journals('staging');
     expect(journals).toHaveLength(1);
     const run = journals[0]!;

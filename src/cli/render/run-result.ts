@@ -1,7 +1,7 @@
 import type { ItemRecord, RunRecord } from '../../runbook/journal.js';
 import type { CommandContext } from '../context.js';
 import { ChecksFailedError, ExitCode } from '../../errors.js';
-import { printJson } from './output.js';
+import { outputColumns, printJson } from './output.js';
 
 /** `--reporter NAME[=FILE]` (repeatable) on deploy, rollback and maintain — the same convention as verify. */
 export function collectReporter(value: string, previous: string[] = []): string[] {
@@ -17,21 +17,19 @@ export async function verifyReporters(ctx: CommandContext, reporterFlags: string
 
 /**
  * The end of every journaled command (deploy, maintain, rollback): the run's reports, then the
- * exit code — 1 when an item failed, 4 when a held lock stopped it. Without `--reporter` a
- * terminal gets the Markdown summary with the rollback plan; `--json` is `--reporter json`.
+ * exit code — 1 when an item failed, 4 when a held lock stopped it. Without `--reporter` the
+ * human report (a table sized to the terminal, the sign-off, the rollback plan of a failed
+ * deploy) goes to stdout; Markdown only for `--reporter markdown`; `--json` is `--reporter json`.
  */
 export async function finishRun(ctx: CommandContext, result: object & { run?: RunRecord; dryRun?: boolean }, what: string, rollbackPlan: string[] = [], reporterFlags?: string[], strict = false): Promise<void> {
   const { run } = result;
   const { parseReporterOptions, RUN_REPORTERS, writeRunReports } = await import('../../report/run-reporters.js');
-  const reporters = reporterFlags?.length || ctx.globals.json ? parseReporterOptions(reporterFlags, Boolean(ctx.globals.json), RUN_REPORTERS) : [];
+  const reporters = parseReporterOptions(reporterFlags, Boolean(ctx.globals.json), RUN_REPORTERS);
   if (!run) {
     // A dry run has no record: its plan is the result.
     if (ctx.globals.json) printJson(ctx.io, result);
-  } else if (reporters.length) {
-    await writeRunReports(run, reporters, { stdout: ctx.io.stdout, stderr: ctx.io.stderr, env: ctx.io.env, color: ctx.io.color, cwd: ctx.io.cwd, ...(process.stdout.columns ? { columns: process.stdout.columns } : {}) });
   } else {
-    const { renderRunSummary } = await import('../../runbook/render.js');
-    ctx.io.stdout.write(renderRunSummary(run, rollbackPlan));
+    await writeRunReports(run, reporters, { stdout: ctx.io.stdout, stderr: ctx.io.stderr, env: ctx.io.env, color: ctx.io.color, cwd: ctx.io.cwd, columns: outputColumns(ctx.io), rollbackPlan });
   }
   if (run && run.status !== 'succeeded') {
     throw new ChecksFailedError(`${what} failed`, failureExitCode(run.items));
