@@ -17,7 +17,7 @@ export default tseslint.config(
     rules: { 'no-restricted-properties': 'off' },
   },
   {
-    files: ['bin/**', 'bench/**/*.mjs', '.ci/**'],
+    files: ['bin/**', 'bench/**/*.mjs', 'scripts/**/*.mjs', '.ci/**'],
     languageOptions: {
       globals: Object.fromEntries(['process', 'console', 'URL', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'performance', 'fetch', 'AbortSignal', 'AbortController', 'Buffer'].map((g) => [g, 'readonly'])),
     },
