@@ -20,7 +20,13 @@ export function terminalPrompter(io: IO): Prompter {
   return {
     async confirm(message, options) {
       const { confirm } = await import('@inquirer/prompts');
-      return confirm({ message, default: options?.default ?? false }, { output: io.stderr });
+      const { styleText } = await import('node:util');
+      const paint = (color: 'green' | 'red', text: string) => (io.color ? styleText(color, text) : text);
+      // The answer carries the mark, not the prompt: inquirer's green ✔ would tick a "No" too.
+      return confirm(
+        { message, default: options?.default ?? false, theme: { prefix: { done: '›' } }, transformer: (yes: boolean) => (yes ? paint('green', '✔ Yes') : paint('red', '✖ No')) },
+        { output: io.stderr },
+      );
     },
     async input(message, options) {
       const { input } = await import('@inquirer/prompts');

@@ -411,6 +411,7 @@ describe('routergpt deploy in a real terminal (util-linux script)', () => {
     });
     expect(result.unanswered, result.screen).toEqual([]);
     expect(result.exitCode, result.screen).toBe(0);
+    expect(result.screen).toContain(`› ${MANUAL_Q} ✔ Yes`);
     expect(result.screen).toContain('deploy staging: SUCCEEDED');
     const journals = ws!.journals('staging');
     expect(journals).toHaveLength(1);
@@ -447,6 +448,9 @@ describe('routergpt deploy in a real terminal (util-linux script)', () => {
     });
     expect(result.unanswered, result.screen).toEqual([]);
     expect(result.exitCode, result.screen).toBe(1);
+    // The answer carries its own mark: a "No" is never drawn with inquirer's green tick.
+    expect(result.screen).toContain(`› ${MANUAL_Q} ✖ No`);
+    expect(result.screen).not.toMatch(/✔[^\n]*No\b/);
     expect(result.screen).not.toContain('Sign off:');
     const [run] = ws!.journals('prod');
     expect(run?.status).toBe('failed');
