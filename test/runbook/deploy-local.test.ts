@@ -44,6 +44,9 @@ describe('routergpt deploy on the embedded default', () => {
     const render = await runCli(['checklist', 'render'], { cwd: dir });
     expect(render.stdout).toContain(`Latest deploy: \`${json.runs[0]!.id}\` — **succeeded**`);
     expect(render.stdout).not.toContain('⬜');
+    // A signed run fills the Sign-off block; no line is drawn as "—".
+    expect(render.stdout).toContain('**Signed off:** local rehearsal, ');
+    expect(render.stdout).not.toMatch(/\*\*[A-Za-z -]+:\*\* —/);
   });
 
   it('rollback --tier restore returns the embedded database to its pre-deploy state (empty)', async () => {

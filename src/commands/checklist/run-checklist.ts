@@ -28,7 +28,12 @@ export function renderChecklistMarkdown(checklist: Checklist, run: RunRecord | u
     }
     lines.push('');
   }
-  if (run?.signoff) lines.push(`**Deployment date:** ${run.signoff.date.slice(0, 10)}  `, `**Deployed by:** ${run.signoff.deployedBy}  `, `**Sign-off:** ${approversOfRun(run).join(', ') || '—'}`, '');
+  // The checklist's own Sign-off block, filled in: who deployed and when, and who approved — a
+  // line is left out rather than drawn as "—" when there is nothing to put in it.
+  if (run?.signoff) {
+    const approvers = approversOfRun(run);
+    lines.push(`**Deployment date:** ${run.signoff.date.slice(0, 10)}  `, `**Deployed by:** ${run.signoff.deployedBy}  `, ...(approvers.length ? [`**Approved by:** ${approvers.join(', ')}  `] : []), `**Signed off:** ${run.signoff.source === 'signoff-file' ? 'in the sign-off file' : run.signoff.source === 'local' ? 'local rehearsal' : 'at the prompt'}, ${run.signoff.date}`, '');
+  }
   return `${lines.join('\n')}\n`;
 }
 
