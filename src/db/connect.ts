@@ -12,7 +12,7 @@ export interface Database {
   display: string;
   kind: 'embedded' | 'url';
   /** For the embedded database: whether this process owns it, and (when it does) its PGlite. */
-  embedded?: Pick<EmbeddedDatabase, 'owner' | 'ownerPid' | 'pglite'>;
+  embedded?: Pick<EmbeddedDatabase, 'owner' | 'ownerPid' | 'pglite' | 'dump'>;
   close(): Promise<void>;
 }
 
@@ -35,7 +35,7 @@ export async function openDatabase(config: EnvironmentConfig, options: OpenDatab
       url: embedded.url,
       display: `embedded (${target.dataDir}${embedded.owner ? '' : `, served by pid ${embedded.ownerPid}`})`,
       kind: 'embedded',
-      embedded: { owner: embedded.owner, ownerPid: embedded.ownerPid, ...(embedded.pglite ? { pglite: embedded.pglite } : {}) },
+      embedded: { owner: embedded.owner, ownerPid: embedded.ownerPid, ...(embedded.pglite ? { pglite: embedded.pglite } : {}), ...(embedded.dump ? { dump: embedded.dump } : {}) },
       close: async () => {
         await pool.end().catch(() => {});
         await embedded.close();

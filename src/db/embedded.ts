@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { LockHeldError } from '../errors.js';
 import { patchQueryQueue } from './embedded-queue.js';
+import { dumpPglite, requestDump, startDumpChannel } from './embedded-dump.js';
 import { isProcessAlive } from '../lib/process-alive.js';
 
 /**
@@ -26,6 +27,12 @@ export interface EmbeddedDatabase {
    * it share the one backend with the socket's clients.
    */
   pglite?: PGlite;
+  /**
+   * Run the WebAssembly pg_dump (plain SQL): in the owner on its PGlite, in a process that
+   * joined by asking the owner over its dump channel (embedded-dump.ts). Absent when the owner
+   * offers no dump channel (an older routergpt).
+   */
+  dump?: (args: string[]) => Promise<string>;
   close(): Promise<void>;
 }
 
@@ -43,6 +50,9 @@ interface LockInfo {
   pid: number;
   host?: string;
   port?: number;
+  /** The owner's dump channel (embedded-dump.ts). */
+  dumpPort?: number;
+  dumpToken?: string;
   startedAt: string;
   command?: string;
 }
@@ -81,7 +91,7 @@ export async function openEmbedded({ dataDir, startWaitMs = 30_000, drainMs = 30
   for (;;) {
     let fd: number;
     try {
-      fd = openSync(lockFile, 'wx');
+      fd = openSync(lockFile, 'wx', 0o600);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const info = readLock(lockFile);
@@ -90,7 +100,14 @@ export async function openEmbedded({ dataDir, startWaitMs = 30_000, drainMs = 30
         continue;
       }
       if (info?.port && info.host && (await canConnect(info.host, info.port))) {
-        return { url: urlFor(info.host, info.port), owner: false, ownerPid: info.pid, close: async () => {} };
+        const { host, dumpPort, dumpToken, pid } = info;
+        return {
+          url: urlFor(host, info.port),
+          owner: false,
+          ownerPid: pid,
+          ...(dumpPort && dumpToken ? { dump: (args: string[]) => requestDump({ host, port: dumpPort, token: dumpToken }, args, pid) } : {}),
+          close: async () => {},
+        };
       }
       if (Date.now() > deadline) {
         throw new LockHeldError(
@@ -129,13 +146,22 @@ async function startOwner(dataDir: string, lockFile: string, info: LockInfo, dra
   }
   const [host, portText] = server.getServerConn().split(':');
   const port = Number(portText);
-  writeFileSync(lockFile, JSON.stringify({ ...info, host, port }));
+  let channel: Awaited<ReturnType<typeof startDumpChannel>>;
+  try {
+    channel = await startDumpChannel(db);
+  } catch (error) {
+    await server.stop();
+    await db.close();
+    throw error;
+  }
+  writeFileSync(lockFile, JSON.stringify({ ...info, host, port, dumpPort: channel.port, dumpToken: channel.token }));
   let closed = false;
   return {
     url: urlFor(host ?? '127.0.0.1', port),
     owner: true,
     ownerPid: process.pid,
     pglite: db,
+    dump: (args: string[]) => dumpPglite(db, args),
     close: async () => {
       if (closed) return;
       closed = true;
@@ -145,6 +171,7 @@ async function startOwner(dataDir: string, lockFile: string, info: LockInfo, dra
       while (server.getStats().activeConnections > 0 && Date.now() < drainUntil) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
+      await channel.close();
       await server.stop();
       await db.close();
       try {

@@ -55,6 +55,16 @@ function runAction(command: 'verify' | 'smoke'): Action<VerifyFlags> {
     const { selectChecks } = await import('./select.js');
     const selection = selectChecks({ command, stage, only: opts.only, skip: opts.skip, env: config.name });
     if (selection.unknown.length > 0) throw new UsageError(`Unknown check id or tag: ${selection.unknown.join(', ')}.`, 'Run `routergpt verify --list` to see them (docs/checks.md).');
+    // Neither --base-url nor PUBLIC_API_BASE: follow a running `routergpt serve` (its port may not be the default).
+    let baseUrl = opts.baseUrl;
+    if (baseUrl === undefined && config.publicApiBase.source === 'default') {
+      const { readLiveServeRecord } = await import('../../server/serve-record.js');
+      const serving = readLiveServeRecord(config);
+      if (serving) {
+        baseUrl = serving.url;
+        note(ctx.io, `(checking the API that \`routergpt serve\` (pid ${serving.pid}) runs at ${serving.url})`);
+      }
+    }
     const { runVerify } = await import('../../checks/run-verify.js');
     const { createHumanProgress } = await import('../../report/human.js');
     const showProgress = reporters.some((r) => r.name === 'human');
@@ -64,7 +74,7 @@ function runAction(command: 'verify' | 'smoke'): Action<VerifyFlags> {
       command,
       checks: selection.checks,
       stage,
-      baseUrl: opts.baseUrl,
+      baseUrl,
       noDatabase: smokeWithUrl,
       requireDatabase: true,
       cwd: ctx.io.cwd,

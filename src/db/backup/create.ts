@@ -79,7 +79,9 @@ export function defaultJobs(): number {
  * and directory formats let pg_restore decide: we restore with --no-owner).
  *
  * Embedded: the WebAssembly pg_dump of pglite-tools needs the PGlite instance, which only the
- * process that opened the data directory holds (see embedded.ts).
+ * process that opened the data directory holds (see embedded.ts); a process that joined the
+ * owner's socket (a deploy while `routergpt serve` runs) asks the owner for the dump over its
+ * dump channel (embedded-dump.ts) and writes the same file and manifest.
  */
 export async function createBackup(options: CreateBackupOptions): Promise<CreateBackupResult> {
   // Backups hold customer data: readable by their owner only.
@@ -168,34 +170,28 @@ async function dumpServer(options: CreateBackupOptions, createdAt: Date): Promis
 
 async function dumpEmbedded(options: CreateBackupOptions, createdAt: Date): Promise<DumpOutcome> {
   const { db } = options;
-  const pglite = db.embedded?.pglite;
-  if (!pglite) {
+  const dump = db.embedded?.dump;
+  if (!dump) {
     // pg_dump over the socket is no way out: the system's pg_dump (15) refuses a PostgreSQL 18
     // server, and the WebAssembly pg_dump talks to the PGlite object, not to a socket.
     throw new OperationError(
-      `Cannot back up the embedded database: it is served by another process (pid ${db.embedded?.ownerPid ?? '?'}), and only the process that opened it can run the WebAssembly pg_dump.`,
+      `Cannot back up the embedded database: it is served by another process (pid ${db.embedded?.ownerPid ?? '?'}), which offers no dump channel, and only the process that opened it can run the WebAssembly pg_dump.`,
       `Stop that process (for example the API server started with \`routergpt serve\`), then run the backup again.`,
     );
   }
+  if (!db.embedded?.owner) options.log?.(`asking the process serving the embedded database (pid ${db.embedded?.ownerPid ?? '?'}) for the WebAssembly pg_dump`);
   const server = await readServerVersion(db.pool);
   const file = path.join(options.dir, backupFileName(options.label, 'plain', createdAt));
-  const { pgDump } = await import('@electric-sql/pglite-tools');
-  // One backend: a client in the middle of a transaction would have pg_dump's own BEGIN land
-  // inside it. Wait (briefly) for a quiet moment; the dump itself runs synchronously.
-  for (let i = 0; i < 100 && pglite.isInTransaction(); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
   const before = await checksumTables(db.pool);
   const ledger = await ledgerIn(async (text) => (await db.pool.query(text)).rows as Array<Record<string, unknown>>);
   // The runbook's journal (schema routergpt) is not part of the data: a restore must not rewind it.
-  const dump = await pgDump({ pg: pglite, args: ['--no-owner', `--exclude-schema=${JOURNAL_SCHEMA}`] });
-  // pg_dump's session settings (restrict_nonsystem_relation_kind = view, an empty search_path…)
-  // stay on PGlite's one shared backend and would break every other connection: reset them.
-  await pglite.exec('RESET ALL');
+  // In the owner this runs on its PGlite; a process that joined asks the owner (embedded-dump.ts).
+  const sql = await dump(['--no-owner', `--exclude-schema=${JOURNAL_SCHEMA}`]);
   const after = await checksumTables(db.pool);
   const changed = compareChecksums(before, after, { expected: 'before the dump', actual: 'after it' });
   if (!changed.identical) {
     throw new OperationError(`The embedded database changed while it was being dumped:\n  ${changed.differences.join('\n  ')}`, 'Stop the processes writing to it (the API server) and run the backup again.');
   }
-  const sql = await dump.text();
   const problem = checkPlainDump(sql);
   if (problem) throw new OperationError(`The WebAssembly pg_dump produced an unusable dump: ${problem}.`, 'Run the backup again; if it persists, report it with `routergpt --version`.');
   writeFileSync(file, sql);
