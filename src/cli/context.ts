@@ -16,7 +16,7 @@ export interface GlobalOptions {
 export interface CommandContext {
   io: IO;
   globals: GlobalOptions;
-  loadConfig(extra?: { port?: number; host?: string; requireDatabase?: boolean }): Promise<LoadedConfig>;
+  loadConfig(extra?: { port?: number; host?: string; requireDatabase?: boolean; collectProblems?: boolean }): Promise<LoadedConfig>;
 }
 
 export function createContext(io: IO, globals: GlobalOptions): CommandContext {
@@ -25,8 +25,8 @@ export function createContext(io: IO, globals: GlobalOptions): CommandContext {
     globals,
     async loadConfig(extra) {
       const { loadConfig } = await import('../config/resolve.js');
-      const { requireDatabase, ...flags } = extra ?? {};
-      return loadConfig({ flags: { env: globals.env, config: globals.config, ...flags }, cwd: io.cwd, env: io.env, requireDatabase });
+      const { requireDatabase, collectProblems, ...flags } = extra ?? {};
+      return loadConfig({ flags: { env: globals.env, config: globals.config, ...flags }, cwd: io.cwd, env: io.env, requireDatabase, collectProblems });
     },
   };
 }

@@ -41,6 +41,8 @@ const duration = { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string' }] 
 
 /** The keys of an environment that hold a duration, as paths, for checking every environment. */
 export const DURATION_KEYS = [['lock_timeout'], ['deploy', 'timeout'], ['approvals', 'timeout']] as const;
+/** The shape of a variable name (`url_env`, `redis_url_env`). */
+export const ENV_VAR_PATTERN = '^[A-Z_][A-Z0-9_]*$';
 const stringList = { type: 'array', items: { type: 'string', minLength: 1 } };
 
 const environmentSchema = {
@@ -53,7 +55,7 @@ const environmentSchema = {
         {
           type: 'object',
           additionalProperties: false,
-          properties: { url_env: { type: 'string', pattern: '^[A-Z_][A-Z0-9_]*$' }, url: { type: 'string' }, data_dir: { type: 'string' } },
+          properties: { url_env: { type: 'string', pattern: ENV_VAR_PATTERN }, url: { type: 'string' }, data_dir: { type: 'string' } },
         },
       ],
     },
@@ -68,7 +70,7 @@ const environmentSchema = {
         delegate_per_minute: { type: 'integer', minimum: 1 },
       },
     },
-    redis_url_env: { type: 'string', pattern: '^[A-Z_][A-Z0-9_]*$' },
+    redis_url_env: { type: 'string', pattern: ENV_VAR_PATTERN },
     trusted_proxies: stringList,
     enable_router_gpt: { type: 'boolean' },
     lock_timeout: duration,

@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Ajv } from 'ajv';
+import { Ajv, type ErrorObject } from 'ajv';
 import YAML from 'yaml';
 import { ConfigError, UsageError } from '../errors.js';
 import { parseDurationOrMs } from './duration.js';
 import { mergeEnv, readDotEnv } from './dotenv.js';
-import { registerSecret, urlPassword } from './mask.js';
-import { configFileSchema, DURATION_KEYS, type RawConfigFile, type RawEnvironment } from './file-schema.js';
-import type { ConfigFlags, DatabaseTarget, EnvironmentConfig, Source, Sourced } from './types.js';
+import { maskUrl, registerSecret, urlPassword } from './mask.js';
+import { configFileSchema, DURATION_KEYS, ENV_VAR_PATTERN, type RawConfigFile, type RawEnvironment } from './file-schema.js';
+import type { ConfigFlags, DatabaseTarget, EnvironmentConfig, RateLimits, Source, Sourced, SourcedPart } from './types.js';
 
 export const CONFIG_FILE_NAME = 'routergpt.config.yaml';
 export const BUILTIN_ENVIRONMENTS = ['local', 'staging', 'prod'] as const;
@@ -19,6 +19,8 @@ export interface LoadConfigOptions {
   env: NodeJS.ProcessEnv;
   /** False for commands that never touch the database (smoke --base-url): a missing DATABASE_URL is then not an error. */
   requireDatabase?: boolean;
+  /** Return the problems (in `problems`) instead of throwing them, for `config show`, which prints the values first. */
+  collectProblems?: boolean;
 }
 
 export interface LoadedConfig {
@@ -26,6 +28,10 @@ export interface LoadedConfig {
   environments: string[];
   /** The process environment merged with `.env` (real variables win). */
   env: NodeJS.ProcessEnv;
+  /** Only with collectProblems: what would otherwise have been thrown, each naming its fix. */
+  problems: string[];
+  /** Values the environment needs but nobody set (the database URL of a non-local environment), each with its fix. */
+  missing: Array<{ key: string; fix: string }>;
 }
 
 type Candidate<T> = [Source, string, T | undefined];
@@ -40,7 +46,151 @@ function pick<T>(...candidates: Candidate<T>[]): Sourced<T> {
   return { value: undefined as T, source, origin };
 }
 
-function readConfigFile(file: string): RawConfigFile {
+/** A value as the user wrote it, for a message: strings quoted, mappings and lists named, never printed (they may hold a URL with a password). */
+function quoteValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(maskUrl(value));
+  if (Array.isArray(value)) return 'a list';
+  if (value === null) return 'null (empty)';
+  if (typeof value === 'object') return 'a mapping';
+  return String(value);
+}
+
+const TYPE_WORDS: Record<string, string> = { integer: 'a whole number', number: 'a number', boolean: 'true or false', string: 'text', array: 'a list', object: 'a mapping', null: 'empty' };
+
+/** Anything close to `word` among `candidates` (one or two typos), for "did you mean". */
+function closest(word: string, candidates: string[]): string | undefined {
+  const distance = (a: string, b: string): number => {
+    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+      let prev = row[0]!;
+      row[0] = i;
+      for (let j = 1; j <= b.length; j++) {
+        const tmp = row[j]!;
+        row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+        prev = tmp;
+      }
+    }
+    return row[b.length]!;
+  };
+  return candidates.map((c) => [c, distance(word, c)] as const).filter(([, d]) => d <= 2).sort((x, y) => x[1] - y[1])[0]?.[0];
+}
+
+/** One readable problem per ajv error: where, the value the user wrote, and what is allowed. */
+function schemaProblem(e: ErrorObject): string {
+  const where = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : '(top level)';
+  const got = ` (got ${quoteValue(e.data)})`;
+  const parent = (e.parentSchema ?? {}) as { minimum?: number; maximum?: number; properties?: Record<string, unknown> };
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String(e.params.additionalProperty);
+      const allowed = Object.keys(parent.properties ?? {});
+      const near = closest(key, allowed);
+      return `${where}: unknown key "${key}"${near ? ` (did you mean "${near}"?)` : ''}; allowed: ${allowed.join(', ')}`;
+    }
+    case 'const':
+      return `${where}: must be ${JSON.stringify(e.params.allowedValue)}${got}`;
+    case 'type': {
+      const types = ([] as string[]).concat(e.params.type as string | string[]).filter((t) => t !== 'null');
+      return `${where}: must be ${types.map((t) => TYPE_WORDS[t] ?? t).join(' or ')}${got}`;
+    }
+    case 'minimum':
+    case 'maximum':
+      return parent.minimum !== undefined && parent.maximum !== undefined
+        ? `${where}: must be from ${parent.minimum} to ${parent.maximum}${got}`
+        : `${where}: must be ${e.keyword === 'minimum' ? '≥' : '≤'} ${String(e.params.limit)}${got}`;
+    case 'pattern':
+      return e.params.pattern === ENV_VAR_PATTERN ? `${where}: must be an environment variable name (A–Z, 0–9, _)${got}` : `${where}: must match ${String(e.params.pattern)}${got}`;
+    case 'minLength':
+      return `${where}: must not be empty`;
+    case 'required':
+      return `${where}: needs "${String(e.params.missingProperty)}"`;
+    case 'anyOf':
+      return where.endsWith('.database')
+        ? `${where}: must be "embedded" or a mapping with url_env, url or data_dir${got}`
+        : `${where}: must be a duration (30s, 5m, 2h) or a whole number of milliseconds${got}`;
+    default:
+      return `${where}: ${e.message ?? 'invalid'}${got}`;
+  }
+}
+
+/**
+ * ajv's errors as problems, one per place. For an anyOf (database, durations) the branches' own
+ * complaints are dropped in favour of one message, unless the value is a mapping, whose
+ * branch complaints (an unknown key, a bad url_env) are the useful ones.
+ */
+function schemaProblems(errors: ErrorObject[]): string[] {
+  const anyOfs = errors.filter((e) => e.keyword === 'anyOf');
+  const kept = errors.filter((e) => {
+    const owner = anyOfs.find((a) => e !== a && e.schemaPath.startsWith(`${a.schemaPath}/`) && e.instancePath.startsWith(a.instancePath));
+    if (!owner) return true;
+    const isMapping = typeof owner.data === 'object' && owner.data !== null && !Array.isArray(owner.data);
+    return isMapping && !(e.instancePath === owner.instancePath && (e.keyword === 'const' || e.keyword === 'type'));
+  });
+  const result = kept.filter((e) => {
+    if (e.keyword !== 'anyOf') return true;
+    // A mapping with its own (kept) complaints: those say it better.
+    return !kept.some((k) => k !== e && k.schemaPath.startsWith(`${e.schemaPath}/`));
+  });
+  return [...new Set(result.map(schemaProblem))];
+}
+
+/** Remove what failed the schema, so the rest can still be resolved (and its problems reported with these). */
+function withoutInvalid(parsed: Record<string, unknown>, errors: ErrorObject[]): Record<string, unknown> {
+  const copy = structuredClone(parsed);
+  for (const e of errors) {
+    const parts = e.instancePath.split('/').slice(1).map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
+    if (e.keyword === 'additionalProperties') parts.push(String(e.params.additionalProperty));
+    const at = (depth: number): unknown => {
+      let node: unknown = copy;
+      for (const part of parts.slice(0, depth)) node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[part] : undefined;
+      return node;
+    };
+    // A bad item drops its whole list (a list with holes would be worse than the default).
+    while (parts.length > 1 && Array.isArray(at(parts.length - 1))) parts.pop();
+    if (parts.length === 0) continue;
+    const node = at(parts.length - 1);
+    if (typeof node !== 'object' || node === null) continue;
+    const last = parts[parts.length - 1]!;
+    // An environment keeps its name (as an empty one), so --env still finds it.
+    if (parts.length === 2 && parts[0] === 'environments') (node as Record<string, unknown>)[last] = null;
+    else delete (node as Record<string, unknown>)[last];
+  }
+  return copy;
+}
+
+/** The file, parsed; what fails the schema is reported in `problems` and left out of `file`. */
+type RawCandidate<T> = [Source, string, T | string | undefined];
+
+/** Like pick, for values that may come as text (the environment): a number is parsed, the text kept for messages. */
+function pickInt<T extends number | string = number>(...candidates: RawCandidate<T>[]): SourcedPart<T> {
+  for (const [source, origin, raw] of candidates) {
+    if (raw === undefined || raw === '') continue;
+    const isNumber = typeof candidates[candidates.length - 1]![2] === 'number';
+    const value = (isNumber && typeof raw === 'string' ? (/^\s*-?\d+\s*$/.test(raw) ? Number(raw) : Number.NaN) : raw) as T;
+    return { value, source, origin, raw };
+  }
+  const [source, origin, value] = candidates[candidates.length - 1]!;
+  return { value: value as T, source, origin, raw: value };
+}
+
+const PRECEDENCE: Source[] = ['flag', 'env', 'file', 'default'];
+
+/**
+ * A value made of parts that each keep their own source (server host and port, the two rate
+ * limits). The whole's source is its highest-precedence part's; its origin names every part's.
+ */
+function composite<T extends object>(parts: { [K in keyof T]: SourcedPart<T[K]> }): Sourced<T> & { parts: typeof parts } {
+  const list = Object.values(parts) as SourcedPart<unknown>[];
+  const value = Object.fromEntries(Object.entries(parts).map(([k, p]) => [k, (p as SourcedPart<unknown>).value])) as T;
+  const source = PRECEDENCE.find((s) => list.some((p) => p.source === s)) ?? 'default';
+  return { value, source, origin: [...new Set(list.map((p) => p.origin))].join(', '), parts };
+}
+
+function quoteRaw(raw: unknown): string {
+  return typeof raw === 'string' ? JSON.stringify(raw) : String(raw);
+}
+
+function readConfigFile(file: string): { file: RawConfigFile; problems: string[] } {
   let parsed: unknown;
   try {
     parsed = YAML.parse(readFileSync(file, 'utf8'), { prettyErrors: true });
@@ -48,25 +198,14 @@ function readConfigFile(file: string): RawConfigFile {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new ConfigError(`${path.basename(file)} is not valid YAML: ${reason}`, `Fix the YAML syntax in ${file}.`);
   }
-  if (parsed === null || parsed === undefined) return {};
-  const ajv = new Ajv({ allErrors: true, strict: false });
+  if (parsed === null || parsed === undefined) return { file: {}, problems: [] };
+  const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
   const validate = ajv.compile(configFileSchema);
-  const schemaProblems = validate(parsed)
-    ? []
-    : (validate.errors ?? []).map((e) => {
-        const where = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : '(top level)';
-        const extra = e.keyword === 'additionalProperties' ? ` '${String(e.params.additionalProperty)}'` : '';
-        return `${where}: ${e.message ?? 'invalid'}${extra}`;
-      });
-  const problems = [...new Set(schemaProblems), ...durationProblems(parsed)];
-  if (problems.length > 0) {
-    throw new ConfigError(
-      `${path.basename(file)} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
-      `Fix ${file} (see docs/configuration.md), then run \`routergpt config show\`.`,
-      { problems },
-    );
-  }
-  return parsed as RawConfigFile;
+  const errors = validate(parsed) ? [] : validate.errors ?? [];
+  const problems = [...schemaProblems(errors), ...durationProblems(parsed)].map((p) => `${path.basename(file)}: ${p}`);
+  if (errors.length === 0) return { file: parsed as RawConfigFile, problems };
+  const usable = typeof parsed === 'object' && !Array.isArray(parsed) ? withoutInvalid(parsed as Record<string, unknown>, errors) : {};
+  return { file: usable as RawConfigFile, problems };
 }
 
 /** Every duration key of every environment, not only the one in use: a typo in prod shows up on local. */
@@ -108,21 +247,19 @@ function parseBool(value: string | undefined): boolean | undefined {
   return !/^(false|0|no|off)$/i.test(value.trim());
 }
 
-function parseIntOrUndefined(value: string | undefined): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const n = Number(value);
-  return Number.isInteger(n) ? n : Number.NaN;
-}
-
-export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true }: LoadConfigOptions): LoadedConfig {
+export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true, collectProblems = false }: LoadConfigOptions): LoadedConfig {
   const explicit = flags.config ?? processEnv.ROUTERGPT_CONFIG;
   const configFile = explicit ? path.resolve(cwd, explicit) : path.join(cwd, CONFIG_FILE_NAME);
   if (explicit && !existsSync(configFile)) {
     throw new ConfigError(`Config file not found: ${configFile}`, 'Check the --config path, or run `routergpt init` to create one.');
   }
-  const file = existsSync(configFile) ? readConfigFile(configFile) : undefined;
-  const baseDir = file ? path.dirname(configFile) : cwd;
-  const env = mergeEnv(processEnv, readDotEnv(path.join(baseDir, '.env')));
+  const read = existsSync(configFile) ? readConfigFile(configFile) : undefined;
+  const file = read?.file;
+  const baseDir = read ? path.dirname(configFile) : cwd;
+  const dotEnv = readDotEnv(path.join(baseDir, '.env'));
+  const env = mergeEnv(processEnv, dotEnv);
+  // A real variable wins over .env, so only the ones it does not override are "from .env".
+  const fromDotEnv = new Set(Object.keys(dotEnv).filter((k) => processEnv[k] === undefined));
 
   const fileEnvs = Object.keys(file?.environments ?? {});
   const environments = [...new Set([...BUILTIN_ENVIRONMENTS, ...fileEnvs])];
@@ -135,8 +272,10 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
   }
   const raw: RawEnvironment = file?.environments?.[name] ?? {};
   const fileLabel = (key: string) => `${path.basename(configFile)}: environments.${name}.${key}`;
-  const envLabel = (variable: string) => `${variable} (from the environment)`;
-  const problems: string[] = [];
+  const envLabel = (variable: string) => `${variable} (${fromDotEnv.has(variable) ? 'from .env' : 'from the environment'})`;
+  // Schema and value problems are reported together, in one error.
+  const problems: string[] = [...(read?.problems ?? [])];
+  const missing: LoadedConfig['missing'] = [];
   const isLocal = name === 'local';
 
   // --- database ---------------------------------------------------------------------------
@@ -156,7 +295,8 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
       database = { value: { kind: 'url', url: rawDb.url, variable }, source: 'file', origin: fileLabel('database.url') };
     } else {
       database = { value: { kind: 'url', url: '', variable }, source: 'default', origin: `${variable} (not set)` };
-      if (requireDatabase) problems.push(`${variable} is not set: environment "${name}" takes its database URL from it. Set ${variable} (in the environment or .env), or use --env local for the embedded database.`);
+      missing.push({ key: variable, fix: `set ${variable} in the environment or .env` });
+      if (requireDatabase) problems.push(`${variable} is not set: environment "${name}" takes its database URL from it. Set ${variable} in the environment or .env, or use --env local for the embedded database.`);
     }
     const url = database.value.kind === 'url' ? database.value.url : '';
     if (url) {
@@ -164,10 +304,10 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
       try {
         parsedUrl = new URL(url);
       } catch {
-        problems.push(`${database.origin} is not a valid URL. Use postgres://user:password@host:5432/dbname.`);
+        problems.push(`${database.origin} is ${JSON.stringify(maskUrl(url))}, not a valid URL: use postgres://USER:PASSWORD@HOST:5432/DBNAME.`);
       }
       if (parsedUrl && !/^postgres(ql)?(\+\w+)?:$/.test(parsedUrl.protocol)) {
-        problems.push(`${database.origin} has scheme "${parsedUrl.protocol}"; expected postgres:// or postgresql://.`);
+        problems.push(`${database.origin} has scheme "${parsedUrl.protocol}//"; it must be postgres:// or postgresql://.`);
       }
     }
   }
@@ -182,7 +322,7 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
     try {
       new URL(publicApiBase.value);
     } catch {
-      problems.push(`${publicApiBase.origin} is not a valid URL ("https://api.example.com").`);
+      problems.push(`${publicApiBase.origin} is ${JSON.stringify(publicApiBase.value)}, not a URL: it must be an absolute http(s) URL.`);
     }
   }
 
@@ -192,22 +332,23 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
     ['default', 'built-in default', DEFAULT_ALLOWED_ORIGINS],
   );
   for (const origin of allowedOrigins.value) {
-    if (origin === '*') problems.push(`${allowedOrigins.origin} contains "*"; list the allowed origins explicitly.`);
+    if (origin === '*') problems.push(`${allowedOrigins.origin} contains "*": list the allowed origins explicitly.`);
   }
 
-  const searchEnv = parseIntOrUndefined(env.RATE_LIMIT_SEARCH_PER_MIN);
-  const delegateEnv = parseIntOrUndefined(env.RATE_LIMIT_DELEGATE_PER_MIN);
-  const rlSource: Source = searchEnv !== undefined || delegateEnv !== undefined ? 'env' : raw.rate_limits ? 'file' : 'default';
-  const rateLimits: Sourced<{ searchPerMinute: number; delegatePerMinute: number }> = {
-    value: {
-      searchPerMinute: searchEnv ?? raw.rate_limits?.search_per_minute ?? 20,
-      delegatePerMinute: delegateEnv ?? raw.rate_limits?.delegate_per_minute ?? 10,
-    },
-    source: rlSource,
-    origin: rlSource === 'env' ? envLabel('RATE_LIMIT_*_PER_MIN') : rlSource === 'file' ? fileLabel('rate_limits') : 'built-in default',
-  };
-  for (const [key, v] of Object.entries(rateLimits.value)) {
-    if (!Number.isInteger(v) || v < 1) problems.push(`rate limit ${key} must be a whole number ≥ 1 (got ${String(v)} from ${rateLimits.origin}).`);
+  const rateLimits = composite<RateLimits>({
+    searchPerMinute: pickInt(
+      ['env', envLabel('RATE_LIMIT_SEARCH_PER_MIN'), env.RATE_LIMIT_SEARCH_PER_MIN],
+      ['file', fileLabel('rate_limits.search_per_minute'), raw.rate_limits?.search_per_minute],
+      ['default', 'built-in default', 20],
+    ),
+    delegatePerMinute: pickInt(
+      ['env', envLabel('RATE_LIMIT_DELEGATE_PER_MIN'), env.RATE_LIMIT_DELEGATE_PER_MIN],
+      ['file', fileLabel('rate_limits.delegate_per_minute'), raw.rate_limits?.delegate_per_minute],
+      ['default', 'built-in default', 10],
+    ),
+  });
+  for (const part of Object.values(rateLimits.parts)) {
+    if (!Number.isInteger(part.value) || part.value < 1) problems.push(`${part.origin} is ${quoteRaw(part.raw)}: a rate limit must be a whole number ≥ 1.`);
   }
 
   const redisVar = raw.redis_url_env ?? 'REDIS_URL';
@@ -237,18 +378,23 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
     ['file', fileLabel('migrations_dir'), raw.migrations_dir ? path.resolve(baseDir, raw.migrations_dir) : undefined],
     ['default', 'built-in default', defaultMigrationsDir()],
   );
-  const portEnv = parseIntOrUndefined(env.PORT);
-  const serverSource: Source = flags.port !== undefined || flags.host !== undefined ? 'flag' : portEnv !== undefined || env.HOST ? 'env' : raw.server ? 'file' : 'default';
-  const server = {
-    value: {
-      host: flags.host ?? env.HOST ?? raw.server?.host ?? '127.0.0.1',
-      port: flags.port ?? portEnv ?? raw.server?.port ?? 8787,
-    },
-    source: serverSource,
-    origin: { flag: '--host/--port', env: envLabel('PORT/HOST'), file: fileLabel('server'), default: 'built-in default' }[serverSource],
-  } satisfies Sourced<{ host: string; port: number }>;
-  if (!Number.isInteger(server.value.port) || server.value.port < 0 || server.value.port > 65535) {
-    problems.push(`port must be 0–65535 (got ${String(server.value.port)} from ${server.origin}).`);
+  const server = composite<{ host: string; port: number }>({
+    host: pickInt<string>(
+      ['flag', '--host', flags.host],
+      ['env', envLabel('HOST'), env.HOST || undefined],
+      ['file', fileLabel('server.host'), raw.server?.host],
+      ['default', 'built-in default', '127.0.0.1'],
+    ),
+    port: pickInt(
+      ['flag', '--port', flags.port],
+      ['env', envLabel('PORT'), env.PORT],
+      ['file', fileLabel('server.port'), raw.server?.port],
+      ['default', 'built-in default', 8787],
+    ),
+  });
+  const port = server.parts.port;
+  if (!Number.isInteger(port.value) || port.value < 0 || port.value > 65535) {
+    problems.push(`${port.origin} is ${quoteRaw(port.raw)}: the port must be a whole number from 0 to 65535.`);
   }
   const deployTimeout = durationOrProblem(raw.deploy?.timeout, fileLabel('deploy.timeout'), problems);
   const deploy = pick(
@@ -290,17 +436,14 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
   // Known before any message can be built: errors, journals and logs redact them.
   for (const secret of [urlPassword(database.value.kind === 'url' ? database.value.url : undefined), urlPassword(redisUrl.value), openaiApiKey.value, apiKey.value, syntheticKey.value, env.GOOGLE_MAPS_API_KEY, env.RESEND_API_KEY]) registerSecret(secret);
 
-  if (problems.length > 0) {
-    throw new ConfigError(
-      problems.length === 1 ? `Configuration problem: ${problems[0]}` : `${problems.length} configuration problems:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
-      'Fix the values above, then run `routergpt config show` to check.',
-      { problems },
-    );
-  }
+  const unique = [...new Set(problems)];
+  if (unique.length > 0 && !collectProblems) throw configProblems(unique, name, { configFile: read ? configFile : undefined });
 
   return {
     env,
     environments,
+    problems: unique,
+    missing,
     config: {
       name,
       configFile: file ? configFile : undefined,
@@ -328,6 +471,25 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
       stateDir: { value: path.resolve(baseDir, '.routergpt'), source: 'default', origin: 'built-in default (.routergpt next to the config file)' },
     },
   };
+}
+
+/**
+ * The error for configuration problems. Each problem names its own fix, so the hint only says how
+ * to check afterwards; "the values above" is `config show`'s to say, which prints them.
+ */
+export function configProblems(problems: string[], envName: string, options: { hint?: string; configFile?: string } = {}): ConfigError {
+  // All in the config file: said once, in the heading ("routergpt.config.yaml has 2 problems:").
+  const file = /^([^\s:]+\.ya?ml): /.exec(problems[0] ?? '')?.[1];
+  const inFile = file !== undefined && problems.every((p) => p.startsWith(`${file}: `));
+  const list = (items: string[]) => items.map((p) => `  - ${p}`).join('\n');
+  const message = inFile
+    ? `${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${list(problems.map((p) => p.slice(file.length + 2)))}`
+    : problems.length === 1 ? `Configuration problem: ${problems[0]}` : `${problems.length} configuration problems:\n${list(problems)}`;
+  return new ConfigError(
+    message,
+    options.hint ?? `${inFile ? `Fix ${options.configFile ?? file} (see docs/configuration.md)` : problems.length === 1 ? 'Fix it as said' : 'Fix each as said'}, then run \`routergpt config show --env ${envName}\` to check.`,
+    { problems },
+  );
 }
 
 /** migrations/ ships beside dist/ and src/ in the package. */

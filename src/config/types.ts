@@ -8,6 +8,14 @@ export interface Sourced<T> {
   origin: string;
 }
 
+/** One part of a composite value, with the text it was given (an environment variable's), for messages. */
+export interface SourcedPart<T> extends Sourced<T> {
+  raw: unknown;
+}
+
+/** A value whose parts each keep their own source: `RATE_LIMIT_SEARCH_PER_MIN` alone says nothing about the delegate limit. */
+export type SourcedParts<T extends object> = Sourced<T> & { parts: { [K in keyof T]: SourcedPart<T[K]> } };
+
 export type DatabaseTarget =
   | { kind: 'embedded'; dataDir: string }
   | { kind: 'url'; url: string; variable: string };
@@ -32,7 +40,7 @@ export interface EnvironmentConfig {
   database: Sourced<DatabaseTarget>;
   publicApiBase: Sourced<string | undefined>;
   allowedOrigins: Sourced<string[]>;
-  rateLimits: Sourced<RateLimits>;
+  rateLimits: SourcedParts<RateLimits>;
   redisUrl: Sourced<string | undefined>;
   openaiApiKey: Sourced<string | undefined>;
   apiKey: Sourced<string | undefined>;
@@ -42,7 +50,7 @@ export interface EnvironmentConfig {
   enableRouterGpt: Sourced<boolean>;
   lockTimeoutMs: Sourced<number>;
   migrationsDir: Sourced<string>;
-  server: Sourced<{ host: string; port: number }>;
+  server: SourcedParts<{ host: string; port: number }>;
   deploy: Sourced<{ hosts: DeployHost[]; commands: string[]; rollbackCommands: string[]; timeoutMs: number }>;
   privacyPolicyUrl: Sourced<string | undefined>;
   logFile: Sourced<string | undefined>;

@@ -132,9 +132,9 @@ describe('config keys and environment variables use the grammar', () => {
       throw new Error('expected a ConfigError');
     })();
     expect(error.problems).toEqual([
-      "environments.prod: must NOT have additional properties 'databse'",
-      `environments.prod.lock_timeout "5min" is not a duration: ${GRAMMAR}`,
-      `environments.prod.deploy.timeout "1.5h" is not a duration: ${GRAMMAR}`,
+      expect.stringMatching(/^routergpt\.config\.yaml: environments\.prod: unknown key "databse" \(did you mean "database"\?\); allowed: database, /),
+      `routergpt.config.yaml: environments.prod.lock_timeout "5min" is not a duration: ${GRAMMAR}`,
+      `routergpt.config.yaml: environments.prod.deploy.timeout "1.5h" is not a duration: ${GRAMMAR}`,
     ]);
   });
 

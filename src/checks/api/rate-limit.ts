@@ -65,7 +65,7 @@ export default defineCheck({
         details.push(`429 after ${sent + 1} searches, Retry-After ${String(retryAfter)} s`);
       }
       const configured = deps.config.rateLimits.value.searchPerMinute;
-      if (limit !== configured) details.push(`note: the server's search limit is ${limit}, the ${deps.config.name} configuration says ${configured} (${deps.config.rateLimits.origin})`);
+      if (limit !== configured) details.push(`note: the server's search limit is ${limit}, the ${deps.config.name} configuration says ${configured} (${deps.config.rateLimits.parts.searchPerMinute.origin})`);
       if (problems.length > 0) return fail(`${problems.length} rate-limit problem(s)`, { details: [...problems, ...details], hint: 'Check the rate-limit plugin (src/server/plugins/rate-limit) is registered before every route, and RATE_LIMIT_*_PER_MIN.' });
       return pass(`headers on 200 and ${notFound.status}; 429 with Retry-After after ${limit} searches`, { details, data: { limit } });
     }, { syntheticPolicy: 'real' });

@@ -1,11 +1,15 @@
+import { configProblems } from '../../config/resolve.js';
 import { maskSecret, maskUrl } from '../../config/mask.js';
 import type { EnvironmentConfig, Sourced } from '../../config/types.js';
+import type { ConfigError } from '../../errors.js';
 
 export interface ConfigShowRow {
   key: string;
   value: string;
   source: Sourced<unknown>['source'];
   origin: string;
+  /** Set when the environment requires this value and nobody set it: the fix. */
+  missing?: string;
 }
 
 export interface ConfigShowResult {
@@ -13,18 +17,28 @@ export interface ConfigShowResult {
   configFile: string | null;
   environments: string[];
   values: ConfigShowRow[];
+  /** Invalid values (file or environment), each naming its fix; empty when the configuration is usable. */
+  problems: string[];
+  /** Required values nobody set, each with its fix. */
+  missing: Array<{ key: string; fix: string }>;
 }
 
 /** Every resolved value with its source; secrets masked (a password or key never leaves here). */
-export function runConfigShow(config: EnvironmentConfig, environments: string[]): ConfigShowResult {
-  const row = (key: string, s: Sourced<unknown>, value: string): ConfigShowRow => ({ key, value, source: s.source, origin: s.origin });
+export function runConfigShow(config: EnvironmentConfig, environments: string[], missing: Array<{ key: string; fix: string }> = [], problems: string[] = []): ConfigShowResult {
+  const row = (key: string, s: Pick<Sourced<unknown>, 'source' | 'origin'>, value: string): ConfigShowRow => ({ key, value, source: s.source, origin: s.origin });
   const db = config.database.value;
+  const dbMissing = db.kind === 'url' ? missing.find((m) => m.key === db.variable) : undefined;
+  const dbRow = row('database', config.database, db.kind === 'embedded' ? `embedded (${db.dataDir})` : db.url ? maskUrl(db.url) : dbMissing ? `${db.variable}  (not set — required for ${config.name}: set it in the environment or .env)` : '(not set)');
+  if (dbMissing) dbRow.missing = dbMissing.fix;
+  const rl = config.rateLimits.parts;
+  const server = config.server.parts;
   const values: ConfigShowRow[] = [
-    row('database', config.database, db.kind === 'embedded' ? `embedded (${db.dataDir})` : db.url ? maskUrl(db.url) : '(not set)'),
+    dbRow,
     row('protected', config.protected, String(config.protected.value)),
     row('public_api_base', config.publicApiBase, config.publicApiBase.value ?? '(not set)'),
     row('allowed_origins', config.allowedOrigins, config.allowedOrigins.value.join(', ')),
-    row('rate_limits', config.rateLimits, `search ${config.rateLimits.value.searchPerMinute}/min, delegate ${config.rateLimits.value.delegatePerMinute}/min`),
+    row('rate_limits.search_per_minute', rl.searchPerMinute, String(rl.searchPerMinute.value)),
+    row('rate_limits.delegate_per_minute', rl.delegatePerMinute, String(rl.delegatePerMinute.value)),
     row('redis_url', config.redisUrl, config.redisUrl.value ? maskUrl(config.redisUrl.value) : '(not set: in-memory rate limits)'),
     row('openai_api_key', config.openaiApiKey, maskSecret(config.openaiApiKey.value)),
     row('api_key', config.apiKey, maskSecret(config.apiKey.value)),
@@ -32,7 +46,8 @@ export function runConfigShow(config: EnvironmentConfig, environments: string[])
     row('enable_router_gpt', config.enableRouterGpt, String(config.enableRouterGpt.value)),
     row('lock_timeout', config.lockTimeoutMs, `${config.lockTimeoutMs.value}ms`),
     row('migrations_dir', config.migrationsDir, config.migrationsDir.value),
-    row('server', config.server, `${config.server.value.host}:${config.server.value.port}`),
+    row('server.host', server.host, server.host.value),
+    row('server.port', server.port, String(server.port.value)),
     row('deploy', config.deploy, `${config.deploy.value.commands.length} command(s) on ${config.deploy.value.hosts.map((h) => h.name).join(', ') || 'this machine'}`),
     row('privacy_policy_url', config.privacyPolicyUrl, config.privacyPolicyUrl.value ?? '(not set)'),
     row('log_file', config.logFile, config.logFile.value ?? '(not set)'),
@@ -41,5 +56,16 @@ export function runConfigShow(config: EnvironmentConfig, environments: string[])
     row('backup_retention', config.backupRetention, String(config.backupRetention.value)),
     row('approvals', config.approvals, `${config.approvals.value.required} required${config.approvals.value.required ? `, ${config.approvals.value.allowSelfApproval ? 'the deployer may approve' : 'not by the deployer'}, wait ${Math.round(config.approvals.value.timeoutMs / 1000)}s` : ''}`),
   ];
-  return { env: config.name, configFile: config.configFile ?? null, environments, values };
+  return { env: config.name, configFile: config.configFile ?? null, environments, values, problems, missing };
+}
+
+/**
+ * `config show` exits 0 when it could show the configuration, even with a required value unset
+ * (marked in the table): it is for looking. Invalid values are exit 2, listed after the table;
+ * with --check an unset required value is exit 2 as well.
+ */
+export function configShowVerdict(result: ConfigShowResult, check: boolean): ConfigError | undefined {
+  const problems = [...result.problems, ...(check ? result.missing.map((m) => `${m.key} is not set (required for ${result.env}): ${m.fix}.`) : [])];
+  if (problems.length === 0) return undefined;
+  return configProblems(problems, result.env, { hint: `Fix the values above, then run \`routergpt config show --env ${result.env}${check ? ' --check' : ''}\` again.` });
 }
