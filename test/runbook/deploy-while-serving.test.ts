@@ -63,6 +63,16 @@ describe('deploy --yes while `routergpt serve` runs on the embedded database', (
     expect((await fetch(`${url}/health`)).status).toBe(200);
   }, 180_000);
 
+  it('rollback --tier restore works too: safety backup by the serving process, restore through its socket', async () => {
+    const result = await runCli(['rollback', '--tier', 'restore', '--yes'], { cwd: dir });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/undo\.db\.backup[^\n]*\n[^\n]*✔ done[^\n]*checksums match the backup/);
+    // The server kept its database: healthy, and the data is back (the deploy's purge undone).
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    const shops = await runCli(['db', 'psql', '--', '-At', '-c', "select count(*) from shops where slug = 'mesa-cuts'"], { cwd: dir });
+    expect(shops.stdout.trim()).toBe('1');
+  }, 180_000);
+
   it('smoke without --base-url checks the API serve runs, on its port', async () => {
     const result = await runCli(['smoke', '--only', 'api.health'], { cwd: dir });
     expect(result.exitCode, result.stderr + result.stdout).toBe(0);
