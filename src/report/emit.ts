@@ -35,7 +35,7 @@ export async function emitReports(io: IO, report: VerifyReport, specs: ReporterS
   const written = await writeReports(
     specs,
     (spec, color) =>
-      spec.name === 'human' ? renderHumanSummary({ ...io, color }, report)
+      spec.name === 'human' ? renderHumanSummary({ color }, report, io.stdoutIsTTY && process.stdout.columns ? process.stdout.columns : 100)
       : spec.name === 'json' ? renderJson(report)
       : spec.name === 'junit' ? renderJunit(report)
       : spec.name === 'github' ? renderGithub(report)

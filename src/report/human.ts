@@ -5,6 +5,7 @@ import type { CheckOutcome } from '../checks/run-checks.js';
 import type { IO } from '../cli/io.js';
 import type { VerifyReport } from './types.js';
 import { describeCheckCounts } from './types.js';
+import { wrapToWidth } from './wrap.js';
 
 const SYMBOL = { pass: '✔', warn: '⚠', fail: '✖', error: '✖', skip: '↓' } as const;
 
@@ -97,16 +98,28 @@ export async function createHumanProgress(io: IO, checks: readonly Check[], live
   return live && io.stderrIsTTY ? liveProgress(io, checks) : lineProgress(io);
 }
 
-/** The summary table (cli-table3) and the hints under failures. */
-export async function renderHumanSummary(io: IO, report: VerifyReport): Promise<string> {
+/**
+ * The summary table (cli-table3) and the hints under failures, fitted to `columns` (the
+ * terminal's width; 100 without one): one line per check where it fits, results wrapped, every
+ * line under the table wrapped too.
+ */
+export async function renderHumanSummary(io: Pick<IO, 'color'>, report: VerifyReport, columns = 100): Promise<string> {
   const { default: Table } = await import('cli-table3');
   const p = painter(io);
-  const table = new Table({ head: ['', 'check', 'result'], style: { head: io.color ? ['cyan'] : [], border: io.color ? ['grey'] : [] }, wordWrap: true, colWidths: [8, 34, 78] });
+  const width = Math.max(60, columns);
+  const idWidth = Math.min(36, Math.max(7, ...report.checks.map((o) => o.id.length)) + 2);
+  const table = new Table({
+    head: ['', 'check', 'result'],
+    style: { head: io.color ? ['cyan'] : [], border: io.color ? ['grey'] : [] },
+    wordWrap: true,
+    colWidths: [9, idWidth, width - 9 - idWidth - 4],
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
   for (const o of report.checks) table.push([p.status(o.status, `${SYMBOL[o.status]} ${o.status}`), o.id, o.summary]);
   const lines = [table.toString()];
   const problems = report.checks.filter((o) => o.status === 'fail' || o.status === 'error' || o.status === 'warn');
   for (const o of problems) lines.push(...problemLines(io, o.status, `${SYMBOL[o.status]} ${o.id}: ${o.summary}`, o.details ?? [], o.hint));
   const c = report.counts;
   lines.push('', p.bold(`${report.command} ${report.env}: ${p.status(report.status === 'pass' ? 'pass' : report.status, report.status.toUpperCase())} — ${describeCheckCounts(c)} in ${(report.durationMs / 1000).toFixed(1)} s`));
-  return `${lines.join('\n')}\n`;
+  return `${[lines[0]!, ...lines.slice(1).flatMap((l) => wrapToWidth(l, width))].join('\n')}\n`;
 }

@@ -1,7 +1,7 @@
-import wrapAnsi from 'wrap-ansi';
 import type { CheckStatus } from '../checks/define-check.js';
 import type { RunStatus } from '../runbook/journal.js';
 import { painter, problemLines } from './human.js';
+import { wrapToWidth } from './wrap.js';
 import { AS_CHECK_STATUS, describeCounts, formatSeconds, RUN_SYMBOL, runHeadline, type RunReport } from './run-report.js';
 
 
@@ -23,15 +23,6 @@ function widths(width: number, phases: readonly string[]): [number, number, numb
   const phase = Math.min(Math.max(...phases.map((p) => p.length), 5) + 2, Math.round(free * 0.2));
   const item = Math.min(44, Math.max(14, Math.round((free - phase) * 0.4)));
   return [state, phase, item, Math.max(10, free - phase - item), time];
-}
-
-/** One line wrapped to `width`, continuation lines indented two more than the first (ANSI-aware). */
-export function wrapToWidth(line: string, width: number): string[] {
-  const indent = /^ */.exec(line)![0].length;
-  const body = line.slice(indent);
-  if (indent + body.length <= width) return [line];
-  const [first, ...rest] = wrapAnsi(body, width - indent - 2, { hard: true, trim: true }).split('\n');
-  return [`${' '.repeat(indent)}${first ?? ''}`, ...rest.map((r) => `${' '.repeat(indent + 2)}${r}`)];
 }
 
 /**
