@@ -1,3 +1,4 @@
+import { recentEvents, type EventCount } from '../../db/analytics/queries.js';
 import { plural } from '../../lib/plural.js';
 import { defineCheck, pass, warn } from '../define-check.js';
 
@@ -18,13 +19,9 @@ export default defineCheck({
   params: ['window'],
   async run({ db, params }) {
     const window = String(params?.window ?? '1 hour');
-    let rows: Array<{ event_type: string; real: number; synthetic: number }>;
+    let rows: EventCount[];
     try {
-      ({ rows } = await db!.query<{ event_type: string; real: number; synthetic: number }>(
-        `SELECT event_type, (count(*) FILTER (WHERE NOT synthetic))::int AS real, (count(*) FILTER (WHERE synthetic))::int AS synthetic
-           FROM router_analytics WHERE created_at > NOW() - $1::interval GROUP BY event_type ORDER BY event_type`,
-        [window],
-      ));
+      rows = await recentEvents(db!, window);
     } catch (error) {
       if ((error as { code?: string }).code !== UNDEFINED_COLUMN) throw error;
       // Before 010 nothing is marked: the checklist's query, as written.
@@ -32,12 +29,12 @@ export default defineCheck({
         `SELECT event_type, COUNT(*) FROM router_analytics WHERE created_at > NOW() - $1::interval GROUP BY event_type ORDER BY event_type`,
         [window],
       );
-      rows = old.rows.map((r) => ({ event_type: r.event_type, real: Number(r.count), synthetic: 0 }));
+      rows = old.rows.map((r) => ({ eventType: r.event_type, real: Number(r.count), synthetic: 0 }));
     }
     const real = rows.filter((r) => r.real > 0);
     const synthetic = rows.filter((r) => r.synthetic > 0);
-    const syntheticLine = synthetic.length > 0 ? [`synthetic (routergpt's own requests, not counted): ${synthetic.map((r) => `${r.event_type} ${r.synthetic}`).join(', ')}`] : [];
-    const data = { real: Object.fromEntries(real.map((r) => [r.event_type, r.real])), synthetic: Object.fromEntries(synthetic.map((r) => [r.event_type, r.synthetic])) };
+    const syntheticLine = synthetic.length > 0 ? [`synthetic (routergpt's own requests, not counted): ${synthetic.map((r) => `${r.eventType} ${r.synthetic}`).join(', ')}`] : [];
+    const data = { real: Object.fromEntries(real.map((r) => [r.eventType, r.real])), synthetic: Object.fromEntries(synthetic.map((r) => [r.eventType, r.synthetic])) };
     if (real.length === 0 && synthetic.length > 0) {
       const n = synthetic.reduce((sum, r) => sum + r.synthetic, 0);
       return pass(`tracking records events: ${plural(n, 'synthetic event')} from routergpt's own checks in the last ${window}, no real one yet`, { details: syntheticLine, data });
@@ -48,6 +45,6 @@ export default defineCheck({
         hint: 'Use the GPT (or the API) as a customer would, then check again; if events still do not appear, check the server logs for [ANALYTICS] errors.',
       });
     }
-    return pass(real.map((r) => `${r.event_type} ${r.real}`).join(', '), { details: syntheticLine, data });
+    return pass(real.map((r) => `${r.eventType} ${r.real}`).join(', '), { details: syntheticLine, data });
   },
 });

@@ -26,7 +26,7 @@ export async function runAnalytics(options: AnalyticsOptions): Promise<Analytics
       daily: await dailyActivity(db.pool, window),
       funnel: await orderedFunnel(db.pool, window, options.funnelWindowHours),
       shops: await popularShops(db.pool, window, options.shops),
-      lastHour: await recentEvents(db.pool, new Date(options.now.getTime() - 3_600_000)),
+      lastHour: await recentEvents(db.pool, '1 hour'),
       timeBetweenEvents: await timeBetweenEvents(db.pool, window),
     }),
     { poolSize: 1, applicationName: 'routergpt analytics' },

@@ -150,12 +150,15 @@ export async function popularShops(db: Queryable, w: AnalyticsWindow, limit = 20
   return rows.map((r) => ({ slug: String(r.slug), name: String(r.name), timesDiscovered: num(r.discovered), timesDelegated: num(r.delegated), bookings: num(r.booked) }));
 }
 
-/** The checklist's "events in the last hour" — real and synthetic counted apart. */
-export async function recentEvents(db: Queryable, since: Date): Promise<EventCount[]> {
+/**
+ * The checklist's "events in the last hour" (`window`: a PostgreSQL interval, e.g. '1 hour') —
+ * real and synthetic counted apart. Also db.analytics-recent-events' query.
+ */
+export async function recentEvents(db: Queryable, window = '1 hour'): Promise<EventCount[]> {
   const { rows } = await db.query<Record<string, unknown>>(
     `SELECT event_type, count(*) FILTER (WHERE NOT synthetic) AS real, count(*) FILTER (WHERE synthetic) AS synthetic
-       FROM router_analytics WHERE created_at >= $1 GROUP BY event_type ORDER BY event_type`,
-    [since],
+       FROM router_analytics WHERE created_at > now() - $1::interval GROUP BY event_type ORDER BY event_type`,
+    [window],
   );
   return rows.map((r) => ({ eventType: String(r.event_type), real: num(r.real), synthetic: num(r.synthetic) }));
 }
