@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { action } from '../../cli/action.js';
 import { positiveInt } from '../../cli/flags.js';
 import type { IO } from '../../cli/io.js';
-import { note } from '../../cli/render/output.js';
+import { note, outputColumns } from '../../cli/render/output.js';
 import { parseDuration, parseSince } from '../../config/duration.js';
 import { UsageError } from '../../errors.js';
 
@@ -35,8 +35,8 @@ export function registerAnalytics(program: Command, io: IO): void {
         const { runAnalytics } = await import('./run-analytics.js');
         const report = await runAnalytics({ config, since, now, funnelWindowHours, shops });
         const { writeReports } = await import('../../report/write-reports.js');
-        const columns = process.stdout.columns;
-        const written = await writeReports(reporters, (spec, color) => renderAnalytics(report, spec.name, { color, ...(columns ? { columns } : {}) }), ctx.io);
+        const columns = outputColumns(ctx.io);
+        const written = await writeReports(reporters, (spec, color) => renderAnalytics(report, spec.name, { color, columns }), ctx.io);
         for (const file of written) note(ctx.io, `wrote ${file}`);
       }),
     );
