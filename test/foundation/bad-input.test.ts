@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { LATEST_MIGRATION, REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { freePort, startThrowawayCluster, type Cluster } from '../helpers/pg-cluster.js';
 
 /** Every bad input: one short message naming the problem and the fix, the documented exit code, no stack trace. */
@@ -121,6 +121,8 @@ describe('wrong password', () => {
 });
 
 describe('a broken migrations folder', () => {
+  /** The number `k` places after the latest migration. */
+  const next = (k: number) => String(Number(LATEST_MIGRATION) + k).padStart(3, '0');
   function folderWith(mutate: (dir: string) => void): string {
     const dir = tempDir();
     const migrations = path.join(dir, 'migrations');
@@ -131,9 +133,9 @@ describe('a broken migrations folder', () => {
   }
 
   it('a gap in the numbers is named', async () => {
-    const dir = folderWith((m) => writeFileSync(path.join(m, '012_later.sql'), 'SELECT 1;'));
+    const dir = folderWith((m) => writeFileSync(path.join(m, `${next(2)}_later.sql`), 'SELECT 1;'));
     const result = await runCli(['migrate', 'status'], { env: { ROUTERGPT_MIGRATIONS_DIR: dir } });
-    expectCleanError(result, 2, 'gap in migration numbers', '010 is followed by 012');
+    expectCleanError(result, 2, 'gap in migration numbers', `${LATEST_MIGRATION} is followed by ${next(2)}`);
   });
 
   it('a duplicate number is named', async () => {

@@ -11,7 +11,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalType, parseSchemaChanges } from '../../src/db/migrator/baseline.js';
 import type { RunRecord } from '../../src/runbook/journal.js';
-import { REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { LATEST_MIGRATION, MIGRATION_VERSIONS, REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { createWorkspace, type Workspace } from '../helpers/workspace.js';
 
@@ -143,15 +143,15 @@ describe('adopting a database built with psql -f (001–005, live shops, no hist
     expect(result.stderr).toContain('001, 002');
   });
 
-  it('then migrate up applies exactly 006–010, and every shop survives', async () => {
+  it('then migrate up applies exactly 006 onwards, and every shop survives', async () => {
     const status = await cli(['migrate', 'status']);
     expect(status.stderr).not.toContain('unmanaged');
-    expect(status.stderr).toContain('5 pending');
+    expect(status.stderr).toContain(`${MIGRATION_VERSIONS.length - 5} pending`);
     const result = await cli(['migrate', 'up', '--yes']);
     expect(result.exitCode).toBe(0);
-    expect(result.stderr).toContain('applied 5 migration(s); now at 010');
+    expect(result.stderr).toContain(`applied ${MIGRATION_VERSIONS.length - 5} migration(s); now at ${LATEST_MIGRATION}`);
     const rows = await recorded(ws.db.url);
-    expect(rows.map((r) => r.version)).toEqual(['001', '002', '003', '004', '005', '006', '007', '008', '009', '010']);
+    expect(rows.map((r) => r.version)).toEqual(MIGRATION_VERSIONS);
     expect(rows.filter((r) => r.applied_by.startsWith('routergpt baseline ')).map((r) => r.version)).toEqual(['001', '002', '003', '004', '005']);
     expect(await shops(ws.db.url)).toEqual(before);
     expect(await ws.query(`SELECT count(*)::int AS n FROM services`)).toEqual([{ n: 1 }]);

@@ -1,14 +1,14 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, spawnCli, tempDir } from '../helpers/cli.js';
+import { MIGRATION_VERSIONS, runCli, spawnCli, tempDir } from '../helpers/cli.js';
 
-const ALL = ['001', '002', '003', '004', '005', '006', '007', '008', '009', '010'];
+const ALL = MIGRATION_VERSIONS;
 
 describe('the embedded database (local, PGlite)', () => {
   const dir = tempDir('routergpt-embedded-');
 
-  it('migrate up on a fresh directory applies 001–010; status --json shows them', async () => {
+  it('migrate up on a fresh directory applies every migration; status --json shows them', async () => {
     const up = await runCli(['migrate', 'up'], { cwd: dir });
     expect(up.exitCode).toBe(0);
     expect(existsSync(path.join(dir, '.routergpt', 'local', 'pgdata'))).toBe(true);
@@ -24,12 +24,12 @@ describe('the embedded database (local, PGlite)', () => {
   it('down → up round trip', async () => {
     const down = await runCli(['migrate', 'down', '--to', '000'], { cwd: dir });
     expect(down.exitCode).toBe(0);
-    expect(down.stderr).toContain('reverted 10 migration(s)');
+    expect(down.stderr).toContain(`reverted ${MIGRATION_VERSIONS.length} migration(s)`);
     const tables = await runCli(['db', 'psql', '--', '-At', '-c', "select count(*) from pg_tables where schemaname = 'public' and tablename <> 'routergpt_schema_migrations'"], { cwd: dir });
     expect(tables.stdout.trim()).toBe('0');
     const up = await runCli(['migrate', 'up'], { cwd: dir });
     expect(up.exitCode).toBe(0);
-    expect(up.stderr).toContain('applied 10 migration(s)');
+    expect(up.stderr).toContain(`applied ${MIGRATION_VERSIONS.length} migration(s)`);
   });
 
   it('seed --demo loads the five test shops and is idempotent', async () => {

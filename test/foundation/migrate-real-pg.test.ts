@@ -3,7 +3,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATION_LOCK_KEY } from '../../src/db/migrator/migrator.js';
-import { REPO_ROOT, runCli, spawnCli, tempDir } from '../helpers/cli.js';
+import { MIGRATION_VERSIONS, NEXT_MIGRATION, REPO_ROOT, runCli, spawnCli, tempDir } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 const MIGRATIONS = path.join(REPO_ROOT, 'migrations');
@@ -40,12 +40,12 @@ describe('migrate on a real PostgreSQL server', () => {
     await db.drop();
   });
 
-  it('status --json lists 001–010 as pending on an empty database and --exit-code exits 1', async () => {
+  it('status --json lists every migration as pending on an empty database and --exit-code exits 1', async () => {
     const result = await runCli(['migrate', 'status', '--env', 'prod', '--json', '--exit-code'], prod(db));
     expect(result.exitCode).toBe(1);
     const status = JSON.parse(result.stdout);
     expect(status.applied).toEqual([]);
-    expect(status.pending.map((p: { version: string }) => p.version)).toEqual(['001', '002', '003', '004', '005', '006', '007', '008', '009', '010']);
+    expect(status.pending.map((p: { version: string }) => p.version)).toEqual(MIGRATION_VERSIONS);
   });
 
   it('plan prints the SQL grouped by transaction and writes nothing', async () => {
@@ -59,7 +59,7 @@ describe('migrate on a real PostgreSQL server', () => {
 
   it('up creates everything the checklist looks for; the checklist queries run as written', async () => {
     const result = await runCli(['migrate', 'up', '--env', 'prod', '--yes'], prod(db));
-    expect(result.stderr).toContain('applied 10 migration(s)');
+    expect(result.stderr).toContain(`applied ${MIGRATION_VERSIONS.length} migration(s)`);
     expect(result.exitCode).toBe(0);
     const cols = await query<{ column_name: string }>(db.url, `SELECT column_name FROM information_schema.columns WHERE table_name = 'shops'`);
     expect(cols.map((c) => c.column_name)).toEqual(expect.arrayContaining(['latitude', 'longitude', 'geocoded_at', 'geocode_source', 'geocode_accuracy']));
@@ -120,7 +120,7 @@ describe('migration safety', () => {
       ]);
       expect([a.exitCode, b.exitCode]).toEqual([0, 0]);
       const rows = await query<{ version: string }>(db.url, 'SELECT version FROM routergpt_schema_migrations ORDER BY version');
-      expect(rows.map((r) => r.version)).toEqual(['001', '002', '003', '004', '005', '006', '007', '008', '009', '010']);
+      expect(rows.map((r) => r.version)).toEqual(MIGRATION_VERSIONS);
       const applied = [a.stderr, b.stderr].join('\n').match(/↑ applied\s+\d{3}_/g) ?? [];
       expect(applied).toHaveLength(10);
     } finally {
@@ -153,14 +153,14 @@ describe('migration safety', () => {
     const db = await createTestDatabase('kill');
     const dir = tempDir();
     cpSync(MIGRATIONS, path.join(dir, 'migrations'), { recursive: true });
-    writeFileSync(path.join(dir, 'migrations', '011_slow.sql'), 'CREATE TABLE slow_marker (id int);\nSELECT pg_sleep(30);\n');
-    writeFileSync(path.join(dir, 'migrations', '011_slow.down.sql'), 'DROP TABLE IF EXISTS slow_marker;\n');
+    writeFileSync(path.join(dir, 'migrations', `${NEXT_MIGRATION}_slow.sql`), 'CREATE TABLE slow_marker (id int);\nSELECT pg_sleep(30);\n');
+    writeFileSync(path.join(dir, 'migrations', `${NEXT_MIGRATION}_slow.down.sql`), 'DROP TABLE IF EXISTS slow_marker;\n');
     // A folder of one's own, not pinned: without routergpt.sum the migrator only warns.
     rmSync(path.join(dir, 'migrations', 'routergpt.sum'));
     const env = { DATABASE_URL: db.url, ROUTERGPT_MIGRATIONS_DIR: path.join(dir, 'migrations') };
     try {
       const child = spawnCli(['migrate', 'up', '--env', 'prod', '--yes', '--verbose'], { env, cwd: dir });
-      // Wait until 011 is running inside the database, then kill the CLI without warning.
+      // Wait until the scratch migration is running inside the database, then kill the CLI without warning.
       for (let i = 0; i < 300; i += 1) {
         const running = await query(db.url, `SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()`);
         if (running.length > 0) break;
@@ -176,11 +176,11 @@ describe('migration safety', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(await query(db.url, `SELECT to_regclass('slow_marker') AS t`)).toEqual([{ t: null }]);
-      expect(await query(db.url, `SELECT version FROM routergpt_schema_migrations WHERE version = '011'`)).toEqual([]);
-      writeFileSync(path.join(dir, 'migrations', '011_slow.sql'), 'CREATE TABLE slow_marker (id int);\n');
+      expect(await query(db.url, `SELECT version FROM routergpt_schema_migrations WHERE version = '${NEXT_MIGRATION}'`)).toEqual([]);
+      writeFileSync(path.join(dir, 'migrations', `${NEXT_MIGRATION}_slow.sql`), 'CREATE TABLE slow_marker (id int);\n');
       const rerun = await runCli(['migrate', 'up', '--env', 'prod', '--yes'], { env, cwd: dir });
       expect(rerun.exitCode).toBe(0);
-      expect(await query(db.url, `SELECT version FROM routergpt_schema_migrations WHERE version = '011'`)).toHaveLength(1);
+      expect(await query(db.url, `SELECT version FROM routergpt_schema_migrations WHERE version = '${NEXT_MIGRATION}'`)).toHaveLength(1);
     } finally {
       await db.drop();
     }

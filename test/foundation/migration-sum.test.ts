@@ -1,4 +1,4 @@
-import { appendFileSync, cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadVerifiedMigrations } from '../../src/db/migrator/files.js';
@@ -6,7 +6,7 @@ import { computeSum, formatSum, hashBytes, readSum, SUM_FILE, verifySum } from '
 import { ConfigError } from '../../src/errors.js';
 import { dbMigrateStep } from '../../src/steps/db/migrate.js';
 import type { StepContext } from '../../src/steps/define-step.js';
-import { REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { MIGRATION_VERSIONS, NEXT_MIGRATION, REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
 
 const MIGRATIONS = path.join(REPO_ROOT, 'migrations');
 /** Nothing listens on port 1: a command that connects fails with a connection error, not the sum's. */
@@ -30,7 +30,7 @@ describe('migrations/routergpt.sum', () => {
     expect(lines.pop()).toBe('');
     const [total, ...files] = lines;
     expect(files.map((l) => l.split(' ')[0])).toEqual(
-      ['001_shops', '002_services_and_hours', '003_chat', '004_bookings', '005_feature_flags', '006_phase3_shop_location', '007_phase3_location_indexes', '008_geocoding_cache', '009_router_analytics', '010_synthetic_traffic'].flatMap((m) => [`${m}.down.sql`, `${m}.sql`]),
+      readdirSync(path.join(REPO_ROOT, 'migrations')).filter((f) => f.endsWith('.sql')).sort(),
     );
     for (const line of files) {
       const [file, hash] = line.split(' ');
@@ -51,8 +51,8 @@ describe('migrations/routergpt.sum', () => {
 
   it('a file added without hashing is named', () => {
     const dir = pinnedCopy();
-    writeFileSync(path.join(dir, '011_more.sql'), 'SELECT 1;\n');
-    expect(verifySum(dir)).toEqual([{ kind: 'added', file: '011_more.sql', message: `011_more.sql was added without a line in ${SUM_FILE}` }]);
+    writeFileSync(path.join(dir, `${NEXT_MIGRATION}_more.sql`), 'SELECT 1;\n');
+    expect(verifySum(dir)).toEqual([{ kind: 'added', file: `${NEXT_MIGRATION}_more.sql`, message: `${NEXT_MIGRATION}_more.sql was added without a line in ${SUM_FILE}` }]);
   });
 
   it('a removed file is named', () => {
@@ -141,16 +141,16 @@ describe('the CLI verifies the sum before it connects', () => {
   it('migrate hash re-pins an edited folder (printing what changed), then --check finds only the stale schema snapshot', async () => {
     const dir = pinnedCopy();
     appendFileSync(path.join(dir, '003_chat.sql'), '-- intended before release\n');
-    writeFileSync(path.join(dir, '011_more.sql'), 'SELECT 1;\n');
+    writeFileSync(path.join(dir, `${NEXT_MIGRATION}_more.sql`), 'SELECT 1;\n');
     const env = { ROUTERGPT_MIGRATIONS_DIR: dir };
     const check = await runCli(['migrate', 'hash', '--check'], { env });
     expect(check.exitCode).toBe(1);
     expect(check.stdout).toContain('003_chat.sql was edited: expected h1:');
-    expect(check.stdout).toContain('011_more.sql was added without a line in routergpt.sum');
+    expect(check.stdout).toContain(`${NEXT_MIGRATION}_more.sql was added without a line in routergpt.sum`);
     const hash = await runCli(['migrate', 'hash'], { env });
     expect(hash.exitCode, hash.stderr).toBe(0);
     expect(hash.stdout).toMatch(/updated +003_chat\.sql/);
-    expect(hash.stdout).toMatch(/added +011_more\.sql/);
+    expect(hash.stdout).toMatch(new RegExp(`added +${NEXT_MIGRATION}_more\\.sql`));
     expect(hash.stdout.trim().split('\n')).toHaveLength(2);
     // The sum matches now; the schema snapshot, written for the old set, is stale until
     // `migrate hash --schema-from` rebuilds it (test/foundation/schema-snapshot.test.ts).
@@ -165,7 +165,7 @@ describe('the CLI verifies the sum before it connects', () => {
     expect((await runCli(['migrate', 'hash', '--check'])).exitCode).toBe(0);
     const dir = pinnedCopy();
     const hash = await runCli(['migrate', 'hash', '--json'], { env: { ROUTERGPT_MIGRATIONS_DIR: dir } });
-    expect(JSON.parse(hash.stdout)).toMatchObject({ written: false, changes: [], files: 20 });
+    expect(JSON.parse(hash.stdout)).toMatchObject({ written: false, changes: [], files: MIGRATION_VERSIONS.length * 2 });
     expect(readFileSync(path.join(dir, SUM_FILE), 'utf8')).toBe(before);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -39,3 +39,12 @@ export async function runCli(args: string[], options: Parameters<typeof spawnCli
   const result = await spawnCli(args, options);
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
+
+/** The migration versions on disk ('001', '002', …), so tests follow the folder as migrations are added. */
+export const MIGRATION_VERSIONS: string[] = readdirSync(path.join(REPO_ROOT, 'migrations'))
+  .filter((f) => /^\d{3}_.+(?<!\.down)\.sql$/.test(f))
+  .map((f) => f.slice(0, 3))
+  .sort();
+export const LATEST_MIGRATION: string = MIGRATION_VERSIONS.at(-1)!;
+/** The next free migration number: what a test's scratch migration takes. */
+export const NEXT_MIGRATION: string = String(Number(LATEST_MIGRATION) + 1).padStart(3, '0');

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/runbook/journal.js';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { LATEST_MIGRATION, runCli, tempDir } from '../helpers/cli.js';
 
 /** The README's first command: `routergpt deploy --yes` on a fresh directory, embedded database, nothing else. */
 describe('routergpt deploy on the embedded default', () => {
@@ -51,11 +51,11 @@ describe('routergpt deploy on the embedded default', () => {
 
   it('rollback --tier restore returns the embedded database to its pre-deploy state (empty)', async () => {
     const result = await runCli(['rollback', '--tier', 'restore', '--yes'], { cwd: dir });
-    // Restored to before the first migration: the code on disk needs 010, so the verification
+    // Restored to before the first migration: the code on disk needs the latest migration, so the verification
     // after the rollback (the real server, started in-process) says the two do not match.
     expect(result.exitCode, result.stderr).toBe(1);
     expect(result.stderr).toMatch(/undo\.db\.backup[^\n]*\n[^\n]*✔ done/);
-    expect(result.stderr).toContain('running code needs migration 010');
+    expect(result.stderr).toContain(`running code needs migration ${LATEST_MIGRATION}`);
     const tables = await runCli(['db', 'psql', '--', '-At', '-c', "select count(*) from pg_tables where schemaname = 'public'"], { cwd: dir });
     expect(tables.stdout.trim()).toBe('0');
     // The journal survived the restore.

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/runbook/journal.js';
-import { runCli, spawnCli } from '../helpers/cli.js';
+import { LATEST_MIGRATION, runCli, spawnCli } from '../helpers/cli.js';
 import { createWorkspace, LOOPBACK_CHECKLIST, WORKSPACE_DEPLOYER, type Workspace } from '../helpers/workspace.js';
 
 function journalOf(ws: Workspace, id?: string): RunRecord {
@@ -200,9 +200,9 @@ describe('routergpt deploy on a real PostgreSQL with a real running server', () 
       const rollback = await runCli(['rollback', '--tier', 'restore', '--yes'], { cwd: ws.dir, env: ws.env });
       expect(await checksumTables(pool)).toEqual(before);
       expect(await ws.query(`SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2`)).toEqual(schemaBefore);
-      // The server still runs the new code, which needs 010: the rollback is not a success.
+      // The server still runs the new code, which needs the latest migration: the rollback is not a success.
       expect(rollback.exitCode, rollback.stderr).toBe(1);
-      expect(rollback.stderr).toContain('running code needs migration 010, the database is at 005');
+      expect(rollback.stderr).toContain(`running code needs migration ${LATEST_MIGRATION}, the database is at 005`);
       const run = journalOf(ws);
       expect(run).toMatchObject({ kind: 'rollback', status: 'failed', tiers: ['restore'] });
       expect(run.items.map((i) => [i.id, i.state])).toEqual([['db.backup', 'done'], ['undo.db.backup', 'done'], ['verify.after-rollback', 'failed']]);

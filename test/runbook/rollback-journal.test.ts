@@ -9,7 +9,7 @@ import path from 'node:path';
 import { validateXML } from 'xmllint-wasm';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/runbook/journal.js';
-import { REPO_ROOT, runCli, spawnCli } from '../helpers/cli.js';
+import { LATEST_MIGRATION, REPO_ROOT, runCli, spawnCli } from '../helpers/cli.js';
 import { createWorkspace, LOOPBACK_CHECKLIST, type Workspace } from '../helpers/workspace.js';
 
 let ws: Workspace | undefined;
@@ -91,7 +91,7 @@ describe('rollback reads its target from the journal', () => {
     expect(result.stderr).toContain('--tier toggle,code,purge,restore');
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(runs(ws)).toHaveLength(before);
-    expect(await schemaVersion(ws)).toBe('010');
+    expect(await schemaVersion(ws)).toBe(LATEST_MIGRATION);
   }, 120_000);
 });
 
@@ -187,6 +187,6 @@ describe('bad run ids and journals: one message, exit 2, nothing changed', () =>
     expect(damaged.exitCode).toBe(2);
     expect(damaged.stderr).toContain(`The journal file ${file} is not a valid run record`);
     expect(damaged.stderr).not.toMatch(/\n\s+at /);
-    expect(await schemaVersion(ws)).toBe('010');
+    expect(await schemaVersion(ws)).toBe(LATEST_MIGRATION);
   }, 120_000);
 });

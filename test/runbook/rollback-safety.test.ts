@@ -2,7 +2,7 @@ import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/runbook/journal.js';
-import { REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { NEXT_MIGRATION, REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { createWorkspace, LOOPBACK_CHECKLIST, type Workspace } from '../helpers/workspace.js';
 
 function runs(ws: Workspace): RunRecord[] {
@@ -34,14 +34,14 @@ describe('rollback safety (regressions from review)', () => {
   it('rollback --tier migrations undoes what a deploy applied even when its db.migrate failed half-way', async () => {
     const dir = tempDir();
     cpSync(path.join(REPO_ROOT, 'migrations'), path.join(dir, 'migrations'), { recursive: true });
-    writeFileSync(path.join(dir, 'migrations', '011_broken.sql'), 'SELECT * FROM no_such_table;\n');
-    writeFileSync(path.join(dir, 'migrations', '011_broken.down.sql'), 'SELECT 1;\n');
+    writeFileSync(path.join(dir, 'migrations', `${NEXT_MIGRATION}_broken.sql`), 'SELECT * FROM no_such_table;\n');
+    writeFileSync(path.join(dir, 'migrations', `${NEXT_MIGRATION}_broken.down.sql`), 'SELECT 1;\n');
     // A folder of one's own, not pinned: without routergpt.sum deploy and rollback only warn.
     rmSync(path.join(dir, 'migrations', 'routergpt.sum'));
     ws = await createWorkspace({ withServer: false, env: { ROUTERGPT_MIGRATIONS_DIR: path.join(dir, 'migrations') } });
     const deploy = await ws.deploy();
     expect(deploy.exitCode).toBe(1);
-    expect(deploy.stderr).toContain('011_broken.sql failed');
+    expect(deploy.stderr).toContain(`${NEXT_MIGRATION}_broken.sql failed`);
     expect((await ws.query<{ n: number }>('SELECT count(*)::int AS n FROM routergpt_schema_migrations'))[0]!.n).toBe(10);
     const rollback = await runCli(['rollback', '--tier', 'migrations', '--yes', '--no-verify'], { cwd: ws.dir, env: ws.env });
     expect(rollback.exitCode, rollback.stderr).toBe(0);
