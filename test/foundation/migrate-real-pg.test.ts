@@ -106,7 +106,7 @@ describe('migrate on a real PostgreSQL server', () => {
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain('--yes');
     const status = JSON.parse((await runCli(['migrate', 'status', '--env', 'prod', '--json'], prod(db))).stdout);
-    expect(status.applied).toHaveLength(10);
+    expect(status.applied).toHaveLength(MIGRATION_VERSIONS.length);
   });
 });
 
@@ -122,7 +122,7 @@ describe('migration safety', () => {
       const rows = await query<{ version: string }>(db.url, 'SELECT version FROM routergpt_schema_migrations ORDER BY version');
       expect(rows.map((r) => r.version)).toEqual(MIGRATION_VERSIONS);
       const applied = [a.stderr, b.stderr].join('\n').match(/↑ applied\s+\d{3}_/g) ?? [];
-      expect(applied).toHaveLength(10);
+      expect(applied).toHaveLength(MIGRATION_VERSIONS.length);
     } finally {
       await db.drop();
     }

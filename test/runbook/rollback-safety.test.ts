@@ -2,7 +2,7 @@ import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/runbook/journal.js';
-import { NEXT_MIGRATION, REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { MIGRATION_VERSIONS, NEXT_MIGRATION, REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { createWorkspace, LOOPBACK_CHECKLIST, type Workspace } from '../helpers/workspace.js';
 
 function runs(ws: Workspace): RunRecord[] {
@@ -42,7 +42,7 @@ describe('rollback safety (regressions from review)', () => {
     const deploy = await ws.deploy();
     expect(deploy.exitCode).toBe(1);
     expect(deploy.stderr).toContain(`${NEXT_MIGRATION}_broken.sql failed`);
-    expect((await ws.query<{ n: number }>('SELECT count(*)::int AS n FROM routergpt_schema_migrations'))[0]!.n).toBe(10);
+    expect((await ws.query<{ n: number }>('SELECT count(*)::int AS n FROM routergpt_schema_migrations'))[0]!.n).toBe(MIGRATION_VERSIONS.length);
     const rollback = await runCli(['rollback', '--tier', 'migrations', '--yes', '--no-verify'], { cwd: ws.dir, env: ws.env });
     expect(rollback.exitCode, rollback.stderr).toBe(0);
     expect(await ws.query('SELECT version FROM routergpt_schema_migrations')).toEqual([]);
