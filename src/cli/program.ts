@@ -12,6 +12,7 @@ import { registerDeploy, registerMaintain } from '../commands/deploy/register.js
 import { registerRollback } from '../commands/rollback/register.js';
 import { registerStatus } from '../commands/status/register.js';
 import { registerAnalytics } from '../commands/analytics/register.js';
+import { registerMetrics } from '../commands/metrics/register.js';
 import { registerApprove } from '../commands/approve/register.js';
 import { registerChecklist } from '../commands/checklist/register.js';
 import { registerRouter } from '../commands/router/register.js';
@@ -62,6 +63,7 @@ export function buildProgram(io: IO): Command {
   program.commandsGroup('Checks:');
   registerVerify(program, io);
   registerAnalytics(program, io);
+  registerMetrics(program, io);
   program.commandsGroup('API server:');
   registerServe(program, io);
   registerRouter(program, io);

@@ -1,3 +1,5 @@
+import { METRIC_DURATION_KEYS, metricsSchema, type RawMetrics } from './metric-targets.js';
+
 /**
  * The raw shape of routergpt.config.yaml, as a JSON schema. Raw and resolved config are
  * different types (STYLE.md §6): this describes what a person writes; resolve.ts turns it
@@ -26,6 +28,8 @@ export interface RawEnvironment {
   allow_test_bookings?: boolean;
   backup?: { dir?: string; retention?: number };
   approvals?: { required?: number; allow_self_approval?: boolean; timeout?: string | number };
+  /** Success Metrics targets and minimum samples (metric-targets.ts). */
+  metrics?: RawMetrics;
 }
 
 export interface RawConfigFile {
@@ -40,7 +44,7 @@ export interface RawConfigFile {
 const duration = { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string' }] };
 
 /** The keys of an environment that hold a duration, as paths, for checking every environment. */
-export const DURATION_KEYS = [['lock_timeout'], ['deploy', 'timeout'], ['approvals', 'timeout']] as const;
+export const DURATION_KEYS = [['lock_timeout'], ['deploy', 'timeout'], ['approvals', 'timeout'], ...METRIC_DURATION_KEYS] as const;
 /** The shape of a variable name (`url_env`, `redis_url_env`). */
 export const ENV_VAR_PATTERN = '^[A-Z_][A-Z0-9_]*$';
 const stringList = { type: 'array', items: { type: 'string', minLength: 1 } };
@@ -111,6 +115,7 @@ const environmentSchema = {
       additionalProperties: false,
       properties: { required: { type: 'integer', minimum: 0, maximum: 10 }, allow_self_approval: { type: 'boolean' }, timeout: duration },
     },
+    metrics: metricsSchema,
   },
 } as const;
 

@@ -6,6 +6,7 @@ import { ConfigError, UsageError } from '../errors.js';
 import { parseDurationOrMs } from './duration.js';
 import { mergeEnv, readDotEnv } from './dotenv.js';
 import { maskUrl, registerSecret, urlPassword } from './mask.js';
+import { resolveMetricSettings } from './metric-targets.js';
 import { configFileSchema, DURATION_KEYS, ENV_VAR_PATTERN, type RawConfigFile, type RawEnvironment } from './file-schema.js';
 import type { ConfigFlags, DatabaseTarget, EnvironmentConfig, RateLimits, Source, Sourced, SourcedPart } from './types.js';
 
@@ -432,6 +433,8 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
     source: raw.approvals ? 'file' : 'default',
     origin: raw.approvals ? fileLabel('approvals') : `built-in default (${protectedEnv.value ? 'protected: one approval, not by the deployer' : 'unprotected: none'})`,
   };
+  const responseTimeTarget = raw.metrics?.targets?.response_time;
+  const metrics = resolveMetricSettings(raw.metrics, durationOrProblem(responseTimeTarget, fileLabel('metrics.targets.response_time'), problems), fileLabel);
 
   // Known before any message can be built: errors, journals and logs redact them.
   for (const secret of [urlPassword(database.value.kind === 'url' ? database.value.url : undefined), urlPassword(redisUrl.value), openaiApiKey.value, apiKey.value, syntheticKey.value, env.GOOGLE_MAPS_API_KEY, env.RESEND_API_KEY]) registerSecret(secret);
@@ -468,6 +471,7 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
       backupDir,
       backupRetention,
       approvals,
+      metrics,
       stateDir: { value: path.resolve(baseDir, '.routergpt'), source: 'default', origin: 'built-in default (.routergpt next to the config file)' },
     },
   };

@@ -1,3 +1,5 @@
+import type { MetricSettings } from './metric-targets.js';
+
 /** Where a resolved value came from, in precedence order (STYLE.md §7). */
 export type Source = 'flag' | 'env' | 'file' | 'default';
 
@@ -62,6 +64,8 @@ export interface EnvironmentConfig {
   backupRetention: Sourced<number>;
   /** Approvals before the change (approval items): how many distinct people, and whether the deployer counts. */
   approvals: Sourced<ApprovalPolicy>;
+  /** Success Metrics: each metric's target and minimum sample, each with its source (`metrics:` in the file). */
+  metrics: MetricSettings;
 }
 
 export interface ApprovalPolicy {

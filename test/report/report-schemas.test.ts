@@ -20,7 +20,7 @@ const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as obj
 function validator() {
   const ajv = new Ajv2020({ allErrors: true, strict: true });
   ajv.addFormat('date-time', (s: string) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(s) && !Number.isNaN(Date.parse(s)));
-  for (const name of ['routergpt.verify-v1.schema.json', 'routergpt.run-report-v1.schema.json', 'routergpt.migrate-lint-v1.schema.json']) ajv.addSchema(readJson(path.join(SCHEMAS, name)), name);
+  for (const name of ['routergpt.verify-v1.schema.json', 'routergpt.run-report-v1.schema.json', 'routergpt.migrate-lint-v1.schema.json', 'routergpt.metrics-v1.schema.json']) ajv.addSchema(readJson(path.join(SCHEMAS, name)), name);
   ajv.addSchema(readJson(path.join(REPO_ROOT, 'test', 'fixtures', 'gitlab-codequality.schema.json')), 'gitlab');
   return (schema: string, value: unknown) => {
     const validate = ajv.getSchema(schema)!;

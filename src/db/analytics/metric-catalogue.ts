@@ -39,4 +39,8 @@ export const METRIC_CATALOGUE: Readonly<Record<MetricId, MetricDefinition>> = {
   satisfaction: { id: 'satisfaction', name: 'Custom GPT user satisfaction', configKey: 'satisfaction', comparison: 'above', unit: '/5', target: 4, minSample: 10, sampleOf: 'ratings' },
 };
 
+/** Where a default target and minimum sample come from, as the report says it. */
+export const CHECKLIST_ORIGIN = 'the checklist (Success Metrics)';
+export const BUILT_IN_MIN_SAMPLE_ORIGIN = 'built-in minimum';
+
 export const isMetricId = (value: string): value is MetricId => (METRIC_IDS as readonly string[]).includes(value);

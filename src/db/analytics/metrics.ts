@@ -10,7 +10,8 @@
  *   = 'search'`: a delegation after a location search); a booking without a session (purged) or
  *   from a direct session is not one. Bookings count by `created_at`, whatever their status now.
  * - a **request** is any router request: success events (search, delegate, chat_message,
- *   feedback) + error events + the refused ones counted in `router_refusals`;
+ *   feedback) + error events + the refused ones counted in `router_refusals` (per minute: the
+ *   window's first, partial minute counts whole, as watch counts it);
  *   an **error** is a 5xx other than the toggle's deliberate 503 (an `error` event — the toggle's
  *   503 is recorded as a refusal).
  * - search → booking conversion is the analytics funnel's: searches of the window that led to a
@@ -20,11 +21,11 @@
  *   own routes; chat is bounded by the language model, with its own 5 s budget).
  * - satisfaction is the mean rating (1–5) of the feedback given or last changed in the window.
  */
-import { METRIC_CATALOGUE, METRIC_IDS, type MetricComparison, type MetricId, type MetricUnit } from './metric-catalogue.js';
+import { BUILT_IN_MIN_SAMPLE_ORIGIN, CHECKLIST_ORIGIN, METRIC_CATALOGUE, METRIC_IDS, type MetricComparison, type MetricId, type MetricUnit } from './metric-catalogue.js';
 import { orderedFunnel, type AnalyticsWindow } from './queries.js';
 import type { Queryable } from '../pool.js';
 
-export { METRIC_CATALOGUE, METRIC_IDS, isMetricId, type MetricComparison, type MetricId, type MetricUnit } from './metric-catalogue.js';
+export { BUILT_IN_MIN_SAMPLE_ORIGIN, CHECKLIST_ORIGIN, METRIC_CATALOGUE, METRIC_IDS, isMetricId, type MetricComparison, type MetricId, type MetricUnit } from './metric-catalogue.js';
 
 /** One metric's target and minimum sample, each with where it came from (for the report). */
 export interface MetricTargetSetting {
@@ -85,9 +86,6 @@ export interface SuccessMetricsOptions {
   funnelWindowHours?: number;
 }
 
-export const CHECKLIST_ORIGIN = 'the checklist (Success Metrics)';
-export const BUILT_IN_MIN_SAMPLE_ORIGIN = 'built-in minimum';
-
 /** The checklist's targets and the built-in minimum samples. */
 export function defaultMetricTargets(): MetricTargets {
   return Object.fromEntries(
@@ -142,7 +140,7 @@ async function errorRate(db: Queryable, w: AnalyticsWindow): Promise<Measurement
             (SELECT count(*) FROM router_analytics
               WHERE event_type = 'error' AND created_at >= $1 AND created_at < $2 AND NOT synthetic) AS errors,
             (SELECT coalesce(sum(count), 0) FROM router_refusals
-              WHERE minute >= $1 AND minute < $2 AND NOT synthetic) AS refused`,
+              WHERE minute >= date_trunc('minute', $1::timestamptz) AND minute < $2 AND NOT synthetic) AS refused`,
     [w.since, w.until],
   );
   const succeeded = num(rows[0]?.succeeded);
