@@ -14,10 +14,12 @@ import type { Assistant } from './chat/types.js';
 import { createLogger, type ServerLoggerOptions } from './logger.js';
 import { registerEdgePlugins, type EdgeDeps } from './plugins/edge.js';
 import { registerErrorHandling } from './plugins/error-handler.js';
+import { outcomesPlugin } from './plugins/outcomes.js';
 import { resourcesPlugin } from './plugins/resources.js';
 import { syntheticPlugin } from './plugins/synthetic.js';
 import { chatRoutes } from './routes/chat.js';
 import { delegateRoutes } from './routes/delegate.js';
+import { feedbackRoutes } from './routes/feedback.js';
 import { guardWithToggle } from './routes/guard.js';
 import { healthRoutes } from './routes/health.js';
 import { openapiRoutes } from './routes/openapi.js';
@@ -87,6 +89,8 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   // Before the edge plugins: the rate limiter reads the verdict on the marker.
   await app.register(syntheticPlugin, { db: deps.pool, key: deps.syntheticKey ?? config.syntheticKey.value, bodyLimit: BODY_LIMIT_BYTES });
   registerErrorHandling(app);
+  // Every router request's outcome: error events for 5xx, refusal counts for 4xx and the toggle's 503.
+  await app.register(outcomesPlugin);
 
   // Graceful shutdown: Node closes the connections that are idle when close() starts, but a
   // keep-alive connection whose request was in flight would then stay open until the
@@ -115,6 +119,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
     await router.register(searchRoutes);
     await router.register(delegateRoutes);
     await router.register(chatRoutes);
+    await router.register(feedbackRoutes);
   });
   return app;
 }

@@ -258,6 +258,39 @@ export const chatResponseSchema = {
   },
 } as const;
 
+// --- POST /router/feedback ----------------------------------------------------------------------
+export const FEEDBACK_MAX_COMMENT_LENGTH = 500;
+
+export const feedbackBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['session_id', 'rating'],
+  properties: {
+    session_id: uuid,
+    rating: { type: 'integer', minimum: 1, maximum: 5, description: '1 (bad) to 5 (great).' },
+    comment: { type: 'string', maxLength: FEEDBACK_MAX_COMMENT_LENGTH, pattern: NO_NUL, description: "The customer's words, if they gave any." },
+  },
+} as const;
+
+export interface FeedbackBody {
+  session_id: string;
+  rating: number;
+  comment?: string;
+}
+
+export const feedbackResponseSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['session_id', 'rating', 'comment', 'created_at', 'updated_at'],
+  properties: {
+    session_id: uuid,
+    rating: { type: 'integer' },
+    comment: nullableString,
+    created_at: { type: 'string', format: 'date-time' },
+    updated_at: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
 /** Response schemas for every status a router route can answer with. */
 export const errorResponses = {
   401: errorBodySchema,

@@ -125,7 +125,7 @@ describe('GPT Actions rules (pure)', () => {
     const flags = Object.fromEntries(
       Object.entries(template.paths).flatMap(([p, item]) => Object.entries(item).map(([m, op]) => [`${m.toUpperCase()} ${p}`, op['x-openai-isConsequential']])),
     );
-    expect(flags).toEqual({ 'GET /health': false, 'POST /router/search-by-location': false, 'POST /router/delegate': false, 'POST /chat': true });
+    expect(flags).toEqual({ 'GET /health': false, 'POST /router/search-by-location': false, 'POST /router/delegate': false, 'POST /chat': true, 'POST /router/feedback': false });
   });
 
   it('flags long parameter descriptions (700) and duplicate operationIds', () => {

@@ -144,6 +144,22 @@ describe('real responses conform to openapi/openapi_chatgpt.yaml', () => {
     expectConforms('POST', '/chat', await call(base, 'POST', '/chat', { session_id: 'nope', message: '' }));
   });
 
+  it('POST /router/feedback: created, replaced, unknown session, invalid', async () => {
+    const created = await call(base, 'POST', '/router/feedback', { session_id: sessionId, rating: 5, comment: 'Quick and easy.' });
+    expect(created.status).toBe(201);
+    expectConforms('POST', '/router/feedback', created);
+    const replaced = await call(base, 'POST', '/router/feedback', { session_id: sessionId, rating: 4 });
+    expect(replaced.status).toBe(201);
+    expect((replaced.body as Json).comment).toBeNull();
+    expectConforms('POST', '/router/feedback', replaced);
+    const unknown = await call(base, 'POST', '/router/feedback', { session_id: '00000000-0000-4000-8000-000000000000', rating: 5 });
+    expect(unknown.status).toBe(404);
+    expectConforms('POST', '/router/feedback', unknown);
+    const invalid = await call(base, 'POST', '/router/feedback', { session_id: sessionId, rating: 6 });
+    expect(invalid.status).toBe(422);
+    expectConforms('POST', '/router/feedback', invalid);
+  });
+
   it('429 with Retry-After once the search budget is spent', async () => {
     let last: Exchange | undefined;
     for (let i = 0; i < 20 && last?.status !== 429; i++) last = await call(base, 'POST', '/router/search-by-location', { latitude: 33.4, longitude: -111.9 });
@@ -156,7 +172,7 @@ describe('real responses conform to openapi/openapi_chatgpt.yaml', () => {
     const authApp = await buildTestApp({ pool: sdb.pool, config: authConfig });
     apps.push(authApp);
     const authBase = await listen(authApp);
-    for (const [path, body] of [['/router/search-by-location', { latitude: 0, longitude: 0 }], ['/router/delegate', { shop_slug: 'test-barber' }], ['/chat', { session_id: sessionId, message: 'hi' }]] as const) {
+    for (const [path, body] of [['/router/search-by-location', { latitude: 0, longitude: 0 }], ['/router/delegate', { shop_slug: 'test-barber' }], ['/chat', { session_id: sessionId, message: 'hi' }], ['/router/feedback', { session_id: sessionId, rating: 5 }]] as const) {
       const r = await call(authBase, 'POST', path, body);
       expect(r.status).toBe(401);
       expectConforms('POST', path, r);
@@ -167,7 +183,7 @@ describe('real responses conform to openapi/openapi_chatgpt.yaml', () => {
     const offApp = await buildTestApp({ pool: sdb.pool, config: offConfig });
     apps.push(offApp);
     const offBase = await listen(offApp);
-    for (const [path, body] of [['/router/search-by-location', { latitude: 0, longitude: 0 }], ['/router/delegate', { shop_slug: 'test-barber' }], ['/chat', { session_id: sessionId, message: 'hi' }]] as const) {
+    for (const [path, body] of [['/router/search-by-location', { latitude: 0, longitude: 0 }], ['/router/delegate', { shop_slug: 'test-barber' }], ['/chat', { session_id: sessionId, message: 'hi' }], ['/router/feedback', { session_id: sessionId, rating: 5 }]] as const) {
       const r = await call(offBase, 'POST', path, body);
       expect(r.status).toBe(503);
       expectConforms('POST', path, r);
@@ -180,13 +196,13 @@ describe('real responses conform to openapi/openapi_chatgpt.yaml', () => {
     expect(r.contentType).toBe('application/yaml; charset=utf-8');
     const served = YAML.parse(String(r.body)) as Json;
     expect(served.servers).toEqual([{ url: 'https://api.example.com', description: 'prod' }]);
-    expect(Object.keys(served.paths).sort()).toEqual(['/chat', '/health', '/router/delegate', '/router/search-by-location']);
+    expect(Object.keys(served.paths).sort()).toEqual(['/chat', '/health', '/router/delegate', '/router/feedback', '/router/search-by-location']);
     for (const [path, item] of Object.entries(served.paths as Json)) {
       for (const method of Object.keys(item as Json)) expect(apps[0]!.hasRoute({ method: method.toUpperCase() as 'GET', url: path }), `${method} ${path}`).toBe(true);
     }
   });
 
   it('every documented operation was exercised with its success status', () => {
-    for (const expected of ['GET /health 200', 'POST /router/search-by-location 200', 'POST /router/delegate 201', 'POST /chat 200']) expect(covered).toContain(expected);
+    for (const expected of ['GET /health 200', 'POST /router/search-by-location 200', 'POST /router/delegate 201', 'POST /chat 200', 'POST /router/feedback 201']) expect(covered).toContain(expected);
   });
 });

@@ -7,8 +7,9 @@
 import type { Logger } from 'pino';
 import type { Queryable } from '../../db/pool.js';
 import { LOG_TAGS } from '../logger.js';
+import type { RefusalSettings } from './refusals.js';
 
-export type AnalyticsEventType = 'search' | 'delegate' | 'chat_message' | 'booking' | 'error';
+export type AnalyticsEventType = 'search' | 'delegate' | 'chat_message' | 'booking' | 'error' | 'feedback';
 
 export interface AnalyticsEvent {
   eventType: AnalyticsEventType;
@@ -30,6 +31,8 @@ export interface AnalyticsSettings {
   /** The release (what /health reports as `version`) and host that serve, written on every row. */
   release?: string;
   host?: string;
+  /** The refused-request counts (src/server/analytics/refusals.ts); flushed every max(1 s, flushIntervalMs) unless set. */
+  refusals?: Omit<RefusalSettings, 'release' | 'host'>;
 }
 
 export interface AnalyticsWriter {

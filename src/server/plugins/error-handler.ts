@@ -68,11 +68,13 @@ export function registerErrorHandling(app: FastifyInstance): void {
       return reply.code(STATUS_CODES[status] ? status : 422).send(errorBody(code, error.message || 'The request was refused.'));
     }
     request.log.error({ err: error, url: request.url, method: request.method }, `[ROUTER] unhandled error in ${request.method} ${request.routeOptions.url ?? request.url}: ${error.message}`);
-    app.rgpt?.analytics.record({ eventType: 'error', latencyMs: reply.elapsedTime, synthetic: request.synthetic === true, payload: { route: request.routeOptions.url ?? null, method: request.method, request_id: request.id } });
+    // The `error` event is recorded by the outcomes hook (plugins/outcomes.ts) for every 5xx of a
+    // router route, whoever sent it; a 5xx elsewhere (/health, /openapi.yaml) is not a router
+    // request, so it is this log line only.
     return reply.code(500).send(errorBody('internal', `Something went wrong on our side. Please try again; if it keeps happening, report request id ${request.id}.`));
   });
 
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send(errorBody('not_found', `No route ${request.method} ${(request.url.split('?')[0] ?? '').slice(0, 200)}. The API has GET /health, POST /router/search-by-location, POST /router/delegate and POST /chat.`));
+    reply.code(404).send(errorBody('not_found', `No route ${request.method} ${(request.url.split('?')[0] ?? '').slice(0, 200)}. The API has GET /health, POST /router/search-by-location, POST /router/delegate, POST /chat and POST /router/feedback.`));
   });
 }

@@ -21,6 +21,10 @@ import { parseSyntheticHeader, SYNTHETIC_HEADER, verifySynthetic, type Synthetic
 import { globalPlugin } from './skip-override.js';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** The key synthetic markers are signed with (undefined when the server has none); also keys client HMACs. */
+    syntheticKey(): Promise<string | undefined>;
+  }
   interface FastifyRequest {
     /** The request carried a valid synthetic marker: its rows are written with synthetic = true. */
     synthetic: boolean;
@@ -99,6 +103,7 @@ export const syntheticPlugin = globalPlugin<SyntheticOptions>(async (app: Fastif
   // Read at start, so the first marked request finds the key — but never hold up start-up on a
   // database that does not answer (/health reports that); the key is read again when needed.
   await Promise.race([keys.get(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+  app.decorate('syntheticKey', () => keys.get());
   app.decorateRequest('synthetic', false);
   app.decorateRequest('syntheticClaim', null);
   app.decorateRequest('syntheticPolicy', null);

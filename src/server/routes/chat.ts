@@ -51,6 +51,8 @@ export async function chatRoutes(app: FastifyInstance): Promise<void> {
           customer_name: previous.customer_name,
           shop_slug: shop.slug,
         };
+        // Still a request answered, so still its one chat_message event (docs/metrics.md); it books nothing.
+        analytics.record({ eventType: 'chat_message', sessionId: session.id, shopId: shop.id, searchId: session.search_id, latencyMs: reply.elapsedTime, synthetic, payload: { assistant: assistant.name, booked: false, replayed: true } });
         request.log.info({ session_id: session.id, booking_id: previous.id }, `${LOG_TAGS.booking} repeated request with the same idempotency key; returning the existing booking`);
         return { session_id: session.id, reply: `You're booked: ${booking.service} at ${shop.name} on ${booking.local_time}. Your booking reference is ${booking.id}.`, booking };
       }

@@ -6,8 +6,11 @@ import { HttpError } from '../errors.js';
  * every router route answers 503 router_disabled, whatever it was sent.
  */
 export function guardWithToggle(app: FastifyInstance): void {
-  app.addHook('onRequest', async () => {
+  app.addHook('onRequest', async (request) => {
     const state = await app.rgpt.toggle.state();
-    if (!state.enabled) throw new HttpError('router_disabled', `${state.reason ?? 'RouterGPT is switched off.'} Try again later.`);
+    if (state.enabled) return;
+    // Deliberate: counted as a refusal, never as an error (docs/metrics.md).
+    request.refusedByToggle = true;
+    throw new HttpError('router_disabled', `${state.reason ?? 'RouterGPT is switched off.'} Try again later.`);
   });
 }

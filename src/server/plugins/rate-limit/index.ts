@@ -17,6 +17,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Rate-limit store health for /health: `{store, redis: 'ok'|'unreachable'|'not-configured', …}`. */
     rateLimitStatus(): RateLimitStatus;
+    /** The client a request's budget belongs to (`ip:…`, `openai-user:…`): what router_refusals stores an HMAC of. */
+    rateLimitClientKey(request: FastifyRequest): string;
   }
   interface FastifyRequest {
     /** The rate-limit decision for this request (set by the first onRequest hook). */
@@ -63,13 +65,17 @@ export const DEFAULT_FALLBACK_PER_MINUTE = 600;
 /** The synthetic budget per client: a verify run sends ~100 requests; a flood of forged markers is ordinary traffic. */
 export const DEFAULT_SYNTHETIC_PER_MINUTE = 600;
 
-/** The policies of issue #3: search and delegate from config, everything else the fallback. */
+/** The policies of issue #3: search and delegate (and feedback, under delegate) from config, everything else the fallback. */
 export function policiesFromConfig(limits: RateLimits, options: { windowMs?: number; fallbackPerMinute?: number; syntheticPerMinute?: number } = {}): RateLimitPolicies {
   const windowMs = options.windowMs ?? MINUTE_MS;
+  const delegate: RateLimitPolicy = { name: 'delegate', limit: limits.delegatePerMinute, windowMs };
   return {
     routes: {
       '/router/search-by-location': { name: 'search', limit: limits.searchPerMinute, windowMs },
-      '/router/delegate': { name: 'delegate', limit: limits.delegatePerMinute, windowMs },
+      '/router/delegate': delegate,
+      // One budget with delegate (a policy is its budget: same name, same store key): a rating
+      // follows a delegation, at most one per session worth keeping.
+      '/router/feedback': delegate,
     },
     fallback: { name: 'default', limit: options.fallbackPerMinute ?? DEFAULT_FALLBACK_PER_MINUTE, windowMs },
     synthetic: { name: 'synthetic', limit: options.syntheticPerMinute ?? DEFAULT_SYNTHETIC_PER_MINUTE, windowMs },
@@ -123,6 +129,7 @@ const rateLimitPlugin: FastifyPluginAsync<RateLimitOptions> = async (app: Fastif
   const decide = (request: FastifyRequest, policy: RateLimitPolicy): Promise<RateLimitDecision> =>
     redis ? redis.hit(clientKey(request), policy, now?.()) : Promise.resolve(memory.hitSync(clientKey(request), policy, now?.()));
 
+  app.decorate('rateLimitClientKey', clientKey);
   app.decorate('rateLimitStatus', (): RateLimitStatus => redis?.status() ?? { store: 'memory', redis: 'not-configured' });
   app.decorateRequest('rateLimit', null);
 
