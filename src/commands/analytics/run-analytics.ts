@@ -1,6 +1,6 @@
 import type { EnvironmentConfig } from '../../config/types.js';
 import { withDatabase } from '../../db/connect.js';
-import { dailyActivity, orderedFunnel, popularShops, recentEvents, timeBetweenEvents } from '../../db/analytics/queries.js';
+import { loadAnalytics } from '../../db/analytics/load.js';
 import { ANALYTICS_REPORT_SCHEMA, type AnalyticsReport } from '../../report/analytics.js';
 
 export interface AnalyticsOptions {
@@ -23,11 +23,7 @@ export async function runAnalytics(options: AnalyticsOptions): Promise<Analytics
       database: db.display,
       since: window.since.toISOString(),
       until: window.until.toISOString(),
-      daily: await dailyActivity(db.pool, window),
-      funnel: await orderedFunnel(db.pool, window, options.funnelWindowHours),
-      shops: await popularShops(db.pool, window, options.shops),
-      lastHour: await recentEvents(db.pool, '1 hour'),
-      timeBetweenEvents: await timeBetweenEvents(db.pool, window),
+      ...(await loadAnalytics(db.pool, window, { funnelWindowHours: options.funnelWindowHours, shops: options.shops })),
     }),
     { poolSize: 1, applicationName: 'routergpt analytics' },
   );

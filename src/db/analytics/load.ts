@@ -1,0 +1,31 @@
+/**
+ * The analytics review loaded in one go — what `routergpt analytics` tabulates and `routergpt
+ * report` charts: the five queries of queries.ts over one window, on one connection, in order.
+ */
+import type { Queryable } from '../pool.js';
+import { dailyActivity, orderedFunnel, popularShops, recentEvents, timeBetweenEvents, type AnalyticsWindow, type DailyRow, type EventCount, type FunnelResult, type GapRow, type ShopRow } from './queries.js';
+
+export interface AnalyticsLoadOptions {
+  /** How long after a search (and a delegation) the next funnel stage still counts. */
+  funnelWindowHours: number;
+  /** How many popular shops. */
+  shops: number;
+}
+
+export interface AnalyticsData {
+  daily: DailyRow[];
+  funnel: FunnelResult;
+  shops: ShopRow[];
+  lastHour: EventCount[];
+  timeBetweenEvents: GapRow[];
+}
+
+export async function loadAnalytics(db: Queryable, window: AnalyticsWindow, options: AnalyticsLoadOptions): Promise<AnalyticsData> {
+  return {
+    daily: await dailyActivity(db, window),
+    funnel: await orderedFunnel(db, window, options.funnelWindowHours),
+    shops: await popularShops(db, window, options.shops),
+    lastHour: await recentEvents(db, '1 hour'),
+    timeBetweenEvents: await timeBetweenEvents(db, window),
+  };
+}
