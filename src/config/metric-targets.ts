@@ -4,6 +4,7 @@
  * file that sets only `metrics.targets.error_rate` leaves the other targets the checklist's.
  */
 import { BUILT_IN_MIN_SAMPLE_ORIGIN, CHECKLIST_ORIGIN, METRIC_CATALOGUE, METRIC_IDS, type MetricId } from '../db/analytics/metric-catalogue.js';
+import type { MetricTargets } from '../db/analytics/metrics.js';
 import type { Sourced } from './types.js';
 
 export interface RawMetrics {
@@ -64,4 +65,14 @@ export function resolveMetricSettings(raw: RawMetrics | undefined, responseTimeM
       ];
     }),
   ) as MetricSettings;
+}
+
+/** The environment's targets and minimum samples as successMetrics takes them (routergpt metrics, routergpt report). */
+export function metricTargetsOf(settings: MetricSettings): MetricTargets {
+  return Object.fromEntries(
+    METRIC_IDS.map((id) => {
+      const s = settings[id];
+      return [id, { value: s.target.value, origin: s.target.origin, minSample: s.minSample.value, minSampleOrigin: s.minSample.origin }];
+    }),
+  ) as MetricTargets;
 }

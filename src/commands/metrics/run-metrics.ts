@@ -1,6 +1,7 @@
 import type { EnvironmentConfig } from '../../config/types.js';
 import { withDatabase } from '../../db/connect.js';
-import { METRIC_IDS, successMetrics, type MetricId, type MetricTargets } from '../../db/analytics/metrics.js';
+import { successMetrics, type MetricId } from '../../db/analytics/metrics.js';
+import { metricTargetsOf } from '../../config/metric-targets.js';
 import { METRICS_REPORT_SCHEMA, type MetricsReport } from '../../report/metrics.js';
 
 export interface MetricsOptions {
@@ -11,16 +12,6 @@ export interface MetricsOptions {
   /** Only these (default: all five). */
   metrics?: readonly MetricId[];
   funnelWindowHours: number;
-}
-
-/** The environment's targets and minimum samples (`metrics:` over the checklist's), as successMetrics takes them. */
-export function metricTargetsOf(config: EnvironmentConfig): MetricTargets {
-  return Object.fromEntries(
-    METRIC_IDS.map((id) => {
-      const s = config.metrics[id];
-      return [id, { value: s.target.value, origin: s.target.origin, minSample: s.minSample.value, minSampleOrigin: s.minSample.origin }];
-    }),
-  ) as MetricTargets;
 }
 
 /** The checklist's Success Metrics over a window, read-only, on one connection. */
@@ -34,7 +25,7 @@ export async function runMetrics(options: MetricsOptions): Promise<MetricsReport
       ...(await successMetrics(db.pool, {
         since: options.since,
         until: options.until,
-        targets: metricTargetsOf(options.config),
+        targets: metricTargetsOf(options.config.metrics),
         funnelWindowHours: options.funnelWindowHours,
         ...(options.metrics ? { metrics: options.metrics } : {}),
       })),
