@@ -11,7 +11,7 @@
  * onResponse sees every response once, whoever sent it: the rate limiter's 429 (preParsing),
  * the API-key 401 and the toggle 503 (onRequest), validation 422s, route errors.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { clientHmac } from '../analytics/client-hmac.js';
 import { globalPlugin } from './skip-override.js';
 
@@ -44,8 +44,10 @@ export function isRouterRoute(request: FastifyRequest): boolean {
 export const outcomesPlugin = globalPlugin(async (app: FastifyInstance) => {
   app.decorateRequest('refusedByToggle', false);
 
-  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!isRouterRoute(request)) return;
+  // Callback style, not async: most responses need nothing here, and an async hook would cost
+  // every one of them (/health included) a promise.
+  app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    if (!isRouterRoute(request)) return done();
     const route = request.routeOptions.url!;
     const status = reply.statusCode;
     const outcome = outcomeOf(status, request.refusedByToggle);
@@ -56,9 +58,11 @@ export const outcomesPlugin = globalPlugin(async (app: FastifyInstance) => {
         route,
         policy: request.rateLimit?.policy.name ?? '',
         status,
-        clientHmac: clientHmac(await app.syntheticKey(), app.rateLimitClientKey(request)),
+        // The key as the synthetic plugin last read it (at start, and again while it is missing).
+        clientHmac: clientHmac(app.currentSyntheticKey(), app.rateLimitClientKey(request)),
         synthetic: request.synthetic === true,
       });
     }
+    done();
   });
 }, 'routergpt-outcomes');

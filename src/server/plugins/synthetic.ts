@@ -22,8 +22,8 @@ import { globalPlugin } from './skip-override.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The key synthetic markers are signed with (undefined when the server has none); also keys client HMACs. */
-    syntheticKey(): Promise<string | undefined>;
+    /** The key synthetic markers are signed with, as last read (undefined when the server has none); also keys client HMACs. */
+    currentSyntheticKey(): string | undefined;
   }
   interface FastifyRequest {
     /** The request carried a valid synthetic marker: its rows are written with synthetic = true. */
@@ -47,12 +47,14 @@ export interface SyntheticOptions extends Record<string, unknown> {
 
 export interface SyntheticKeySource {
   get(): Promise<string | undefined>;
+  /** The key as last read, without reading (synchronous). */
+  current(): string | undefined;
   /** A marker failed: the key may have changed (read again, no more than once per refresh). */
   suspect(): void;
 }
 
 export function createKeySource(db: Queryable, fixed: string | undefined, refreshMs: number, onError: (error: unknown) => void): SyntheticKeySource {
-  if (fixed) return { get: async () => fixed, suspect: () => {} };
+  if (fixed) return { get: async () => fixed, current: () => fixed, suspect: () => {} };
   let key: string | undefined;
   let readAt = Number.NEGATIVE_INFINITY;
   let stale = true;
@@ -79,6 +81,7 @@ export function createKeySource(db: Queryable, fixed: string | undefined, refres
       if ((key === undefined || stale) && Date.now() - readAt >= refreshMs) return read();
       return key;
     },
+    current: () => key,
     suspect() {
       stale = true;
     },
@@ -103,7 +106,7 @@ export const syntheticPlugin = globalPlugin<SyntheticOptions>(async (app: Fastif
   // Read at start, so the first marked request finds the key — but never hold up start-up on a
   // database that does not answer (/health reports that); the key is read again when needed.
   await Promise.race([keys.get(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
-  app.decorate('syntheticKey', () => keys.get());
+  app.decorate('currentSyntheticKey', () => keys.current());
   app.decorateRequest('synthetic', false);
   app.decorateRequest('syntheticClaim', null);
   app.decorateRequest('syntheticPolicy', null);
