@@ -12,10 +12,12 @@ import { registerDeploy, registerMaintain } from '../commands/deploy/register.js
 import { registerRollback } from '../commands/rollback/register.js';
 import { registerStatus } from '../commands/status/register.js';
 import { registerAnalytics } from '../commands/analytics/register.js';
+import { registerReport } from '../commands/report/register.js';
 import { registerMetrics } from '../commands/metrics/register.js';
 import { registerApprove } from '../commands/approve/register.js';
 import { registerChecklist } from '../commands/checklist/register.js';
 import { registerRouter } from '../commands/router/register.js';
+import { registerWatch } from '../commands/watch/register.js';
 import { VERSION } from '../version.js';
 import { exitCodesHelp } from './exit-codes.js';
 import type { IO } from './io.js';
@@ -56,6 +58,7 @@ export function buildProgram(io: IO): Command {
   program.commandsGroup('Runbook:');
   registerDeploy(program, io);
   registerRollback(program, io);
+  registerWatch(program, io);
   registerStatus(program, io);
   registerApprove(program, io);
   registerMaintain(program, io);
@@ -64,6 +67,7 @@ export function buildProgram(io: IO): Command {
   registerVerify(program, io);
   registerAnalytics(program, io);
   registerMetrics(program, io);
+  registerReport(program, io);
   program.commandsGroup('API server:');
   registerServe(program, io);
   registerRouter(program, io);

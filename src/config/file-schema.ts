@@ -30,6 +30,12 @@ export interface RawEnvironment {
   approvals?: { required?: number; allow_self_approval?: boolean; timeout?: string | number };
   /** Success Metrics targets and minimum samples (metric-targets.ts). */
   metrics?: RawMetrics;
+  watch?: {
+    for?: string;
+    interval?: string;
+    min_requests?: number;
+    limits?: { p95?: { search?: string; delegate?: string; chat?: string; feedback?: string }; error_rate_percent?: number; rate_429_percent?: number };
+  };
 }
 
 export interface RawConfigFile {
@@ -44,7 +50,7 @@ export interface RawConfigFile {
 const duration = { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string' }] };
 
 /** The keys of an environment that hold a duration, as paths, for checking every environment. */
-export const DURATION_KEYS = [['lock_timeout'], ['deploy', 'timeout'], ['approvals', 'timeout'], ...METRIC_DURATION_KEYS] as const;
+export const DURATION_KEYS = [['lock_timeout'], ['deploy', 'timeout'], ['approvals', 'timeout'], ...METRIC_DURATION_KEYS, ['watch', 'for'], ['watch', 'interval'], ['watch', 'limits', 'p95', 'search'], ['watch', 'limits', 'p95', 'delegate'], ['watch', 'limits', 'p95', 'chat'], ['watch', 'limits', 'p95', 'feedback']] as const;
 /** The shape of a variable name (`url_env`, `redis_url_env`). */
 export const ENV_VAR_PATTERN = '^[A-Z_][A-Z0-9_]*$';
 const stringList = { type: 'array', items: { type: 'string', minLength: 1 } };
@@ -116,6 +122,28 @@ const environmentSchema = {
       properties: { required: { type: 'integer', minimum: 0, maximum: 10 }, allow_self_approval: { type: 'boolean' }, timeout: duration },
     },
     metrics: metricsSchema,
+    watch: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        for: { type: 'string' },
+        interval: { type: 'string' },
+        min_requests: { type: 'integer', minimum: 1 },
+        limits: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            p95: {
+              type: 'object',
+              additionalProperties: false,
+              properties: { search: { type: 'string' }, delegate: { type: 'string' }, chat: { type: 'string' }, feedback: { type: 'string' } },
+            },
+            error_rate_percent: { type: 'number', exclusiveMinimum: 0, maximum: 100 },
+            rate_429_percent: { type: 'number', exclusiveMinimum: 0, maximum: 100 },
+          },
+        },
+      },
+    },
   },
 } as const;
 

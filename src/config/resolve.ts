@@ -9,6 +9,7 @@ import { maskUrl, registerSecret, urlPassword } from './mask.js';
 import { resolveMetricSettings } from './metric-targets.js';
 import { configFileSchema, DURATION_KEYS, ENV_VAR_PATTERN, type RawConfigFile, type RawEnvironment } from './file-schema.js';
 import type { ConfigFlags, DatabaseTarget, EnvironmentConfig, RateLimits, Source, Sourced, SourcedPart } from './types.js';
+import { resolveWatch } from './watch-settings.js';
 
 export const CONFIG_FILE_NAME = 'routergpt.config.yaml';
 export const BUILTIN_ENVIRONMENTS = ['local', 'staging', 'prod'] as const;
@@ -436,6 +437,8 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
   const responseTimeTarget = raw.metrics?.targets?.response_time;
   const metrics = resolveMetricSettings(raw.metrics, durationOrProblem(responseTimeTarget, fileLabel('metrics.targets.response_time'), problems), fileLabel);
 
+  const watch = resolveWatch(raw.watch, fileLabel, (value, where) => durationOrProblem(value, where, problems), problems);
+
   // Known before any message can be built: errors, journals and logs redact them.
   for (const secret of [urlPassword(database.value.kind === 'url' ? database.value.url : undefined), urlPassword(redisUrl.value), openaiApiKey.value, apiKey.value, syntheticKey.value, env.GOOGLE_MAPS_API_KEY, env.RESEND_API_KEY]) registerSecret(secret);
 
@@ -472,6 +475,7 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
       backupRetention,
       approvals,
       metrics,
+      watch,
       stateDir: { value: path.resolve(baseDir, '.routergpt'), source: 'default', origin: 'built-in default (.routergpt next to the config file)' },
     },
   };

@@ -1,3 +1,4 @@
+import type { WatchLimits } from '../runbook/watch/types.js';
 import type { MetricSettings } from './metric-targets.js';
 
 /** Where a resolved value came from, in precedence order (STYLE.md §7). */
@@ -66,6 +67,16 @@ export interface EnvironmentConfig {
   approvals: Sourced<ApprovalPolicy>;
   /** Success Metrics: each metric's target and minimum sample, each with its source (`metrics:` in the file). */
   metrics: MetricSettings;
+  /** `routergpt watch` / api.watch defaults (`watch:` in the file): length, interval, the traffic floor, the absolute limits. */
+  watch: Sourced<WatchSettings>;
+}
+
+export interface WatchSettings {
+  forMs: number;
+  intervalMs: number;
+  /** Fewer requests than this on a route: its verdicts are inconclusive. */
+  minRequests: number;
+  limits: WatchLimits;
 }
 
 export interface ApprovalPolicy {

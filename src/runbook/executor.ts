@@ -51,6 +51,10 @@ export interface ExecutorDeps {
   approvalPollMs?: number;
 }
 
+function runsUnlocked(item: RunItem): boolean {
+  return item.kind === 'step' && findStep(item.id)?.runsUnlocked === true;
+}
+
 function itemNeedsApi(item: RunItem): boolean {
   if (item.kind === 'step') return findStep(item.id)?.needs.includes('api') ?? false;
   if (item.kind === 'check') return item.checks.some((id) => findCheck(id)?.needs.includes('api'));
@@ -94,6 +98,25 @@ export function stepContext(deps: ExecutorDeps, item: RunItem & { kind: 'step' |
       await journal.save();
     },
     ...(record?.checkpoint ? { resumed: record.checkpoint } : {}),
+    ...(item.kind === 'step' && findStep(item.id)?.runsUnlocked && deps.io.signal ? { signal: deps.io.signal } : {}),
+    breakGlassToggle: async () => {
+      // Lazily: the rollback run is a journaled run, whose lifecycle imports this executor.
+      const { toggleRouterOff } = await import('./watch/on-fail.js');
+      return toggleRouterOff({
+        config,
+        io: deps.io,
+        cwd: deps.cwd,
+        ...(journal.record.kind === 'deploy' ? { deployRunId: journal.record.id } : {}),
+        as: deps.startedBy,
+        ...(journal.record.release ? { release: journal.record.release } : {}),
+        observer: (event) => {
+          if (!record) return;
+          if (event.type === 'note') deps.emit({ type: 'item-progress', item: record, line: event.line });
+          if (event.type === 'run-started') deps.emit({ type: 'item-progress', item: record, line: `rollback run ${event.record.id} (journal: ${event.journalFile})` });
+          if (event.type === 'item-finished') deps.emit({ type: 'item-progress', item: record, line: `rollback ${event.item.id}: ${event.item.state}${event.item.summary ? ` — ${event.item.summary}` : ''}` });
+        },
+      });
+    },
   };
 }
 
@@ -381,7 +404,12 @@ export async function executeItems(deps: ExecutorDeps, items: RunItem[]): Promis
       deps.emit({ type: 'item-resumed', item: record });
       continue;
     }
-    if (!guarded && !item.breakGlass) {
+    if (runsUnlocked(item)) {
+      // A long step that changes nothing (api.watch) runs after the run has let its lock go
+      // (the lifecycle may have taken it before the first item): a rollback can run meanwhile.
+      await deps.pauseLock?.();
+      guarded = !deps.guard;
+    } else if (!guarded && !item.breakGlass) {
       await deps.guard!();
       guarded = true;
     }

@@ -37,6 +37,11 @@ export interface StepContext {
   checkpoint: (data: Record<string, unknown>) => Promise<void>;
   /** The last checkpoint of this item, when the run was resumed after it was saved. */
   resumed?: Record<string, unknown>;
+  /**
+   * The break-glass toggle (router off at runtime) as a journaled rollback run linked from this
+   * run — the one `routergpt rollback --tier toggle --run THIS-RUN` makes; no prompt.
+   */
+  breakGlassToggle?: () => Promise<{ rollbackRunId?: string; status: string; deployRunId?: string }>;
 }
 
 export interface StepResult {
@@ -96,6 +101,13 @@ export interface Step {
   run(ctx: StepContext): Promise<StepResult>;
   verify?(ctx: StepContext, result: StepResult): Promise<CheckResult>;
   undo?: StepUndo;
+  /**
+   * Runs without the run lock (the executor lets it go first, and takes it again for a later
+   * item that needs it): for a long step that changes nothing — api.watch — during which a
+   * rollback of any tier must be able to run. Such a step also gets Ctrl-C as `ctx.signal`: it
+   * stops early, and resumes from its checkpoint.
+   */
+  runsUnlocked?: boolean;
 }
 
 /** Whether a journaled item of this step left something for its undo (done, unless the undo says more). */

@@ -1,4 +1,5 @@
 import { apiWaitHealthyStep } from './api/wait-healthy.js';
+import { apiWatchStep } from './api/watch.js';
 import { codeDeployStep } from './code/deploy.js';
 import { dbBackupStep } from './db/backup.js';
 import { dbCleanupGeocodingCacheStep } from './db/cleanup-geocoding-cache.js';
@@ -19,6 +20,7 @@ export const STEPS: readonly Step[] = [
   dbPurgeTestDataStep,
   codeDeployStep,
   apiWaitHealthyStep,
+  apiWatchStep,
   routerDisableStep,
   routerEnableStep,
   dbRestoreStep,

@@ -55,8 +55,14 @@ export function runConfigShow(config: EnvironmentConfig, environments: string[],
     row('backup_dir', config.backupDir, config.backupDir.value),
     row('backup_retention', config.backupRetention, String(config.backupRetention.value)),
     row('approvals', config.approvals, `${config.approvals.value.required} required${config.approvals.value.required ? `, ${config.approvals.value.allowSelfApproval ? 'the deployer may approve' : 'not by the deployer'}, wait ${Math.round(config.approvals.value.timeoutMs / 1000)}s` : ''}`),
+    row('watch', config.watch, describeWatch(config.watch.value)),
   ];
   return { env: config.name, configFile: config.configFile ?? null, environments, values, problems, missing };
+}
+
+function describeWatch(w: EnvironmentConfig['watch']['value']): string {
+  const p95 = Object.entries(w.limits.p95_ms).map(([route, ms]) => `${route} ${ms}ms`).join(', ');
+  return `for ${w.forMs / 1000}s every ${w.intervalMs / 1000}s, min_requests ${w.minRequests}; p95 ${p95}; error rate ${w.limits.error_rate * 100}%, 429 rate ${w.limits.rate_429 * 100}%`;
 }
 
 /**
