@@ -7,15 +7,16 @@
  * is written to test-results/ as the artefact. Bad output paths, an unknown run and a bad
  * window exit 2 and write nothing.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRIC_IDS } from '../../src/db/analytics/metrics.js';
 import type { RunRecord } from '../../src/runbook/journal.js';
+import type { WatchReport } from '../../src/runbook/watch/types.js';
 import { REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
-import { createWorkspace, type Workspace } from '../helpers/workspace.js';
+import { createWorkspace, LOOPBACK_CHECKLIST, WORKSPACE_DEPLOYER, type Workspace } from '../helpers/workspace.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const EVIL = '<script>window.__pwned = 1</script> Fade & Co';
@@ -39,7 +40,13 @@ function latestRun(): RunRecord {
 
 beforeAll(async () => {
   ws = await createWorkspace();
-  const deployed = await ws.deploy();
+  // The loopback checklist with the post-deployment watch (api.watch) before the sign-off: a real
+  // watch of the served API, short, journaling its WatchReport on the item.
+  const checklist = path.join(ws.dir, 'loopback-watch.yaml');
+  const loopback = readFileSync(LOOPBACK_CHECKLIST, 'utf8');
+  expect(loopback).toContain('      - signoff: final');
+  writeFileSync(checklist, loopback.replace('      - signoff: final', '      - step: api.watch\n        params: { for: 3s, interval: 1s, on_fail: stop }\n      - signoff: final'));
+  const deployed = await runCli(['deploy', '--checklist', checklist, '--signoff-file', ws.signoffFile, '--yes', '--as', WORKSPACE_DEPLOYER], { cwd: ws.dir, env: ws.env });
   expect(deployed.exitCode, deployed.stderr).toBe(0);
   run = latestRun();
   // Traffic after the deploy: searches on each of the window's days, a delegation and a booking on some.
@@ -136,10 +143,14 @@ describe('routergpt report --html', () => {
     expect(runText).toContain(run.id);
     expect(runText).toContain(run.signoff!.deployedBy);
     expect(runText).toContain('signed by Test Operator');
-    // The watch: what the run journaled, or said to be absent.
-    const watched = run.items.filter((i) => (i.outputs as { report?: { windows?: unknown } } | undefined)?.report?.windows);
-    if (watched.length) expect(await page.locator('#watch article.watch').count()).toBe(watched.length);
-    else expect(await page.locator('#watch').innerText()).toContain('no watch in this run');
+    // The watch the run journaled: its verdict, and one row per verdict of its last window.
+    const watch = run.items.find((i) => i.id === 'api.watch')!.outputs!.report as WatchReport;
+    expect(await page.locator('#watch article.watch').count()).toBe(1);
+    const last = watch.windows.at(-1)!;
+    const verdicts = last.routes.reduce((n, r) => n + r.verdicts.length, 0) + last.conversion.length;
+    expect(verdicts).toBeGreaterThan(0);
+    expect(await page.locator('#watch table.verdicts tbody tr').count()).toBe(verdicts);
+    expect(await page.locator('#watch dl.facts .badge').first().textContent()).toBe(watch.status);
     // The success metrics: one row per metric of the checklist.
     expect(await page.locator('#metrics table.metrics tbody tr').count()).toBe(METRIC_IDS.length);
 
@@ -151,11 +162,21 @@ describe('routergpt report --html', () => {
     await context.close();
   });
 
-  it('--run picks a run; --reporter html alone prints the page on stdout', async () => {
+  it('--run picks a run, the latest deploy is the default; --reporter html alone prints the page on stdout', async () => {
+    // A second deploy (the loopback checklist, no watch) becomes the latest; --run still names the first.
+    const second = await ws.deploy();
+    expect(second.exitCode, second.stderr).toBe(0);
     const result = await runCli(['report', '--reporter', 'html', '--run', run.id, '--since', '1d'], { cwd: ws.dir, env: ws.env });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^<!doctype html>/);
     expect(result.stdout).toContain(`<code>${run.id}</code>`);
+    expect(result.stdout).toContain('data-item="api.watch"');
+    // Without --run: the latest deploy, which had no watch.
+    const latest = await runCli(['report', '--reporter', 'html', '--since', '1d'], { cwd: ws.dir, env: ws.env });
+    expect(latest.exitCode, latest.stderr).toBe(0);
+    expect(latest.stdout).toContain(`<code>${latestRun().id}</code>`);
+    expect(latestRun().id).not.toBe(run.id);
+    expect(latest.stdout).toContain('no watch in this run');
   });
 
   for (const [name, args, message] of [

@@ -84,6 +84,8 @@ export function shopsSpec(shops: readonly ShopRow[]): TopLevelSpec {
   return {
     description: `Popular shops: ${shops.length} shops by times found in search results`,
     width: WIDTH - 200,
+    // Three thin bars per shop, so twenty shops stay one screen tall.
+    height: { step: 9, for: 'offset' },
     data: { values },
     mark: { type: 'bar' },
     encoding: {

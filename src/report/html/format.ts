@@ -1,12 +1,16 @@
 /** Small formatters shared by the report's sections; every one returns markup or plain text. */
 import { html, type SafeHtml } from './escape.js';
 
-/** `2026-12-01 16:03:12 UTC` in a `<time>` element carrying the exact instant. */
-export function time(iso: string | null | undefined): SafeHtml | string {
+/**
+ * `2026-12-01 16:03:12 UTC` in a `<time>` element carrying the exact instant; `clock` shows only
+ * `16:03:12` (tables of one run's items), the full date staying in the element's title.
+ */
+export function time(iso: string | null | undefined, form: 'full' | 'clock' = 'full'): SafeHtml | string {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return html`<time datetime="${d.toISOString()}">${d.toISOString().replace('T', ' ').slice(0, 19)} UTC</time>`;
+  const full = `${d.toISOString().replace('T', ' ').slice(0, 19)} UTC`;
+  return form === 'clock' ? html`<time datetime="${d.toISOString()}" title="${full}">${full.slice(11, 19)}</time>` : html`<time datetime="${d.toISOString()}">${full}</time>`;
 }
 
 /** 850 ms, 12.3 s, 4 min 05 s, 1 h 02 min. */

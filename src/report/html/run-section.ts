@@ -45,7 +45,7 @@ function itemRow(record: RunRecord, item: RunReportItem, index: number): SafeHtm
 <td>${item.phase}</td>
 <td><code>${item.id}</code><div class="title">${item.title}</div></td>
 <td>${badge(item.state, RUN_SYMBOL[item.state])}${item.attempts > 1 ? html`<div class="muted">${item.attempts} attempts</div>` : ''}</td>
-<td>${time(item.startedAt)}</td>
+<td>${time(item.startedAt, 'clock')}</td>
 <td class="num">${duration(item.durationMs)}</td>
 <td>${people(record, item)}</td>
 <td>${item.summary ?? (item.state === 'pending' ? 'not run' : '')}${item.errorKind ? html` <span class="muted">(${item.errorKind})</span>` : ''}${details(item)}</td>
@@ -75,7 +75,7 @@ export function renderRunSection(input: HtmlRunInput | { missing: string }): Saf
   return html`<section id="run">
 <h2>${record.kind === 'deploy' ? 'Deploy' : record.kind} run <code>${record.id}</code></h2>
 <dl class="facts">${facts.map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>
-<table class="items"><thead><tr><th scope="col">#</th><th scope="col">phase</th><th scope="col">item</th><th scope="col">state</th><th scope="col">started</th><th scope="col">time</th><th scope="col">signed / approved</th><th scope="col">result</th></tr></thead>
+<table class="items"><thead><tr><th scope="col">#</th><th scope="col">phase</th><th scope="col">item</th><th scope="col">state</th><th scope="col">started (UTC)</th><th scope="col">time</th><th scope="col">signed / approved</th><th scope="col">result</th></tr></thead>
 <tbody>${report.items.map((item, i) => itemRow(record, item, i))}</tbody></table>
 </section>`;
 }

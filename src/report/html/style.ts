@@ -26,6 +26,8 @@ table.numbers td:not(:first-child), td.num { font-variant-numeric: tabular-nums;
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: 0 0 1rem; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; }
+time { white-space: nowrap; }
+table.items td:nth-child(2) { white-space: nowrap; }
 ul.plain { list-style: none; margin: 0; padding: 0; }
 .badge { display: inline-block; padding: 0 .5em; border-radius: 1em; font-size: 12px; font-weight: 600; white-space: nowrap; }
 .badge.good { color: var(--good); background: var(--good-bg); }
