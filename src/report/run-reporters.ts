@@ -13,7 +13,7 @@ import { writeReports } from './write-reports.js';
 export { parseReporterOptions, type ReporterOption } from './reporter-options.js';
 
 /** What deploy, rollback and maintain accept for --reporter (parseReporterOptions' `allowed`). */
-export const RUN_REPORTERS = ['human', 'json', 'junit', 'github', 'markdown'] as const;
+export const RUN_REPORTERS = ['human', 'json', 'junit', 'github', 'markdown', 'html'] as const;
 export type RunReporterName = (typeof RUN_REPORTERS)[number];
 
 export interface RunReportIO {
@@ -36,7 +36,18 @@ export interface RunReportsResult {
   written: string[];
 }
 
-function render(report: RunReport, name: RunReporterName, color: boolean, columns: number | undefined, rollbackPlan: readonly string[] | undefined): string | Promise<string> {
+/**
+ * The run alone as the self-contained HTML page of `routergpt report` (its watch included, when
+ * the run journaled one); the analytics and success metrics need the database and a window, so
+ * the page says which command adds them.
+ */
+async function renderRunHtml(record: RunRecord): Promise<string> {
+  const { renderHtmlReport } = await import('./html.js');
+  const more = `not part of a run's own report: \`routergpt report --html FILE --run ${record.id} --env ${record.env}\` adds it`;
+  return renderHtmlReport({ env: record.env, generatedAt: new Date().toISOString(), run: { record, state: record.status }, analytics: { missing: `Analytics are ${more}.` }, metrics: { missing: `The success metrics are ${more}.` } });
+}
+
+function render(record: RunRecord, report: RunReport, name: RunReporterName, color: boolean, columns: number | undefined, rollbackPlan: readonly string[] | undefined): string | Promise<string> {
   switch (name) {
     case 'human':
       return renderRunHuman(report, { color, ...(columns ? { columns } : {}), ...(rollbackPlan ? { rollbackPlan } : {}) });
@@ -48,6 +59,8 @@ function render(report: RunReport, name: RunReporterName, color: boolean, column
       return renderRunGithub(report);
     case 'markdown':
       return renderRunMarkdown(report);
+    case 'html':
+      return renderRunHtml(record);
   }
 }
 
@@ -58,7 +71,7 @@ function render(report: RunReport, name: RunReporterName, color: boolean, column
  */
 export async function writeRunReports(record: RunRecord, reporters: ReadonlyArray<ReporterOption<RunReporterName>>, io: RunReportIO): Promise<RunReportsResult> {
   const report = toRunReport(record);
-  const written = await writeReports(reporters, (spec, color) => render(report, spec.name, color, io.columns, io.rollbackPlan), io);
+  const written = await writeReports(reporters, (spec, color) => render(record, report, spec.name, color, io.columns, io.rollbackPlan), io);
   if (reporters.some((r) => r.name === 'github')) {
     const summary = appendGithubStepSummary(report, io.env);
     if (summary) written.push(summary);

@@ -4,8 +4,16 @@
  * file, the page loads nothing from anywhere, and the charts have one mark per datum. The page
  * in a real browser is test/commands/report.test.ts.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { writeRunReports } from '../../src/report/run-reporters.js';
+import { parseReporterOptions } from '../../src/report/reporter-options.js';
+import { RUN_REPORTERS } from '../../src/report/run-reporters.js';
+import { tempDir } from '../helpers/cli.js';
 import { escapeHtml, html, trustedHtml } from '../../src/report/html/escape.js';
+import { prose } from '../../src/report/html/format.js';
 import { renderHtmlReport, type HtmlReportModel } from '../../src/report/html.js';
 import type { AnalyticsReport } from '../../src/report/analytics.js';
 import type { SuccessMetricsReport } from '../../src/db/analytics/metrics.js';
@@ -104,6 +112,10 @@ describe('escaping', () => {
     expect(html`${null}${undefined}${false}${0}`.value).toBe('0');
     expect(html`${trustedHtml('<svg></svg>')}`.value).toBe('<svg></svg>');
   });
+
+  it('prose: backticked commands become <code>, every part still escaped', () => {
+    expect(prose('run `routergpt x --a "<b>"` & <i>').value).toBe('run <code>routergpt x --a &quot;&lt;b&gt;&quot;</code> &amp; &lt;i&gt;');
+  });
 });
 
 describe('renderHtmlReport', () => {
@@ -156,9 +168,25 @@ describe('renderHtmlReport', () => {
   });
 
   it('no secret reaches the file: URL passwords in journal lines are masked', async () => {
-    const leaky: RunRecord = { ...allPassedDeploy, items: allPassedDeploy.items.map((i) => (i.id === 'db.migrate' ? { ...i, details: ['connected to postgres://app:hunter2-secret@db.internal:5432/app'] } : i)) };
+    const leaky: RunRecord = { ...allPassedDeploy, items: allPassedDeploy.items.map((i) => (i.id === 'db.migrate' ? { ...i, details: ['connected to postgres://app:hunter2-secret@db.internal:5432/app'] } : i)) }; // routergpt:allow-secret (a test fixture, not a credential)
     const page = await renderHtmlReport(model({ run: { record: leaky, state: 'succeeded' } }));
     expect(page).not.toContain('hunter2-secret');
     expect(page).toContain('postgres://app:*****@db.internal:5432/app');
+  });
+});
+
+describe('deploy/rollback --reporter html', () => {
+  it('writes the run (and its watch) as the same self-contained page, saying which command adds the analytics and metrics', async () => {
+    const cwd = tempDir();
+    const out = new PassThrough();
+    const reporters = parseReporterOptions(['human', 'html=run.html'], false, RUN_REPORTERS);
+    const { written } = await writeRunReports(withWatch, reporters, { stdout: out, stderr: new PassThrough(), env: {}, color: false, columns: 100, cwd });
+    expect(written).toEqual([path.join(cwd, 'run.html')]);
+    const page = readFileSync(written[0]!, 'utf8');
+    expect(page).toMatch(/^<!doctype html>/);
+    for (const item of withWatch.items) expect(page).toContain(`data-item="${escapeHtml(item.id)}"`);
+    expect(page).toContain('p95 612 ms &gt; limit 500 ms');
+    expect(page).toContain(`<code>routergpt report --html FILE --run ${withWatch.id} --env staging</code>`);
+    expect(page).not.toMatch(/<script/i);
   });
 });

@@ -275,7 +275,7 @@ describe('parseReporterOptions', () => {
     expect(error).toBeInstanceOf(UsageError);
     expect((error as UsageError).message).toBe('Unknown reporter "jnuit" — did you mean "junit"?');
     expect((error as UsageError).hint).toContain('human, json, junit, github, markdown');
-    expect(() => parseReporterOptions(['html'], false, RUN_REPORTERS)).toThrow(/^Unknown reporter "html"\.$/);
+    expect(() => parseReporterOptions(['pdf'], false, RUN_REPORTERS)).toThrow(/^Unknown reporter "pdf"\.$/);
   });
 
   it('two machine reporters on stdout is a UsageError', () => {

@@ -22,7 +22,7 @@ export function registerRollback(program: Command, io: IO): void {
     .option('--tier <tier>', 'toggle | code | purge | geocode | migrations | restore (repeatable or comma-separated; default toggle)', (v: string, p: string[] = []) => [...p, v])
     .option('--run <run>', 'the deploy run to undo (default: the newest deploy that changed something)')
     .option('--dry-run', 'print what each tier would do and change nothing')
-    .option('--reporter <name[=file]>', 'human | json | junit | github | markdown, to stdout or FILE (repeatable; --json is --reporter json)', collectReporter)
+    .option('--reporter <name[=file]>', 'human | json | junit | github | markdown | html, to stdout or FILE (repeatable; --json is --reporter json)', collectReporter)
     .option('-y, --yes', 'do not ask for confirmation (typed in protected environments)')
     .option('--keep-writes', 'with --tier restore: re-apply the bookings and chat rows written since the backup (reports any it cannot keep)')
     .option('--backup <file>', 'with --tier restore: restore this backup (the dump or its .manifest.json; see `routergpt backup --list`) instead of the deploy\'s own; checked first (exit 2 if missing, of another environment, or not verified)')

@@ -6,7 +6,7 @@
 import type { AnalyticsReport } from '../analytics.js';
 import { dailySpec, funnelSpec, renderChart, shopsSpec } from './charts.js';
 import { html, trustedHtml, type SafeHtml } from './escape.js';
-import { percent, table, time } from './format.js';
+import { percent, prose, table, time } from './format.js';
 
 /** A chart with its caption; Vega's SVG is inserted as markup (it escapes its own text). */
 function figure(id: string, caption: string, svg: string): SafeHtml {
@@ -14,7 +14,7 @@ function figure(id: string, caption: string, svg: string): SafeHtml {
 }
 
 export async function renderAnalyticsSection(input: AnalyticsReport | { missing: string }): Promise<SafeHtml> {
-  if ('missing' in input) return html`<section id="analytics"><h2>Analytics</h2><p class="empty">${input.missing}</p></section>`;
+  if ('missing' in input) return html`<section id="analytics"><h2>Analytics</h2><p class="empty">${prose(input.missing)}</p></section>`;
   const r = input;
   const f = r.funnel;
   const traffic = r.daily.some((d) => d.searches > 0 || d.bookings > 0);

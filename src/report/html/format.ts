@@ -43,3 +43,8 @@ export function table(head: readonly string[], rows: ReadonlyArray<ReadonlyArray
   if (rows.length === 0) return html`<p class="empty">${empty}</p>`;
   return html`<table class="${className}"><thead><tr>${head.map((h) => html`<th scope="col">${h}</th>`)}</tr></thead><tbody>${rows.map((r) => html`<tr>${r.map((c) => html`<td>${c}</td>`)}</tr>`)}</tbody></table>`;
 }
+
+/** A sentence with `backticked` commands, as text with <code> spans (each part escaped). */
+export function prose(text: string): SafeHtml {
+  return html`${text.split('`').map((part, i) => (i % 2 ? html`<code>${part}</code>` : part))}`;
+}

@@ -5,7 +5,7 @@
  */
 import type { MetricUnit, SuccessMetric, SuccessMetricsReport } from '../../db/analytics/metrics.js';
 import { html, type SafeHtml } from './escape.js';
-import { badge, table, time } from './format.js';
+import { badge, prose, table, time } from './format.js';
 
 function value(v: number | null, unit: MetricUnit): string {
   if (v === null) return '—';
@@ -22,7 +22,7 @@ function value(v: number | null, unit: MetricUnit): string {
 const target = (m: SuccessMetric) => `${m.comparison === 'above' ? '>' : '<'} ${value(m.target, m.unit)}`;
 
 export function renderMetricsSection(input: SuccessMetricsReport | { missing: string }): SafeHtml {
-  if ('missing' in input) return html`<section id="metrics"><h2>Success metrics</h2><p class="empty">${input.missing}</p></section>`;
+  if ('missing' in input) return html`<section id="metrics"><h2>Success metrics</h2><p class="empty">${prose(input.missing)}</p></section>`;
   const r = input;
   return html`<section id="metrics">
 <h2>Success metrics ${badge(r.verdict)}</h2>

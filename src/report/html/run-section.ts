@@ -6,7 +6,7 @@
 import { approversOfRun, type Approval, type RunRecord } from '../../runbook/journal.js';
 import { describeCounts, RUN_SYMBOL, toRunReport, type RunReportItem } from '../run-report.js';
 import { html, type SafeHtml } from './escape.js';
-import { badge, duration, time } from './format.js';
+import { badge, duration, prose, time } from './format.js';
 
 export interface HtmlRunInput {
   record: RunRecord;
@@ -53,7 +53,7 @@ function itemRow(record: RunRecord, item: RunReportItem, index: number): SafeHtm
 }
 
 export function renderRunSection(input: HtmlRunInput | { missing: string }): SafeHtml {
-  if ('missing' in input) return html`<section id="run"><h2>Deploy run</h2><p class="empty">${input.missing}</p></section>`;
+  if ('missing' in input) return html`<section id="run"><h2>Deploy run</h2><p class="empty">${prose(input.missing)}</p></section>`;
   const { record } = input;
   const report = toRunReport(record);
   const approvers = approversOfRun(record);
