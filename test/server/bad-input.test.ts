@@ -67,6 +67,7 @@ const ROUTES: Array<[string, string[]]> = [
   ['/router/search-by-location', ['latitude', 'longitude', 'radius_miles', 'category', 'limit']],
   ['/router/delegate', ['shop_slug', 'intent', 'search_id']],
   ['/chat', ['session_id', 'message', 'customer_name', 'idempotency_key']],
+  ['/router/feedback', ['session_id', 'rating', 'comment']],
 ];
 
 describe('bad input never causes a 5xx', () => {
@@ -75,8 +76,8 @@ describe('bad input never causes a 5xx', () => {
       let errors = 0;
       await fc.assert(
         fc.asyncProperty(requests(fields), fc.boolean(), async ({ payload, contentType, idemKey }, useSession) => {
-          // For /chat, sometimes swap in a real session so the request reaches the assistant.
-          const body = url === '/chat' && useSession ? payload.replace(/"session_id":"[^"]*"/, `"session_id":"${sessionId}"`) : payload;
+          // For /chat and /router/feedback, sometimes swap in a real session so the request gets past the lookup.
+          const body = (url === '/chat' || url === '/router/feedback') && useSession ? payload.replace(/"session_id":"[^"]*"/, `"session_id":"${sessionId}"`) : payload;
           const headers: Record<string, string> = { 'content-type': contentType };
           if (idemKey !== undefined) headers['idempotency-key'] = idemKey;
           const res = await app.inject({ method: 'POST', url, payload: body, headers });

@@ -233,6 +233,35 @@ describe('4xx and 429 are counted, not written one by one', () => {
   });
 });
 
+describe('refusal counts during a database failure', () => {
+  it('keeps the counts (merged with new ones) while the INSERT fails, and writes them exactly once it works again', async () => {
+    const lines: string[] = [];
+    const log = { info() {}, warn() {}, debug() {}, error: (_o: unknown, msg: string) => lines.push(msg) } as unknown as Logger;
+    const counter = createRefusalCounter(sdb.pool, log, { flushIntervalMs: 3_600_000 }, () => FIXED_NOW);
+    const refusal = { route: SEARCH, policy: 'search', status: 429, clientHmac: clientHmac(syntheticKey, 'ip:192.0.2.1'), synthetic: false };
+    for (let i = 0; i < 100; i++) counter.count(refusal);
+    // A real fault: the table is not there.
+    await sdb.pool.query('ALTER TABLE router_refusals RENAME TO router_refusals_gone');
+    try {
+      await counter.flush();
+      expect(counter.stats()).toMatchObject({ cells: 1, counted: 100, written: 0, dropped: 0 });
+      expect(lines.some((l) => l.includes('failed to write refused-request counts'))).toBe(true);
+      for (let i = 0; i < 50; i++) counter.count(refusal);
+      counter.count({ ...refusal, status: 422 });
+      await counter.flush();
+      expect(counter.stats()).toMatchObject({ cells: 2, counted: 151, written: 0 });
+    } finally {
+      await sdb.pool.query('ALTER TABLE router_refusals_gone RENAME TO router_refusals');
+    }
+    await counter.close();
+    expect(counter.stats()).toMatchObject({ cells: 0, written: 151, dropped: 0 });
+    expect((await refusals()).map((r) => [r.status, r.count])).toEqual([
+      [422, 1],
+      [429, 150],
+    ]);
+  });
+});
+
 describe('POST /router/feedback', () => {
   async function delegate(base: string, headers: Record<string, string> = {}): Promise<string> {
     const res = await postJson(`${base}/router/delegate`, { shop_slug: shop.slug }, headers);

@@ -10,17 +10,23 @@ import { upsertFeedback } from '../feedback/store.js';
 import { LOG_TAGS } from '../logger.js';
 import { errorResponses, feedbackBodySchema, feedbackResponseSchema, type FeedbackBody } from '../schemas.js';
 
+const notFound = (sessionId: string) => new HttpError('session_not_found', `No chat session ${sessionId}. Send the session_id that delegateToShop returned for this conversation.`);
+
 export async function feedbackRoutes(app: FastifyInstance): Promise<void> {
   app.post('/router/feedback', { schema: { body: feedbackBodySchema, response: { 201: feedbackResponseSchema, ...errorResponses } } }, async (request, reply) => {
     const body = request.body as FeedbackBody;
     const { pool, analytics, clock, served } = app.rgpt;
     const found = await findSession(pool, body.session_id);
-    if (!found) throw new HttpError('session_not_found', `No chat session ${body.session_id}. Send the session_id that delegateToShop returned for this conversation.`);
+    if (!found) throw notFound(body.session_id);
     const { session, shop } = found;
     // A conversation a check opened stays synthetic, whatever later requests carry (as in /chat).
     const synthetic = request.synthetic || session.synthetic;
     const comment = body.comment?.trim() || null;
-    const stored = await upsertFeedback(pool, { sessionId: session.id, rating: body.rating, comment, synthetic, release: served.release ?? null, host: served.host ?? null, at: clock() });
+    const stored = await upsertFeedback(pool, { sessionId: session.id, rating: body.rating, comment, synthetic, release: served.release ?? null, host: served.host ?? null, at: clock() }).catch((error: unknown) => {
+      // The session was deleted (retention, GDPR) between the lookup and the insert.
+      if ((error as { code?: string }).code === '23503') throw notFound(body.session_id);
+      throw error;
+    });
     // The comment stays in router_feedback: analytics rows carry no free text from the customer.
     analytics.record({ eventType: 'feedback', sessionId: session.id, shopId: shop.id, searchId: session.search_id, latencyMs: reply.elapsedTime, synthetic, payload: { rating: stored.rating, replaced: stored.replaced, has_comment: comment !== null } });
     request.log.info({ session_id: session.id, shop: shop.slug, rating: stored.rating, replaced: stored.replaced }, `${LOG_TAGS.router} feedback ${stored.rating}/5${stored.replaced ? ' (replaces the earlier rating)' : ''}`);
