@@ -30,8 +30,11 @@ export function verifyReportTarget(file: string, flag: string, cwd = '.'): strin
   return target;
 }
 
-/** A write that failed anyway (a read-only file system, a full disk) as the same usage error. */
+const WRITE_ERRORS: Record<string, string> = { EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'the file system is read-only', ENOSPC: 'no space left on the device', EDQUOT: 'the disk quota is exceeded' };
+
+/** A write that failed anyway (a read-only or special file system, a full disk) as the same usage error. */
 export function reportWriteError(file: string, flag: string, error: unknown): UsageError {
-  const e = error as NodeJS.ErrnoException;
-  return new UsageError(`Cannot write ${flag} ${file}: ${e.code ?? e.message}.`, 'Pass a path in a directory you can write to.');
+  const code = (error as NodeJS.ErrnoException).code;
+  const why = (code && WRITE_ERRORS[code]) ?? `the file system refused it (${code ?? (error as Error).message})`;
+  return new UsageError(`Cannot write ${flag} ${file}: ${why}.`, 'Pass a path in a directory you can write to (nothing was written).');
 }

@@ -16,6 +16,7 @@ import { METRIC_IDS } from '../../src/db/analytics/metrics.js';
 import type { RunRecord } from '../../src/runbook/journal.js';
 import type { WatchReport } from '../../src/runbook/watch/types.js';
 import { REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { createTestDatabase } from '../helpers/db.js';
 import { createWorkspace, LOOPBACK_CHECKLIST, WORKSPACE_DEPLOYER, type Workspace } from '../helpers/workspace.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -177,6 +178,27 @@ describe('routergpt report --html', () => {
     expect(latest.stdout).toContain(`<code>${latestRun().id}</code>`);
     expect(latestRun().id).not.toBe(run.id);
     expect(latest.stdout).toContain('no watch in this run');
+  });
+
+  it('a file system that refuses the write (/proc): exit 2 naming the path, nothing left behind', async () => {
+    const result = await runCli(['report', '--html', '/proc/routergpt-report.html'], { cwd: ws.dir, env: ws.env });
+    expect(result.exitCode, result.stderr).toBe(2);
+    expect(result.stderr).toContain('Cannot write --html /proc/routergpt-report.html: ');
+    expect(readdirSync('/proc').filter((f) => f.startsWith('routergpt-report'))).toEqual([]);
+  });
+
+  it('a database not migrated yet: the page says so in place of the analytics and metrics (exit 0), no run recorded', async () => {
+    const fresh = await createTestDatabase('report-fresh');
+    try {
+      const result = await runCli(['report', '--reporter', 'html', '--env', 'prod'], { env: { DATABASE_URL: fresh.url } });
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(result.stdout).toContain('no deploy run recorded for prod yet');
+      expect(result.stdout).toContain('the analytics could not be computed: relation &quot;router_analytics&quot; does not exist');
+      expect(result.stdout).toMatch(/the success metrics could not be computed: relation &quot;\w+&quot; does not exist/);
+      expect(result.stdout).toContain('<code>routergpt migrate up --env prod</code>');
+    } finally {
+      await fresh.drop();
+    }
   });
 
   for (const [name, args, message] of [

@@ -20,6 +20,15 @@ export interface ReportOptions {
   shops: number;
 }
 
+/** PostgreSQL's undefined_table and undefined_column: a database older than the analytics migrations. */
+const UNMIGRATED = new Set(['42P01', '42703']);
+
+/** A part that cannot be computed on a database not migrated that far says so (and how to fix it); anything else is thrown. */
+function unmigrated(error: unknown, what: string, env: string): Missing {
+  if (!UNMIGRATED.has((error as { code?: string }).code ?? '')) throw error;
+  return { missing: `${what} could not be computed: ${(error as Error).message} — the database is not migrated (\`routergpt migrate up --env ${env}\`).` };
+}
+
 /**
  * Everything the HTML report shows, read-only, on one connection: the run (from the one run
  * repository, as `routergpt status`), the analytics review and the Success Metrics over the
@@ -36,17 +45,13 @@ export async function runReport(options: ReportOptions): Promise<HtmlReportModel
       const record = options.run ? await runs.get(options.run) : (await runs.list()).find((r) => r.kind === 'deploy');
       if (record) run = { record, state: describeState(await runs.view(record)) };
       else run = { missing: `no deploy run recorded for ${config.name} yet (\`routergpt deploy --env ${config.name} --dry-run\` shows the plan)` };
-      const analytics: AnalyticsReport = {
-        schema: ANALYTICS_REPORT_SCHEMA,
-        env: config.name,
-        database: db.display,
-        since: window.since.toISOString(),
-        until: window.until.toISOString(),
-        ...(await loadAnalytics(db.pool, window, { funnelWindowHours: options.funnelWindowHours, shops: options.shops })),
-      };
-      const metrics: SuccessMetricsReport | Missing = await successMetrics(db.pool, { since: window.since, until: window.until, targets: metricTargetsOf(config.metrics), funnelWindowHours: options.funnelWindowHours }).catch((error: Error) => ({
-        missing: `the success metrics could not be computed: ${error.message.split('\n')[0]} (\`routergpt migrate status --env ${config.name}\` shows whether the database is migrated)`,
-      }));
+      const analytics: AnalyticsReport | Missing = await loadAnalytics(db.pool, window, { funnelWindowHours: options.funnelWindowHours, shops: options.shops }).then(
+        (data): AnalyticsReport => ({ schema: ANALYTICS_REPORT_SCHEMA, env: config.name, database: db.display, since: window.since.toISOString(), until: window.until.toISOString(), ...data }),
+        (error: unknown) => unmigrated(error, 'the analytics', config.name),
+      );
+      const metrics: SuccessMetricsReport | Missing = await successMetrics(db.pool, { since: window.since, until: window.until, targets: metricTargetsOf(config.metrics), funnelWindowHours: options.funnelWindowHours }).catch((error: unknown) =>
+        unmigrated(error, 'the success metrics', config.name),
+      );
       return { env: config.name, generatedAt: options.now.toISOString(), database: db.display, run, analytics, metrics };
     },
     { poolSize: 1, applicationName: 'routergpt report' },
