@@ -189,6 +189,22 @@ describe('4xx and 429 are counted, not written one by one', () => {
     expect(await events()).toEqual([]);
   });
 
+  it('a 401 (API key), 413 (body too large) and 415 (not JSON) are refusals too', async () => {
+    const { base, app } = await serve({ ROUTERGPT_API_KEY: 'outcomes-key-123' });
+    expect((await postJson(`${base}${SEARCH}`, TEMPE)).status).toBe(401);
+    const auth = { authorization: 'Bearer outcomes-key-123' };
+    expect((await postJson(`${base}/chat`, { session_id: randomUUIDv4(), message: 'x'.repeat(20_000) }, auth)).status).toBe(413);
+    const text = await fetch(`${base}/router/delegate`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...auth }, body: 'shop_slug=x' });
+    expect(text.status).toBe(415);
+    await flush(app);
+    expect((await refusals()).map((r) => [r.route, r.status, r.count])).toEqual([
+      ['/chat', 413, 1],
+      ['/router/delegate', 415, 1],
+      [SEARCH, 401, 1],
+    ]);
+    expect(await events()).toEqual([]);
+  });
+
   it('the client HMAC is of the rate-limit client key: two clients behind a trusted proxy are two rows, neither address stored', async () => {
     const { base, app } = await serve({ TRUSTED_PROXIES: '127.0.0.1' });
     for (const ip of ['203.0.113.7', '203.0.113.7', '198.51.100.9']) {
