@@ -37,24 +37,36 @@ function elapsed(report: WatchReport, window: WatchWindow): string {
   return `${seconds(Date.parse(window.to) - Date.parse(report.startedAt))} of ${seconds(report.forMs)}`;
 }
 
-/** The verdicts that are not a pass, one line each: "search p95_ms fail — p95 612 ms … > limit 500 ms". */
-function notPassing(window: WatchWindow): Array<{ status: WatchStatus; line: string }> {
-  return [
-    ...(window.health.status !== 'pass' ? [{ status: window.health.status, line: `health ${window.health.status} — ${window.health.reason}` }] : []),
-    ...window.routes.flatMap((r) => r.verdicts.filter((v) => v.status !== 'pass').map((v) => ({ status: v.status, line: `${r.route} ${v.metric} ${v.status} — ${v.reason}` }))),
-    ...window.conversion.filter((v) => v.status !== 'pass').map((v) => ({ status: v.status, line: `conversion ${v.metric} ${v.status} — ${v.reason}` })),
+/**
+ * The verdicts that are not a pass, one line each: "search p95_ms fail — p95 612 ms … > limit 500 ms".
+ * A route with nothing to judge at all (every verdict inconclusive: idle) is one line, not five;
+ * so are the inconclusive conversions.
+ */
+function notPassing(window: WatchWindow, minRequests: number, options: { conversion?: boolean } = {}): Array<{ status: WatchStatus; line: string }> {
+  const routes = window.routes.flatMap((r) => {
+    if (r.verdicts.every((v) => v.status === 'inconclusive')) return [{ status: 'inconclusive' as const, line: `${r.route} inconclusive — ${r.verdicts[0]!.reason}` }];
+    return r.verdicts.filter((v) => v.status !== 'pass').map((v) => ({ status: v.status, line: `${r.route} ${v.metric} ${v.status} — ${v.reason}` }));
+  });
+  const unsure = window.conversion.filter((v) => v.status === 'inconclusive');
+  const conversion = options.conversion === false ? [] : [
+    ...window.conversion.filter((v) => v.status !== 'pass' && v.status !== 'inconclusive').map((v) => ({ status: v.status, line: `conversion ${v.metric} ${v.status} — ${v.reason}` })),
+    ...(unsure.length ? [{ status: 'inconclusive' as const, line: `conversion ${unsure.map((v) => `${v.metric} (${v.samples})`).join(', ')} inconclusive — too few to judge (< min_requests ${minRequests})` }] : []),
   ];
+  return [...(window.health.status !== 'pass' ? [{ status: window.health.status, line: `health ${window.health.status} — ${window.health.reason}` }] : []), ...routes, ...conversion];
 }
 
 /** One line for a window (the plain view and the step's progress), failures and warnings after it. */
 export function windowLines(report: WatchReport, window: WatchWindow): string[] {
   const total = Math.max(1, Math.ceil(report.forMs / report.intervalMs));
-  const routes = window.routes.map((r) => {
+  const busy = window.routes.filter((r) => (r.verdicts.find((v) => v.metric === 'requests')?.actual ?? 0) > 0);
+  const routes = busy.map((r) => {
     const get = (m: string) => r.verdicts.find((v) => v.metric === m)!;
     return `${r.route} ${get('requests').actual} req, ${valueText(get('error_rate'))} err, p95 ${valueText(get('p95_ms'))}`;
   });
-  const head = `${MARK[window.status]} window ${window.index}/${total} (${elapsed(report, window)}): ${window.status} — ${routes.join('; ')}`;
-  return [head, ...notPassing(window).filter((n) => n.status === 'fail' || n.status === 'warn').map((n) => `    ${n.line}`)];
+  const idle = window.routes.length - busy.length;
+  const traffic = routes.length ? `${routes.join('; ')}${idle ? ` (${idle === 1 ? 'one route' : `${idle} routes`} without requests)` : ''}` : 'no requests';
+  const head = `${MARK[window.status]} window ${window.index}/${total} (${elapsed(report, window)}): ${window.status} — ${traffic}`;
+  return [head, ...notPassing(window, report.minRequests).filter((n) => n.status === 'fail' || n.status === 'warn').map((n) => `    ${n.line}`)];
 }
 
 function baselineLine(report: WatchReport): string {
@@ -92,7 +104,7 @@ async function table(report: WatchReport, window: WatchWindow, color: boolean): 
 export async function liveFrame(report: WatchReport, window: WatchWindow, options: { color: boolean; columns: number }): Promise<string> {
   const lines = [headline(report), baselineLine(report), `window ${window.index} (${elapsed(report, window)}) · ${window.health.reason}`, await table(report, window, options.color)];
   const p = paint(options.color);
-  for (const n of notPassing(window)) lines.push(...wrapToWidth(p(n.status, `  ${MARK[n.status]} ${n.line}`), options.columns));
+  for (const n of notPassing(window, report.minRequests)) lines.push(...wrapToWidth(p(n.status, `  ${MARK[n.status]} ${n.line}`), options.columns));
   return `${lines.join('\n')}\n`;
 }
 
@@ -115,7 +127,7 @@ async function renderHuman(report: WatchReport, options: { color: boolean; colum
   const out = [headline(report), ...wrapToWidth(baselineLine(report), options.columns)];
   if (!last) return `${[...out, 'no window was evaluated'].join('\n')}\n`;
   out.push(`window ${last.index}: ${last.from} → ${last.to} · ${last.health.reason}`, await table(report, last, options.color));
-  const problems = notPassing(last);
+  const problems = notPassing(last, report.minRequests);
   if (problems.length) {
     out.push('');
     for (const n of problems) out.push(...wrapToWidth(p(n.status, `${MARK[n.status]} ${n.line}`), options.columns));
@@ -132,7 +144,7 @@ function renderMarkdown(report: WatchReport): string {
     out.push(`| route | ${WATCH_ROUTE_METRICS.map((m) => HEAD[m]).join(' | ')} | verdict |`, `|---|${WATCH_ROUTE_METRICS.map(() => '---:').join('|')}|---|`);
     for (const r of last.routes) out.push(`| \`${r.path}\` | ${WATCH_ROUTE_METRICS.map((m) => { const v = r.verdicts.find((x) => x.metric === m)!; return `${MARK[v.status]} ${valueText(v)}`; }).join(' | ')} | ${r.status} |`);
     out.push('', ...last.conversion.map((v) => `- conversion ${v.metric}: ${v.status} — ${v.reason}`));
-    const problems = notPassing(last);
+    const problems = notPassing(last, report.minRequests, { conversion: false });
     if (problems.length) out.push('', ...problems.map((n) => `- ${MARK[n.status]} ${n.line.replace(/\|/g, '\\|')}`));
   }
   if (report.action) out.push('', `On fail: ${report.action.reason}`);

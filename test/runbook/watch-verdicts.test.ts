@@ -143,6 +143,19 @@ describe('verdicts on a hand-computed fixture', () => {
   });
 });
 
+describe('a window with traffic it cannot judge', () => {
+  it('every request refused (the router off: 503s): no latency to measure, so inconclusive — not pass', async () => {
+    await refusal(at(S, 30), SEARCH, 503, 30, 'v2');
+    const current = await windowFigures(sdb.pool, { from: S, to: at(S, 120) });
+    const result = evaluateWindow({ current, limits: DEFAULT_WATCH.limits, minRequests: MIN });
+    // A refusal is a request, never an error.
+    expect(verdict(result, 'search', 'requests')).toMatchObject({ status: 'pass', actual: 30 });
+    expect(verdict(result, 'search', 'error_rate')).toMatchObject({ status: 'pass', actual: 0 });
+    expect(verdict(result, 'search', 'p95_ms')).toMatchObject({ status: 'inconclusive', actual: null, samples: 0 });
+    expect(windowStatus(result, { status: 'pass', httpStatus: 200, reason: '' }, current, undefined, MIN)).toBe('inconclusive');
+  });
+});
+
 describe('the baseline', () => {
   it('is the previous release\'s first window of the same length, its own rows only', async () => {
     await previousRelease();

@@ -154,10 +154,11 @@ export function evaluateWindow({ current, baseline, limits, minRequests }: Evalu
 }
 
 /**
- * A window's verdict: any fail fails, then any warn warns. Inconclusive only when the watch as a
- * whole saw fewer than min_requests requests, or a route that the baseline saw busy (≥ min_requests)
- * is now too quiet to judge: a route nobody uses (feedback, often) is reported but does not make
- * every watch inconclusive.
+ * A window's verdict: any fail fails, then any warn warns. Inconclusive when the watch as a whole
+ * saw fewer than min_requests requests; when a route busy enough to judge (≥ min_requests) still
+ * has a verdict it cannot give (every request refused: no latency to measure); or when a route
+ * the baseline saw busy is now too quiet to judge. A route nobody uses (feedback, often) is
+ * reported as inconclusive but does not make every watch inconclusive.
  */
 export function windowStatus(evaluation: Evaluation, health: WatchHealth, current: WindowFigures, baseline: WindowFigures | undefined, minRequests: number): WatchStatus {
   const all = [health.status, ...evaluation.routes.flatMap((r) => r.verdicts.map((v) => v.status)), ...evaluation.conversion.map((v) => v.status)];
@@ -165,6 +166,7 @@ export function windowStatus(evaluation: Evaluation, health: WatchHealth, curren
   if (all.includes('warn')) return 'warn';
   const total = current.routes.reduce((n, r) => n + r.requests, 0);
   if (total < minRequests) return 'inconclusive';
-  const quietButWasBusy = evaluation.routes.some((r) => r.status === 'inconclusive' && (baseline?.routes.find((b) => b.route === r.route)?.requests ?? 0) >= minRequests);
-  return quietButWasBusy ? 'inconclusive' : 'pass';
+  const requestsOf = (figures: WindowFigures | undefined, route: string) => figures?.routes.find((f) => f.route === route)?.requests ?? 0;
+  const unjudged = evaluation.routes.some((r) => r.status === 'inconclusive' && (requestsOf(current, r.route) >= minRequests || requestsOf(baseline, r.route) >= minRequests));
+  return unjudged ? 'inconclusive' : 'pass';
 }
