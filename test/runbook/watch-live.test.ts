@@ -16,7 +16,11 @@ import { readRouterFlag, writeRouterFlag } from '../../src/db/router-flag.js';
 import { runsDir, type RunRecord } from '../../src/runbook/journal.js';
 import { isRunLockHeld } from '../../src/runbook/lock.js';
 import type { WatchReport } from '../../src/runbook/watch/types.js';
+import { PassThrough } from 'node:stream';
+import { runWatch } from '../../src/commands/watch/run-watch.js';
+import { loadConfig } from '../../src/config/resolve.js';
 import { runCli, spawnCli } from '../helpers/cli.js';
+import { scriptedPrompter } from '../helpers/prompter.js';
 import { createWorkspace, WORKSPACE_DEPLOYER, type Workspace } from '../helpers/workspace.js';
 import { buildTestApp, insertTestShop, migrateTo, NEWEST_MIGRATION, postJson, testConfig } from '../server/helpers.js';
 
@@ -123,6 +127,30 @@ describe('watch under live traffic', () => {
     expect(load.statuses.every((s) => s === 200)).toBe(true);
   }, 30_000);
 
+  it('--on-fail pause: without a terminal it stops and says so (the router stays on); a person answering yes switches it off', async () => {
+    const load = traffic();
+    await pool.query('ALTER TABLE shops RENAME COLUMN latitude TO latitude_gone');
+    try {
+      const cli = await watch(['--for', '1s', '--interval', '1s', '--on-fail', 'pause', '--min-requests', '5', '--json']);
+      expect(cli.exitCode, cli.stderr).toBe(1);
+      expect((JSON.parse(cli.stdout) as WatchReport).action).toEqual({ onFail: 'pause', taken: 'stopped', reason: '--on-fail pause: there is no terminal to ask on, so it stopped as --on-fail stop does; the router stays on' });
+      expect((await readRouterFlag(pool))?.enabled ?? true).toBe(true);
+      // In process, with a person at the prompt (the injected prompter), answering yes.
+      const prompter = scriptedPrompter([true]);
+      const io = { stdout: new PassThrough(), stderr: new PassThrough(), stdinIsTTY: false, stdoutIsTTY: false, stderrIsTTY: false, color: false, env: ws.env, cwd: ws.dir };
+      const { config } = loadConfig({ flags: {}, cwd: ws.dir, env: ws.env });
+      const report = await runWatch({ config, io, cwd: ws.dir, apiBase: base, settings: { ...config.watch.value, forMs: 1000, intervalMs: 1000, minRequests: 5 }, onFail: 'pause', strict: false, prompter });
+      prompter.assertDone();
+      expect(prompter.questions[0]).toMatch(/^The watch of staging failed \(search error_rate: \d+ errors \(5xx\) of \d+ requests = [\d.]+ % > limit 1\.00 % \(no baseline\)\)\. Switch the router off now \(break-glass toggle\)\?$/);
+      expect(report.action).toMatchObject({ onFail: 'pause', taken: 'toggled' });
+      expect((await readRouterFlag(pool))?.enabled).toBe(false);
+    } finally {
+      await pool.query('ALTER TABLE shops RENAME COLUMN latitude_gone TO latitude');
+      await load.stop();
+      await writeRouterFlag(pool, true, 'test');
+    }
+  }, 30_000);
+
   it('search broken under traffic: watch --on-fail toggle fails (exit 1) and the router is off, journaled as a rollback run of the deploy', async () => {
     const [deploy] = await runs('deploy');
     const load = traffic();
@@ -150,8 +178,8 @@ describe('watch under live traffic', () => {
     expect(load.statuses).toContain(500);
     expect(load.statuses.at(-1)).toBe(503);
     expect(report.action).toMatchObject({ onFail: 'toggle', taken: 'toggled', deployRunId: deploy!.id });
-    const [rollback] = await runs('rollback');
-    expect(rollback).toMatchObject({ id: report.action!.rollbackRunId, target: deploy!.id, tiers: ['toggle'] });
+    const rollback = (await runs('rollback')).find((r) => r.id === report.action!.rollbackRunId);
+    expect(rollback).toMatchObject({ target: deploy!.id, tiers: ['toggle'], status: 'succeeded' });
     expect(rollback!.items[0]).toMatchObject({ id: 'router.disable', state: 'done' });
     const status = await runCli(['status', '--json'], { cwd: ws.dir, env: ws.env });
     expect(status.stdout).toContain(rollback!.id);
@@ -162,7 +190,7 @@ describe('watch under live traffic', () => {
 describe('the api.watch step', () => {
   it('runs in a deploy without the run lock, and journals its WatchReport as the item\'s result data', async () => {
     await pool.query('DELETE FROM router_analytics; DELETE FROM router_refusals');
-    const checklist = checklistFile('watch.yaml', 'name: watch\nphases:\n  - id: post\n    items:\n      - check: db.reachable\n      - step: api.watch\n        params: { for: 3s, interval: 1s, on_fail: stop }\n');
+    const checklist = checklistFile('watch.yaml', 'name: watch\nphases:\n  - id: post\n    items:\n      - check: db.reachable\n      - step: api.watch\n        params: { for: 2s, interval: 1s, on_fail: stop }\n');
     const load = traffic();
     const child = spawnCli(['deploy', '--yes', '--as', WORKSPACE_DEPLOYER, '--checklist', checklist], { cwd: ws.dir, env: { ...ws.env } });
     const dir = runsDir(path.join(ws.dir, '.routergpt'), 'staging');
@@ -184,7 +212,7 @@ describe('the api.watch step', () => {
     expect(item.state).toBe('done');
     const report = item.outputs!.report as WatchReport;
     expect(report).toMatchObject({ status: 'pass', completed: true, release: 'v2' });
-    expect(report.windows).toHaveLength(3);
+    expect(report.windows).toHaveLength(2);
     expect(item.checkpoint).toMatchObject({ report: { completed: true } });
   }, 30_000);
 });
