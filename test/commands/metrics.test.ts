@@ -180,6 +180,14 @@ describe('routergpt metrics on the mixed-month fixture', () => {
     expect(report.verdict).toBe('pass');
   });
 
+  it('--funnel-window takes any duration, a fraction of an hour too: 8 bookings came 6 minutes after their search', async () => {
+    const at90m = JSON.parse((await runCli(['metrics', '--env', 'prod', '--metric', 'search-to-booking', '--funnel-window', '90m', '--json'], env())).stdout);
+    expect(at90m).toMatchObject({ funnelWindowHours: 1.5, metrics: [{ id: 'search-to-booking', parts: { bookedSearches: 8, searches: 40 } }] });
+    // 3 minutes: each delegation (1 min after its search) is in time, no booking (5 min after it) is: 0 / 40.
+    const at3m = JSON.parse((await runCli(['metrics', '--env', 'prod', '--metric', 'search-to-booking', '--funnel-window', '3m', '--json'], env())).stdout);
+    expect(at3m.metrics[0]).toMatchObject({ actual: 0, verdict: 'fail', parts: { bookedSearches: 0, searches: 40 } });
+  });
+
   it('human: the Success Metrics table filled in, the reasons, the outcome last', async () => {
     const result = await runCli(['metrics', '--env', 'prod'], env());
     expect(result.exitCode).toBe(1);

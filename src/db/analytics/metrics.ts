@@ -121,33 +121,42 @@ async function searchToBooking(db: Queryable, w: AnalyticsWindow, funnelWindowHo
   return { actual: ratioPct(f.booked, f.searches), sample: f.searches, parts: { bookedSearches: f.booked, searches: f.searches } };
 }
 
-async function responseTime(db: Queryable, w: AnalyticsWindow): Promise<Measurement> {
-  const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT count(latency_ms) AS timed, sum(latency_ms) AS total_ms
-       FROM router_analytics
-      WHERE event_type IN ('search', 'delegate') AND created_at >= $1 AND created_at < $2 AND NOT synthetic AND latency_ms IS NOT NULL`,
-    [w.since, w.until],
-  );
-  const timed = num(rows[0]?.timed);
-  const totalMs = num(rows[0]?.total_ms);
-  return { actual: timed > 0 ? totalMs / timed : null, sample: timed, parts: { totalMs, timedRequests: timed } };
+/**
+ * The response time and the error rate read the same rows: one scan of the window's events for
+ * both (on a month of traffic that scan is most of the command's time), shared by the two.
+ */
+interface EventTotals {
+  timed: number;
+  totalMs: number;
+  succeeded: number;
+  errors: number;
+  refused: number;
 }
 
-async function errorRate(db: Queryable, w: AnalyticsWindow): Promise<Measurement> {
+async function eventTotals(db: Queryable, w: AnalyticsWindow): Promise<EventTotals> {
   const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT (SELECT count(*) FROM router_analytics
-              WHERE event_type IN ('search', 'delegate', 'chat_message', 'feedback') AND created_at >= $1 AND created_at < $2 AND NOT synthetic) AS succeeded,
-            (SELECT count(*) FROM router_analytics
-              WHERE event_type = 'error' AND created_at >= $1 AND created_at < $2 AND NOT synthetic) AS errors,
+    `SELECT e.timed, e.total_ms, e.succeeded, e.errors,
             (SELECT coalesce(sum(count), 0) FROM router_refusals
-              WHERE minute >= date_trunc('minute', $1::timestamptz) AND minute < $2 AND NOT synthetic) AS refused`,
+              WHERE minute >= date_trunc('minute', $1::timestamptz) AND minute < $2 AND NOT synthetic) AS refused
+       FROM (SELECT count(latency_ms) FILTER (WHERE event_type IN ('search', 'delegate')) AS timed,
+                    sum(latency_ms) FILTER (WHERE event_type IN ('search', 'delegate')) AS total_ms,
+                    count(*) FILTER (WHERE event_type IN ('search', 'delegate', 'chat_message', 'feedback')) AS succeeded,
+                    count(*) FILTER (WHERE event_type = 'error') AS errors
+               FROM router_analytics
+              WHERE event_type IN ('search', 'delegate', 'chat_message', 'feedback', 'error') AND created_at >= $1 AND created_at < $2 AND NOT synthetic) e`,
     [w.since, w.until],
   );
-  const succeeded = num(rows[0]?.succeeded);
-  const errors = num(rows[0]?.errors);
-  const refused = num(rows[0]?.refused);
-  const requests = succeeded + errors + refused;
-  return { actual: ratioPct(errors, requests), sample: requests, parts: { errors, requests, succeeded, refused } };
+  const r = rows[0] ?? {};
+  return { timed: num(r.timed), totalMs: num(r.total_ms), succeeded: num(r.succeeded), errors: num(r.errors), refused: num(r.refused) };
+}
+
+function responseTime(t: EventTotals): Measurement {
+  return { actual: t.timed > 0 ? t.totalMs / t.timed : null, sample: t.timed, parts: { totalMs: t.totalMs, timedRequests: t.timed } };
+}
+
+function errorRate(t: EventTotals): Measurement {
+  const requests = t.succeeded + t.errors + t.refused;
+  return { actual: ratioPct(t.errors, requests), sample: requests, parts: { errors: t.errors, requests, succeeded: t.succeeded, refused: t.refused } };
 }
 
 async function satisfaction(db: Queryable, w: AnalyticsWindow): Promise<Measurement> {
@@ -182,16 +191,18 @@ export function judgeMetric(id: MetricId, m: Measurement, setting: MetricTargetS
   return ok ? { verdict: 'pass', reason: `${actual} meets the target ${target}` } : { verdict: 'fail', reason: `${actual} misses the target ${target}` };
 }
 
-/** The Success Metrics of the window, read-only: one query per metric (two for the funnel's conversion). */
+/** The Success Metrics of the window, read-only: four queries (response time and error rate share one). */
 export async function successMetrics(db: Queryable, options: SuccessMetricsOptions): Promise<SuccessMetricsReport> {
   const w: AnalyticsWindow = { since: options.since, until: options.until ?? new Date() };
   const funnelWindowHours = options.funnelWindowHours ?? 24;
   const defaults = defaultMetricTargets();
   const ids = METRIC_IDS.filter((id) => !options.metrics || options.metrics.includes(id));
   const metrics: SuccessMetric[] = [];
+  let totals: Promise<EventTotals> | undefined;
+  const shared = () => (totals ??= eventTotals(db, w));
   for (const id of ids) {
     const setting = options.targets?.[id] ?? defaults[id];
-    const m = await measure(db, id, w, funnelWindowHours);
+    const m = await measure(db, id, w, funnelWindowHours, shared);
     const def = METRIC_CATALOGUE[id];
     metrics.push({
       id,
@@ -215,16 +226,16 @@ export async function successMetrics(db: Queryable, options: SuccessMetricsOptio
   return { since: w.since.toISOString(), until: w.until.toISOString(), funnelWindowHours, metrics, verdict, counts };
 }
 
-function measure(db: Queryable, id: MetricId, w: AnalyticsWindow, funnelWindowHours: number): Promise<Measurement> {
+async function measure(db: Queryable, id: MetricId, w: AnalyticsWindow, funnelWindowHours: number, totals: () => Promise<EventTotals>): Promise<Measurement> {
   switch (id) {
     case 'usage-rate':
       return usageRate(db, w);
     case 'search-to-booking':
       return searchToBooking(db, w, funnelWindowHours);
     case 'response-time':
-      return responseTime(db, w);
+      return responseTime(await totals());
     case 'error-rate':
-      return errorRate(db, w);
+      return errorRate(await totals());
     case 'satisfaction':
       return satisfaction(db, w);
   }
