@@ -247,6 +247,13 @@ describe('routergpt metrics on the mixed-month fixture', () => {
     const human = await runCli(['metrics', '--env', 'prod', '--metric', 'search-to-booking,error-rate'], { cwd, env: { DATABASE_URL: db.url } });
     expect(human.exitCode, human.stderr).toBe(0);
     expect(human.stdout).toContain('Search to booking conversion: target > 15 % from routergpt.config.yaml: environments.prod.metrics.targets.search_to_booking');
+
+    // config show lists every target with its source.
+    const shown = JSON.parse((await runCli(['config', 'show', '--env', 'prod', '--json'], { cwd, env: { DATABASE_URL: db.url } })).stdout);
+    const rows = Object.fromEntries(shown.values.map((r: { key: string }) => [r.key, r]));
+    expect(rows['metrics.error_rate']).toMatchObject({ value: '< 3 %, a verdict from 100 requests', source: 'file', origin: 'routergpt.config.yaml: environments.prod.metrics.targets.error_rate' });
+    expect(rows['metrics.usage_rate']).toMatchObject({ value: '> 10 %, a verdict from 20 bookings', source: 'default' });
+    expect(rows['metrics.satisfaction'].value).toBe('> 4/5, a verdict from 20 ratings (routergpt.config.yaml: environments.prod.metrics.min_sample.satisfaction)');
   });
 
   for (const [yaml, message] of [

@@ -2,6 +2,7 @@ import { configProblems } from '../../config/resolve.js';
 import { maskSecret, maskUrl } from '../../config/mask.js';
 import type { EnvironmentConfig, Sourced } from '../../config/types.js';
 import type { ConfigError } from '../../errors.js';
+import { METRIC_CATALOGUE, METRIC_IDS, type MetricId } from '../../db/analytics/metric-catalogue.js';
 
 export interface ConfigShowRow {
   key: string;
@@ -56,8 +57,17 @@ export function runConfigShow(config: EnvironmentConfig, environments: string[],
     row('backup_retention', config.backupRetention, String(config.backupRetention.value)),
     row('approvals', config.approvals, `${config.approvals.value.required} required${config.approvals.value.required ? `, ${config.approvals.value.allowSelfApproval ? 'the deployer may approve' : 'not by the deployer'}, wait ${Math.round(config.approvals.value.timeoutMs / 1000)}s` : ''}`),
     row('watch', config.watch, describeWatch(config.watch.value)),
+    ...METRIC_IDS.map((id) => metricRow(config, id)),
   ];
   return { env: config.name, configFile: config.configFile ?? null, environments, values, problems, missing };
+}
+
+/** One Success Metric's target (its source) and the sample a verdict needs (said with its own source when the file set it). */
+function metricRow(config: EnvironmentConfig, id: MetricId): ConfigShowRow {
+  const def = METRIC_CATALOGUE[id];
+  const { target, minSample } = config.metrics[id];
+  const value = `${def.comparison === 'above' ? '>' : '<'} ${target.value}${def.unit === 'ms' ? ' ms' : def.unit === '%' ? ' %' : '/5'}, a verdict from ${minSample.value} ${def.sampleOf}${minSample.source === 'file' ? ` (${minSample.origin})` : ''}`;
+  return { key: `metrics.${def.configKey}`, value, source: target.source, origin: target.origin };
 }
 
 function describeWatch(w: EnvironmentConfig['watch']['value']): string {
