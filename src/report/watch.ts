@@ -133,6 +133,7 @@ async function renderHuman(report: WatchReport, options: { color: boolean; colum
     for (const n of problems) out.push(...wrapToWidth(p(n.status, `${MARK[n.status]} ${n.line}`), options.columns));
   }
   if (report.action) out.push('', ...wrapToWidth(`on fail: ${report.action.reason}`, options.columns));
+  if (report.runId) out.push('', ...wrapToWidth(`run ${report.runId}${report.journalFile ? ` (journal: ${report.journalFile})` : ''}`, options.columns));
   out.push('', p(report.status, `${MARK[report.status]} watch ${verdictWord(report)}`));
   return `${out.join('\n')}\n`;
 }

@@ -15,8 +15,10 @@ export interface OneStepRunSpec {
   env: string;
   stateDir: string;
   db: Pool;
-  /** The item: `migrate.baseline`, `migrate.repair`. */
+  /** The item: `migrate.baseline`, `migrate.repair`, `api.watch`. */
   itemId: string;
+  /** The item's phase (default `database`). */
+  phase?: string;
   title: string;
   /** The command, for the record's checklist field: `migrate baseline`. */
   command: string;
@@ -28,16 +30,22 @@ export interface OneStepRunSpec {
 
 export interface OneStepOutcome<T> {
   value: T;
-  state: 'done' | 'skipped';
+  /** `failed`: the item's verdict was a failure (already reported, not an exception): the run is `failed`, its outputs kept. */
+  state: 'done' | 'warn' | 'skipped' | 'failed';
   summary: string;
+  details?: string[];
   outputs: Record<string, unknown>;
 }
 
-/** Runs `work` journaled: `running` first, then succeeded / failed / cancelled with the item's outcome. */
-export async function journalOneStep<T extends object>(spec: OneStepRunSpec, work: (runId: string) => Promise<OneStepOutcome<T>>): Promise<T & { runId: string; journalFile: string }> {
+/**
+ * Runs `work` journaled: `running` first, then succeeded / failed / cancelled with the item's
+ * outcome. `checkpoint` journals progress inside the item at once (what `routergpt status` shows
+ * of a long one while it runs).
+ */
+export async function journalOneStep<T extends object>(spec: OneStepRunSpec, work: (runId: string, checkpoint: (data: Record<string, unknown>) => Promise<void>) => Promise<OneStepOutcome<T>>): Promise<T & { runId: string; journalFile: string }> {
   const now = spec.now ?? (() => new Date());
   const startedAt = now().toISOString();
-  const item: ItemRecord = { id: spec.itemId, kind: 'step', phase: 'database', title: spec.title, state: 'running', attempts: 1, startedAt };
+  const item: ItemRecord = { id: spec.itemId, kind: 'step', phase: spec.phase ?? 'database', title: spec.title, state: 'running', attempts: 1, startedAt };
   const record: RunRecord = {
     schema: 'routergpt.run/v1',
     id: newRunId(spec.kind, now()),
@@ -56,9 +64,12 @@ export async function journalOneStep<T extends object>(spec: OneStepRunSpec, wor
   const journal = new Journal(runsDir(spec.stateDir, spec.env), record, spec.db, spec.onWarning);
   await journal.save();
   try {
-    const outcome = await work(record.id);
-    Object.assign(item, { state: outcome.state, summary: outcome.summary, outputs: outcome.outputs });
-    record.status = 'succeeded';
+    const outcome = await work(record.id, async (data) => {
+      item.checkpoint = data;
+      await journal.save();
+    });
+    Object.assign(item, { state: outcome.state, summary: outcome.summary, outputs: outcome.outputs, ...(outcome.details ? { details: outcome.details } : {}) });
+    record.status = outcome.state === 'failed' ? 'failed' : 'succeeded';
     return { ...outcome.value, runId: record.id, journalFile: journal.file };
   } catch (error) {
     Object.assign(item, { state: 'failed', summary: (error as Error).message.split('\n')[0], errorKind: (error as Error).name });

@@ -183,6 +183,11 @@ describe('watch under live traffic', () => {
     expect(rollback!.items[0]).toMatchObject({ id: 'router.disable', state: 'done' });
     const status = await runCli(['status', '--json'], { cwd: ws.dir, env: ws.env });
     expect(status.stdout).toContain(rollback!.id);
+    // The watch itself is journaled too: a run of kind watch, its verdicts the item's result data.
+    const run = (await runs('watch')).find((r) => r.id === report.runId)!;
+    expect(run.status).toBe('failed');
+    expect(run.items[0]).toMatchObject({ id: 'api.watch', state: 'failed' });
+    expect((run.items[0]!.outputs!.report as WatchReport).action).toEqual(report.action);
     await writeRouterFlag(pool, true, 'test');
   }, 30_000);
 });

@@ -137,6 +137,9 @@ export interface WatchReport {
   /** Whether the watch ran its full length (false when a fail ended it early or it was cancelled). */
   completed: boolean;
   action?: WatchAction;
+  /** A standalone `routergpt watch` is journaled as a run of kind `watch`: its id and journal file (absent for a deploy's api.watch item, which is in the deploy's run). */
+  runId?: string;
+  journalFile?: string;
 }
 
 const ORDER: Record<WatchStatus, number> = { pass: 0, inconclusive: 1, warn: 2, fail: 3 };
