@@ -28,7 +28,7 @@ for (const stream of [process.stdout, process.stderr]) {
 
 let interrupts = 0;
 process.on('SIGINT', () => {
-  // `serve` handles its own signals (graceful shutdown, exit 0): stay out of its way.
+  // `serve` handles its own signals (graceful shutdown, then exit 130 — or 0 on SIGTERM): stay out of its way.
   if (interruptsClaimed()) return;
   interrupts += 1;
   process.exitCode = ExitCode.cancelled;

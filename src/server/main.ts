@@ -119,7 +119,8 @@ export function serveUntilSignal(server: StartedServer, deadlineMs = SHUTDOWN_DE
         // A second Ctrl-C means "now"; a repeated SIGTERM (process managers, wrappers) does not.
         if (signal === 'SIGINT') {
           server.app.log.warn('[ROUTER] SIGINT received again; exiting without finishing the shutdown');
-          process.exit(1);
+          // 130: cancelled by the user (docs/exit-codes.md), as the first Ctrl-C's clean stop.
+          process.exit(130);
         }
         return;
       }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
+import { CancelledError, UsageError } from '../../errors.js';
 import { claimInterrupts } from '../../cli/interrupts.js';
 import type { IO } from '../../cli/io.js';
 import { action } from '../../cli/action.js';
@@ -24,7 +24,7 @@ export function registerServe(program: Command, io: IO): void {
         const { config, env } = await ctx.loadConfig({ port, host: opts.host });
         claimInterrupts('serve');
         const { runServe } = await import('./run-serve.js');
-        await runServe({
+        const { signal } = await runServe({
           config,
           env,
           port: config.server.value.port,
@@ -34,6 +34,10 @@ export function registerServe(program: Command, io: IO): void {
             note(ctx.io, `routergpt serve (${config.name}): listening on ${info.url} — database ${info.database}${prepared ? ` — ${prepared}` : ''}. Stop with Ctrl-C or SIGTERM.`);
           },
         });
+        // A service manager's stop (SIGTERM) is a normal end: exit 0, which systemd counts as clean.
+        // Ctrl-C (SIGINT) exits 130, as every interrupted Unix command does — and as npm does
+        // whatever its child returns, so `npx routergpt serve` and `routergpt serve` agree.
+        if (signal === 'SIGINT') throw new CancelledError('routergpt serve: stopped cleanly after Ctrl-C (exit 130).', 'Start it again with `routergpt serve`.');
         note(ctx.io, 'routergpt serve: stopped cleanly');
       }),
     );
