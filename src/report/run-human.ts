@@ -13,6 +13,11 @@ export interface RunHumanOptions {
   columns?: number;
   /** The commands that undo what ran (a failed deploy), printed under the table. */
   rollbackPlan?: readonly string[];
+  /**
+   * false: no table — the results were printed as lines already (no terminal). What needs a
+   * look, the sign-off and the outcome stay. Default true.
+   */
+  table?: boolean;
 }
 
 /** Column widths (padding included) that fit `width` with the table's six borders. */
@@ -64,5 +69,7 @@ export async function renderRunHuman(report: RunReport, options: RunHumanOptions
   // The outcome last: what a person at 3 a.m. reads first, then the id to act on.
   lines.push('', p.bold(`${p.status(RUN_TONE[report.status], runHeadline(report))} — ${describeCounts(report.counts)}${took}`), `run ${report.id}`);
   const width = Math.max(60, options.columns ?? 100);
-  return `${[table.toString(), ...lines.flatMap((l) => wrapToWidth(l, width))].join('\n')}\n`;
+  const body = lines.flatMap((l) => wrapToWidth(l, width));
+  if (options.table === false) return `${body.join('\n').replace(/^\n+/, '')}\n`;
+  return `${[table.toString(), ...body].join('\n')}\n`;
 }

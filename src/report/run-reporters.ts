@@ -28,6 +28,11 @@ export interface RunReportIO {
   cwd?: string;
   /** For the human report of a failed deploy: the commands that undo what ran. */
   rollbackPlan?: readonly string[];
+  /**
+   * Each item's result was already printed as a plain line on stderr (no terminal): the human
+   * report on a stream then leaves the table out, so a CI log shows every result once.
+   */
+  linesShown?: boolean;
 }
 
 export interface RunReportsResult {
@@ -47,10 +52,10 @@ async function renderRunHtml(record: RunRecord): Promise<string> {
   return renderHtmlReport({ env: record.env, generatedAt: new Date().toISOString(), run: { record, state: record.status }, analytics: { missing: `Analytics are ${more}.` }, metrics: { missing: `The success metrics are ${more}.` } });
 }
 
-function render(record: RunRecord, report: RunReport, name: RunReporterName, color: boolean, columns: number | undefined, rollbackPlan: readonly string[] | undefined): string | Promise<string> {
+function render(record: RunRecord, report: RunReport, name: RunReporterName, color: boolean, columns: number | undefined, rollbackPlan: readonly string[] | undefined, table: boolean): string | Promise<string> {
   switch (name) {
     case 'human':
-      return renderRunHuman(report, { color, ...(columns ? { columns } : {}), ...(rollbackPlan ? { rollbackPlan } : {}) });
+      return renderRunHuman(report, { color, table, ...(columns ? { columns } : {}), ...(rollbackPlan ? { rollbackPlan } : {}) });
     case 'json':
       return renderJson(report);
     case 'junit':
@@ -71,7 +76,7 @@ function render(record: RunRecord, report: RunReport, name: RunReporterName, col
  */
 export async function writeRunReports(record: RunRecord, reporters: ReadonlyArray<ReporterOption<RunReporterName>>, io: RunReportIO): Promise<RunReportsResult> {
   const report = toRunReport(record);
-  const written = await writeReports(reporters, (spec, color) => render(record, report, spec.name, color, io.columns, io.rollbackPlan), io);
+  const written = await writeReports(reporters, (spec, color) => render(record, report, spec.name, color, io.columns, io.rollbackPlan, !(io.linesShown && !spec.file)), io);
   if (reporters.some((r) => r.name === 'github')) {
     const summary = appendGithubStepSummary(report, io.env);
     if (summary) written.push(summary);

@@ -203,6 +203,16 @@ describe('failed-at-migrate deploy in detail', () => {
     expect(plain).toContain(`deploy staging: FAILED — ${describeCounts(report.counts)} in 42.5 s\n`);
     expect(plain).toContain(`run ${report.id}`);
   });
+
+  it('human without the table (the results were printed as lines already): what needs a look, the outcome, no item twice', async () => {
+    const text = await renderRunHuman(report, { color: false, columns: 100, table: false });
+    expect(text).not.toContain('│');
+    expect(text).not.toMatch(/^\n/);
+    expect(text).toContain('✖ db.migrate: 007_location_indexes.sql failed');
+    expect(text).toContain(`deploy staging: FAILED — ${describeCounts(report.counts)} in 42.5 s\n`);
+    // Items that simply succeeded are not repeated.
+    for (const item of report.items.filter((i) => i.state === 'done')) expect(text).not.toContain(item.id);
+  });
 });
 
 describe('writeRunReports', () => {

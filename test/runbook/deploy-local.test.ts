@@ -15,11 +15,15 @@ describe('routergpt deploy on the embedded default', () => {
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).toContain('Plan: local checklist on local');
     expect(result.stderr).toContain('started the API in this process');
-    // The human report: a table, the sign-off, the outcome last — Markdown only for --reporter markdown.
+    // Without a terminal: each item's result once — on stderr as it finishes; the report on stdout
+    // is the sign-off and the outcome, not the table again (Markdown only for --reporter markdown).
     expect(result.stdout).toMatch(/deploy local: SUCCEEDED — \d+ done, /);
     expect(result.stdout).toContain('Signed off: deployed by ');
     expect(result.stdout).not.toContain('|---|');
+    expect(result.stdout).not.toContain('│');
     expect(result.stdout.match(/deploy local: SUCCEEDED/g)).toHaveLength(1);
+    const both = result.stdout + result.stderr;
+    for (const text of [/seeded \d+ shops, \d+ services/g, /healthy after \d+ attempt/g, /Deleted \d+ test shop/g]) expect(both.match(text)).toHaveLength(1);
     const record = run(runs()[0]!);
     // Every item passed; an item whose checks only warned (api.performance on a busy machine) ends `warn`.
     expect(record.items.map((i) => [i.id, i.state]).filter(([, s]) => s !== 'done' && s !== 'skipped' && s !== 'warn')).toEqual([]);

@@ -19,7 +19,8 @@ export async function verifyReporters(ctx: CommandContext, reporterFlags: string
  * The end of every journaled command (deploy, maintain, rollback): the run's reports, then the
  * exit code — 1 when an item failed, 4 when a held lock stopped it. Without `--reporter` the
  * human report (a table sized to the terminal, the sign-off, the rollback plan of a failed
- * deploy) goes to stdout; Markdown only for `--reporter markdown`; `--json` is `--reporter json`.
+ * deploy) goes to stdout — without the table when stderr is no terminal, whose plain progress
+ * lines already gave each item's result (a CI log shows each once); Markdown only for `--reporter markdown`; `--json` is `--reporter json`.
  */
 export async function finishRun(ctx: CommandContext, result: object & { run?: RunRecord; dryRun?: boolean }, what: string, rollbackPlan: string[] = [], reporterFlags?: string[], strict = false): Promise<void> {
   const { run } = result;
@@ -29,7 +30,7 @@ export async function finishRun(ctx: CommandContext, result: object & { run?: Ru
     // A dry run has no record: its plan is the result.
     if (ctx.globals.json) printJson(ctx.io, result);
   } else {
-    await writeRunReports(run, reporters, { stdout: ctx.io.stdout, stderr: ctx.io.stderr, env: ctx.io.env, color: ctx.io.color, cwd: ctx.io.cwd, columns: outputColumns(ctx.io), rollbackPlan });
+    await writeRunReports(run, reporters, { stdout: ctx.io.stdout, stderr: ctx.io.stderr, env: ctx.io.env, color: ctx.io.color, cwd: ctx.io.cwd, columns: outputColumns(ctx.io), rollbackPlan, linesShown: !ctx.io.stderrIsTTY });
   }
   if (run && run.status !== 'succeeded') {
     throw new ChecksFailedError(`${what} failed`, failureExitCode(run.items));
