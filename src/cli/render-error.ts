@@ -10,7 +10,26 @@ export function classify(error: unknown): RouterGptError | CommanderError | Erro
   if (isRouterGptError(error) || error instanceof CommanderError) return error;
   if (error instanceof Error && error.name === 'ExitPromptError') return new CancelledError('Cancelled.');
   if (error instanceof Error && error.name === 'AbortPromptError') return new CancelledError('Cancelled.');
+  const behind = schemaBehind(error);
+  if (behind) return behind;
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * A query that meets a table or column the database does not have yet (SQLSTATE 42P01 / 42703,
+ * from PostgreSQL or PGlite): the database is behind this release's migrations, a configuration
+ * problem to fix with a command, not a crash. Read-only commands reach this before any change.
+ */
+function schemaBehind(error: unknown): ConfigError | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (!(error instanceof Error) || (code !== '42P01' && code !== '42703')) return undefined;
+  const what = /^(relation|column) "?([^"]+)"? .*does not exist/.exec(error.message);
+  const name = what ? `${what[1] === 'relation' ? 'table' : 'column'} ${what[2]}` : 'a table or column this release needs';
+  return new ConfigError(
+    `The database has no ${name}: it is behind this release's migrations.`,
+    'See what is pending with `routergpt migrate status`, then apply it with `routergpt migrate up` (or `routergpt deploy`).',
+    { cause: error },
+  );
 }
 
 export interface RenderOptions {

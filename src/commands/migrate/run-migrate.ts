@@ -42,6 +42,7 @@ export async function runMigrateStatus(options: MigrateFilesOptions): Promise<Mi
 export async function runMigratePlan(options: MigrateFilesOptions & { to?: string }): Promise<{ env: string; groups: PlanGroup[] }> {
   const { config, to } = options;
   const migrations = migrationsOf(options);
+  requireTarget(migrations, to, 'up');
   return withDatabase(config, async (db) => {
     const status = await getStatus(db.pool, migrations);
     verifyNoEdits(status);
