@@ -8,7 +8,7 @@ import { RunRepository } from '../../runbook/runs.js';
 import { healthReader } from '../../runbook/watch/health.js';
 import { failHandler, failures, latestDeploy, toggleRouterOff } from '../../runbook/watch/on-fail.js';
 import type { WatchReport, WatchWindow } from '../../runbook/watch/types.js';
-import { watchRelease, windowCount, type OnFail } from '../../runbook/watch/watch-loop.js';
+import { abortableSleep, watchRelease, windowCount, type OnFail } from '../../runbook/watch/watch-loop.js';
 
 export interface WatchOptions {
   config: EnvironmentConfig;
@@ -25,19 +25,6 @@ export interface WatchOptions {
   prompter?: Prompter;
   onWindow?: (window: WatchWindow, report: WatchReport) => void | Promise<void>;
   now?: () => Date;
-}
-
-function sleeper(signal: AbortSignal | undefined) {
-  return (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, Math.max(0, ms));
-      function done() {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      }
-      signal?.addEventListener('abort', done, { once: true });
-    });
 }
 
 /** The journaled item's outcome: the verdict as its state, the report as its result data. */
@@ -71,7 +58,7 @@ export async function runWatch(options: WatchOptions): Promise<WatchReport> {
           onFail: options.onFail,
           readHealth: await healthReader(options.apiBase, config, db.pool),
           now: options.now ?? (() => new Date()),
-          sleep: sleeper(io.signal),
+          sleep: abortableSleep(io.signal),
           ...(io.signal ? { signal: io.signal } : {}),
           checkpoint: (report) => checkpoint({ report }),
           onWindow: (window, report) => {

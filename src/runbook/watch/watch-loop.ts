@@ -45,6 +45,20 @@ function healthVerdict(reading: HealthReading, release: string | undefined): Wat
   return { ...base, status: 'pass', reason: `/health 200${reading.version ? `, version ${reading.version}` : ''}` };
 }
 
+/** A sleep that Ctrl-C (the signal) cuts short: the watch then stops between windows. */
+export function abortableSleep(signal: AbortSignal | undefined): (ms: number) => Promise<void> {
+  return (ms) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, Math.max(0, ms));
+      function done() {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      }
+      signal?.addEventListener('abort', done, { once: true });
+    });
+}
+
 /** How many windows a watch of `forMs` in steps of `intervalMs` evaluates (the last one ends at `forMs`). */
 export function windowCount(settings: Pick<WatchSettings, 'forMs' | 'intervalMs'>): number {
   return Math.max(1, Math.ceil(settings.forMs / settings.intervalMs));

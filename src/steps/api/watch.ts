@@ -4,7 +4,7 @@ import { windowLines } from '../../report/watch.js';
 import { healthReader } from '../../runbook/watch/health.js';
 import { failHandler, failures } from '../../runbook/watch/on-fail.js';
 import type { WatchReport } from '../../runbook/watch/types.js';
-import { ON_FAIL, watchRelease, windowCount, type OnFail } from '../../runbook/watch/watch-loop.js';
+import { abortableSleep, ON_FAIL, watchRelease, windowCount, type OnFail } from '../../runbook/watch/watch-loop.js';
 import { defineStep, type StepContext } from '../define-step.js';
 import { durationParam, stringParam } from '../db/params.js';
 
@@ -25,17 +25,6 @@ function resumable(ctx: StepContext): WatchReport | undefined {
   const report = ctx.resumed?.report as WatchReport | undefined;
   return report && Array.isArray(report.windows) && report.status !== 'fail' && !report.completed ? report : undefined;
 }
-
-const sleeper = (signal: AbortSignal | undefined) => (ms: number) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(done, Math.max(0, ms));
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 /**
  * The post-deployment watch as a step (`routergpt watch` in a deploy): the release under live
@@ -74,7 +63,7 @@ export const apiWatchStep = defineStep({
       onFail,
       readHealth: await healthReader(ctx.apiBase, ctx.config, ctx.db.pool),
       now: ctx.now,
-      sleep: sleeper(ctx.signal),
+      sleep: abortableSleep(ctx.signal),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       ...(resumed ? { resumed } : {}),
       checkpoint: (r) => ctx.checkpoint({ report: r }),
