@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckOutcome } from '../../src/checks/run-checks.js';
 import { renderHumanSummary } from '../../src/report/human.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
 import { REPORT_SCHEMA, type VerifyReport } from '../../src/report/types.js';
 
 const outcome = (id: string, status: CheckOutcome['status'], summary: string, extra: Partial<CheckOutcome> = {}): CheckOutcome => ({ id, title: id, status, summary, durationMs: 12, ...extra });
@@ -41,4 +42,19 @@ describe('verify human summary', () => {
       expect(text).toMatchSnapshot();
     });
   }
+});
+
+describe('each hint once', () => {
+  const hinted = report.checks.filter((o) => o.hint);
+  const once = (text: string, hint: string) => text.replace(/\s+/g, ' ').split(hint.slice(0, 40)).length - 1;
+  it('human: each hint under its problem, once, as a → line (never again in italics)', async () => {
+    const text = await renderHumanSummary({ color: false }, report, 100);
+    for (const o of hinted) expect(once(text, o.hint!), o.id).toBe(1);
+    expect(text).not.toMatch(/(^|\s)_[^_\n]*→/);
+  });
+  it('markdown: each hint once, in its row', () => {
+    const text = renderMarkdown(report);
+    for (const o of hinted) expect(once(text, o.hint!), o.id).toBe(1);
+    expect(text).not.toMatch(/(^|\s)[_*][^_*\n]*(Geocode the shops|Renew the certificate)/);
+  });
 });
