@@ -19,7 +19,8 @@ import type { WatchReport } from '../../src/runbook/watch/types.js';
 import { PassThrough } from 'node:stream';
 import { runWatch } from '../../src/commands/watch/run-watch.js';
 import { loadConfig } from '../../src/config/resolve.js';
-import { runCli, spawnCli } from '../helpers/cli.js';
+import { execa } from 'execa';
+import { BIN, cleanEnv, runCli, spawnCli } from '../helpers/cli.js';
 import { scriptedPrompter } from '../helpers/prompter.js';
 import { createWorkspace, WORKSPACE_DEPLOYER, type Workspace } from '../helpers/workspace.js';
 import { buildTestApp, insertTestShop, migrateTo, NEWEST_MIGRATION, postJson, testConfig } from '../server/helpers.js';
@@ -125,6 +126,27 @@ describe('watch under live traffic', () => {
       await load.stop();
     }
     expect(load.statuses.every((s) => s === 200)).toBe(true);
+  }, 30_000);
+
+  it('on a terminal, a frame redrawn in place per interval (a real pty: util-linux script)', async () => {
+    const load = traffic();
+    let raw: string;
+    try {
+      const quote = (x: string) => `'${x.replaceAll("'", `'\\''`)}'`;
+      const command = `stty cols 120 rows 40; ${[process.execPath, BIN, 'watch', '--for', '2s', '--interval', '1s', '--min-requests', '5'].map(quote).join(' ')}`;
+      // Asynchronously: the server answering it runs in this process.
+      const result = await execa('script', ['-qfec', command, '/dev/null'], { cwd: ws.dir, env: cleanEnv({ ...ws.env, TERM: 'xterm' }), extendEnv: false, reject: false, timeout: 20_000 });
+      expect(result.exitCode, String(result.stdout)).toBe(0);
+      raw = String(result.stdout);
+    } finally {
+      await load.stop();
+    }
+    // The first frame, then the cursor moved up over it and the screen below cleared, then the second.
+    expect(raw).toContain('window 1 (1.0 s of 2 s)');
+    // eslint-disable-next-line no-control-regex -- the escape codes are what is tested
+    expect(raw).toMatch(/\x1b\[\d+A\x1b\[0J[^]*window 2 \(2 s of 2 s\)/);
+    expect(raw).not.toContain('✔ window 1/2');
+    expect(raw).toContain('watch passed after the full watch');
   }, 30_000);
 
   it('--on-fail pause: without a terminal it stops and says so (the router stays on); a person answering yes switches it off', async () => {
