@@ -22,6 +22,7 @@ import { loadConfig } from '../../src/config/resolve.js';
 import { execa } from 'execa';
 import { BIN, cleanEnv, runCli, spawnCli } from '../helpers/cli.js';
 import { scriptedPrompter } from '../helpers/prompter.js';
+import { freePort } from '../helpers/pg-cluster.js';
 import { createWorkspace, WORKSPACE_DEPLOYER, type Workspace } from '../helpers/workspace.js';
 import { buildTestApp, insertTestShop, migrateTo, NEWEST_MIGRATION, postJson, testConfig } from '../server/helpers.js';
 
@@ -89,11 +90,23 @@ describe('bad input: exit 2, one message naming the problem and the fix, nothing
     [['--for', '7x'], '--for "7x" is not a duration: use a number with ms, s, m, h, d or w (e.g. 30s, 5m)'],
     [['--for', '2s', '--interval', '5s'], '--interval 5s is longer than --for 2s.'],
     [['--on-fail', 'rollback'], 'Unknown --on-fail "rollback".'],
+    [['--base-url', 'localhost:8080'], '--base-url "localhost:8080" is not an http(s) URL.'],
   ])('watch %j', async (args, message) => {
     const result = await watch(args);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain(message);
     expect(result.stdout).toBe('');
+  });
+});
+
+describe('an API that does not answer', () => {
+  it('is not a verdict: exit 1, nothing watched, the router left alone even with --on-fail toggle', async () => {
+    // A loopback port nothing listens on.
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const result = await watch(['--for', '1s', '--interval', '1s', '--on-fail', 'toggle', '--base-url', closed]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`The API at ${closed} did not answer /health (ECONNREFUSED); nothing was watched or changed.`);
+    expect((await readRouterFlag(pool))?.enabled ?? true).toBe(true);
   });
 });
 

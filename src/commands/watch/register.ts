@@ -49,7 +49,8 @@ export function registerWatch(program: Command, io: IO): void {
         // Only --for given, shorter than the configured interval: one window at its end.
         const interval = intervalMs ?? Math.min(base.intervalMs, watchFor);
         if (interval > watchFor) throw new UsageError(`--interval ${opts.interval} is longer than the watch (${config.watch.origin}: ${watchFor / 1000} s).`, 'Use an interval at most as long as the watch, or pass --for.');
-        let apiBase = opts.baseUrl ?? config.publicApiBase.value;
+        if (opts.baseUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(opts.baseUrl)) throw new UsageError(`--base-url ${JSON.stringify(opts.baseUrl)} is not an http(s) URL.`, 'Use e.g. --base-url https://api.example.com.');
+        let apiBase = opts.baseUrl?.replace(/\/+$/, '') ?? config.publicApiBase.value;
         if (!apiBase) {
           const { readLiveServeRecord } = await import('../../server/serve-record.js');
           const serving = readLiveServeRecord(config);

@@ -5,7 +5,7 @@
  * `routergpt watch` and the api.watch step; what differs is injected: the clock, the sleep, the
  * checkpoint (the step journals every window, so a resumed run continues after the last one).
  */
-import { CancelledError } from '../../errors.js';
+import { CancelledError, OperationError } from '../../errors.js';
 import type { WatchSettings } from '../../config/types.js';
 import type { Queryable } from '../../db/pool.js';
 import { windowFigures } from '../../db/analytics/watch.js';
@@ -80,6 +80,9 @@ export async function watchRelease(o: WatchLoopOptions): Promise<WatchReport> {
   } else {
     const started = o.now();
     const first = await o.readHealth();
+    // Not reaching the API at all is not a verdict on the release (a wrong URL, this machine's
+    // network): nothing is watched, and --on-fail toggle never switches a router off for it.
+    if (first.httpStatus === null) throw new OperationError(`The API at ${o.apiBase} did not answer /health (${first.problem ?? 'no answer'}); nothing was watched or changed.`, 'Check the URL (--base-url, PUBLIC_API_BASE) and that this machine can reach it, then watch again.');
     choice = await chooseBaseline(o.db, first.version, started, settings.forMs);
     report = {
       env: o.env,
