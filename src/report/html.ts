@@ -65,7 +65,7 @@ export async function renderHtmlReport(input: HtmlReportModel): Promise<string> 
 </header>
 <main>
 ${renderRunSection(model.run)}
-${renderWatchSection(record)}
+${await renderWatchSection(record)}
 ${await renderAnalyticsSection(model.analytics)}
 ${renderMetricsSection(model.metrics)}
 </main>

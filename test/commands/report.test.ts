@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRIC_IDS } from '../../src/db/analytics/metrics.js';
 import type { RunRecord } from '../../src/runbook/journal.js';
 import type { WatchReport } from '../../src/runbook/watch/types.js';
-import { REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { REPO_ROOT, runCli, spawnCli, tempDir } from '../helpers/cli.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { createWorkspace, LOOPBACK_CHECKLIST, WORKSPACE_DEPLOYER, type Workspace } from '../helpers/workspace.js';
 
@@ -47,8 +47,28 @@ beforeAll(async () => {
   const loopback = readFileSync(LOOPBACK_CHECKLIST, 'utf8');
   expect(loopback).toContain('      - signoff: final');
   writeFileSync(checklist, loopback.replace('      - signoff: final', '      - step: api.watch\n        params: { for: 3s, interval: 1s, on_fail: stop }\n      - signoff: final'));
-  const deployed = await runCli(['deploy', '--checklist', checklist, '--signoff-file', ws.signoffFile, '--yes', '--as', WORKSPACE_DEPLOYER], { cwd: ws.dir, env: ws.env });
-  expect(deployed.exitCode, deployed.stderr).toBe(0);
+  // Live traffic while the watch runs: real (unmarked) searches against the served API, from the
+  // moment the journal says api.watch started until the deploy ends.
+  const child = spawnCli(['deploy', '--checklist', checklist, '--signoff-file', ws.signoffFile, '--yes', '--as', WORKSPACE_DEPLOYER], { cwd: ws.dir, env: ws.env });
+  let deploying = true;
+  void child.finally(() => (deploying = false));
+  const watching = () => {
+    try {
+      return latestRun().items.find((i) => i.id === 'api.watch')?.state !== 'pending';
+    } catch {
+      return false; // no journal yet, or caught mid-rename
+    }
+  };
+  while (deploying) {
+    if (!watching()) {
+      await new Promise((r) => setTimeout(r, 100));
+      continue;
+    }
+    await fetch(`http://127.0.0.1:${ws.port}/router/search-by-location`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latitude: 33.4255, longitude: -111.94 }) }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const deployed = await child;
+  expect(deployed.exitCode, String(deployed.stderr)).toBe(0);
   run = latestRun();
   // Traffic after the deploy: searches on each of the window's days, a delegation and a booking on some.
   const shops = await ws.query<{ id: string }>(`INSERT INTO shops (slug, name, category) VALUES ('evil-shop', $1, 'barbershop'), ('calm-shop', 'Calm Cuts', 'salon') RETURNING id`, [EVIL]);
@@ -152,6 +172,12 @@ describe('routergpt report --html', () => {
     expect(verdicts).toBeGreaterThan(0);
     expect(await page.locator('#watch table.verdicts tbody tr').count()).toBe(verdicts);
     expect(await page.locator('#watch dl.facts .badge').first().textContent()).toBe(watch.status);
+    // Its chart: a point per window and route that had a p95 — the searches of the live traffic above at least.
+    const p95s = watch.windows.flatMap((w) => w.routes.flatMap((r) => r.verdicts.filter((v) => v.metric === 'p95_ms' && v.actual !== null).map(() => r.route)));
+    expect(watch.windows.length).toBeGreaterThanOrEqual(2);
+    // (the server flushes its analytics in batches, so the first window may not have seen them yet)
+    expect(p95s.filter((route) => route === 'search').length).toBeGreaterThan(0);
+    expect(await marks('chart-watch-1', 'point')).toBe(p95s.length);
     // The success metrics: one row per metric of the checklist.
     expect(await page.locator('#metrics table.metrics tbody tr').count()).toBe(METRIC_IDS.length);
 

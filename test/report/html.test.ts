@@ -134,13 +134,15 @@ describe('renderHtmlReport', () => {
     expect(page).toContain(`content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"`);
   });
 
-  it('the charts have a mark per datum: a point per day and series, a bar per funnel stage, three bars per shop', async () => {
+  it('the charts have a mark per datum: a point per day and series, a bar per funnel stage, three bars per shop, a point per watch window and route', async () => {
     const page = await renderHtmlReport(model());
     const chart = (id: string) => page.slice(page.indexOf(`id="${id}"`), page.indexOf('</figure>', page.indexOf(`id="${id}"`)));
     expect(count(chart('chart-daily'), /aria-roledescription="point"/g)).toBe(3 * 2);
     expect(count(chart('chart-daily'), /aria-roledescription="line mark"/g)).toBe(2);
     expect(count(chart('chart-funnel'), /aria-roledescription="bar"/g)).toBe(4);
     expect(count(chart('chart-shops'), /aria-roledescription="bar"/g)).toBe(2 * 3);
+    // The watch: the search route's p95 in each of its two windows.
+    expect(count(chart('chart-watch-1'), /aria-roledescription="point"/g)).toBe(2);
   });
 
   it('the run: every item, who signed and approved and when; the watch verdicts with their numbers; the success metrics', async () => {

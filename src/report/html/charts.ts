@@ -96,3 +96,26 @@ export function shopsSpec(shops: readonly ShopRow[]): TopLevelSpec {
     },
   };
 }
+
+/** One point of the watch chart: a route's p95 latency over the watch so far, at a window's end. */
+export interface WatchLatencyPoint {
+  to: string;
+  route: string;
+  p95: number;
+}
+
+/** The watch's p95 latency per route, window by window (each window runs from the watch's start): a line per route, a point per window. */
+export function watchLatencySpec(points: readonly WatchLatencyPoint[]): TopLevelSpec {
+  return {
+    description: `p95 latency per route over ${new Set(points.map((p) => p.to)).size} watch windows`,
+    width: WIDTH,
+    height: 200,
+    data: { values: [...points] },
+    mark: { type: 'line', point: { filled: true, size: 40 }, strokeWidth: 2 },
+    encoding: {
+      x: { field: 'to', type: 'temporal', scale: { type: 'utc' }, title: 'window end (UTC)', axis: { format: '%H:%M:%S', labelOverlap: true } },
+      y: { field: 'p95', type: 'quantitative', title: 'p95 latency (ms)' },
+      color: { field: 'route', type: 'nominal', title: null, legend: { orient: 'top' } },
+    },
+  };
+}

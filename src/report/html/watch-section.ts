@@ -5,7 +5,8 @@
  */
 import type { ItemRecord, RunRecord } from '../../runbook/journal.js';
 import type { WatchReport, WatchUnit, WatchVerdict, WatchWindow } from '../../runbook/watch/types.js';
-import { html, type SafeHtml } from './escape.js';
+import { renderChart, watchLatencySpec, type WatchLatencyPoint } from './charts.js';
+import { html, trustedHtml, type SafeHtml } from './escape.js';
 import { badge, duration, table, time } from './format.js';
 
 export interface JournaledWatch {
@@ -59,7 +60,19 @@ function verdictTable(w: WatchWindow): SafeHtml {
   return table(['route', 'metric', 'verdict', 'actual', 'baseline', 'limit', 'samples', 'why'], rows, 'no verdicts in this window', 'verdicts');
 }
 
-function renderOne({ item, report: r }: JournaledWatch): SafeHtml {
+/** Every window's p95 per route (routes with no timed request in a window have no point there). */
+export function latencyPoints(r: WatchReport): WatchLatencyPoint[] {
+  return r.windows.flatMap((w) => w.routes.flatMap((route) => route.verdicts.filter((v) => v.metric === 'p95_ms' && v.actual !== null).map((v) => ({ to: w.to, route: route.route, p95: v.actual! }))));
+}
+
+async function latencyChart(r: WatchReport, id: string): Promise<SafeHtml | string> {
+  const points = latencyPoints(r);
+  if (r.windows.length < 2 || points.length === 0) return '';
+  const caption = 'p95 latency per route, window by window (each window from the start of the watch)';
+  return html`<figure class="chart" id="${id}" aria-label="${caption}">${trustedHtml(await renderChart(watchLatencySpec(points)))}<figcaption>${caption}</figcaption></figure>`;
+}
+
+async function renderOne({ item, report: r }: JournaledWatch, index: number): Promise<SafeHtml> {
   const last = r.windows[r.windows.length - 1];
   const b = r.baseline;
   const limits = [
@@ -79,12 +92,14 @@ function renderOne({ item, report: r }: JournaledWatch): SafeHtml {
   return html`<article class="watch" data-item="${item.id}">
 <h3><code>${item.id}</code> ${item.title}</h3>
 <dl class="facts">${facts.map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>
+${await latencyChart(r, `chart-watch-${index + 1}`)}
 ${last ? html`<h4>Verdicts of the last window (${time(last.from)} → ${time(last.to)})</h4>${verdictTable(last)}` : html`<p class="empty">the watch ended before its first window</p>`}
 ${r.windows.length > 1 ? html`<details><summary>every window (${r.windows.length})</summary>${table(['window', 'from', 'to', 'verdict', 'health'], r.windows.map((w) => [w.index, time(w.from), time(w.to), badge(w.status), badge(w.health.status)]), '')}</details>` : ''}
 </article>`;
 }
 
-export function renderWatchSection(record: RunRecord | undefined): SafeHtml {
+export async function renderWatchSection(record: RunRecord | undefined): Promise<SafeHtml> {
   const watches = watchesOf(record);
-  return html`<section id="watch"><h2>Watch</h2>${watches.length ? watches.map(renderOne) : html`<p class="empty">no watch in this run</p>`}</section>`;
+  const rendered = await Promise.all(watches.map(renderOne));
+  return html`<section id="watch"><h2>Watch</h2>${rendered.length ? rendered : html`<p class="empty">no watch in this run</p>`}</section>`;
 }
