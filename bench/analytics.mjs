@@ -64,6 +64,7 @@ async function timeAsync(fn) {
 }
 
 export async function run() {
+  const loadBefore = os.loadavg()[0];
   const loaded = await createAnalyticsBenchDb();
   const { url, counts } = loaded;
   try {
@@ -119,6 +120,7 @@ export async function run() {
         `dataset: ${Number(counts.events).toLocaleString('en-US')} events (${Number(counts.synthetic).toLocaleString('en-US')} synthetic, ${counts.size}), ${Number(counts.bookings).toLocaleString('en-US')} bookings, ${Number(counts.sessions).toLocaleString('en-US')} sessions, ${Number(counts.feedback).toLocaleString('en-US')} ratings, ${Number(counts.refusal_rows).toLocaleString('en-US')} refusal rows; loaded in ${loaded.loadSeconds.toFixed(0)} s`,
         ...rows.map(([name, cmd, base]) => `${name.padEnd(32)} median ${fmt(cmd).padStart(10)}   bare SQL (psql) ${fmt(base).padStart(10)}   ×${(cmd / base).toFixed(2)}`),
         `metrics: samples ${spread(s.metrics)}; bare SQL ${spread(s.metricsSql)}; core in-process (successMetrics) median ${fmt(m.metricsCore)}`,
+        `load average (1 min) ${loadBefore.toFixed(1)} before the load, ${os.loadavg()[0].toFixed(1)} after the runs, on ${os.cpus().length} cores`,
         `analytics: samples ${spread(s.analytics)}; bare SQL ${spread(s.analyticsSql)}; core in-process (its five queries) median ${fmt(m.analyticsCore)}`,
       ],
     };
