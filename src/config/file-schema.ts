@@ -30,6 +30,8 @@ export interface RawEnvironment {
   approvals?: { required?: number; allow_self_approval?: boolean; timeout?: string | number };
   /** Success Metrics targets and minimum samples (metric-targets.ts). */
   metrics?: RawMetrics;
+  /** Webhooks told about runs (runbook/notify.ts, docs/notifications.md). */
+  notify?: Array<{ url_env: string; format?: 'slack' | 'json'; events?: string[]; timeout?: string | number }>;
   watch?: {
     for?: string;
     interval?: string;
@@ -51,6 +53,8 @@ const duration = { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string' }] 
 
 /** The keys of an environment that hold a duration, as paths, for checking every environment. */
 export const DURATION_KEYS = [['lock_timeout'], ['deploy', 'timeout'], ['approvals', 'timeout'], ...METRIC_DURATION_KEYS, ['watch', 'for'], ['watch', 'interval'], ['watch', 'limits', 'p95', 'search'], ['watch', 'limits', 'p95', 'delegate'], ['watch', 'limits', 'p95', 'chat'], ['watch', 'limits', 'p95', 'feedback']] as const;
+/** The run events a `notify:` target may ask for (runbook/notify.ts). */
+export const NOTIFY_EVENTS = ['run-started', 'approval-needed', 'item-failed', 'run-finished', 'rolled-back', 'watch-verdict'] as const;
 /** The shape of a variable name (`url_env`, `redis_url_env`). */
 export const ENV_VAR_PATTERN = '^[A-Z_][A-Z0-9_]*$';
 const stringList = { type: 'array', items: { type: 'string', minLength: 1 } };
@@ -122,6 +126,20 @@ const environmentSchema = {
       properties: { required: { type: 'integer', minimum: 0, maximum: 10 }, allow_self_approval: { type: 'boolean' }, timeout: duration },
     },
     metrics: metricsSchema,
+    notify: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['url_env'],
+        properties: {
+          url_env: { type: 'string', pattern: ENV_VAR_PATTERN },
+          format: { enum: ['slack', 'json'] },
+          events: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: NOTIFY_EVENTS } },
+          timeout: duration,
+        },
+      },
+    },
     watch: {
       type: 'object',
       additionalProperties: false,

@@ -8,7 +8,10 @@ import { mergeEnv, readDotEnv } from './dotenv.js';
 import { maskUrl, registerSecret, urlPassword } from './mask.js';
 import { resolveMetricSettings } from './metric-targets.js';
 import { configFileSchema, DURATION_KEYS, ENV_VAR_PATTERN, type RawConfigFile, type RawEnvironment } from './file-schema.js';
-import type { ConfigFlags, DatabaseTarget, EnvironmentConfig, RateLimits, Source, Sourced, SourcedPart } from './types.js';
+import type { ConfigFlags, DatabaseTarget, EnvironmentConfig, NotifyEventName, NotifyTarget, RateLimits, Source, Sourced, SourcedPart } from './types.js';
+
+/** What a `notify:` target without `events:` is told: the runs that need a person. */
+const NOTIFY_DEFAULT_EVENTS: readonly NotifyEventName[] = ['approval-needed', 'item-failed', 'run-finished', 'rolled-back', 'watch-verdict'];
 import { resolveWatch } from './watch-settings.js';
 
 export const CONFIG_FILE_NAME = 'routergpt.config.yaml';
@@ -439,6 +442,21 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
 
   const watch = resolveWatch(raw.watch, fileLabel, (value, where) => durationOrProblem(value, where, problems), problems);
 
+  // Webhooks: the URL comes from the named variable (environment or .env) and is a secret. A
+  // target whose variable is not set is kept without a url: `config show` marks it, runs skip it.
+  const notify: Sourced<NotifyTarget[]> = {
+    value: (raw.notify ?? []).map((t, i) => ({
+      name: t.url_env,
+      url: env[t.url_env] || undefined,
+      format: t.format ?? 'json',
+      events: (t.events ?? [...NOTIFY_DEFAULT_EVENTS]) as NotifyEventName[],
+      timeoutMs: durationOrProblem(t.timeout, fileLabel(`notify[${i}].timeout`), problems) ?? 5000,
+    })),
+    source: raw.notify ? 'file' : 'default',
+    origin: raw.notify ? fileLabel('notify') : 'built-in default (no webhooks)',
+  };
+  for (const t of notify.value) registerSecret(t.url);
+
   // Known before any message can be built: errors, journals and logs redact them.
   for (const secret of [urlPassword(database.value.kind === 'url' ? database.value.url : undefined), urlPassword(redisUrl.value), openaiApiKey.value, apiKey.value, syntheticKey.value, env.GOOGLE_MAPS_API_KEY, env.RESEND_API_KEY]) registerSecret(secret);
 
@@ -476,6 +494,7 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
       approvals,
       metrics,
       watch,
+      notify,
       stateDir: { value: path.resolve(baseDir, '.routergpt'), source: 'default', origin: 'built-in default (.routergpt next to the config file)' },
     },
   };

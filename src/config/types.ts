@@ -1,3 +1,4 @@
+import type { NOTIFY_EVENTS } from './file-schema.js';
 import type { WatchLimits } from '../runbook/watch/types.js';
 import type { MetricSettings } from './metric-targets.js';
 
@@ -69,6 +70,19 @@ export interface EnvironmentConfig {
   metrics: MetricSettings;
   /** `routergpt watch` / api.watch defaults (`watch:` in the file): length, interval, the traffic floor, the absolute limits. */
   watch: Sourced<WatchSettings>;
+  /** Webhooks told about runs (`notify:` in the file); a target whose variable is unset has no url and is skipped. */
+  notify: Sourced<NotifyTarget[]>;
+}
+
+export type NotifyEventName = (typeof NOTIFY_EVENTS)[number];
+
+export interface NotifyTarget {
+  /** The variable holding the URL: how messages name the target (the URL is a secret). */
+  name: string;
+  url: string | undefined;
+  format: 'slack' | 'json';
+  events: NotifyEventName[];
+  timeoutMs: number;
 }
 
 export interface WatchSettings {

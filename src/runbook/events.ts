@@ -13,6 +13,8 @@ export type RunEvent =
   | { type: 'item-progress'; item: ItemRecord; line: string }
   | { type: 'item-resumed'; item: ItemRecord }
   | { type: 'prompt'; item: ItemRecord; question: string }
+  /** The run waits in `waiting-approval` (its note says so to a person; notifications tell the approvers). */
+  | { type: 'waiting-approval'; record: RunRecord; item: ItemRecord; missing: number; notBy: string[]; until: string }
   | { type: 'item-finished'; item: ItemRecord }
   | { type: 'run-finished'; record: RunRecord };
 

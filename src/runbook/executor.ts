@@ -342,6 +342,7 @@ async function waitForApprovals(deps: ExecutorDeps, item: RunItem, record: ItemR
   record.summary = `waiting for ${plural(required - have(), 'more approval', 'more approvals')} until ${until.toISOString()}`;
   await journal.save();
   deps.emit({ type: 'note', line: `${item.id}: waiting for ${plural(required - have(), 'approval')} by someone other than ${deployersOf(deps).join(' or ')} — ask them to run \`routergpt approve ${id} --as THEIR-ID --env ${config.name}\` (waiting until ${until.toISOString()})` });
+  deps.emit({ type: 'waiting-approval', record: journal.record, item: record, missing: required - have(), notBy: deployersOf(deps), until: until.toISOString() });
   try {
     for (;;) {
       await collect();

@@ -10,6 +10,7 @@ import { resolveIdentity, type Identity } from './identity.js';
 import { titleOf, type RunItem } from './items.js';
 import { ensureJournalTable, Journal, newRunId, runsDir, type ItemRecord, type RunKind, type RunRecord } from './journal.js';
 import { acquireRunLock, type RunLock } from './lock.js';
+import { createNotifier, withNotifier } from './notify.js';
 import { buildPlan, type PlanEntry } from './plan.js';
 
 /** What a command supplies to a journaled run: its items and options; the lifecycle does the rest. */
@@ -77,6 +78,9 @@ function newRecord(spec: JournaledRunSpec & { identity: Identity }, now: () => D
 export async function withJournaledRun(spec: JournaledRunSpec): Promise<JournaledRunResult> {
   const { config, io, db } = spec;
   const now = spec.now ?? (() => new Date());
+  // Webhooks hear the same events as the renderers; a dry run tells nobody.
+  const notifier = createNotifier(spec.dryRun ? [] : config.notify.value, { env: config.name, warn: (line) => io.stderr.write(`${line}\n`) });
+  spec = { ...spec, emit: withNotifier(spec.emit, notifier) };
   const identity = spec.identity ?? (await resolveIdentity({ flag: spec.as, env: io.env, cwd: spec.deps.cwd }));
   if (spec.resume) {
     const want = spec.items.map((i) => i.id).join(',');
@@ -132,5 +136,6 @@ export async function withJournaledRun(spec: JournaledRunSpec): Promise<Journale
     return { dryRun: false, plan, run: record };
   } finally {
     await lock?.release();
+    await notifier.settle();
   }
 }
