@@ -1,3 +1,4 @@
+import { GEOCODING_SCHEMA } from './geocoding-settings.js';
 import { METRIC_DURATION_KEYS, metricsSchema, type RawMetrics } from './metric-targets.js';
 
 /**
@@ -37,6 +38,14 @@ export interface RawEnvironment {
     interval?: string;
     min_requests?: number;
     limits?: { p95?: { search?: string; delegate?: string; chat?: string; feedback?: string }; error_rate_percent?: number; rate_429_percent?: number };
+  };
+  /** Geocoding providers and their limits (geocoding-settings.ts, docs/geocoding.md). */
+  geocoding?: {
+    provider?: string | string[];
+    accuracy_min?: string;
+    moved_warn_m?: number;
+    google?: { cache_days?: number; qps?: number };
+    nominatim?: { email?: string };
   };
 }
 
@@ -126,6 +135,7 @@ const environmentSchema = {
       properties: { required: { type: 'integer', minimum: 0, maximum: 10 }, allow_self_approval: { type: 'boolean' }, timeout: duration },
     },
     metrics: metricsSchema,
+    geocoding: GEOCODING_SCHEMA,
     notify: {
       type: 'array',
       items: {

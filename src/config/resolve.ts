@@ -13,6 +13,7 @@ import type { ConfigFlags, DatabaseTarget, EnvironmentConfig, NotifyEventName, N
 /** What a `notify:` target without `events:` is told: the runs that need a person. */
 const NOTIFY_DEFAULT_EVENTS: readonly NotifyEventName[] = ['approval-needed', 'item-failed', 'run-finished', 'rolled-back', 'watch-verdict'];
 import { resolveWatch } from './watch-settings.js';
+import { resolveGeocoding } from './geocoding-settings.js';
 
 export const CONFIG_FILE_NAME = 'routergpt.config.yaml';
 export const BUILTIN_ENVIRONMENTS = ['local', 'staging', 'prod'] as const;
@@ -441,6 +442,7 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
   const metrics = resolveMetricSettings(raw.metrics, durationOrProblem(responseTimeTarget, fileLabel('metrics.targets.response_time'), problems), fileLabel);
 
   const watch = resolveWatch(raw.watch, fileLabel, (value, where) => durationOrProblem(value, where, problems), problems);
+  const geocoding = resolveGeocoding(raw.geocoding, env, fileLabel, envLabel, problems);
 
   // Webhooks: the URL comes from the named variable (environment or .env) and is a secret. A
   // target whose variable is not set is kept without a url: `config show` marks it, runs skip it.
@@ -494,6 +496,7 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
       approvals,
       metrics,
       watch,
+      geocoding,
       notify,
       stateDir: { value: path.resolve(baseDir, '.routergpt'), source: 'default', origin: 'built-in default (.routergpt next to the config file)' },
     },

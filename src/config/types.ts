@@ -1,5 +1,6 @@
 import type { NOTIFY_EVENTS } from './file-schema.js';
 import type { WatchLimits } from '../runbook/watch/types.js';
+import type { GeocodingSettings } from './geocoding-settings.js';
 import type { MetricSettings } from './metric-targets.js';
 
 /** Where a resolved value came from, in precedence order (STYLE.md §7). */
@@ -72,6 +73,8 @@ export interface EnvironmentConfig {
   watch: Sourced<WatchSettings>;
   /** Webhooks told about runs (`notify:` in the file); a target whose variable is unset has no url and is skipped. */
   notify: Sourced<NotifyTarget[]>;
+  /** `geocoding:` — the provider chain, the review thresholds, Google's and Nominatim's settings. */
+  geocoding: GeocodingSettings;
 }
 
 export type NotifyEventName = (typeof NOTIFY_EVENTS)[number];

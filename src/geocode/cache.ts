@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/pool.js';
+import { GeocodeProviderError } from './errors.js';
 import { normaliseQuery } from './normalise.js';
 import type { GeocodeAccuracy, Geocoder, GeocodeQuery, GeocodeResult } from './provider.js';
 
@@ -14,16 +15,27 @@ export interface CachedAnswer {
 }
 
 export async function readCache(db: Queryable, provider: string, key: string, now: Date): Promise<CachedAnswer | undefined> {
-  const { rows } = await db.query<{ latitude: number | null; longitude: number | null; accuracy: string | null; formatted: string | null }>(
+  const { rows } = await db.query<{ latitude: number | null; longitude: number | null; accuracy: string | null; formatted: string | null; partial_match: boolean | null; place_id: string | null }>(
     `UPDATE geocoding_cache SET hit_count = hit_count + 1
       WHERE provider = $1 AND query_normalized = $2 AND expires_at > $3
-      RETURNING latitude, longitude, accuracy, result->>'formatted' AS formatted`,
+      RETURNING latitude, longitude, accuracy, result->>'formatted' AS formatted,
+                (result->>'partialMatch')::boolean AS partial_match, result->>'placeId' AS place_id`,
     [provider, key, now],
   );
   const row = rows[0];
   if (!row) return undefined;
   if (row.latitude === null || row.longitude === null) return { result: null, hit: true };
-  return { result: { latitude: row.latitude, longitude: row.longitude, accuracy: (row.accuracy ?? 'city') as GeocodeAccuracy, formatted: row.formatted ?? '' }, hit: true };
+  return {
+    result: {
+      latitude: row.latitude,
+      longitude: row.longitude,
+      accuracy: (row.accuracy ?? 'city') as GeocodeAccuracy,
+      formatted: row.formatted ?? '',
+      ...(row.partial_match ? { partialMatch: true } : {}),
+      ...(row.place_id ? { placeId: row.place_id } : {}),
+    },
+    hit: true,
+  };
 }
 
 export async function writeCache(db: Queryable, provider: string, key: string, result: GeocodeResult | null, ttlDays: number, now: Date): Promise<void> {
@@ -51,4 +63,38 @@ export async function geocodeCached(db: Queryable, geocoder: Geocoder, query: Ge
   const result = await geocoder.geocode(query, signal);
   await writeCache(db, geocoder.name, key, result, geocoder.cacheTtlDays, now);
   return { key, result, fromCache: false };
+}
+
+export interface ChainGeocodeResult extends CachedGeocodeResult {
+  /** The provider that answered (or, with no answer, the last one asked). */
+  provider: string;
+  /** Providers passed over because they failed transiently or answered garbage, with why. */
+  skipped: Array<{ provider: string; error: GeocodeProviderError }>;
+}
+
+/**
+ * Ask the chain's providers in order, each through its own cache rows: the first answer wins;
+ * "no answer" (cached as a negative entry for that provider) moves on to the next. A provider
+ * that is exhausted or answers garbage is passed over when another follows; one that refuses us
+ * (`stop`: key, quota, ban) stops everything — falling back would hide a broken key.
+ */
+export async function geocodeChain(db: Queryable, geocoders: readonly Geocoder[], query: GeocodeQuery, now: Date, signal?: AbortSignal): Promise<ChainGeocodeResult> {
+  const skipped: ChainGeocodeResult['skipped'] = [];
+  let last: CachedGeocodeResult | undefined;
+  let lastName = geocoders[0]?.name ?? 'none';
+  for (const [i, geocoder] of geocoders.entries()) {
+    lastName = geocoder.name;
+    try {
+      last = await geocodeCached(db, geocoder, query, now, signal);
+    } catch (error) {
+      const isLast = i === geocoders.length - 1;
+      if (error instanceof GeocodeProviderError && error.failure !== 'stop' && !isLast) {
+        skipped.push({ provider: geocoder.name, error });
+        continue;
+      }
+      throw error;
+    }
+    if (last.result) return { ...last, provider: geocoder.name, skipped };
+  }
+  return { key: last?.key ?? normaliseQuery(query), result: null, fromCache: last?.fromCache ?? false, provider: lastName, skipped };
 }

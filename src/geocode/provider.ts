@@ -1,17 +1,26 @@
 /**
- * Geocoding providers: address → coordinates. The offline provider (ZIP centroids) is the only
- * one for now; Google and Nominatim implement this same interface later (their HTTP clients,
- * keys, rate limits and terms live with them). Callers go through the cache (cache.ts).
+ * Geocoding providers: address → coordinates. offline.ts (ZIP centroids), google.ts (Google
+ * Geocoding API) and nominatim.ts (OpenStreetMap) implement this interface, each with its HTTP
+ * client, key, rate limit and terms; select.ts builds the configured chain. Callers go through
+ * the cache (cache.ts).
  */
 export interface GeocodeQuery {
   address?: string;
   city?: string;
   state?: string;
   postalCode?: string;
+  /** ISO 3166-1 alpha-2 (shops have no country column yet: unset means "not said"). */
+  country?: string;
 }
 
-/** How precise a match is; the vocabulary of shops.geocode_accuracy. */
-export type GeocodeAccuracy = 'rooftop' | 'street' | 'postal_code' | 'city';
+/** How precise a match is, finest first; the vocabulary of shops.geocode_accuracy. */
+export const GEOCODE_ACCURACIES = ['rooftop', 'street', 'postal_code', 'city'] as const;
+export type GeocodeAccuracy = (typeof GEOCODE_ACCURACIES)[number];
+
+/** Whether `accuracy` is coarser than `min` (city is coarser than street). */
+export function isCoarserThan(accuracy: GeocodeAccuracy, min: GeocodeAccuracy): boolean {
+  return GEOCODE_ACCURACIES.indexOf(accuracy) > GEOCODE_ACCURACIES.indexOf(min);
+}
 
 export interface GeocodeResult {
   latitude: number;
@@ -19,6 +28,10 @@ export interface GeocodeResult {
   accuracy: GeocodeAccuracy;
   /** What the provider matched, for people: "85020 Phoenix, AZ (ZIP centroid)". */
   formatted: string;
+  /** The provider matched only part of the address (Google's partial_match): flagged for review. */
+  partialMatch?: boolean;
+  /** The provider's id of the place (Google's place_id may be stored indefinitely under its terms). */
+  placeId?: string;
 }
 
 export interface Geocoder {
