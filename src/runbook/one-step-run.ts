@@ -6,9 +6,11 @@
  */
 import os from 'node:os';
 import { CancelledError } from '../errors.js';
+import type { NotifyTarget } from '../config/types.js';
 import type { Pool } from '../db/pool.js';
 import { defaultOperator } from './executor.js';
 import { ensureJournalTable, Journal, newRunId, runsDir, type ItemRecord, type RunKind, type RunRecord } from './journal.js';
+import { createNotifier } from './notify.js';
 
 export interface OneStepRunSpec {
   kind: RunKind;
@@ -26,6 +28,8 @@ export interface OneStepRunSpec {
   startedBy?: string;
   now?: () => Date;
   onWarning?: (line: string) => void;
+  /** The environment's webhooks (config.notify): told run-started, the item's end and run-finished, as a checklist run tells them. */
+  notify?: readonly NotifyTarget[];
 }
 
 export interface OneStepOutcome<T> {
@@ -63,6 +67,8 @@ export async function journalOneStep<T extends object>(spec: OneStepRunSpec, wor
   await ensureJournalTable(spec.db);
   const journal = new Journal(runsDir(spec.stateDir, spec.env), record, spec.db, spec.onWarning);
   await journal.save();
+  const notifier = createNotifier(spec.notify ?? [], { env: spec.env, warn: spec.onWarning ?? (() => {}) });
+  notifier.observe({ type: 'run-started', record, journalFile: journal.file });
   try {
     const outcome = await work(record.id, async (data) => {
       item.checkpoint = data;
@@ -81,5 +87,8 @@ export async function journalOneStep<T extends object>(spec: OneStepRunSpec, wor
     item.finishedAt = record.finishedAt = finishedAt.toISOString();
     item.durationMs = finishedAt.getTime() - Date.parse(startedAt);
     await journal.save();
+    notifier.observe({ type: 'item-finished', item });
+    notifier.observe({ type: 'run-finished', record });
+    await notifier.settle();
   }
 }

@@ -37,7 +37,7 @@ export async function runMigrateBaseline(options: MigrateBaselineOptions): Promi
     await options.confirm?.(`Record ${range(preview.recorded)} as applied on ${config.name} without running them?`);
 
     return journalOneStep(
-      { kind: 'baseline', env: config.name, stateDir: config.stateDir.value, db: db.pool, itemId: 'migrate.baseline', title: `Record migrations up to ${to} as applied without running them`, command: 'migrate baseline', now, onWarning: options.onWarning },
+      { kind: 'baseline', env: config.name, stateDir: config.stateDir.value, db: db.pool, itemId: 'migrate.baseline', title: `Record migrations up to ${to} as applied without running them`, command: 'migrate baseline', now, onWarning: options.onWarning, notify: config.notify.value },
       async (runId) => {
         const result = await baselineMigrations({ ...deps, appliedBy: `routergpt baseline ${runId}` }, { to });
         return {

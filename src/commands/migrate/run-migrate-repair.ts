@@ -40,7 +40,7 @@ export async function runMigrateRepair(options: MigrateRepairOptions): Promise<M
     await options.confirm?.(`Record ${version}_${m.name}'s current checksum on ${config.name} (its objects match the file)?`);
 
     return journalOneStep(
-      { kind: 'repair', env: config.name, stateDir: config.stateDir.value, db: db.pool, itemId: 'migrate.repair', title: `Realign the recorded checksum of ${version}_${m.name} with its file`, command: 'migrate repair', now, onWarning: options.onWarning },
+      { kind: 'repair', env: config.name, stateDir: config.stateDir.value, db: db.pool, itemId: 'migrate.repair', title: `Realign the recorded checksum of ${version}_${m.name} with its file`, command: 'migrate repair', now, onWarning: options.onWarning, notify: config.notify.value },
       async () => {
         const result = await repairMigration(deps, { version });
         return {
