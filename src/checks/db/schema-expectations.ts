@@ -1,5 +1,5 @@
 /** What the migrations create and the checks expect — one list, used by several checks. */
-export const EXPECTED_TABLES = ['shops', 'services', 'opening_hours', 'chat_sessions', 'chat_messages', 'bookings', 'booking_slots', 'feature_flags', 'geocoding_cache', 'router_analytics'] as const;
+export const EXPECTED_TABLES = ['shops', 'services', 'opening_hours', 'chat_sessions', 'chat_messages', 'bookings', 'booking_slots', 'feature_flags', 'geocoding_cache', 'router_analytics', 'router_refusals', 'router_feedback'] as const;
 
 export const EXPECTED_SHOP_LOCATION_COLUMNS: Record<string, string> = {
   latitude: 'double precision',
