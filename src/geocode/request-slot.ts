@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -12,16 +13,20 @@ import { sleep } from './http.js';
  * after the previous fn started anywhere sharing the slot — Nominatim's "at most 1 request per
  * second" for the whole application, not per process. Three backends, by what the environment has:
  *
- * - **redis** (the environment's `redis_url_env`): `SET key NX PX interval` — whoever sets the
- *   key owns the next second; the others wait for its PTTL. Across machines.
- * - **postgres** (a real server): a session advisory lock held from before the request until the
- *   interval has passed since it started, so the next holder cannot start earlier. Across
- *   machines sharing the database; no table needed (the lock's hold time is the timestamp).
+ * - **redis** (the environment's `redis_url_env`): `SET key NX PX` — whoever sets the key owns
+ *   the slot, and when its request ends the key is made to expire one interval later; the others
+ *   wait for its PTTL. Across machines.
+ * - **postgres** (a real server): a session advisory lock held from before the request until one
+ *   interval after it ended, so the next holder cannot start earlier. Across machines sharing the
+ *   database; no table needed (the lock's hold time stands for the last request's timestamp).
  * - **file** (the embedded database, where advisory locks never exclude: one backend): the same
  *   hold, with a lock file (proper-lockfile) next to the embedded database. One machine.
  *
- * A margin is added to the interval: the provider sees our request some milliseconds after the
- * slot was taken, and that delay varies between processes.
+ * The interval is counted from the END of our request (its answer, or its failure), not from
+ * taking the slot: the provider saw the request before we saw its answer, so the next request,
+ * sent after the slot is free again, reaches the provider at least one interval later whatever
+ * the network and scheduling delays of either process (measured: counting from the start let a
+ * busy machine put two requests 972 ms apart). A small margin covers timer granularity.
  */
 export interface RequestSlot {
   readonly kind: 'redis' | 'postgres' | 'file';
@@ -36,13 +41,15 @@ export interface SlotOptions {
   name: string;
   /** Default 1000 ms. */
   intervalMs?: number;
-  /** Added to the interval (default 50 ms). */
+  /** Added to the interval (default 25 ms). */
   marginMs?: number;
   /** Give up waiting for the slot after this long (default 10 minutes). */
   waitTimeoutMs?: number;
+  /** The longest a request may take (its timeout): a slot whose owner died is free after this plus the interval (default 15 s). */
+  requestTimeoutMs?: number;
 }
 
-const DEFAULTS = { intervalMs: 1000, marginMs: 50, waitTimeoutMs: 10 * 60_000 };
+const DEFAULTS = { intervalMs: 1000, marginMs: 25, waitTimeoutMs: 10 * 60_000, requestTimeoutMs: 15_000 };
 
 function settings(options: SlotOptions) {
   return { ...DEFAULTS, ...options, holdMs: (options.intervalMs ?? DEFAULTS.intervalMs) + (options.marginMs ?? DEFAULTS.marginMs) };
@@ -52,10 +59,15 @@ function waitedTooLong(kind: string, name: string, ms: number): OperationError {
   return new OperationError(`Waited ${Math.round(ms / 1000)} s for the ${kind} request slot of ${name} without getting it.`, 'Another routergpt process is geocoding against the same server: wait for it to finish, then run again.');
 }
 
-/** Redis: `SET routergpt:slot:<name> <token> NX PX <hold>`. The client is ioredis, as the server's rate limiter. */
+/**
+ * Redis: `SET routergpt:slot:<name> <token> NX PX <request timeout + hold>` takes the slot for the
+ * request; when it ends, the key's expiry is set to `hold` from then (only if still ours), so the
+ * slot frees one interval after the answer. The client is ioredis, as the server's rate limiter.
+ */
 export function createRedisSlot(redisUrl: string, options: SlotOptions): RequestSlot {
   const s = settings(options);
   const key = `routergpt:slot:${options.name}`;
+  const token = `${process.pid}:${randomBytes(6).toString('hex')}`;
   const client = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000, enableOfflineQueue: true });
   client.on('error', () => {});
   const display = (() => {
@@ -74,16 +86,24 @@ export function createRedisSlot(redisUrl: string, options: SlotOptions): Request
         let won: string | null;
         let pttl: number;
         try {
-          won = await client.set(key, String(process.pid), 'PX', s.holdMs, 'NX');
+          won = await client.set(key, token, 'PX', s.requestTimeoutMs + s.holdMs, 'NX');
           pttl = won ? 0 : await client.pttl(key);
         } catch (error) {
           // Fail closed: without the shared slot we cannot keep the provider's limit.
           throw new OperationError(redactSecrets(`Redis at ${display} did not answer (${error instanceof Error ? error.message : String(error)}), so the shared request slot of ${options.name} cannot be kept.`), 'Start Redis or fix the environment\'s redis_url_env, then run again.', { cause: error });
         }
-        if (won) return fn();
+        if (won) {
+          try {
+            return await fn();
+          } finally {
+            await client.eval(RELEASE_AFTER_LUA, 1, key, token, String(s.holdMs)).catch(() => {});
+          }
+        }
         if (Date.now() >= deadline) throw waitedTooLong('Redis', options.name, s.waitTimeoutMs);
-        // PTTL -1 (a key without expiry, written by hand): poll; it cannot be ours.
-        await sleep(pttl > 0 ? pttl : 25, signal);
+        // Poll at least every 25 ms: while the owner's request is in flight the key's PTTL is
+        // the long one, shortened to one interval when the request ends. (-1: a key without
+        // expiry, written by hand: poll.)
+        await sleep(pttl > 0 ? Math.min(pttl, 25) : 25, signal);
       }
     },
     async close() {
@@ -92,14 +112,15 @@ export function createRedisSlot(redisUrl: string, options: SlotOptions): Request
   };
 }
 
-/** Hold `acquire()` → fn → wait until the hold has lasted `holdMs` since fn started → release. */
+/** Still ours: expire `hold` ms from now. (Not ours: it expired and someone else took it; leave it.) */
+const RELEASE_AFTER_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
+
+/** With the lock held: fn, then `holdMs` more from its end, so the next holder starts an interval after our answer. */
 async function holdAround<T>(holdMs: number, fn: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  const started = Date.now();
   try {
     return await fn();
   } finally {
-    const left = started + holdMs - Date.now();
-    if (left > 0) await sleep(left, signal).catch(() => {});
+    await sleep(holdMs, signal).catch(() => {});
   }
 }
 

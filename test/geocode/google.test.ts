@@ -162,14 +162,17 @@ describe('Google Geocoding client against a loopback server speaking its wire fo
     expect(e.message).toMatch(/is JSON without a "status"/);
   });
 
-  it('qps bounds the request rate: 12 requests at qps 10 never put more than 10 in any 1000 ms', async () => {
+  it('qps bounds the request rate: 12 requests at qps 10, the 11th no sooner than ~1 s after the 1st', async () => {
     google.script(googleOk(googleResult({ lat: 33, lng: -112, locationType: 'ROOFTOP' })));
     const geocoder = client({ qps: 10 });
     await Promise.all(Array.from({ length: 12 }, (_, i) => geocoder.geocode({ address: `${i} Rate St`, city: 'Phoenix', state: 'AZ' })));
     const at = google.requests.map((r) => r.at).sort((a, b) => a - b);
     expect(at).toHaveLength(12);
-    // The 11th request comes a full interval after the 1st (5 ms of timer slack allowed).
-    for (let i = 10; i < at.length; i++) expect(at[i]! - at[i - 10]!).toBeGreaterThanOrEqual(995);
+    // Unthrottled, all 12 arrive within a few ms. The bucket times the requests' starts, and the
+    // server sees them after a delay that varies on a loaded machine (up to ~50 ms measured): the
+    // 11th arrives at least 900 ms after the 1st. (qps protects our quota; it is not a policy bound
+    // like Nominatim's, whose slot counts from the answer.)
+    for (let i = 10; i < at.length; i++) expect(at[i]! - at[i - 10]!).toBeGreaterThanOrEqual(900);
   });
 
   it('the key appears in no error message, hint or stack, and in no geocoding_cache row', async () => {
