@@ -1,8 +1,9 @@
 import { fail, pass, warn } from '../../checks/define-check.js';
 import { withTransaction, type Queryable } from '../../db/pool.js';
-import { geocodeCached } from '../../geocode/cache.js';
-import type { GeocodeQuery } from '../../geocode/provider.js';
-import { selectGeocoder } from '../../geocode/select.js';
+import { geocodeChain } from '../../geocode/cache.js';
+import { isGeocodeProviderError } from '../../geocode/errors.js';
+import type { GeocodeQuery, GeocodeResult } from '../../geocode/provider.js';
+import { createGeocoders, type GeocoderChain } from '../../geocode/select.js';
 import { defineStep, type StepContext, type StepResult } from '../define-step.js';
 import { stringParam } from './params.js';
 
@@ -29,6 +30,8 @@ interface GeocodedShop {
   latitude: number;
   longitude: number;
   accuracy: string;
+  /** The provider that answered (geocode_source); older journals have only outputs.provider. */
+  provider?: string;
   previous: { geocoded_at: string | null; geocode_source: string | null; geocode_accuracy: string | null; updated_at: string };
 }
 
@@ -40,8 +43,30 @@ function queryOf(shop: ShopRow): GeocodeQuery {
   return { ...(shop.address ? { address: shop.address } : {}), ...(shop.city ? { city: shop.city } : {}), ...(shop.state ? { state: shop.state } : {}), ...(shop.postal_code ? { postalCode: shop.postal_code } : {}) };
 }
 
-function geocoderOf(ctx: StepContext) {
-  return selectGeocoder(stringParam(ID, ctx.params, 'provider') ?? 'offline');
+/** The step's `provider` parameter, else the environment's geocoding.provider chain (offline by default). */
+function geocodersOf(ctx: StepContext): GeocoderChain {
+  const provider = stringParam(ID, ctx.params, 'provider');
+  return createGeocoders({ config: ctx.config, db: ctx.db, ...(provider ? { providers: [provider] } : {}) });
+}
+
+function describeChain(chain: GeocoderChain): string {
+  const names = chain.geocoders.map((g) => g.name);
+  return names.length === 1 ? `the ${names[0]} provider` : `the ${names.join(', ')} providers (in that order)`;
+}
+
+/** The plan's sample: each provider asked directly (no cache, nothing written), the first answer kept. */
+async function sampleAnswer(chain: GeocoderChain, query: GeocodeQuery, signal: AbortSignal | undefined): Promise<{ result: GeocodeResult | null; provider: string }> {
+  let provider = chain.geocoders[0]?.name ?? 'offline';
+  for (const [i, geocoder] of chain.geocoders.entries()) {
+    provider = geocoder.name;
+    try {
+      const result = await geocoder.geocode(query, signal);
+      if (result) return { result, provider };
+    } catch (error) {
+      if (!isGeocodeProviderError(error) || error.failure === 'stop' || i === chain.geocoders.length - 1) throw error;
+    }
+  }
+  return { result: null, provider };
 }
 
 async function missing(db: Queryable): Promise<ShopRow[]> {
@@ -62,21 +87,27 @@ export const dbGeocodeShopsStep = defineStep({
   needs: ['db'],
 
   async plan(ctx) {
-    const geocoder = geocoderOf(ctx);
-    const shops = await missing(ctx.db.pool);
-    if (shops.length === 0) return ['Every shop has coordinates: nothing to geocode.'];
-    const lines = [`${shops.length} shop(s) without coordinates would be geocoded with the ${geocoder.name} provider (results cached in geocoding_cache). Sample:`];
-    for (const shop of shops.slice(0, 5)) {
-      const result = await geocoder.geocode(queryOf(shop), ctx.signal);
-      const where = [shop.address, shop.city, shop.state, shop.postal_code].filter(Boolean).join(', ');
-      lines.push(`  ${shop.slug} (${where || 'no address'}) → ${result ? `${result.latitude}, ${result.longitude} [${result.accuracy}] ${result.formatted}` : 'no result: would stay without coordinates'}`);
+    const chain = geocodersOf(ctx);
+    try {
+      const shops = await missing(ctx.db.pool);
+      if (shops.length === 0) return ['Every shop has coordinates: nothing to geocode.'];
+      const lines = [`${shops.length} shop(s) without coordinates would be geocoded with ${describeChain(chain)} (results cached in geocoding_cache). Sample:`];
+      for (const shop of shops.slice(0, 5)) {
+        const { result, provider } = await sampleAnswer(chain, queryOf(shop), ctx.signal);
+        const where = [shop.address, shop.city, shop.state, shop.postal_code].filter(Boolean).join(', ');
+        const by = chain.geocoders.length > 1 && result ? ` (${provider})` : '';
+        lines.push(`  ${shop.slug} (${where || 'no address'}) → ${result ? `${result.latitude}, ${result.longitude} [${result.accuracy}]${result.partialMatch ? ' [partial match]' : ''} ${result.formatted}${by}` : 'no result: would stay without coordinates'}`);
+      }
+      if (shops.length > 5) lines.push(`  … and ${shops.length - 5} more`);
+      for (const attribution of chain.attributions) lines.push(`  Geocoding data ${attribution}`);
+      return lines;
+    } finally {
+      await chain.close();
     }
-    if (shops.length > 5) lines.push(`  … and ${shops.length - 5} more`);
-    return lines;
   },
 
   async run(ctx) {
-    const geocoder = geocoderOf(ctx);
+    const chain = geocodersOf(ctx);
     const now = ctx.now();
     const outcome = await withTransaction(ctx.db.pool, async (client) => {
       // FOR UPDATE: a shop edited concurrently is not overwritten with a stale answer.
@@ -85,7 +116,7 @@ export const dbGeocodeShopsStep = defineStep({
       const unresolved: Array<{ id: string; slug: string }> = [];
       let cacheHits = 0;
       for (const shop of shops) {
-        const { result, fromCache } = await geocodeCached(client, geocoder, queryOf(shop), now, ctx.signal);
+        const { result, fromCache, provider } = await geocodeChain(client, chain.geocoders, queryOf(shop), now, ctx.signal);
         if (fromCache) cacheHits += 1;
         if (!result) {
           unresolved.push({ id: shop.id, slug: shop.slug });
@@ -93,18 +124,19 @@ export const dbGeocodeShopsStep = defineStep({
         }
         await client.query(
           `UPDATE shops SET latitude = $2, longitude = $3, geocoded_at = $4, geocode_source = $5, geocode_accuracy = $6, updated_at = $4 WHERE id = $1`,
-          [shop.id, result.latitude, result.longitude, now, geocoder.name, result.accuracy],
+          [shop.id, result.latitude, result.longitude, now, provider, result.accuracy],
         );
-        geocoded.push({ id: shop.id, slug: shop.slug, latitude: result.latitude, longitude: result.longitude, accuracy: result.accuracy, previous: { geocoded_at: shop.geocoded_at, geocode_source: shop.geocode_source, geocode_accuracy: shop.geocode_accuracy, updated_at: shop.updated_at } });
+        geocoded.push({ id: shop.id, slug: shop.slug, latitude: result.latitude, longitude: result.longitude, accuracy: result.accuracy, provider, previous: { geocoded_at: shop.geocoded_at, geocode_source: shop.geocode_source, geocode_accuracy: shop.geocode_accuracy, updated_at: shop.updated_at } });
       }
       return { geocoded, unresolved, cacheHits };
-    });
+    }).finally(() => chain.close());
     const { geocoded, unresolved, cacheHits } = outcome;
+    const names = chain.geocoders.map((g) => g.name).join(', ');
     return {
       status: geocoded.length + unresolved.length === 0 ? 'skipped' : 'done',
-      summary: `Geocoded ${geocoded.length} shop(s) with ${geocoder.name}${unresolved.length ? `; ${unresolved.length} could not be resolved` : ''} (${cacheHits} from the cache)`,
+      summary: `Geocoded ${geocoded.length} shop(s) with ${names}${unresolved.length ? `; ${unresolved.length} could not be resolved` : ''} (${cacheHits} from the cache)`,
       details: [...geocoded.map((g) => `${g.slug} → ${g.latitude}, ${g.longitude} [${g.accuracy}]`), ...unresolved.map((u) => `${u.slug}: no result`)],
-      outputs: { provider: geocoder.name, geocodedAt: now.toISOString(), geocoded, unresolved },
+      outputs: { provider: names, geocodedAt: now.toISOString(), geocoded, unresolved, ...(chain.attributions.length ? { attributions: chain.attributions } : {}) },
     };
   },
 
@@ -140,7 +172,7 @@ async function ungeocode(ctx: StepContext, outputs: Record<string, unknown>): Pr
       const { rowCount } = await client.query(
         `UPDATE shops SET latitude = NULL, longitude = NULL, geocoded_at = $5::timestamptz, geocode_source = $6, geocode_accuracy = $7, updated_at = $8::timestamptz
           WHERE id = $1 AND latitude = $2 AND longitude = $3 AND geocode_source = $4`,
-        [shop.id, shop.latitude, shop.longitude, provider, shop.previous.geocoded_at, shop.previous.geocode_source, shop.previous.geocode_accuracy, shop.previous.updated_at],
+        [shop.id, shop.latitude, shop.longitude, shop.provider ?? provider, shop.previous.geocoded_at, shop.previous.geocode_source, shop.previous.geocode_accuracy, shop.previous.updated_at],
       );
       n += rowCount ?? 0;
     }
