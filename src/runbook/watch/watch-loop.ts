@@ -79,6 +79,9 @@ export async function watchRelease(o: WatchLoopOptions): Promise<WatchReport> {
     choice = baselineFrom(report.baseline);
   } else {
     const started = o.now();
+    // Every table and column the watch reads, queried once over an empty window: a database
+    // behind this release's migrations is said first (exit 2), before the API is asked anything.
+    await windowFigures(o.db, { from: started, to: started });
     const first = await o.readHealth();
     // Not reaching the API at all is not a verdict on the release (a wrong URL, this machine's
     // network): nothing is watched, and --on-fail toggle never switches a router off for it.
