@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { runConfigShow } from '../../src/commands/config/run-config-show.js';
 import { loadConfig } from '../../src/config/resolve.js';
 import { ConfigError } from '../../src/errors.js';
 import { geocodeCached, geocodeChain } from '../../src/geocode/cache.js';
@@ -239,6 +240,16 @@ describe('provider selection from the config: bad input is a ConfigError (exit 2
     expect(geocoding.google.cacheDays).toMatchObject({ value: 10, source: 'file' });
     expect(geocoding.google.apiKey).toMatchObject({ source: 'env', origin: 'GOOGLE_MAPS_API_KEY (from the environment)' });
     expect(geocoding.accuracyMin.value).toBe('postal_code');
+  });
+
+  it('config show lists the geocoding values with their sources, the key masked', () => {
+    const loaded = load('geocoding:\n      provider: [google, offline]\n      nominatim: { email: ops@example.com }\n', { GOOGLE_MAPS_API_KEY: KEY });
+    const rows = Object.fromEntries(runConfigShow(loaded.config, loaded.environments).values.map((r) => [r.key, r]));
+    expect(rows['geocoding.provider']).toMatchObject({ value: 'google, offline', source: 'file' });
+    expect(rows['geocoding.google.cache_days']).toMatchObject({ value: '30', source: 'default' });
+    expect(rows['geocoding.nominatim.email']).toMatchObject({ value: 'ops@example.com', source: 'file' });
+    expect(rows.google_maps_api_key).toMatchObject({ value: `***** (${KEY.length} characters)`, source: 'env' });
+    expect(JSON.stringify(rows)).not.toContain(KEY);
   });
 
   it('an unknown provider lists the known ones', () => {

@@ -57,6 +57,7 @@ export function runConfigShow(config: EnvironmentConfig, environments: string[],
     row('backup_retention', config.backupRetention, String(config.backupRetention.value)),
     row('approvals', config.approvals, `${config.approvals.value.required} required${config.approvals.value.required ? `, ${config.approvals.value.allowSelfApproval ? 'the deployer may approve' : 'not by the deployer'}, wait ${Math.round(config.approvals.value.timeoutMs / 1000)}s` : ''}`),
     row('watch', config.watch, describeWatch(config.watch.value)),
+    ...geocodingRows(config),
     ...METRIC_IDS.map((id) => metricRow(config, id)),
   ];
   return { env: config.name, configFile: config.configFile ?? null, environments, values, problems, missing };
@@ -68,6 +69,23 @@ function metricRow(config: EnvironmentConfig, id: MetricId): ConfigShowRow {
   const { target, minSample } = config.metrics[id];
   const value = `${def.comparison === 'above' ? '>' : '<'} ${target.value}${def.unit === 'ms' ? ' ms' : def.unit === '%' ? ' %' : '/5'}, a verdict from ${minSample.value} ${def.sampleOf}${minSample.source === 'file' ? ` (${minSample.origin})` : ''}`;
   return { key: `metrics.${def.configKey}`, value, source: target.source, origin: target.origin };
+}
+
+/** geocoding: each value with its own source; the key masked, the URLs as they are (they hold no secret). */
+function geocodingRows(config: EnvironmentConfig): ConfigShowRow[] {
+  const g = config.geocoding;
+  const row = (key: string, s: Pick<Sourced<unknown>, 'source' | 'origin'>, value: string): ConfigShowRow => ({ key, value, source: s.source, origin: s.origin });
+  return [
+    row('geocoding.provider', g.providers, g.providers.value.join(', ')),
+    row('geocoding.accuracy_min', g.accuracyMin, g.accuracyMin.value),
+    row('geocoding.moved_warn_m', g.movedWarnM, `${g.movedWarnM.value} m`),
+    row('geocoding.google.cache_days', g.google.cacheDays, String(g.google.cacheDays.value)),
+    row('geocoding.google.qps', g.google.qps, String(g.google.qps.value)),
+    row('google_maps_api_key', g.google.apiKey, maskSecret(g.google.apiKey.value)),
+    row('google_geocoding_url', g.google.url, g.google.url.value),
+    row('geocoding.nominatim.email', g.nominatim.email, g.nominatim.email.value ?? '(not set)'),
+    row('nominatim_url', g.nominatim.url, g.nominatim.url.value),
+  ];
 }
 
 function describeWatch(w: EnvironmentConfig['watch']['value']): string {

@@ -40,6 +40,11 @@ environments:
       - 127.0.0.1
     lock_timeout: 5s
     privacy_policy_url: https://yourdomain.com/privacy
+    # Geocoding of shops (docs/geocoding.md): offline ZIP centroids unless set; google needs
+    # GOOGLE_MAPS_API_KEY, the public nominatim a contact e-mail.
+    # geocoding:
+    #   provider: [google, offline]
+    #   google: { cache_days: 30, qps: 10 }
     backup:
       # Dumps hold every row: keep them out of git — inside the git-ignored .routergpt/, or a path
       # outside the repository (security.backups-not-in-repo checks it before every deploy).
@@ -72,8 +77,13 @@ DATABASE_URL=postgresql://user:password@db.yourdomain.com:5432/routergpt
 # OpenAI API key (without it the offline booking assistant answers)
 OPENAI_API_KEY=sk-...
 
-# Optional: Google Maps API key for geocoding (recommended)
+# Optional: Google Geocoding API key, used when geocoding.provider in routergpt.config.yaml
+# names google (docs/geocoding.md); a secret, never printed. The default provider is offline.
 GOOGLE_MAPS_API_KEY=
+# Optional: other endpoints (a test server, your own Nominatim; the public one needs
+# geocoding.nominatim.email)
+# GOOGLE_GEOCODING_URL=https://maps.googleapis.com/maps/api/geocode/json
+# NOMINATIM_URL=https://nominatim.openstreetmap.org
 
 # Production domain
 PUBLIC_API_BASE=https://api.yourdomain.com
