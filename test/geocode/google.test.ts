@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import envVarsCheck from '../../src/checks/config/env-vars.js';
 import { runConfigShow } from '../../src/commands/config/run-config-show.js';
 import { loadConfig } from '../../src/config/resolve.js';
 import { ConfigError } from '../../src/errors.js';
@@ -250,6 +251,15 @@ describe('provider selection from the config: bad input is a ConfigError (exit 2
     expect(rows['geocoding.nominatim.email']).toMatchObject({ value: 'ops@example.com', source: 'file' });
     expect(rows.google_maps_api_key).toMatchObject({ value: `***** (${KEY.length} characters)`, source: 'env' });
     expect(JSON.stringify(rows)).not.toContain(KEY);
+  });
+
+  it('config.env-vars fails when geocoding.provider names google and GOOGLE_MAPS_API_KEY is unset, and says where google was named', async () => {
+    const without = await envVarsCheck.run({ config: load('geocoding:\n      provider: [google, offline]\n').config, fetch, now: () => new Date() });
+    expect(without.status).toBe('fail');
+    expect(without.details).toContain('missing GOOGLE_MAPS_API_KEY: geocoding.provider names google (routergpt.config.yaml: environments.local.geocoding.provider)');
+    const withKey = await envVarsCheck.run({ config: load('geocoding:\n      provider: google\n', { GOOGLE_MAPS_API_KEY: KEY }).config, fetch, now: () => new Date() });
+    expect(withKey.status).toBe('pass');
+    expect(JSON.stringify(withKey)).not.toContain(KEY);
   });
 
   it('an unknown provider lists the known ones', () => {

@@ -26,6 +26,12 @@ export default defineCheck({
       if (!config.openaiApiKey.value) advisories.push('OPENAI_API_KEY: not set; the offline assistant will answer chats');
       else present.push(`OPENAI_API_KEY: set (${config.openaiApiKey.origin})`);
     }
+    // Only when the environment geocodes with Google: offline (the default) and Nominatim need no key.
+    if (config.geocoding.providers.value.includes('google')) {
+      const key = config.geocoding.google.apiKey;
+      if (key.value) present.push(`GOOGLE_MAPS_API_KEY: set (${key.origin})`);
+      else missing.push(`GOOGLE_MAPS_API_KEY: geocoding.provider names google (${config.geocoding.providers.origin})`);
+    }
     const details = [...missing.map((m) => `missing ${m}`), ...advisories.map((a) => `note ${a}`), ...present];
     if (missing.length > 0) {
       return fail(`${missing.length} required variable(s) missing: ${missing.map((m) => m.split(':')[0]).join(', ')}`, { details, hint: 'Set them in the environment or .env (see .env.example), then `routergpt config show`.' });
