@@ -6,6 +6,9 @@ import { ConfigError, OperationError } from '../../src/errors.js';
 import { GeocodeProviderError } from '../../src/geocode/errors.js';
 import { createNominatimGeocoder, NOMINATIM_ATTRIBUTION } from '../../src/geocode/nominatim.js';
 import { createFileSlot, createRedisSlot } from '../../src/geocode/request-slot.js';
+import { loadConfig } from '../../src/config/resolve.js';
+import { createPool } from '../../src/db/pool.js';
+import { createGeocoders } from '../../src/geocode/select.js';
 import { cleanEnv, REPO_ROOT, tempDir } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { nominatimPlace, startFakeNominatim, type FakeServer } from '../helpers/fake-geocoders.js';
@@ -125,6 +128,24 @@ describe('at most 1 request per second for the whole application: two processes,
   });
   afterAll(async () => {
     await testDb?.drop();
+  });
+
+  it('the slot follows the environment: Redis when it names one, else an advisory lock on a real server, else a lock file beside the embedded database', async () => {
+    const env = { NOMINATIM_URL: 'http://127.0.0.1:9/', DATABASE_URL: testDb.url };
+    const configOf = (extra: Record<string, string>, envName = 'staging') => loadConfig({ flags: { env: envName }, cwd: tempDir(), env: { ...env, ...extra } }).config;
+    const pool = createPool({ connectionString: testDb.url, max: 1 });
+    try {
+      const viaRedis = createGeocoders({ config: configOf({ REDIS_URL: inject('redisUrl') }), db: { pool, kind: 'url' }, providers: ['nominatim'] });
+      expect(viaRedis.slot?.kind).toBe('redis');
+      await viaRedis.close();
+      expect(createGeocoders({ config: configOf({}), db: { pool, kind: 'url' }, providers: ['nominatim'] }).slot?.kind).toBe('postgres');
+      const local = configOf({}, 'local');
+      const embedded = createGeocoders({ config: local, providers: ['nominatim'] }).slot;
+      expect(embedded?.kind).toBe('file');
+      expect(embedded?.description).toBe(`lock file ${path.join(local.stateDir.value, 'local', 'nominatim-127.0.0.1_9.slot')}`);
+    } finally {
+      await pool.end();
+    }
   });
 
   async function twoProcesses(slot: 'redis' | 'postgres' | 'file'): Promise<{ server: FakeServer; outputs: string[] }> {
