@@ -158,6 +158,12 @@ describe('Google Geocoding client against a loopback server speaking its wire fo
     expect(e.message).toContain('"<html><body><h1>502 Bad Gateway</h1></body></html>"');
   });
 
+  it('an unreachable endpoint is retried, then a typed error naming the host (never the URL with the key)', async () => {
+    const e = await failure(client({ baseUrl: 'http://127.0.0.1:1/maps/api/geocode/json' }).geocode(PHOENIX));
+    expect(e).toMatchObject({ provider: 'google', failure: 'exhausted', status: 'unreachable' });
+    expect(e.message).toMatch(/^google at 127\.0\.0\.1:1 did not answer \(ECONNREFUSED/);
+  });
+
   it('JSON that is not Google\'s (no status) is garbage too', async () => {
     google.script({ body: { error: 'nope' } });
     const e = await failure(client().geocode(PHOENIX));
