@@ -15,7 +15,7 @@ import { googleOk, googleResult, googleStatus, startFakeGoogle, type FakeServer 
 import { createMigratedDatabase, type MigratedDatabase } from '../helpers/migrated-db.js';
 
 // A key-shaped secret: it must appear in the request the fake receives and nowhere else.
-const KEY = 'AIzaSyTEST-do-not-leak-0123456789abcdef';
+const KEY = 'AIzaSyTEST-do-not-leak-0123456789abcdef'; // routergpt:allow-secret (a test fixture, not a credential)
 const PHOENIX = { address: '1 N Central Ave', city: 'Phoenix', state: 'AZ', postalCode: '85004' };
 const fast = { tries: 4, baseDelayMs: 5, maxDelayMs: 20 };
 

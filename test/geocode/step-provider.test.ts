@@ -9,7 +9,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { googleOk, googleResult, googleStatus, startFakeGoogle, type FakeServer } from '../helpers/fake-geocoders.js';
 import { openMigrated, stepContext } from '../steps/context.js';
 
-const KEY = 'AIzaSySTEP-do-not-leak-9876543210fedcba';
+const KEY = 'AIzaSySTEP-do-not-leak-9876543210fedcba'; // routergpt:allow-secret (a test fixture, not a credential)
 
 describe('db.geocode-shops takes its providers from geocoding.provider: [google, offline]', () => {
   let google: FakeServer;
