@@ -15,6 +15,11 @@ import dbTestDataAbsent from './db/test-data-absent.js';
 import securitySecretsNotCommitted from './security/secrets-not-committed.js';
 import securityBackupsNotInRepo from './security/backups-not-in-repo.js';
 import hostDiskSpace from './host/disk-space.js';
+import analyticsErrorsByRoute from './analytics/errors-by-route.js';
+import analyticsRateLimitHits from './analytics/rate-limit-hits.js';
+import analyticsResponseTimes from './analytics/response-times.js';
+import analyticsWeeklyReview from './analytics/weekly-review.js';
+import backupAge from './backup/age.js';
 import { API_CHECKS } from './api/index.js';
 import apiSchemaMatches from './api/schema-matches.js';
 
@@ -42,6 +47,12 @@ export const CHECKS: readonly Check[] = [
   dbSearchQueryPlan,
   dbAnalyticsRecentEvents,
   hostDiskSpace,
+  // The maintenance findings (no stage: `routergpt maintain` runs them; verify only with --only).
+  analyticsErrorsByRoute,
+  analyticsResponseTimes,
+  analyticsRateLimitHits,
+  analyticsWeeklyReview,
+  backupAge,
   ...API_CHECKS.slice(0, afterHealth),
   apiSchemaMatches,
   ...API_CHECKS.slice(afterHealth),
@@ -72,7 +83,8 @@ export interface Selection {
 export function selectChecks({ stage, only, skip, env }: SelectOptions): Selection {
   const matches = (check: Check, token: string) => check.id === token || tagsOf(check).includes(token);
   const unknown = [...(only ?? []), ...(skip ?? [])].filter((t) => !CHECKS.some((c) => matches(c, t)));
-  let checks = CHECKS.filter((c) => stage === 'all' || c.stages.includes(stage));
+  // A check of no stage is a maintenance finding: chosen by a checklist or --only, never by default.
+  let checks = CHECKS.filter((c) => (stage === 'all' ? c.stages.length > 0 : c.stages.includes(stage)));
   if (only && only.length > 0) checks = CHECKS.filter((c) => only.some((t) => matches(c, t)));
   else checks = checks.filter((c) => !c.defaultOffIn?.includes(env));
   if (skip && skip.length > 0) checks = checks.filter((c) => !skip.some((t) => matches(c, t)));

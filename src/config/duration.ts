@@ -102,3 +102,16 @@ export function parseSince(text: string, now: Date, where = '--since'): Date {
   if (date) return date;
   throw new UsageError(`${where} ${JSON.stringify(text)} is not a duration or a date: use ${DURATION_GRAMMAR} (e.g. 7d) or an ISO 8601 date (e.g. 2026-11-30 or 2026-11-30T12:00:00Z)`);
 }
+
+/** A duration for people, in its two largest units: 8d, 3d 4h, 5h 12m, 45s, 250ms. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const units: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
+  const total = Math.round(ms / 1000) * 1000;
+  const first = units.findIndex(([, size]) => total >= size);
+  const [name, size] = units[first]!;
+  const head = `${Math.floor(total / size)}${name}`;
+  const next = units[first + 1];
+  const rest = next ? Math.floor((total % size) / next[1]) : 0;
+  return rest > 0 ? `${head} ${rest}${next![0]}` : head;
+}

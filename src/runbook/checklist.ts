@@ -3,6 +3,9 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { ConfigError } from '../errors.js';
 import { didYouMean } from '../lib/nearest.js';
+import { CADENCES, type Cadence } from './cadence.js';
+
+export { CADENCES, type Cadence } from './cadence.js';
 
 /** One item of a checklist, after validation. */
 export type ChecklistItem =
@@ -17,10 +20,13 @@ export type ChecklistItem =
 export interface ChecklistPhase {
   id: string;
   title: string;
-  /** deploy phases run in `deploy`; maintenance phases in `routergpt maintain`. */
+  /** deploy phases run in `deploy`; maintenance phases in `routergpt maintain <cadence>`. */
   run: 'deploy' | 'maintenance';
+  /** A maintenance phase's cadence: `routergpt maintain daily` runs the daily phases. */
+  cadence?: Cadence;
   items: ChecklistItem[];
 }
+
 
 export interface Checklist {
   name: string;
@@ -54,7 +60,7 @@ const ID = /^[a-z0-9]+([.-][a-z0-9]+)*$/;
 const RUNS = ['deploy', 'maintenance'] as const;
 const ON_FAIL = ['stop', 'continue'] as const;
 const DOCUMENT_KEYS = ['name', 'description', 'phases'];
-const PHASE_KEYS = ['id', 'title', 'run', 'items'];
+const PHASE_KEYS = ['id', 'title', 'run', 'cadence', 'items'];
 type Kind = ChecklistItem['kind'];
 /** The key that says what an item is; `checks` is the list form of `check`. */
 const KIND_KEYS = ['check', 'checks', 'step', 'manual', 'approval', 'signoff'] as const;
@@ -190,10 +196,16 @@ function parsePhase(raw: unknown, pi: number, known: KnownIds, report: Report): 
   if (raw.title !== undefined && typeof raw.title !== 'string') report(where, 'title must be text');
   // Rollback is read from the deploy run's journal (each step's undo), never from a phase.
   const run = raw.run === 'rollback' ? (report(where, 'run: rollback phases are no longer used — `routergpt rollback` undoes the deploy\'s own steps from its journal (docs/runbook.md#rollback); remove the phase'), 'deploy') : verifyChoice(where, 'run', raw.run, RUNS, 'deploy', report);
+  // A maintenance phase says how often it runs; a deploy phase runs with every deploy.
+  let cadence: Cadence | undefined;
+  if (run === 'maintenance') {
+    if (raw.cadence === undefined) report(where, `a maintenance phase needs cadence: ${CADENCES.join('|')} (routergpt maintain <cadence> runs the phases of that cadence)`);
+    else cadence = verifyChoice(where, 'cadence', raw.cadence, CADENCES, 'daily', report);
+  } else if (raw.cadence !== undefined) report(where, 'cadence is for maintenance phases (run: maintenance); a deploy phase runs with every deploy');
   if (!Array.isArray(raw.items)) report(where, 'items: a list is required');
   const phase = String(raw.id);
   const items = (Array.isArray(raw.items) ? raw.items : []).flatMap((item: unknown, ii) => parseItem(item, `${where}.items[${ii}]`, phase, known, report) ?? []);
-  return { id: phase, title: typeof raw.title === 'string' ? raw.title : phase, run, items };
+  return { id: phase, title: typeof raw.title === 'string' ? raw.title : phase, run, ...(cadence ? { cadence } : {}), items };
 }
 
 /** Rule: an item id appears once per run (the journal and --resume key on it). */
@@ -201,7 +213,7 @@ function verifyUniqueItems(phases: ChecklistPhase[], report: Report): void {
   const seen = new Set<string>();
   for (const [pi, phase] of phases.entries()) {
     for (const item of phase.items) {
-      const key = `${phase.run}:${item.id}`;
+      const key = `${phase.run}:${phase.cadence ?? ''}:${item.id}`;
       if (seen.has(key)) report(`phases[${pi}] (${phase.id})`, `item "${item.id}" appears twice (ids must be unique within a run)`);
       seen.add(key);
     }
@@ -213,7 +225,7 @@ function verifyAfter(phases: ChecklistPhase[], report: Report): void {
   for (const [pi, phase] of phases.entries()) {
     for (const item of phase.items) {
       if (item.kind !== 'manual' || item.after === undefined) continue;
-      const before = phases.filter((p) => p.run === phase.run);
+      const before = phases.filter((p) => p.run === phase.run && p.cadence === phase.cadence);
       const earlierPhases = before.slice(0, before.indexOf(phase)).map((p) => p.id);
       const earlierItems = before.flatMap((p) => p.items).slice(0, before.flatMap((p) => p.items).indexOf(item)).map((i) => i.id);
       if (earlierPhases.includes(item.after) || earlierItems.includes(item.after)) continue;
@@ -249,6 +261,7 @@ export function loadChecklist(file: string, known: KnownIds): Checklist {
   return { name: String(doc.name), description: typeof doc.description === 'string' ? doc.description : '', file, phases };
 }
 
-export function itemsFor(checklist: Checklist, run: ChecklistPhase['run']): ChecklistItem[] {
-  return checklist.phases.filter((p) => p.run === run).flatMap((p) => p.items);
+/** The items of one kind of run, in order; a maintenance run takes the phases of its cadence. */
+export function itemsFor(checklist: Checklist, run: ChecklistPhase['run'], cadence?: Cadence): ChecklistItem[] {
+  return checklist.phases.filter((p) => p.run === run && (run !== 'maintenance' || cadence === undefined || p.cadence === cadence)).flatMap((p) => p.items);
 }

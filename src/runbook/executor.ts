@@ -397,7 +397,7 @@ export async function executeItems(deps: ExecutorDeps, items: RunItem[]): Promis
   for (const item of items) {
     // Ctrl-C: stop between items, never inside one; the journal shows where to resume.
     if (io.signal?.aborted) {
-      const next = journal.record.kind === 'rollback' ? 'Run the rollback again for the tiers not done.' : `Resume with \`${resumeCommand(journal.record.kind, deps.config.name, journal.record.id)}\`.`;
+      const next = journal.record.kind === 'rollback' ? 'Run the rollback again for the tiers not done.' : `Resume with \`${resumeCommand(journal.record.kind, deps.config.name, journal.record.id, journal.record.cadence)}\`.`;
       throw new CancelledError(`Cancelled before ${item.id}; every item before it is journaled.`, next);
     }
     const record = journal.item(item.id);
@@ -435,7 +435,7 @@ export async function executeItems(deps: ExecutorDeps, items: RunItem[]): Promis
         // A second Ctrl-C stopped this item's child process: that is why it failed, not what the
         // item says (an exit by signal). Failed, so it runs again; the run itself is cancelled.
         const rollback = journal.record.kind === 'rollback';
-        const next = rollback ? 'Run the rollback again for the tiers not done.' : `Resume with \`${resumeCommand(journal.record.kind, deps.config.name, journal.record.id)}\`.`;
+        const next = rollback ? 'Run the rollback again for the tiers not done.' : `Resume with \`${resumeCommand(journal.record.kind, deps.config.name, journal.record.id, journal.record.cadence)}\`.`;
         const stopped = new CancelledError(`Cancelled during ${item.id}: its child process was stopped; the item will run again ${rollback ? 'with the rollback' : 'on --resume'}.`, next);
         record.errorKind = stopped.name;
         record.details = [...(record.details ?? []), `stopped: ${record.summary}`];

@@ -18,10 +18,10 @@ export function commandOf(kind: RunKind): string {
 }
 
 /** The command that continues a run (`--resume`), or — for a kind whose command has none — runs it again. */
-export function resumeCommand(kind: RunKind, env: string, id: string): string {
+export function resumeCommand(kind: RunKind, env: string, id: string, cadence?: string): string {
   if (kind === 'deploy' || kind === 'backup') return `routergpt ${commandOf(kind)} --env ${env} --resume ${id}`;
   // A maintenance run starts again from its first item (its items are read-only or idempotent).
-  if (kind === 'maintenance') return `routergpt maintain --env ${env}`;
+  if (kind === 'maintenance') return `routergpt maintain ${cadence ?? 'daily'} --env ${env}`;
   if (kind === 'baseline') return `routergpt migrate baseline --env ${env} --to NNN`;
   return `routergpt status --env ${env} --run ${id}`;
 }
@@ -101,6 +101,8 @@ export interface RunRecord {
   /** For a rollback: the deploy run it undoes. */
   target?: string;
   tiers?: string[];
+  /** A maintenance run's cadence (`routergpt maintain daily|weekly|monthly`). */
+  cadence?: string;
   /** For a break-glass toggle: the deploy that was still running when the router was switched off. */
   interrupts?: string;
   /** The release shipped (commit, tag or image): recorded by every run. */

@@ -32,7 +32,7 @@ export interface JournaledRunSpec {
   /** The question of the typed confirmation on protected environments (it may quote the plan: a loss preview). */
   confirm: string | ((plan: PlanEntry[]) => string);
   /** Fields of the record a command sets (a rollback's target and tiers, the release of every run). */
-  extra?: Pick<RunRecord, 'target' | 'tiers' | 'interrupts' | 'release' | 'releaseCommit'>;
+  extra?: Pick<RunRecord, 'target' | 'tiers' | 'interrupts' | 'release' | 'releaseCommit' | 'cadence'>;
   /** What the API is called in plans when it is not running yet. */
   apiLabel?: string;
   now?: () => Date;

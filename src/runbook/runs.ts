@@ -136,7 +136,7 @@ export function resumeHint(view: RunView): string | undefined {
   if (view.state !== 'interrupted' && view.state !== 'failed' && view.state !== 'cancelled') return undefined;
   const { record } = view;
   if (record.kind === 'rollback') return `run \`routergpt rollback --env ${record.env}${record.target ? ` --run ${record.target}` : ''}\` again for the tiers not done`;
-  return resumeCommand(record.kind, record.env, record.id);
+  return resumeCommand(record.kind, record.env, record.id, record.cadence);
 }
 
 /** The status column: `interrupted at db.migrate`, `failed at api.smoke`, `succeeded, rolled back by …`. */

@@ -56,10 +56,14 @@ const TABLE: Record<string, Case[]> = {
     { args: ['approve', 'no-such-run'], code: 2, says: 'is not a run id' },
     { args: ['approve', '20261125T184500Z-deploy-ab12'], code: 2, says: 'Unknown run id "20261125T184500Z-deploy-ab12"' },
   ],
-  'routergpt maintain': [
-    { args: ['maintain', '--reporter', 'bogus'], code: 2, says: 'Unknown reporter "bogus"' },
-    { args: ['maintain', '--env', 'nope'], code: 2, says: 'Unknown environment "nope"' },
+  'routergpt maintain daily': [
+    { args: ['maintain', 'daily', '--reporter', 'bogus'], code: 2, says: 'Unknown reporter "bogus"' },
+    { args: ['maintain', 'daily', '--env', 'nope'], code: 2, says: 'Unknown environment "nope"' },
+    { args: ['maintain', 'daily'], code: 4, says: HELD, where: 'locked' },
   ],
+  'routergpt maintain weekly': [{ args: ['maintain', 'weekly', '--checklist', '/nonexistent.yaml'], code: 2, says: 'Checklist not found' }],
+  'routergpt maintain monthly': [{ args: ['maintain', 'monthly'], code: 2, says: 'has no monthly maintenance items' }],
+  'routergpt maintain schedule': [{ args: ['maintain', 'schedule', '--cron', '--systemd'], code: 2, says: '--cron and --systemd are two formats' }],
   'routergpt checklist show': [{ args: ['checklist', 'show', '--env', 'nope'], code: 2, says: 'Unknown environment "nope"' }],
   'routergpt checklist render': [{ args: ['checklist', 'render', '--run', 'no-such-run'], code: 2, says: 'is not a run id' }],
   'routergpt verify': [

@@ -16,7 +16,7 @@ export function renderChecklistMarkdown(checklist: Checklist, run: RunRecord | u
   const lines = [`# ${checklist.description || checklist.name}`, ''];
   lines.push(run ? `Latest ${run.kind}: \`${run.id}\` — **${run.status}** (started ${run.startedAt} by ${run.startedBy})` : 'No run recorded yet: every item is unchecked.', '');
   for (const phase of checklist.phases) {
-    lines.push(`## ${phase.title}${phase.run !== 'deploy' ? ' _(routergpt maintain)_' : ''}`, '');
+    lines.push(`## ${phase.title}${phase.run !== 'deploy' ? ` _(routergpt maintain ${phase.cadence ?? 'daily'})_` : ''}`, '');
     for (const item of phase.items) {
       const record = run?.items.find((i) => i.id === item.id);
       // Items of phases another command runs (rollback, maintain) are listed, not checked off.

@@ -2,6 +2,9 @@ import type { Command } from 'commander';
 import type { IO } from '../../cli/io.js';
 import { action } from '../../cli/action.js';
 import { collectReporter, finishRun, verifyReporters } from '../../cli/render/run-result.js';
+import { UsageError } from '../../errors.js';
+import { didYouMean } from '../../lib/nearest.js';
+import { CADENCES, type Cadence } from '../../runbook/cadence.js';
 
 interface DeployFlags {
   dryRun?: boolean;
@@ -60,22 +63,57 @@ export function registerDeploy(program: Command, io: IO): void {
 }
 
 export function registerMaintain(program: Command, io: IO): void {
-  program
+  const maintain = program
     .command('maintain')
-    .description('run the checklist\'s ongoing-maintenance phase (cache cleanup, analytics checks, reviews), journaled')
-    .option('--dry-run', 'print the plan and change nothing')
-    .option('--reporter <name[=file]>', 'human | json | junit | github | markdown | html, to stdout or FILE (repeatable; --json is --reporter json)', collectReporter)
-    .option('-y, --yes', 'do not ask for confirmations')
-    .option('--signoff-file <file>', 'answers to the manual review items, for runs without a terminal')
-    .option('--checklist <file>', 'use this checklist instead of checklists/<env>.yaml')
-    .option('--release <id>', 'the release running now, recorded in the run (default: ROUTERGPT_RELEASE, else `git describe --always --dirty`)')
+    .description(`run the checklist's ongoing maintenance of one cadence (${CADENCES.join(', ')}), journaled and cron-safe; \`maintain schedule\` prints the crontab lines or systemd units`)
+    .argument('[cadence]', `${CADENCES.join(' | ')} (a subcommand)`)
     .action(
-      action<DeployFlags>(io, async (ctx, opts) => {
-        await verifyReporters(ctx, opts.reporter);
-        const { config } = await ctx.loadConfig();
-        const { runDeploy } = await import('./run-deploy.js');
-        const result = await runDeploy({ config, kind: 'maintenance', ...(ctx.globals.as !== undefined ? { as: ctx.globals.as } : {}), io: ctx.io, cwd: ctx.io.cwd, checklistFile: opts.checklist, dryRun: Boolean(opts.dryRun), yes: Boolean(opts.yes), signoffFile: opts.signoffFile, release: opts.release });
-        await finishRun(ctx, result, 'maintenance', [], opts.reporter);
+      action<Record<string, never>>(io, async (_ctx, _opts, command) => {
+        const given = command.args[0];
+        const choices = CADENCES.join(', ');
+        if (given !== undefined) throw new UsageError(`Unknown maintenance cadence "${given}"${didYouMean(given, [...CADENCES, 'schedule']) || '.'}`, `Use one of ${choices}: e.g. \`routergpt maintain daily\`.`);
+        throw new UsageError(`Say which maintenance to run: ${choices}.`, 'Run e.g. `routergpt maintain daily` (no prompts: cron-safe), or `routergpt maintain schedule --cron` for the lines that run each cadence.');
+      }),
+    );
+  for (const cadence of CADENCES) {
+    maintain
+      .command(cadence)
+      .description(`run the checklist's ${cadence} maintenance phases (${CADENCE_WHAT[cadence]}), journaled; no prompts`)
+      .option('--dry-run', 'print the plan and change nothing')
+      .option('--reporter <name[=file]>', 'human | json | junit | github | markdown | html, to stdout or FILE (repeatable; --json is --reporter json)', collectReporter)
+      .option('--strict', 'exit 3 when a finding warns')
+      .option('--signoff-file <file>', 'answers to the manual review items (monthly), for runs without a terminal')
+      .option('--checklist <file>', 'use this checklist instead of checklists/<env>.yaml')
+      .option('--release <id>', 'the release running now, recorded in the run (default: ROUTERGPT_RELEASE, else `git describe --always --dirty`)')
+      .action(
+        action<DeployFlags>(io, async (ctx, opts) => {
+          await verifyReporters(ctx, opts.reporter);
+          const { config } = await ctx.loadConfig();
+          const { runDeploy } = await import('./run-deploy.js');
+          // Maintenance items are read-only findings and idempotent housekeeping: nothing to confirm.
+          const result = await runDeploy({ config, kind: 'maintenance', cadence, ...(ctx.globals.as !== undefined ? { as: ctx.globals.as } : {}), io: ctx.io, cwd: ctx.io.cwd, checklistFile: opts.checklist, dryRun: Boolean(opts.dryRun), yes: true, signoffFile: opts.signoffFile, release: opts.release });
+          await finishRun(ctx, result, `${cadence} maintenance`, [], opts.reporter, Boolean(opts.strict));
+        }),
+      );
+  }
+  maintain
+    .command('schedule')
+    .description('print the crontab lines (default) or systemd units that run each maintenance cadence of the environment')
+    .option('--cron', 'crontab lines (default)')
+    .option('--systemd', 'a service and a timer per cadence')
+    .action(
+      action<{ cron?: boolean; systemd?: boolean }>(io, async (ctx, opts) => {
+        if (opts.cron && opts.systemd) throw new UsageError('--cron and --systemd are two formats of the same schedule: pick one.', 'Use `routergpt maintain schedule --cron` or `routergpt maintain schedule --systemd`.');
+        // The lines name the environment; they need no database now.
+        const { config } = await ctx.loadConfig({ requireDatabase: false });
+        const { maintenanceSchedule } = await import('./schedule.js');
+        ctx.io.stdout.write(maintenanceSchedule({ env: config.name, cwd: ctx.io.cwd, bin: process.argv[1] ?? 'routergpt', format: opts.systemd ? 'systemd' : 'cron', node: process.execPath }));
       }),
     );
 }
+
+const CADENCE_WHAT: Record<Cadence, string> = {
+  daily: 'errors by route, response times, rate-limit hits',
+  weekly: 'analytics review, geocoding cache cleanup, disk space, backup age',
+  monthly: 'search query plan, rate-limit review, the documentation review',
+};

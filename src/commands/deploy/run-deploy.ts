@@ -8,7 +8,7 @@ import { openDatabase } from '../../db/connect.js';
 import { loadVerifiedMigrations } from '../../db/migrator/files.js';
 import { ConfigError, UsageError } from '../../errors.js';
 import { runObserver } from '../../report/run-live.js';
-import { itemsFor } from '../../runbook/checklist.js';
+import { itemsFor, type Cadence } from '../../runbook/checklist.js';
 import type { RunObserver } from '../../runbook/events.js';
 import { loadEnvChecklist } from '../../runbook/known-ids.js';
 import type { PlanEntry } from '../../runbook/plan.js';
@@ -25,8 +25,9 @@ import { describeIdentity, resolveIdentity, type Identity } from '../../runbook/
 
 export interface DeployOptions {
   config: EnvironmentConfig;
-  /** deploy: the checklist's deploy phases; maintenance: its maintenance phase (`routergpt maintain`). */
+  /** deploy: the checklist's deploy phases; maintenance: its maintenance phases of `cadence` (`routergpt maintain <cadence>`). */
   kind?: 'deploy' | 'maintenance';
+  cadence?: Cadence;
   io: IO;
   cwd: string;
   checklistFile?: string;
@@ -80,8 +81,11 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
   const { config, io } = options;
   const checklist = loadEnvChecklist(config, options.cwd, options.checklistFile);
   const kind = options.kind ?? 'deploy';
-  const items = itemsFor(checklist, kind);
-  if (items.length === 0) throw new ConfigError(`The ${checklist.name} checklist has no ${kind} items.`, `Add phases with run: ${kind} to ${checklist.file}.`);
+  const items = itemsFor(checklist, kind, options.cadence);
+  if (items.length === 0) {
+    if (options.cadence) throw new ConfigError(`The ${checklist.name} checklist has no ${options.cadence} maintenance items.`, `Add a phase with run: maintenance and cadence: ${options.cadence} to ${checklist.file}.`);
+    throw new ConfigError(`The ${checklist.name} checklist has no ${kind} items.`, `Add phases with run: ${kind} to ${checklist.file}.`);
+  }
   const manual = items.filter((i) => i.kind === 'manual');
   const hasFinal = items.some((i) => i.kind === 'signoff');
   const prompter = options.prompter ?? (canPrompt(io) ? terminalPrompter(io) : undefined);
@@ -132,9 +136,9 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
       yes: options.yes,
       prompter,
       emit,
-      heading: `Plan: ${checklist.name} checklist on ${config.name} (${items.length} items)\n  release: ${releaseLine}\n  deployer: ${describeIdentity(identity)}`,
+      heading: `Plan: ${checklist.name} checklist${options.cadence ? `, ${options.cadence} maintenance,` : ''} on ${config.name} (${plural(items.length, 'item')})\n  release: ${releaseLine}\n  deployer: ${describeIdentity(identity)}`,
       confirm: `Run the ${checklist.name} checklist against ${config.name} (${db.display})${release.id && !resumed ? `, shipping release ${release.id}` : ''}?`,
-      extra: releaseFields(release),
+      extra: { ...releaseFields(release), ...(options.cadence ? { cadence: options.cadence } : {}) },
       identity,
       ...(api.label ? { apiLabel: api.label } : {}),
       ...(options.now ? { now: options.now } : {}),

@@ -1,0 +1,35 @@
+import { inventoryBackups } from '../../db/backup/inventory.js';
+import { formatDuration, parseDurationOrMs } from '../../config/duration.js';
+import { defineCheck, fail, pass } from '../define-check.js';
+
+/**
+ * The weekly review's backup age: the newest *verified* backup of the environment (its manifest
+ * says verified, and the file is still as the manifest recorded) must be younger than
+ * `params.max_age` (default 8d: a weekly backup plus a day). An older one, or none, fails: a
+ * restore would lose more than the checklist accepts. Reads the backup directory only.
+ */
+export default defineCheck({
+  id: 'backup.age',
+  title: 'Newest verified backup is recent',
+  needs: [],
+  stages: [],
+  tags: ['maintenance'],
+  params: ['max_age'],
+  async run({ config, now, params }) {
+    const maxMs = params?.max_age === undefined ? 8 * 86_400_000 : parseDurationOrMs(params.max_age as string | number, 'params.max_age');
+    const dir = config.backupDir.value;
+    const listings = await inventoryBackups(dir, { env: config.name });
+    const verified = listings.filter((b) => b.state === 'verified').sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    const take = `take one with \`routergpt backup --env ${config.name}\``;
+    const data = { dir, backups: listings.length, verified: verified.length, maxAgeMs: maxMs };
+    const newest = verified[0];
+    if (!newest) {
+      const bad = listings.filter((b) => b.state === 'bad').length;
+      return fail(`no verified backup of ${config.name} in ${dir}${listings.length ? ` (${listings.length} there: ${listings.length - bad} not verified, ${bad} damaged)` : ''}`, { data, hint: `Take and verify one: \`routergpt backup --env ${config.name}\`.` });
+    }
+    const ageMs = now().getTime() - Date.parse(newest.createdAt);
+    const line = `newest verified backup ${newest.label} from ${newest.createdAt.slice(0, 16).replace('T', ' ')} (${formatDuration(Math.max(0, ageMs))} old; limit ${formatDuration(maxMs)})`;
+    if (ageMs > maxMs) return fail(line, { data: { ...data, newest: newest.file, ageMs }, hint: `A restore now would lose everything since then: ${take}, and check the job that should have.` });
+    return pass(line, { data: { ...data, newest: newest.file, ageMs } });
+  },
+});
