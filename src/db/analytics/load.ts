@@ -3,6 +3,8 @@
  * report` charts: the five queries of queries.ts over one window, on one connection, in order.
  */
 import type { Queryable } from '../pool.js';
+import { rolledDailyActivity, rolledFunnel, rolledPopularShops } from './rolled-queries.js';
+import type { RollupState } from './rollups.js';
 import { dailyActivity, orderedFunnel, popularShops, recentEvents, timeBetweenEvents, type AnalyticsWindow, type DailyRow, type EventCount, type FunnelResult, type GapRow, type ShopRow } from './queries.js';
 
 export interface AnalyticsLoadOptions {
@@ -10,6 +12,8 @@ export interface AnalyticsLoadOptions {
   funnelWindowHours: number;
   /** How many popular shops. */
   shops: number;
+  /** Read the rollups (refreshed by the caller: refreshAnalyticsRollups) — the same answers, faster. */
+  rollups?: RollupState;
 }
 
 export interface AnalyticsData {
@@ -21,10 +25,11 @@ export interface AnalyticsData {
 }
 
 export async function loadAnalytics(db: Queryable, window: AnalyticsWindow, options: AnalyticsLoadOptions): Promise<AnalyticsData> {
+  const r = options.rollups;
   return {
-    daily: await dailyActivity(db, window),
-    funnel: await orderedFunnel(db, window, options.funnelWindowHours),
-    shops: await popularShops(db, window, options.shops),
+    daily: r ? await rolledDailyActivity(db, window, r) : await dailyActivity(db, window),
+    funnel: (r && (await rolledFunnel(db, window, r, options.funnelWindowHours))) ?? (await orderedFunnel(db, window, options.funnelWindowHours)),
+    shops: r ? await rolledPopularShops(db, window, r, options.shops) : await popularShops(db, window, options.shops),
     lastHour: await recentEvents(db, '1 hour'),
     timeBetweenEvents: await timeBetweenEvents(db, window),
   };

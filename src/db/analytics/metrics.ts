@@ -24,6 +24,8 @@
 import { BUILT_IN_MIN_SAMPLE_ORIGIN, CHECKLIST_ORIGIN, METRIC_CATALOGUE, METRIC_IDS, type MetricComparison, type MetricId, type MetricUnit } from './metric-catalogue.js';
 import { orderedFunnel, type AnalyticsWindow } from './queries.js';
 import type { Queryable } from '../pool.js';
+import { rolledEventTotals, rolledFunnel } from './rolled-queries.js';
+import type { RollupState } from './rollups.js';
 
 export { BUILT_IN_MIN_SAMPLE_ORIGIN, CHECKLIST_ORIGIN, METRIC_CATALOGUE, METRIC_IDS, isMetricId, type MetricComparison, type MetricId, type MetricUnit } from './metric-catalogue.js';
 
@@ -84,6 +86,8 @@ export interface SuccessMetricsOptions {
   metrics?: readonly MetricId[];
   /** How long after a search (and after its delegation) the next stage still counts. Default 24 h. */
   funnelWindowHours?: number;
+  /** Read the rollups (refreshed by the caller: refreshAnalyticsRollups) — the same answers, faster. */
+  rollups?: RollupState;
 }
 
 /** The checklist's targets and the built-in minimum samples. */
@@ -116,8 +120,8 @@ async function usageRate(db: Queryable, w: AnalyticsWindow): Promise<Measurement
   return { actual: ratioPct(routerBookings, bookings), sample: bookings, parts: { routerBookings, bookings } };
 }
 
-async function searchToBooking(db: Queryable, w: AnalyticsWindow, funnelWindowHours: number): Promise<Measurement> {
-  const f = await orderedFunnel(db, w, funnelWindowHours);
+async function searchToBooking(db: Queryable, w: AnalyticsWindow, funnelWindowHours: number, rollups: RollupState | undefined): Promise<Measurement> {
+  const f = (rollups && (await rolledFunnel(db, w, rollups, funnelWindowHours))) ?? (await orderedFunnel(db, w, funnelWindowHours));
   return { actual: ratioPct(f.booked, f.searches), sample: f.searches, parts: { bookedSearches: f.booked, searches: f.searches } };
 }
 
@@ -199,10 +203,11 @@ export async function successMetrics(db: Queryable, options: SuccessMetricsOptio
   const ids = METRIC_IDS.filter((id) => !options.metrics || options.metrics.includes(id));
   const metrics: SuccessMetric[] = [];
   let totals: Promise<EventTotals> | undefined;
-  const shared = () => (totals ??= eventTotals(db, w));
+  const rollups = options.rollups;
+  const shared = () => (totals ??= rollups ? rolledEventTotals(db, w, rollups) : eventTotals(db, w));
   for (const id of ids) {
     const setting = options.targets?.[id] ?? defaults[id];
-    const m = await measure(db, id, w, funnelWindowHours, shared);
+    const m = await measure(db, id, w, funnelWindowHours, shared, rollups);
     const def = METRIC_CATALOGUE[id];
     metrics.push({
       id,
@@ -226,12 +231,12 @@ export async function successMetrics(db: Queryable, options: SuccessMetricsOptio
   return { since: w.since.toISOString(), until: w.until.toISOString(), funnelWindowHours, metrics, verdict, counts };
 }
 
-async function measure(db: Queryable, id: MetricId, w: AnalyticsWindow, funnelWindowHours: number, totals: () => Promise<EventTotals>): Promise<Measurement> {
+async function measure(db: Queryable, id: MetricId, w: AnalyticsWindow, funnelWindowHours: number, totals: () => Promise<EventTotals>, rollups: RollupState | undefined): Promise<Measurement> {
   switch (id) {
     case 'usage-rate':
       return usageRate(db, w);
     case 'search-to-booking':
-      return searchToBooking(db, w, funnelWindowHours);
+      return searchToBooking(db, w, funnelWindowHours, rollups);
     case 'response-time':
       return responseTime(await totals());
     case 'error-rate':
