@@ -52,6 +52,17 @@ export function parseDuration(text: string, where: string): number {
 }
 
 /**
+ * An age or a look-back window (`older_than: 90d`, `window: 30d`): the same grammar, without the
+ * 24-day bound — it is compared with timestamps, never handed to a timer — up to 100 years.
+ */
+export function parseAge(text: string, where: string): number {
+  const ms = toMs(String(text));
+  if (ms === undefined) throw notADuration(where, String(text));
+  if (!Number.isSafeInteger(ms) || ms > 100 * 365 * UNIT_MS.d) throw new UsageError(`${where} ${JSON.stringify(text)} is too long: use at most 100 years (e.g. 90d, 52w)`);
+  return ms;
+}
+
+/**
  * parseDuration, except that a bare number is milliseconds — only for the keys that documented
  * one before the grammar existed (lock_timeout, deploy.timeout, ROUTERGPT_LOCK_TIMEOUT), so
  * existing files keep working. YAML gives an unquoted number as a number.

@@ -9,6 +9,8 @@ import { dbPurgeTestDataStep } from './db/purge-test-data.js';
 import { dbRestoreStep } from './db/restore.js';
 import { dbSeedDemoStep } from './db/seed-demo.js';
 import type { Step } from './define-step.js';
+import { dbDropStaleRestoreTestsStep } from './housekeeping/drop-restore-tests.js';
+import { runsPruneStep } from './housekeeping/prune-runs.js';
 import { routerDisableStep, routerEnableStep } from './router/toggle.js';
 
 /** Every step id a checklist may name (docs/steps.md). */
@@ -25,6 +27,8 @@ export const STEPS: readonly Step[] = [
   routerEnableStep,
   dbRestoreStep,
   dbCleanupGeocodingCacheStep,
+  runsPruneStep,
+  dbDropStaleRestoreTestsStep,
 ];
 
 export function findStep(id: string): Step | undefined {

@@ -148,6 +148,19 @@ describe('the daily findings, on hand-counted traffic (real PostgreSQL)', () => 
     expect(o.details).toEqual(['/router/search-by-location (search policy): 10 429s to 2 clients']);
   });
 
+  it('the monthly rate-limit review looks back 30 days (a window over the 24-day timer bound)', async () => {
+    // 30 d: the 24 h figures + 50 errors and 500 429s (a third client) of 2 days ago: 700 requests, 510 429s.
+    const list = checklistFile('  - id: monthly\n    run: maintenance\n    cadence: monthly\n    items:\n      - check: analytics.rate-limit-hits\n        params: { window: 30d }\n        on_fail: continue\n');
+    const dir = tempDir();
+    const result = await runCli(['maintain', 'monthly', '--env', 'prod', '--checklist', list], { cwd: dir, env: { DATABASE_URL: db.url } });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const runs = path.join(dir, '.routergpt', 'runs', 'prod');
+    const record = JSON.parse(readFileSync(path.join(runs, readdirSync(runs).find((f) => f.endsWith('.json'))!), 'utf8')) as RunRecord;
+    const check = record.items[0]!.checks![0]!;
+    expect(check.summary).toBe('510 429s (72.86 % of 700 requests) over the last 30 d: over 5.00 %');
+    expect(check.details).toEqual(['/router/search-by-location (search policy): 510 429s to 3 clients']);
+  });
+
   it('verify runs none of them unless asked (they have no stage)', async () => {
     const result = await runCli(['verify', '--env', 'prod', '--list'], { env: { DATABASE_URL: db.url } });
     expect(result.stdout).toContain('analytics.errors-by-route');
@@ -188,4 +201,31 @@ describe('backup.age', () => {
     expect(old.exitCode).toBe(1);
     expect(latestSummary(dir)).toMatch(/\(2h old; limit 1h\)$/);
   }, 120_000);
+});
+
+describe('weekly housekeeping', () => {
+  it('runs.prune removes finished runs older than older_than, never the newest deploy or the newest successful one', async () => {
+    const dir = tempDir();
+    expect((await runCli(['migrate', 'up'], { cwd: dir })).exitCode).toBe(0);
+    const runs = path.join(dir, '.routergpt', 'runs', 'local');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(runs, { recursive: true });
+    const old = (id: string, kind: string, status: string, daysAgo: number) => {
+      const at = new Date(Date.now() - daysAgo * 86_400_000).toISOString();
+      writeFileSync(path.join(runs, `${id}.json`), JSON.stringify({ schema: 'routergpt.run/v1', id, kind, env: 'local', checklist: { name: 'local', file: 'x' }, status, startedAt: at, finishedAt: at, startedBy: 't', host: 'h', pid: 1, resumes: [], items: [] }));
+      mkdirSync(path.join(runs, id), { recursive: true });
+    };
+    old('20260101T000000Z-deploy-aaa1', 'deploy', 'succeeded', 200); // the newest successful deploy: stays
+    old('20260102T000000Z-deploy-aaa2', 'deploy', 'failed', 199); // the newest deploy: stays
+    old('20260101T000000Z-backup-aaa3', 'backup', 'succeeded', 200); // old: goes
+    old('20260101T000000Z-rollback-aaa4', 'rollback', 'failed', 120); // old: goes
+    old('20261101T000000Z-backup-aaa5', 'backup', 'succeeded', 10); // recent: stays
+    const list = checklistFile('  - id: weekly\n    run: maintenance\n    cadence: weekly\n    items:\n      - step: runs.prune\n        params: { older_than: 90d }\n');
+    const result = await runCli(['maintain', 'weekly', '--checklist', list], { cwd: dir });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toContain('pruned 2 runs finished more than 90d ago');
+    const left = readdirSync(runs).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+    expect(left.filter((id) => id.includes('aaa'))).toEqual(['20260101T000000Z-deploy-aaa1', '20260102T000000Z-deploy-aaa2', '20261101T000000Z-backup-aaa5']);
+    expect(readdirSync(runs)).not.toContain('20260101T000000Z-backup-aaa3');
+  }, 60_000);
 });

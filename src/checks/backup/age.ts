@@ -1,5 +1,5 @@
 import { inventoryBackups } from '../../db/backup/inventory.js';
-import { formatDuration, parseDurationOrMs } from '../../config/duration.js';
+import { formatDuration, parseAge } from '../../config/duration.js';
 import { defineCheck, fail, pass } from '../define-check.js';
 
 /**
@@ -16,7 +16,7 @@ export default defineCheck({
   tags: ['maintenance'],
   params: ['max_age'],
   async run({ config, now, params }) {
-    const maxMs = params?.max_age === undefined ? 8 * 86_400_000 : parseDurationOrMs(params.max_age as string | number, 'params.max_age');
+    const maxMs = params?.max_age === undefined ? 8 * 86_400_000 : parseAge(String(params.max_age), 'backup.age params.max_age');
     const dir = config.backupDir.value;
     const listings = await inventoryBackups(dir, { env: config.name });
     const verified = listings.filter((b) => b.state === 'verified').sort((a, b) => b.createdAt.localeCompare(a.createdAt));
