@@ -19,11 +19,28 @@ CREATE TABLE router_analytics_hourly (
     CONSTRAINT router_analytics_hourly_pkey PRIMARY KEY (hour, event_type)
 );
 
--- The sessions seen in each closed hour (a day's unique sessions are not a sum of hours').
+-- The sessions seen in each closed hour (a day's unique sessions are not a sum of hours'), with
+-- their first event (instant and type, in (created_at, id) order) and last event's instant in
+-- that hour: a window's partial first and last hours join them to the hours between.
 CREATE TABLE router_analytics_hourly_sessions (
     hour       timestamptz NOT NULL,
     session_id uuid NOT NULL,
+    first_at   timestamptz NOT NULL,
+    first_type text NOT NULL,
+    last_at    timestamptz NOT NULL,
     CONSTRAINT router_analytics_hourly_sessions_pkey PRIMARY KEY (hour, session_id)
+);
+CREATE INDEX router_analytics_hourly_sessions_session_id_idx ON router_analytics_hourly_sessions (session_id, hour);
+
+-- The time between events per session: per closed hour and event type, the events that followed
+-- an earlier event of the same session, by the hour of that earlier event, and the seconds since it.
+CREATE TABLE router_analytics_hourly_gaps (
+    hour        timestamptz NOT NULL,
+    event_type  text NOT NULL,
+    prev_hour   timestamptz NOT NULL,
+    events      bigint NOT NULL,
+    seconds_sum numeric NOT NULL,
+    CONSTRAINT router_analytics_hourly_gaps_pkey PRIMARY KEY (hour, event_type, prev_hour)
 );
 
 -- Per closed hour and shop: times found in a search's results, delegated to, booked.

@@ -1,5 +1,10 @@
 /** What the migrations create and the checks expect — one list, used by several checks. */
-export const EXPECTED_TABLES = ['shops', 'services', 'opening_hours', 'chat_sessions', 'chat_messages', 'bookings', 'booking_slots', 'feature_flags', 'geocoding_cache', 'router_analytics', 'router_refusals', 'router_feedback'] as const;
+export const EXPECTED_TABLES = [
+  'shops', 'services', 'opening_hours', 'chat_sessions', 'chat_messages', 'bookings', 'booking_slots', 'feature_flags', 'geocoding_cache', 'router_analytics', 'router_refusals', 'router_feedback',
+  // Migration 012's analytics rollups (metrics and analytics read them).
+  'router_analytics_hourly', 'router_analytics_hourly_sessions', 'router_analytics_hourly_gaps', 'router_analytics_hourly_shops',
+  'router_search_outcomes', 'router_search_delegations', 'router_funnel_hourly', 'router_analytics_rollup_state',
+] as const;
 
 export const EXPECTED_SHOP_LOCATION_COLUMNS: Record<string, string> = {
   latitude: 'double precision',

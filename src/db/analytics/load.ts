@@ -3,7 +3,7 @@
  * report` charts: the five queries of queries.ts over one window, on one connection, in order.
  */
 import type { Queryable } from '../pool.js';
-import { rolledDailyActivity, rolledFunnel, rolledPopularShops } from './rolled-queries.js';
+import { rolledDailyActivity, rolledFunnel, rolledPopularShops, rolledTimeBetweenEvents } from './rolled-queries.js';
 import type { RollupState } from './rollups.js';
 import { dailyActivity, orderedFunnel, popularShops, recentEvents, timeBetweenEvents, type AnalyticsWindow, type DailyRow, type EventCount, type FunnelResult, type GapRow, type ShopRow } from './queries.js';
 
@@ -31,6 +31,6 @@ export async function loadAnalytics(db: Queryable, window: AnalyticsWindow, opti
     funnel: (r && (await rolledFunnel(db, window, r, options.funnelWindowHours))) ?? (await orderedFunnel(db, window, options.funnelWindowHours)),
     shops: r ? await rolledPopularShops(db, window, r, options.shops) : await popularShops(db, window, options.shops),
     lastHour: await recentEvents(db, '1 hour'),
-    timeBetweenEvents: await timeBetweenEvents(db, window),
+    timeBetweenEvents: r ? await rolledTimeBetweenEvents(db, window, r) : await timeBetweenEvents(db, window),
   };
 }

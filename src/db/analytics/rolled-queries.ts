@@ -5,7 +5,7 @@
  * function here is the twin of a raw one, and test/db/analytics-rollups.test.ts holds them equal.
  */
 import type { Queryable } from '../pool.js';
-import type { AnalyticsWindow, DailyRow, FunnelResult, ShopRow } from './queries.js';
+import type { AnalyticsWindow, DailyRow, FunnelResult, GapRow, ShopRow } from './queries.js';
 import { ROLLUP_FUNNEL_WINDOW_HOURS, type RollupState } from './rollups.js';
 
 const HOUR_MS = 3_600_000;
@@ -183,4 +183,48 @@ export async function rolledFunnel(db: Queryable, w: AnalyticsWindow, state: Rol
   );
   const r = rows[0] ?? {};
   return { windowHours, searches: num(r.searches), searchesWithResults: num(r.with_results), delegated: num(r.delegated), booked: num(r.booked) };
+}
+
+/**
+ * queries.ts timeBetweenEvents, rolled: an event counts when the same session's previous event is
+ * in the window too. From the rollups: the rolled hours' events whose previous event is in a
+ * rolled hour; raw: the events of the partial first hour (lag among themselves), the first events
+ * after it of the sessions seen in it (their next event, from the hourly sessions), and the events
+ * of the partial last hour (lag among themselves, else the session's last event before them).
+ */
+export async function rolledTimeBetweenEvents(db: Queryable, w: AnalyticsWindow, state: RollupState): Promise<GapRow[]> {
+  const h = rolledHours(w, state.hourlyUntil);
+  const { rows } = await db.query<Record<string, unknown>>(
+    `WITH head AS MATERIALIZED (
+       SELECT a.session_id, a.event_type, a.created_at, a.created_at - lag(a.created_at) OVER (PARTITION BY a.session_id ORDER BY a.created_at, a.id) AS gap
+         FROM router_analytics a WHERE a.created_at >= $1 AND a.created_at < $3 AND NOT a.synthetic AND a.session_id IS NOT NULL
+     ), head_last AS (
+       SELECT session_id, max(created_at) AS last_at FROM head GROUP BY 1
+     ), tail AS MATERIALIZED (
+       SELECT a.session_id, a.event_type, a.created_at, a.created_at - lag(a.created_at) OVER (PARTITION BY a.session_id ORDER BY a.created_at, a.id) AS gap
+         FROM router_analytics a WHERE a.created_at >= $4 AND a.created_at < $2 AND NOT a.synthetic AND a.session_id IS NOT NULL
+     ), parts AS (
+       SELECT g.event_type, g.events, g.seconds_sum FROM router_analytics_hourly_gaps g WHERE g.hour >= $3 AND g.hour < $4 AND g.prev_hour >= $3
+       UNION ALL
+       SELECT event_type, 1, extract(epoch FROM gap) FROM head WHERE gap IS NOT NULL
+       UNION ALL
+       SELECT n.first_type, 1, extract(epoch FROM n.first_at - hl.last_at)
+         FROM head_last hl
+         CROSS JOIN LATERAL (SELECT s.hour, s.first_at, s.first_type FROM router_analytics_hourly_sessions s WHERE s.session_id = hl.session_id AND s.hour >= $3 ORDER BY s.hour LIMIT 1) n
+        WHERE n.hour < $4
+       UNION ALL
+       SELECT t.event_type, 1, extract(epoch FROM coalesce(t.gap, t.created_at - p.last_at))
+         FROM tail t
+         LEFT JOIN LATERAL (
+           SELECT max(x.last_at) AS last_at
+             FROM (SELECT s.last_at FROM router_analytics_hourly_sessions s WHERE s.session_id = t.session_id AND s.hour >= $3 AND s.hour < $4
+                   UNION ALL SELECT hl.last_at FROM head_last hl WHERE hl.session_id = t.session_id) x
+         ) p ON t.gap IS NULL
+        WHERE t.gap IS NOT NULL OR p.last_at IS NOT NULL
+     )
+     SELECT event_type, sum(events) AS events, round(sum(seconds_sum) / sum(events), 1) AS avg_seconds
+       FROM parts GROUP BY event_type HAVING sum(events) > 0 ORDER BY event_type`,
+    [w.since, w.until, h.from, h.to],
+  );
+  return rows.map((r) => ({ eventType: String(r.event_type), events: num(r.events), avgSecondsSincePrevious: numOrNull(r.avg_seconds) }));
 }

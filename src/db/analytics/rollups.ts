@@ -1,6 +1,7 @@
 /**
  * The rollups of router_analytics (migration 012, docs/metrics.md "Rollups"): per closed UTC hour,
- * counts and latency sums by event type, the sessions seen, the per-shop counts; and the ordered
+ * counts and latency sums by event type, the sessions seen, the time between a session's events,
+ * the per-shop counts; and the ordered
  * funnel per search event (its first qualifying delegation and booking), summed per hour once no
  * later event can change it. Derived data only: the same answers as the raw queries of
  * queries.ts / metrics.ts, read from thousands of rows instead of millions.
@@ -27,7 +28,7 @@ export const ROLLUP_FUNNEL_WINDOW_HOURS = 24;
 /** Session advisory lock of the refresh ("rgpt-rol"). */
 export const ROLLUP_LOCK_KEY = 0x7267_7074_2d72_6f6cn;
 const HOUR_MS = 3_600_000;
-const ROLLUP_TABLES = ['router_analytics_hourly', 'router_analytics_hourly_sessions', 'router_analytics_hourly_shops', 'router_search_outcomes', 'router_search_delegations', 'router_funnel_hourly'];
+const ROLLUP_TABLES = ['router_analytics_hourly', 'router_analytics_hourly_sessions', 'router_analytics_hourly_gaps', 'router_analytics_hourly_shops', 'router_search_outcomes', 'router_search_delegations', 'router_funnel_hourly'];
 /**
  * The API server stamps an event when it happens and writes it within its flush interval
  * (250 ms; retried for up to 30 s when the database blips), from hosts whose clocks may differ a
@@ -135,10 +136,32 @@ async function refreshHourly(client: PoolClient, from: Date, to: Date): Promise<
      ON CONFLICT (hour, event_type) DO UPDATE SET events = excluded.events, timed = excluded.timed, latency_ms_sum = excluded.latency_ms_sum`,
     [from, to],
   );
+  // The gaps first: an event's previous one is in this batch (lag) or, for a session's first
+  // event of the batch, the session's last event of an earlier hour (already rolled up).
   await client.query(
-    `INSERT INTO router_analytics_hourly_sessions (hour, session_id)
-     SELECT DISTINCT ${HOUR_OF('a.created_at')}, a.session_id FROM router_analytics a WHERE ${range} AND a.session_id IS NOT NULL
-     ON CONFLICT DO NOTHING`,
+    `WITH e AS (
+       SELECT a.session_id, a.event_type, a.created_at, lag(a.created_at) OVER (PARTITION BY a.session_id ORDER BY a.created_at, a.id) AS prev
+         FROM router_analytics a WHERE ${range} AND a.session_id IS NOT NULL
+     ), before AS (
+       SELECT s.session_id, max(s.last_at) AS last_at
+         FROM router_analytics_hourly_sessions s
+        WHERE s.hour < $1 AND s.session_id IN (SELECT session_id FROM e WHERE prev IS NULL)
+        GROUP BY 1
+     ), g AS (
+       SELECT e.event_type, e.created_at, coalesce(e.prev, b.last_at) AS prev
+         FROM e LEFT JOIN before b ON e.prev IS NULL AND b.session_id = e.session_id
+     )
+     INSERT INTO router_analytics_hourly_gaps (hour, event_type, prev_hour, events, seconds_sum)
+     SELECT ${HOUR_OF('g.created_at')}, g.event_type, ${HOUR_OF('g.prev')}, count(*), sum(extract(epoch FROM g.created_at - g.prev))
+       FROM g WHERE g.prev IS NOT NULL GROUP BY 1, 2, 3
+     ON CONFLICT (hour, event_type, prev_hour) DO UPDATE SET events = excluded.events, seconds_sum = excluded.seconds_sum`,
+    [from, to],
+  );
+  await client.query(
+    `INSERT INTO router_analytics_hourly_sessions (hour, session_id, first_at, first_type, last_at)
+     SELECT ${HOUR_OF('a.created_at')}, a.session_id, min(a.created_at), (array_agg(a.event_type ORDER BY a.created_at, a.id))[1], max(a.created_at)
+       FROM router_analytics a WHERE ${range} AND a.session_id IS NOT NULL GROUP BY 1, 2
+     ON CONFLICT (hour, session_id) DO UPDATE SET first_at = excluded.first_at, first_type = excluded.first_type, last_at = excluded.last_at`,
     [from, to],
   );
   await client.query(
@@ -219,6 +242,7 @@ export async function invalidateAnalyticsRollups(db: Queryable, from: Date): Pro
     `WITH h AS (DELETE FROM router_analytics_hourly WHERE hour >= $1),
           s AS (DELETE FROM router_analytics_hourly_sessions WHERE hour >= $1),
           p AS (DELETE FROM router_analytics_hourly_shops WHERE hour >= $1),
+          g AS (DELETE FROM router_analytics_hourly_gaps WHERE hour >= $1),
           o AS (DELETE FROM router_search_outcomes WHERE searched_at >= $2 RETURNING event_id),
           d AS (DELETE FROM router_search_delegations WHERE event_id IN (SELECT event_id FROM o)),
           f AS (DELETE FROM router_funnel_hourly WHERE hour >= $3)

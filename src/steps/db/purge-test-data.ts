@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fail, pass } from '../../checks/define-check.js';
 import { OperationError } from '../../errors.js';
 import { withTransaction, type Queryable } from '../../db/pool.js';
+import { invalidateAnalyticsRollups } from '../../db/analytics/rollups.js';
 import { TEST_SHOP_SLUGS } from '../../db/seed.js';
 import { defineStep, type StepContext, type StepResult } from '../define-step.js';
 import { numberListParam, stringListParam } from './params.js';
@@ -157,6 +158,8 @@ export const dbPurgeTestDataStep = defineStep({
       writeFileSync(recordFile, text, { mode: 0o600 });
       const { rowCount } = await client.query('DELETE FROM shops WHERE id = ANY($1::bigint[])', [locked]);
       if (rowCount !== locked.length) throw new OperationError(`Deleted ${rowCount} shops instead of ${locked.length}; rolled back, nothing was deleted.`, 'Report this; re-run the step.');
+      // The SET NULL rewrote those shops' analytics events: the rollups from the oldest on are rebuilt.
+      await invalidateRollupsFor(client, record.nulled);
       return { sha256: createHash('sha256').update(text).digest('hex'), deleted: record };
     });
     const counts = Object.entries(deleted.rows).map(([table, rows]) => `${table}: ${rows.length}`);
@@ -219,6 +222,7 @@ async function restorePurged(ctx: StepContext, outputs: Record<string, unknown>)
     for (const { table, column, key, value } of record.nulled) {
       await client.query(`UPDATE ${table} SET ${column} = $2 WHERE id = $1 AND ${column} IS NULL`, [key, value]);
     }
+    await invalidateRollupsFor(client, record.nulled);
     return counts;
   });
   return {
@@ -229,3 +233,11 @@ async function restorePurged(ctx: StepContext, outputs: Record<string, unknown>)
 }
 
 export default dbPurgeTestDataStep;
+
+/** After router_analytics rows were rewritten (shop_id nulled or put back): invalidate the analytics rollups from the oldest. */
+async function invalidateRollupsFor(client: Queryable, nulled: PurgeRecord['nulled']): Promise<void> {
+  const ids = nulled.filter((n) => n.table === 'router_analytics').map((n) => String(n.key));
+  if (ids.length === 0) return;
+  const { rows } = await client.query<{ oldest: Date | null }>('SELECT min(created_at) AS oldest FROM router_analytics WHERE id = ANY($1::bigint[])', [ids]);
+  if (rows[0]?.oldest) await invalidateAnalyticsRollups(client, rows[0].oldest);
+}
