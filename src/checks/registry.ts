@@ -20,6 +20,7 @@ import analyticsRateLimitHits from './analytics/rate-limit-hits.js';
 import analyticsResponseTimes from './analytics/response-times.js';
 import analyticsWeeklyReview from './analytics/weekly-review.js';
 import backupAge from './backup/age.js';
+import dbSlowQueries from './db/slow-queries.js';
 import { API_CHECKS } from './api/index.js';
 import apiSchemaMatches from './api/schema-matches.js';
 
@@ -53,6 +54,7 @@ export const CHECKS: readonly Check[] = [
   analyticsRateLimitHits,
   analyticsWeeklyReview,
   backupAge,
+  dbSlowQueries,
   ...API_CHECKS.slice(0, afterHealth),
   apiSchemaMatches,
   ...API_CHECKS.slice(afterHealth),

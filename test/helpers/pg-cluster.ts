@@ -32,6 +32,8 @@ export async function freePort(): Promise<number> {
 export interface ClusterOptions {
   /** With a password, the cluster uses scram-sha-256 authentication instead of trust. */
   password?: string;
+  /** Extra server settings, `name=value` (e.g. shared_preload_libraries=pg_stat_statements). */
+  settings?: string[];
 }
 
 export async function startThrowawayCluster(options: ClusterOptions = {}): Promise<Cluster> {
@@ -58,7 +60,7 @@ export async function startThrowawayCluster(options: ClusterOptions = {}): Promi
     auth.splice(0, 2, '-A', 'scram-sha-256', `--pwfile=${pwfile}`);
   }
   run(tool('initdb'), ['-D', data, '-U', 'postgres', ...auth, '-E', 'UTF8', '--no-sync']);
-  run(tool('pg_ctl'), ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -k ${sock} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=300`, 'start']);
+  run(tool('pg_ctl'), ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -k ${sock} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=300${(options.settings ?? []).map((x) => ` -c ${x}`).join('')}`, 'start']);
   return {
     url: options.password ? `postgres://postgres:${encodeURIComponent(options.password)}@127.0.0.1:${port}/postgres` : `postgres://postgres@127.0.0.1:${port}/postgres`, // routergpt:allow-secret (a test fixture, not a credential)
     stop: async () => {

@@ -229,3 +229,38 @@ describe('weekly housekeeping', () => {
     expect(readdirSync(runs)).not.toContain('20260101T000000Z-backup-aaa3');
   }, 60_000);
 });
+
+describe('db.slow-queries (monthly review)', () => {
+  it('with pg_stat_statements loaded: the statements averaging over the budget, normalised; without it: the location search explained', async () => {
+    const { startThrowawayCluster } = await import('../helpers/pg-cluster.js');
+    const cluster = await startThrowawayCluster({ settings: ['shared_preload_libraries=pg_stat_statements'] });
+    try {
+      const env = { DATABASE_URL: cluster.url };
+      expect((await runCli(['migrate', 'up', '--env', 'prod', '--yes'], { env })).exitCode).toBe(0);
+      const { default: pg } = await import('pg');
+      const client = new pg.Client({ connectionString: cluster.url });
+      await client.connect();
+      try {
+        // Before the extension exists: the fallback, saying how to enable it.
+        const before = await runCli(['verify', '--env', 'prod', '--only', 'db.slow-queries', '--json'], { env });
+        const fallback = (JSON.parse(before.stdout) as { checks: Array<{ summary: string; details?: string[] }> }).checks[0]!;
+        expect(fallback.summary).toContain('pg_stat_statements is not enabled (CREATE EXTENSION pg_stat_statements): the location search explained instead');
+        expect(fallback.details?.every((d) => /^location search, \d+ mi ring: [\d.]+ ms, \d+ rows?$/.test(d))).toBe(true);
+        await client.query('CREATE EXTENSION pg_stat_statements');
+        // 12 calls of a 120 ms statement (over the 100 ms budget, over min_calls 10), with a value that must not be shown.
+        for (let i = 0; i < 12; i += 1) await client.query(`SELECT pg_sleep(0.12), 'secret-customer-${i}' AS who`);
+      } finally {
+        await client.end();
+      }
+      const result = await runCli(['verify', '--env', 'prod', '--only', 'db.slow-queries', '--json'], { env });
+      const check = (JSON.parse(result.stdout) as { checks: Array<{ status: string; summary: string; details?: string[] }> }).checks[0]!;
+      expect(check.status).toBe('warn');
+      expect(check.summary).toMatch(/^pg_stat_statements: \d+ statements? average over 100 ms$/);
+      const line = check.details?.find((d) => d.includes('pg_sleep'));
+      expect(line).toMatch(/^\d+(\.\d+)? ms mean × 12 calls \(\d+ ms total\): SELECT pg_sleep\(\$1\), \$2 AS who$/);
+      expect(result.stdout).not.toContain('secret-customer');
+    } finally {
+      await cluster.stop();
+    }
+  }, 120_000);
+});
