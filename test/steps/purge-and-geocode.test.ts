@@ -8,6 +8,9 @@ import { normaliseQuery } from '../../src/geocode/normalise.js';
 import { geocodeOffline } from '../../src/geocode/offline.js';
 import { dbGeocodeShopsStep } from '../../src/steps/db/geocode-shops.js';
 import { dbPurgeTestDataStep, listPurgeTargets } from '../../src/steps/db/purge-test-data.js';
+import { orderedFunnel } from '../../src/db/analytics/queries.js';
+import { rolledFunnel } from '../../src/db/analytics/rolled-queries.js';
+import { refreshAnalyticsRollupsOf } from '../../src/db/analytics/rollups.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { addActivity, openMigrated, realConfig, stepContext } from './context.js';
 
@@ -139,6 +142,34 @@ describe('db.purge-test-data and db.geocode-shops on real PostgreSQL', () => {
     // Identity sequences still hand out fresh ids after the re-insert.
     await db.pool.query("INSERT INTO shops (slug, name, category) VALUES ('fresh-shop', 'Fresh', 'spa')");
     await db.pool.query("DELETE FROM shops WHERE slug = 'fresh-shop'");
+  });
+
+  it('purge rewrites old analytics (shop_id NULL): the rollups are invalidated from the oldest rewritten event, and rolled answers stay the raw ones', async () => {
+    const shop = (await db.pool.query<{ id: string }>("SELECT id FROM shops WHERE slug = 'my-test-shop'")).rows[0]!.id;
+    const t = Date.now() - 3 * 86_400_000;
+    const search = '00000000-0000-4000-8000-0000000000aa';
+    await db.pool.query(
+      `INSERT INTO router_analytics (event_type, session_id, shop_id, search_id, latency_ms, payload, created_at) VALUES
+         ('search', NULL, NULL, $2, 40, jsonb_build_object('shop_ids', jsonb_build_array($1::bigint)), $3),
+         ('delegate', '10000000-0000-4000-8000-0000000000aa', $1, $2, 20, '{}', $4)`,
+      [shop, search, new Date(t), new Date(t + 60_000)],
+    );
+    const w = { since: new Date(t - 3_600_000), until: new Date() };
+    const built = (await refreshAnalyticsRollupsOf(db.pool))!;
+    expect((await rolledFunnel(db.pool, w, built))?.delegated).toBe(1);
+    const planned = (await listPurgeTargets(db.pool, ['%test%'])).map((x) => x.id);
+    const ctx = stepContext(config, db, { params: { patterns: ['%test%'], expectedIds: planned } });
+    const result = await dbPurgeTestDataStep.run(ctx);
+    // The delegation lost its shop: the search no longer counts as delegated — once rebuilt.
+    const { rows } = await db.pool.query<{ hourly_until: Date }>('SELECT hourly_until FROM router_analytics_rollup_state');
+    expect(rows[0]!.hourly_until.getTime()).toBeLessThanOrEqual(t);
+    const rebuilt = (await refreshAnalyticsRollupsOf(db.pool))!;
+    const raw = await orderedFunnel(db.pool, w);
+    expect(raw.delegated).toBe(0);
+    expect(await rolledFunnel(db.pool, w, rebuilt)).toEqual(raw);
+    await dbPurgeTestDataStep.undo.run(ctx, { runId: ctx.runId, state: 'done', outputs: result.outputs ?? {} });
+    expect(await rolledFunnel(db.pool, w, (await refreshAnalyticsRollupsOf(db.pool))!)).toEqual(await orderedFunnel(db.pool, w));
+    expect((await orderedFunnel(db.pool, w)).delegated).toBe(1);
   });
 
   it('offline geocoder: ZIP centroid first, city mean as fallback, null when unknown; normalised keys', () => {
