@@ -120,6 +120,21 @@ describe('webhook notifications of a run', () => {
     hook.answer = 200;
   });
 
+  it('an api.watch item that ends is a watch-verdict, with the verdict of its WatchReport and the failing lines', async () => {
+    hook.received.length = 0;
+    hook.answer = 200;
+    const record = structuredClone(failedAtMigrateDeploy);
+    const item = { id: 'api.watch', kind: 'step' as const, phase: 'post-deployment', title: 'Watch', state: 'failed' as const, attempts: 1, summary: 'watch FAILED after 2 of 15 windows', details: ['fail search error_rate: 3 errors (5xx) of 100 requests = 3.00 % > limit 1.00 %', 'pass delegate p95_ms'], outputs: { report: { status: 'fail' } } };
+    const n = createNotifier([target(hook.url, { events: ['watch-verdict'] })], { env: 'prod', warn: () => {} });
+    n.observe({ type: 'run-started', record, journalFile: '/tmp/x.json' });
+    n.observe({ type: 'item-finished', item });
+    await n.settle();
+    expect(hook.received).toHaveLength(1);
+    const body = hook.received[0]!.body as Notification;
+    expect(body).toMatchObject({ event: 'watch-verdict', watch: { status: 'fail', reasons: ['fail search error_rate: 3 errors (5xx) of 100 requests = 3.00 % > limit 1.00 %'] } });
+    expect(body.text).toBe('watch of prod: FAIL — fail search error_rate: 3 errors (5xx) of 100 requests = 3.00 % > limit 1.00 %');
+  });
+
   it('a target whose variable is unset is skipped', async () => {
     hook.received.length = 0;
     const n = createNotifier([target('', { url: undefined })], { env: 'staging', warn: () => {} });

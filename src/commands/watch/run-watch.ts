@@ -46,7 +46,7 @@ export async function runWatch(options: WatchOptions): Promise<WatchReport> {
   const db = await openDatabase(config, { applicationName: 'routergpt watch', poolSize: 2 });
   try {
     const pending: Array<Promise<void>> = [];
-    const spec = { kind: 'watch' as const, env: config.name, stateDir: config.stateDir.value, db: db.pool, itemId: 'api.watch', phase: 'post-deployment', title: 'Watch the release under live traffic against its baseline', command: 'watch', startedBy: identity.id, ...(options.now ? { now: options.now } : {}) };
+    const spec = { kind: 'watch' as const, env: config.name, stateDir: config.stateDir.value, db: db.pool, itemId: 'api.watch', phase: 'post-deployment', title: 'Watch the release under live traffic against its baseline', command: 'watch', startedBy: identity.id, notify: config.notify.value, onWarning: (line: string) => io.stderr.write(`${line}\n`), ...(options.now ? { now: options.now } : {}) };
     return await journalOneStep(spec, async (_runId, checkpoint) =>
       outcomeOf(
         await watchRelease({
