@@ -95,6 +95,9 @@ CREATE TABLE router_analytics_rollup_state (
     outcomes_until timestamptz,
     -- router_funnel_hourly holds every hour before this one.
     funnel_until   timestamptz,
+    -- The highest router_analytics.id seen by the last refresh: a row above it stamped before the
+    -- horizon is a backfill, and the next refresh rebuilds from it.
+    max_event_id   bigint,
     refreshed_at   timestamptz,
     CONSTRAINT router_analytics_rollup_state_one_row CHECK (id)
 );

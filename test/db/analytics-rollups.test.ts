@@ -3,7 +3,8 @@
  * answers exactly: on a randomized fixture (seeded, so a failure replays) with events up to the
  * present — inside the settle margin, in partial hours, after the horizon — every window's
  * success metrics and analytics are compared, read raw and read rolled; again after new events
- * and a refresh, and after a rewrite of old rows and invalidateAnalyticsRollups().
+ * and a refresh, after an insert of the past, and after a rewrite of old rows and
+ * invalidateAnalyticsRollups().
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAnalytics } from '../../src/db/analytics/load.js';
@@ -151,6 +152,12 @@ describe('analytics rollups', () => {
     // And without a refresh: the events after the horizon are read raw.
     await insert(fixture(12, Date.now() - 2 * MINUTE, Date.now(), 40, 2000));
     await expectSameAnswers(second!, Date.now());
+
+    // An insert of the past (an import, a backfill) after a refresh: the next refresh notices it
+    // by id and rebuilds from its oldest row.
+    await insert(fixture(13, Date.now() - 4 * 24 * HOUR, Date.now() - 2 * 24 * HOUR, 60, 3000));
+    const backfilled = await refreshAnalyticsRollupsOf(db.pool);
+    await expectSameAnswers(backfilled!, Date.now());
 
     // A rewrite of old rows (a purge's SET NULL, a retention delete) invalidates from its oldest row.
     const { rows: gone } = await db.pool.query<{ oldest: Date }>(

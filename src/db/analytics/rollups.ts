@@ -14,8 +14,10 @@
  *
  * The horizon: a refresh covers the events created before `horizon` = now less SETTLE_SECONDS,
  * or the start of the oldest transaction still open on the database if earlier — so every row
- * before the horizon is already committed and none appears later, except by a backfill or a
- * rewrite, which must call invalidateAnalyticsRollups(). Readers read the rows after it raw.
+ * before the horizon is already committed and none appears later — except by an insert of the
+ * past (an import, a backfill), which the next refresh notices by id and rebuilds from, or by an
+ * update or delete, which must call invalidateAnalyticsRollups(). Readers read the rows after the
+ * horizon raw.
  *
  * Funnel window: outcomes are kept for the 24-hour funnel window (the default); another window
  * is read raw.
@@ -79,8 +81,15 @@ export async function refreshAnalyticsRollupsOf(pool: Pool): Promise<RollupState
 }
 
 async function refreshLocked(client: PoolClient): Promise<RollupState> {
+  // Rows written since the last refresh but stamped before its horizon (an import, a seed, a
+  // backfill: anything that inserts the past) rewind the rollups to the oldest of them.
+  const { rows: late } = await client.query<{ oldest: Date | null }>(
+    `SELECT min(a.created_at) AS oldest FROM router_analytics a, router_analytics_rollup_state s
+      WHERE s.max_event_id IS NOT NULL AND a.id > s.max_event_id AND a.created_at < s.outcomes_until`,
+  );
+  if (late[0]?.oldest) await invalidateAnalyticsRollups(client, late[0].oldest);
   const { rows } = await client.query<Record<string, unknown>>(
-    `SELECT s.hourly_until, s.outcomes_until, s.funnel_until,
+    `SELECT s.hourly_until, s.outcomes_until, s.funnel_until, (SELECT max(id) FROM router_analytics) AS max_event_id,
             least(now() - $1::float8 * interval '1 second', (SELECT min(xact_start) FROM pg_stat_activity
                            WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL
                              AND backend_type = 'client backend')) AS horizon,
@@ -91,7 +100,9 @@ async function refreshLocked(client: PoolClient): Promise<RollupState> {
   const r = rows[0];
   if (!r) throw new Error('router_analytics_rollup_state has no row: re-run migration 012');
   const horizon = dateOf(r.horizon) ?? new Date();
-  const first = dateOf(r.first_event) ?? horizon;
+  const first = dateOf(r.first_event);
+  // No event yet: nothing to roll up, and no horizon to keep — the first events may be of any age.
+  if (!first) return { hourlyUntil: new Date(0), outcomesUntil: new Date(0), funnelUntil: new Date(0) };
   const floorHour = (d: Date) => new Date(Math.floor(d.getTime() / HOUR_MS) * HOUR_MS);
   const hourlyFrom = dateOf(r.hourly_until) ?? floorHour(first);
   const hourlyTo = floorHour(horizon);
@@ -113,7 +124,12 @@ async function refreshLocked(client: PoolClient): Promise<RollupState> {
       [funnelFrom, funnelTo],
     );
   }
-  await client.query('UPDATE router_analytics_rollup_state SET hourly_until = $1, outcomes_until = $2, funnel_until = $3, refreshed_at = now()', [hourlyTo, outcomesTo, funnelTo]);
+  await client.query('UPDATE router_analytics_rollup_state SET hourly_until = $1, outcomes_until = $2, funnel_until = $3, max_event_id = $4, refreshed_at = now()', [
+    hourlyTo,
+    outcomesTo,
+    funnelTo,
+    r.max_event_id,
+  ]);
   // A build of more than a day (the first, or after an invalidation) changes the tables' sizes
   // many times over: fresh statistics keep the readers' small queries planned as small (without
   // them the planner's estimates are off by thousands, and JIT alone costs more than the query).
