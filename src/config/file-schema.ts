@@ -27,7 +27,7 @@ export interface RawEnvironment {
   privacy_policy_url?: string;
   log_file?: string;
   allow_test_bookings?: boolean;
-  backup?: { dir?: string; retention?: number };
+  backup?: { dir?: string; retention?: number; copy_command?: string; read_back_command?: string };
   approvals?: { required?: number; allow_self_approval?: boolean; timeout?: string | number };
   /** Success Metrics targets and minimum samples (metric-targets.ts). */
   metrics?: RawMetrics;
@@ -127,7 +127,7 @@ const environmentSchema = {
     backup: {
       type: 'object',
       additionalProperties: false,
-      properties: { dir: { type: 'string' }, retention: { type: 'integer', minimum: 1 } },
+      properties: { dir: { type: 'string' }, retention: { type: 'integer', minimum: 1 }, copy_command: { type: 'string', minLength: 1 }, read_back_command: { type: 'string', minLength: 1 } },
     },
     approvals: {
       type: 'object',

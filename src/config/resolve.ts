@@ -431,6 +431,10 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
     ['default', 'built-in default', path.resolve(baseDir, '.routergpt', 'backups', name)],
   );
   const backupRetention = pick<number>(['file', fileLabel('backup.retention'), raw.backup?.retention], ['default', 'built-in default', 10]);
+  if (raw.backup?.read_back_command && !raw.backup.copy_command) problems.push(`${fileLabel('backup.read_back_command')} reads back a copy, and there is no backup.copy_command making one: set both, or neither.`);
+  const backupCopy: Sourced<{ command: string; readBack?: string } | undefined> = raw.backup?.copy_command
+    ? { value: { command: raw.backup.copy_command, ...(raw.backup.read_back_command ? { readBack: raw.backup.read_back_command } : {}) }, source: 'file', origin: fileLabel('backup.copy_command') }
+    : { value: undefined, source: 'default', origin: 'not set (backups stay on this host)' };
   // Protected environments need one approval by someone other than the deployer unless the file says otherwise.
   const approvalTimeout = durationOrProblem(raw.approvals?.timeout, fileLabel('approvals.timeout'), problems);
   const approvals: Sourced<{ required: number; allowSelfApproval: boolean; timeoutMs: number }> = {
@@ -493,6 +497,7 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
       allowTestBookings,
       backupDir,
       backupRetention,
+      backupCopy,
       approvals,
       metrics,
       watch,

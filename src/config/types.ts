@@ -65,6 +65,8 @@ export interface EnvironmentConfig {
   /** Where run journals, locks and the embedded database live (.routergpt/ next to the config). */
   stateDir: Sourced<string>;
   backupRetention: Sourced<number>;
+  /** The off-host copy after every verified backup (`backup.copy_command`), and the command that reads the copy's SHA-256 back (`backup.read_back_command`). */
+  backupCopy: Sourced<{ command: string; readBack?: string } | undefined>;
   /** Approvals before the change (approval items): how many distinct people, and whether the deployer counts. */
   approvals: Sourced<ApprovalPolicy>;
   /** Success Metrics: each metric's target and minimum sample, each with its source (`metrics:` in the file). */

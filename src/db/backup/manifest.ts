@@ -43,6 +43,8 @@ export interface BackupManifest {
   env?: string;
   /** The last verification of this backup: by the backup step, or `routergpt backup --verify`. */
   verification?: BackupVerification;
+  /** The off-host copy (`backup.copy_command`), when one is configured (copy.ts). */
+  copy?: BackupCopy;
 }
 
 export interface BackupVerification {
@@ -53,6 +55,21 @@ export interface BackupVerification {
   summary: string;
   restoreTested?: boolean;
 }
+
+/** What the off-host copy of a backup did (recorded in its manifest, read by `backup.age`). */
+export interface BackupCopy {
+  at: string;
+  /** The copy command's exit code (null: it did not end — timed out, or could not start). */
+  exitCode: number | null;
+  /** match: the read-back SHA-256 is the manifest's; mismatch; unchecked: no read_back_command (or the copy failed). */
+  readBack: 'match' | 'mismatch' | 'unchecked';
+  /** The SHA-256 the read-back command printed. */
+  readBackSha256?: string;
+  /** One line: what happened, for the step's details and `backup --list`. */
+  summary: string;
+}
+
+export const copyIsGood = (c: BackupCopy | undefined) => c !== undefined && c.exitCode === 0 && c.readBack !== 'mismatch';
 
 export const MANIFEST_SUFFIX = '.manifest.json';
 

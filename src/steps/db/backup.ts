@@ -76,6 +76,17 @@ export const dbBackupStep = defineStep({
       const protect = Array.isArray(ctx.params.protect) ? ctx.params.protect.filter((p): p is string => typeof p === 'string') : [];
       const { deleted } = applyRetention(o.dir, o.retention, protect);
       verdict.details = [...(verdict.details ?? []), ...deleted.map((d) => `retention: deleted ${d.file}`)];
+      // Off the host, once proven good (backup.copy_command): a failed or differing copy warns —
+      // the backup here is sound, but the one that survives losing this machine is not.
+      const copySettings = ctx.config.backupCopy.value;
+      const manifestFile = result.outputs?.manifest;
+      if (copySettings && typeof manifestFile === 'string') {
+        const { copyBackupOffHost, copyIsGood } = await import('../../db/backup/copy.js');
+        const copy = await copyBackupOffHost(manifestFile, copySettings, { now: ctx.now, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+        ctx.log(copy.summary);
+        verdict.details = [...(verdict.details ?? []), copy.summary];
+        if (!copyIsGood(copy)) return { ...verdict, status: 'warn', summary: `${verdict.summary}; ${copy.summary}`, hint: 'Fix backup.copy_command (or backup.read_back_command) and take a new backup: `routergpt backup`.' };
+      }
     }
     return verdict;
   },
