@@ -95,7 +95,14 @@ describe('routergpt maintain <cadence>', () => {
 
 describe('the daily findings, on hand-counted traffic (real PostgreSQL)', () => {
   let db: MigratedDatabase;
-  const verify = (only: string) => runCli(['verify', '--env', 'prod', '--only', only, '--json'], { env: { DATABASE_URL: db.url } });
+  // The server's log (pino JSON): one error in the window, one info line, one error of 2 days ago.
+  const logFile = path.join(tempDir(), 'server.log');
+  writeFileSync(logFile, [
+    { level: 50, time: Date.now() - 3_600_000, msg: 'search failed', err: { message: 'relation "shops" is busy' }, reqId: 'req-3' },
+    { level: 30, time: Date.now() - 60_000, msg: 'request completed' },
+    { level: 50, time: Date.now() - 2 * 86_400_000, msg: 'an old failure' },
+  ].map((l) => JSON.stringify(l)).join('\n') + '\nnot json\n');
+  const verify = (only: string) => runCli(['verify', '--env', 'prod', '--only', only, '--json'], { env: { DATABASE_URL: db.url, ROUTERGPT_LOG_FILE: logFile } });
   const outcome = async (only: string) => {
     const result = await verify(only);
     const report = JSON.parse(result.stdout) as { checks: Array<{ id: string; status: string; summary: string; details?: string[]; data?: Record<string, unknown> }> };
@@ -129,8 +136,11 @@ describe('the daily findings, on hand-counted traffic (real PostgreSQL)', () => 
     expect(o.summary).toContain('error rate 2.00 % over the last 24 h (3 errors in 150 requests); budget 1.00 %, over it on search');
     expect(o.details).toContain('search: 3 errors in 110 requests (2.73 %)');
     expect(o.details).toContain('delegate: 0 errors in 40 requests (0.00 %)');
-    expect(o.details?.filter((d) => d.startsWith('newest: '))).toHaveLength(3);
-    expect(o.details?.[o.details.length - 3]).toContain('req-3');
+    const newest = o.details?.filter((d) => d.startsWith('newest: ')) ?? [];
+    expect(newest).toHaveLength(3);
+    expect(newest[0]).toContain('req-3');
+    // The log file's error lines of the window only.
+    expect(o.details?.filter((d) => d.startsWith('log: '))).toEqual([expect.stringMatching(/^log: \S+ search failed — relation "shops" is busy \(request req-3\)$/)]);
   });
 
   it('analytics.response-times: delegate p95 250 ms over its 200 ms budget warns; search p95 within', async () => {

@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import { redactSecrets } from '../../config/mask.js';
 import { routeFigures } from '../../db/analytics/watch.js';
+import { tail } from '../logging/tags.js';
 import { plural } from '../../lib/plural.js';
 import { defineCheck, fail, pass } from '../define-check.js';
 import { findingWindow, pct } from './window.js';
@@ -30,6 +33,7 @@ export default defineCheck({
     const details = [
       ...routes.filter((r) => r.requests > 0).map((r) => `${r.route}: ${plural(r.errors, 'error')} in ${plural(r.requests, 'request')} (${pct(r.errors / r.requests)})`),
       ...newest.map((e) => `newest: ${e.at.toISOString()} ${e.route ?? '?'} → ${e.status ?? '5xx'}${e.request_id ? ` (request ${e.request_id}: grep the server log for it)` : ''}`),
+      ...(await newestLogErrors(config.logFile.value, w.from)),
     ];
     const data = { window: w.label, requests, errors, limit, routes: routes.map((r) => ({ route: r.route, requests: r.requests, errors: r.errors })) };
     if (requests === 0) return pass(`no router requests in the last ${w.label}`, { data });
@@ -45,3 +49,24 @@ export default defineCheck({
     return pass(`error rate ${pct(rate)} over the last ${w.label} (${plural(errors, 'error')} in ${plural(requests, 'request')}), within ${pct(limit)}`, { details, data });
   },
 });
+
+/**
+ * The newest error lines of the server's log file (`log_file`, pino JSON: level ≥ 50) in the
+ * window, redacted — the checklist's "check error logs" where the log is on this machine.
+ */
+async function newestLogErrors(file: string | undefined, since: Date): Promise<string[]> {
+  if (!file || !existsSync(file)) return [];
+  const { text } = await tail(file, 1024 * 1024);
+  const lines: string[] = [];
+  for (const raw of text.split('\n')) {
+    if (!raw.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(raw) as { level?: number; time?: number; msg?: string; reqId?: string; err?: { message?: string } };
+      if ((entry.level ?? 0) < 50 || (entry.time ?? 0) < since.getTime()) continue;
+      lines.push(`log: ${new Date(entry.time!).toISOString()} ${redactSecrets(`${entry.msg ?? ''}${entry.err?.message ? ` — ${entry.err.message}` : ''}`).slice(0, 200)}${entry.reqId ? ` (request ${entry.reqId})` : ''}`);
+    } catch {
+      /* not a JSON line */
+    }
+  }
+  return lines.slice(-5);
+}

@@ -5,7 +5,7 @@ import { defineCheck, fail, pass, warn, type CheckDeps } from '../define-check.j
 const DEFAULT_TAIL_BYTES = 5 * 1024 * 1024;
 
 /** The last `bytes` of a file from a line start, and the 1-based number of its first line. */
-async function tail(file: string, bytes: number): Promise<{ text: string; firstLine: number; truncated: boolean }> {
+export async function tail(file: string, bytes: number): Promise<{ text: string; firstLine: number; truncated: boolean }> {
   const size = (await stat(file)).size;
   const start = Math.max(0, size - bytes);
   const handle = await open(file, 'r');
