@@ -83,11 +83,13 @@ export async function refreshAnalyticsRollupsOf(pool: Pool): Promise<RollupState
 async function refreshLocked(client: PoolClient): Promise<RollupState> {
   // Rows written since the last refresh but stamped before its horizon (an import, a seed, a
   // backfill: anything that inserts the past) rewind the rollups to the oldest of them.
-  const { rows: late } = await client.query<{ oldest: Date | null }>(
-    `SELECT min(a.created_at) AS oldest FROM router_analytics a, router_analytics_rollup_state s
-      WHERE s.max_event_id IS NOT NULL AND a.id > s.max_event_id AND a.created_at < s.outcomes_until`,
-  );
-  if (late[0]?.oldest) await invalidateAnalyticsRollups(client, late[0].oldest);
+  // (Two statements: with the bounds as parameters the id range is an index range; joined to the
+  // state row, the planner may scan the whole table.)
+  const { rows: seen } = await client.query<{ max_event_id: string | null; outcomes_until: Date | null }>('SELECT max_event_id, outcomes_until FROM router_analytics_rollup_state');
+  if (seen[0]?.max_event_id && seen[0].outcomes_until) {
+    const { rows: late } = await client.query<{ oldest: Date | null }>('SELECT min(created_at) AS oldest FROM router_analytics WHERE id > $1 AND created_at < $2', [seen[0].max_event_id, seen[0].outcomes_until]);
+    if (late[0]?.oldest) await invalidateAnalyticsRollups(client, late[0].oldest);
+  }
   const { rows } = await client.query<Record<string, unknown>>(
     `SELECT s.hourly_until, s.outcomes_until, s.funnel_until, (SELECT max(id) FROM router_analytics) AS max_event_id,
             least(now() - $1::float8 * interval '1 second', (SELECT min(xact_start) FROM pg_stat_activity
