@@ -85,6 +85,7 @@ export async function findLockHolder(client: Queryable, key: bigint): Promise<Lo
     `SELECT a.pid, a.application_name, a.backend_start, a.client_addr::text AS client_addr
        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
       WHERE l.locktype = 'advisory' AND l.granted
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
         AND ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint
       LIMIT 1`,
     [key.toString()],

@@ -38,7 +38,8 @@ export async function acquireRunLock(options: { pool: Pool; embedded: boolean; e
       const run = running.rows[0];
       const who = await client.query<{ pid: number; application_name: string; backend_start: Date }>(
         `SELECT a.pid, a.application_name, a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-          WHERE l.locktype = 'advisory' AND l.granted AND l.classid = hashtext('routergpt.run')::oid AND l.objid = hashtext($1)::oid LIMIT 1`,
+          WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            AND l.classid = hashtext('routergpt.run')::oid AND l.objid = hashtext($1)::oid LIMIT 1`,
         [options.env],
       ).catch(() => ({ rows: [] as Array<{ pid: number; application_name: string; backend_start: Date }> }));
       const w = who.rows[0];
@@ -106,7 +107,9 @@ export async function isRunLockHeld(options: { pool: Queryable | undefined; embe
   }
   if (options.embedded || !options.pool) return false;
   const { rows } = await options.pool
-    .query<{ held: boolean }>(`SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = hashtext('routergpt.run')::oid AND objid = hashtext($1)::oid) AS held`, [options.env])
+    // Advisory locks belong to a database: another database on the same server (another
+    // environment, another test) holding the same key is not this environment's run.
+    .query<{ held: boolean }>(`SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND classid = hashtext('routergpt.run')::oid AND objid = hashtext($1)::oid) AS held`, [options.env])
     .catch(() => ({ rows: [{ held: false }] }));
   return Boolean(rows[0]?.held);
 }
