@@ -14,13 +14,20 @@
 //   bookings by session source, the mean rating, the refusals.
 // Also reported (not targeted): each command's core in-process (successMetrics / the analytics
 // queries on one pg connection, no process start), which is what the CLI adds its start-up to.
-// BENCH_RUNS (default 7) timed runs each after one warm-up; BENCH_KEEP=1 keeps the database.
+// Cold and warm (migration 012's rollups): cold is each command's first run with the rollups
+// emptied (it builds them from 10 M events, as the first run after an upgrade does); warm is
+// every later run (the rollups brought up to date, the rest read raw).
+// Watch overhead: one watch interval's evaluation (windowFigures of the current 15-minute window
+// and of its baseline one week earlier, as routergpt watch runs them) in-process, median of
+// BENCH_WATCH_RUNS (default 9), against a bare SELECT count(*) over the same two windows.
+// BENCH_RUNS (default 7) timed runs each after one warm-up; BENCH_KEEP=1 keeps the database;
+// BENCH_REUSE=1 reuses a kept one (migrated up to this release first).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { createAnalyticsBenchDb, dropAnalyticsBenchDb } from './_analytics-db.mjs';
+import { analyticsBenchUrl, createAnalyticsBenchDb, dropAnalyticsBenchDb } from './_analytics-db.mjs';
 import { fmt, median } from './lib.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -28,6 +35,45 @@ const BIN = path.join(ROOT, 'bin', 'routergpt.js');
 const RUNS = Math.max(3, Number(process.env.BENCH_RUNS ?? 7));
 const TARGET_RATIO = 2;
 const TARGET_MS = 2000;
+const WATCH_RUNS = Math.max(3, Number(process.env.BENCH_WATCH_RUNS ?? 9));
+const ROLLUP_TABLES = ['router_analytics_hourly', 'router_analytics_hourly_sessions', 'router_analytics_hourly_gaps', 'router_analytics_hourly_shops', 'router_search_outcomes', 'router_search_delegations', 'router_funnel_hourly'];
+
+/** A kept database (BENCH_KEEP=1 earlier), migrated to this release; undefined if there is none. */
+async function reuseAnalyticsBenchDb() {
+  const { url } = analyticsBenchUrl();
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+  } catch {
+    return undefined;
+  }
+  try {
+    const { createPool } = await import(path.join(ROOT, 'dist/db/pool.js'));
+    const { loadMigrations } = await import(path.join(ROOT, 'dist/db/migrator/files.js'));
+    const { migrateUp } = await import(path.join(ROOT, 'dist/db/migrator/migrator.js'));
+    const pool = createPool({ connectionString: url, max: 1 });
+    try {
+      await migrateUp({ pool, migrations: loadMigrations(path.join(ROOT, 'migrations')), lockTimeoutMs: 5000, lockWaitMs: 30_000, appliedBy: 'bench' });
+    } finally {
+      await pool.end();
+    }
+    const { rows } = await client.query(
+      `SELECT (SELECT count(*) FROM router_analytics) AS events, (SELECT count(*) FROM router_analytics WHERE synthetic) AS synthetic,
+              (SELECT count(*) FROM bookings) AS bookings, (SELECT count(*) FROM chat_sessions) AS sessions,
+              (SELECT count(*) FROM router_feedback) AS feedback, (SELECT count(*) FROM router_refusals) AS refusal_rows,
+              pg_size_pretty(pg_total_relation_size('router_analytics')) AS size`,
+    );
+    return { url, counts: rows[0], loadSeconds: 0, reused: true };
+  } finally {
+    await client.end();
+  }
+}
+
+/** Empty the rollups, as a database just migrated to 012 has them. */
+async function emptyRollups(client) {
+  await client.query(`TRUNCATE ${ROLLUP_TABLES.join(', ')}`);
+  await client.query('UPDATE router_analytics_rollup_state SET hourly_until = NULL, outcomes_until = NULL, funnel_until = NULL, refreshed_at = NULL');
+}
 
 const CHECKLIST_ANALYTICS_SQL = `
 SELECT * FROM router_usage_summary WHERE date >= CURRENT_DATE - 7 ORDER BY date DESC;
@@ -65,7 +111,7 @@ async function timeAsync(fn) {
 
 export async function run() {
   const loadBefore = os.loadavg()[0];
-  const loaded = await createAnalyticsBenchDb();
+  const loaded = (process.env.BENCH_REUSE === '1' && (await reuseAnalyticsBenchDb())) || (await createAnalyticsBenchDb());
   const { url, counts } = loaded;
   try {
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'routergpt-bench-analytics-'));
@@ -73,26 +119,44 @@ export async function run() {
     const cli = (args) => time(process.execPath, [BIN, '--env', 'prod', ...args], { cwd, env }, [0, 1]);
     const psql = (sql) => time('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', sql], { env });
     const { successMetrics } = await import(path.join(ROOT, 'dist/db/analytics/metrics.js'));
-    const q = await import(path.join(ROOT, 'dist/db/analytics/queries.js'));
+    const { loadAnalytics } = await import(path.join(ROOT, 'dist/db/analytics/load.js'));
+    const { refreshAnalyticsRollups } = await import(path.join(ROOT, 'dist/db/analytics/rollups.js'));
+    const { windowFigures } = await import(path.join(ROOT, 'dist/db/analytics/watch.js'));
     const client = new pg.Client({ connectionString: url, application_name: 'routergpt bench analytics core' });
     await client.connect();
-    const coreMetrics = () => timeAsync(() => successMetrics(client, { since: new Date(Date.now() - 30 * 86_400_000) }));
+    // The cores as the commands run them: refresh, then read the rollups.
+    const coreMetrics = () => timeAsync(async () => successMetrics(client, { since: new Date(Date.now() - 30 * 86_400_000), rollups: await refreshAnalyticsRollups(client) }));
     const coreAnalytics = () =>
       timeAsync(async () => {
         const w = { since: new Date(Date.now() - 7 * 86_400_000), until: new Date() };
-        await q.dailyActivity(client, w);
-        await q.orderedFunnel(client, w, 24);
-        await q.popularShops(client, w, 20);
-        await q.recentEvents(client, '1 hour');
-        await q.timeBetweenEvents(client, w);
+        await loadAnalytics(client, w, { funnelWindowHours: 24, shops: 20, rollups: await refreshAnalyticsRollups(client) });
       });
-    const s = { metrics: [], metricsSql: [], metricsCore: [], analytics: [], analyticsSql: [], analyticsCore: [] };
+    const s = { metrics: [], metricsSql: [], metricsCore: [], analytics: [], analyticsSql: [], analyticsCore: [], watch: [], watchSql: [] };
+    const cold = {};
     try {
+      // Cold: each command's first run, building the rollups from nothing; its bare SQL right after.
+      await emptyRollups(client);
+      cold.metrics = cli(['metrics', '--since', '30d']);
+      cold.metricsSql = psql(HAND_METRICS_SQL);
+      await emptyRollups(client);
+      cold.analytics = cli(['analytics', '--since', '7d']);
+      cold.analyticsSql = psql(CHECKLIST_ANALYTICS_SQL);
       // Warm-up: the caches (shared_buffers and the OS's), once each.
       cli(['metrics', '--since', '30d']);
       psql(HAND_METRICS_SQL);
       cli(['analytics', '--since', '7d']);
       psql(CHECKLIST_ANALYTICS_SQL);
+      // Watch: the last 15 minutes of the data and the same window a week earlier (its baseline).
+      const { rows: last } = await client.query('SELECT max(created_at) AS t FROM router_analytics');
+      const to = new Date(last[0].t);
+      const current = { from: new Date(to.getTime() - 15 * 60_000), to };
+      const baseline = { from: new Date(current.from.getTime() - 7 * 86_400_000), to: new Date(to.getTime() - 7 * 86_400_000) };
+      const count = (w) => client.query('SELECT count(*) FROM router_analytics WHERE created_at >= $1 AND created_at < $2', [w.from, w.to]);
+      await windowFigures(client, current);
+      for (let i = 0; i < WATCH_RUNS; i += 1) {
+        s.watchSql.push(await timeAsync(async () => { await count(current); await count(baseline); }));
+        s.watch.push(await timeAsync(async () => { await windowFigures(client, current); await windowFigures(client, baseline); }));
+      }
       for (let i = 0; i < RUNS; i += 1) {
         s.metricsSql.push(psql(HAND_METRICS_SQL));
         s.metrics.push(cli(['metrics', '--since', '30d']));
@@ -110,6 +174,15 @@ export async function run() {
       ['routergpt analytics --since 7d', m.analytics, m.analyticsSql],
     ];
     const pass = rows.every(([, cmd, base]) => cmd <= TARGET_RATIO * base && cmd < TARGET_MS);
+    const { rows: sizes } = await (async () => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        return await c.query(`SELECT pg_size_pretty(sum(pg_total_relation_size(t::regclass))) AS size FROM unnest($1::text[]) t`, [ROLLUP_TABLES]);
+      } finally {
+        await c.end();
+      }
+    })();
     const spread = (v) => `${fmt(Math.min(...v))}–${fmt(Math.max(...v))}`;
     return {
       name: 'analytics',
@@ -117,11 +190,13 @@ export async function run() {
       runs: RUNS,
       pass,
       lines: [
-        `dataset: ${Number(counts.events).toLocaleString('en-US')} events (${Number(counts.synthetic).toLocaleString('en-US')} synthetic, ${counts.size}), ${Number(counts.bookings).toLocaleString('en-US')} bookings, ${Number(counts.sessions).toLocaleString('en-US')} sessions, ${Number(counts.feedback).toLocaleString('en-US')} ratings, ${Number(counts.refusal_rows).toLocaleString('en-US')} refusal rows; loaded in ${loaded.loadSeconds.toFixed(0)} s`,
+        `dataset: ${loaded.reused ? '(reused, BENCH_REUSE=1) ' : ''}${Number(counts.events).toLocaleString('en-US')} events (${Number(counts.synthetic).toLocaleString('en-US')} synthetic, ${counts.size}), ${Number(counts.bookings).toLocaleString('en-US')} bookings, ${Number(counts.sessions).toLocaleString('en-US')} sessions, ${Number(counts.feedback).toLocaleString('en-US')} ratings, ${Number(counts.refusal_rows).toLocaleString('en-US')} refusal rows; loaded in ${loaded.loadSeconds.toFixed(0)} s`,
         ...rows.map(([name, cmd, base]) => `${name.padEnd(32)} median ${fmt(cmd).padStart(10)}   bare SQL (psql) ${fmt(base).padStart(10)}   ×${(cmd / base).toFixed(2)}`),
-        `metrics: samples ${spread(s.metrics)}; bare SQL ${spread(s.metricsSql)}; core in-process (successMetrics) median ${fmt(m.metricsCore)}`,
+        `cold (rollups built from nothing, ${sizes[0].size}): metrics ${fmt(cold.metrics)} vs bare SQL ${fmt(cold.metricsSql)} ×${(cold.metrics / cold.metricsSql).toFixed(2)}; analytics ${fmt(cold.analytics)} vs bare SQL ${fmt(cold.analyticsSql)} ×${(cold.analytics / cold.analyticsSql).toFixed(2)}`,
+        `metrics: samples ${spread(s.metrics)}; bare SQL ${spread(s.metricsSql)}; core in-process (refresh + successMetrics) median ${fmt(m.metricsCore)}`,
         `load average (1 min) ${loadBefore.toFixed(1)} before the load, ${os.loadavg()[0].toFixed(1)} after the runs, on ${os.cpus().length} cores`,
-        `analytics: samples ${spread(s.analytics)}; bare SQL ${spread(s.analyticsSql)}; core in-process (its five queries) median ${fmt(m.analyticsCore)}`,
+        `analytics: samples ${spread(s.analytics)}; bare SQL ${spread(s.analyticsSql)}; core in-process (refresh + its five queries) median ${fmt(m.analyticsCore)}`,
+        `watch, one interval (windowFigures of the last 15 min and of its baseline a week earlier, ${WATCH_RUNS} runs): median ${fmt(m.watch)} vs bare SELECT count(*) over the same windows ${fmt(m.watchSql)} ×${(m.watch / m.watchSql).toFixed(2)}; samples ${spread(s.watch)}`,
       ],
     };
   } finally {
