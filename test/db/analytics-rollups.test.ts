@@ -9,7 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAnalytics } from '../../src/db/analytics/load.js';
 import { successMetrics } from '../../src/db/analytics/metrics.js';
-import { invalidateAnalyticsRollups, refreshAnalyticsRollupsOf, type RollupState } from '../../src/db/analytics/rollups.js';
+import { invalidateAnalyticsRollups, readAnalyticsRollupState, refreshAnalyticsRollupsOf, type RollupState } from '../../src/db/analytics/rollups.js';
+import { windowFigures } from '../../src/db/analytics/watch.js';
 import { createMigratedDatabase, type MigratedDatabase } from '../helpers/migrated-db.js';
 
 const HOUR = 3_600_000;
@@ -117,6 +118,10 @@ async function expectSameAnswers(state: RollupState, now: number) {
     const rawA = await loadAnalytics(db.pool, w, options);
     const rolledA = await loadAnalytics(db.pool, w, { ...options, rollups: state });
     expect(rolledA, label).toEqual(rawA);
+    // watch's figures (its baseline reads the state as the last refresh left it, never refreshing).
+    const read = await readAnalyticsRollupState(db.pool);
+    expect(read, label).toEqual(state);
+    expect(await windowFigures(db.pool, { from: w.since, to: w.until }, read), label).toEqual(await windowFigures(db.pool, { from: w.since, to: w.until }));
   }
 }
 

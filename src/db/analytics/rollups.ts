@@ -66,6 +66,24 @@ export async function refreshAnalyticsRollups(client: PoolClient, options: { loc
 }
 
 /**
+ * How far the rollups went at their last refresh, without refreshing them (`routergpt watch`
+ * reads every interval and must not pay for a build): rolled queries then read raw whatever is
+ * past it, so a stale state gives the same answers, only slower. undefined before migration 012
+ * or before the first refresh.
+ */
+export async function readAnalyticsRollupState(db: Queryable): Promise<RollupState | undefined> {
+  try {
+    const { rows } = await db.query<{ hourly_until: Date | null; outcomes_until: Date | null; funnel_until: Date | null }>('SELECT hourly_until, outcomes_until, funnel_until FROM router_analytics_rollup_state');
+    const r = rows[0];
+    if (!r?.hourly_until || !r.outcomes_until || !r.funnel_until) return undefined;
+    return { hourlyUntil: new Date(r.hourly_until), outcomesUntil: new Date(r.outcomes_until), funnelUntil: new Date(r.funnel_until) };
+  } catch (error) {
+    if ((error as { code?: unknown }).code === '42P01') return undefined;
+    throw error;
+  }
+}
+
+/**
  * What the commands call before reading: refreshAnalyticsRollups on a client of the pool, or
  * undefined — read raw, the same answers, slower — where the rollups cannot be written (a
  * read-only role or a hot standby).

@@ -8,6 +8,7 @@
 import { CancelledError, OperationError } from '../../errors.js';
 import type { WatchSettings } from '../../config/types.js';
 import type { Queryable } from '../../db/pool.js';
+import { readAnalyticsRollupState } from '../../db/analytics/rollups.js';
 import { windowFigures } from '../../db/analytics/watch.js';
 import { baselineFrom, chooseBaseline } from './baseline.js';
 import { evaluateWindow, windowStatus } from './evaluate.js';
@@ -117,7 +118,8 @@ export async function watchRelease(o: WatchLoopOptions): Promise<WatchReport> {
     const health = healthVerdict(await o.readHealth(), report.release);
     const current = await windowFigures(o.db, { from: start, to });
     const baseWindow = choice.windowFor(start, to);
-    const baseline = baseWindow ? await windowFigures(o.db, baseWindow) : undefined;
+    // The baseline is old traffic: read through the rollups as far as they go (never built here).
+    const baseline = baseWindow ? await windowFigures(o.db, baseWindow, await readAnalyticsRollupState(o.db)) : undefined;
     const evaluation = evaluateWindow({ current, ...(baseline ? { baseline } : {}), limits: report.limits, minRequests: report.minRequests });
     const status = windowStatus(evaluation, health, current, baseline, report.minRequests);
     const window: WatchWindow = { index, from: start.toISOString(), to: to.toISOString(), status, health, ...evaluation };
