@@ -133,6 +133,14 @@ beforeAll(async () => {
 afterAll(async () => db?.close());
 
 describe('analytics rollups', () => {
+  it('a refresh that takes long says so once (the commands print it); a quick one says nothing', async () => {
+    const said: string[] = [];
+    await refreshAnalyticsRollupsOf(db.pool, { onSlow: () => said.push('slow'), slowMs: 0 });
+    expect(said).toEqual(['slow']);
+    await refreshAnalyticsRollupsOf(db.pool, { onSlow: () => said.push('again'), slowMs: 60_000 });
+    expect(said).toEqual(['slow']);
+  });
+
   it('read rolled, every window answers as read raw — built, refreshed after new events, and after an invalidation', async () => {
     const now = Date.now();
     await insert(fixture(2026, now - 6 * 24 * HOUR, now, 1500, 0));

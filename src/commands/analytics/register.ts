@@ -33,7 +33,7 @@ export function registerAnalytics(program: Command, io: IO): void {
         const shops = positiveInt('--shops', opts.shops, 20);
         const { config } = await ctx.loadConfig();
         const { runAnalytics } = await import('./run-analytics.js');
-        const report = await runAnalytics({ config, since, now, funnelWindowHours, shops });
+        const report = await runAnalytics({ config, since, now, funnelWindowHours, shops, onNote: (line) => note(ctx.io, `routergpt analytics: ${line}`) });
         const { writeReports } = await import('../../report/write-reports.js');
         const columns = outputColumns(ctx.io);
         const written = await writeReports(reporters, (spec, color) => renderAnalytics(report, spec.name, { color, columns }), ctx.io);

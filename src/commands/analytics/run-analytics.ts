@@ -1,7 +1,7 @@
 import type { EnvironmentConfig } from '../../config/types.js';
 import { withDatabase } from '../../db/connect.js';
 import { loadAnalytics } from '../../db/analytics/load.js';
-import { refreshAnalyticsRollupsOf } from '../../db/analytics/rollups.js';
+import { refreshAnalyticsRollupsOf, SLOW_ROLLUP_NOTE } from '../../db/analytics/rollups.js';
 import { ANALYTICS_REPORT_SCHEMA, type AnalyticsReport } from '../../report/analytics.js';
 
 export interface AnalyticsOptions {
@@ -11,6 +11,8 @@ export interface AnalyticsOptions {
   /** How long after a search (and a delegation) the next funnel stage still counts. */
   funnelWindowHours: number;
   shops: number;
+  /** Progress for a person (stderr): a slow rollup refresh. */
+  onNote?: (line: string) => void;
 }
 
 /**
@@ -22,7 +24,7 @@ export async function runAnalytics(options: AnalyticsOptions): Promise<Analytics
   return withDatabase(
     options.config,
     async (db) => {
-      const rollups = await refreshAnalyticsRollupsOf(db.pool);
+      const rollups = await refreshAnalyticsRollupsOf(db.pool, options.onNote ? { onSlow: () => options.onNote!(SLOW_ROLLUP_NOTE) } : {});
       return {
         schema: ANALYTICS_REPORT_SCHEMA,
         env: options.config.name,

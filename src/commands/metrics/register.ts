@@ -49,7 +49,7 @@ export function registerMetrics(program: Command, io: IO): void {
         const funnelWindowHours = parseDuration(opts.funnelWindow, '--funnel-window') / 3_600_000;
         const { config } = await ctx.loadConfig();
         const { runMetrics } = await import('./run-metrics.js');
-        const report = await runMetrics({ config, since, until, funnelWindowHours, ...(metrics ? { metrics } : {}) });
+        const report = await runMetrics({ config, since, until, funnelWindowHours, ...(metrics ? { metrics } : {}), onNote: (line) => note(ctx.io, `routergpt metrics: ${line}`) });
         const { writeReports } = await import('../../report/write-reports.js');
         const columns = outputColumns(ctx.io);
         const written = await writeReports(reporters, (spec, color) => renderMetrics(report, spec.name, { color, columns }), ctx.io);

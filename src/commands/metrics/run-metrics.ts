@@ -1,7 +1,7 @@
 import type { EnvironmentConfig } from '../../config/types.js';
 import { withDatabase } from '../../db/connect.js';
 import { successMetrics, type MetricId } from '../../db/analytics/metrics.js';
-import { refreshAnalyticsRollupsOf } from '../../db/analytics/rollups.js';
+import { refreshAnalyticsRollupsOf, SLOW_ROLLUP_NOTE } from '../../db/analytics/rollups.js';
 import { metricTargetsOf } from '../../config/metric-targets.js';
 import { METRICS_REPORT_SCHEMA, type MetricsReport } from '../../report/metrics.js';
 
@@ -13,6 +13,8 @@ export interface MetricsOptions {
   /** Only these (default: all five). */
   metrics?: readonly MetricId[];
   funnelWindowHours: number;
+  /** Progress for a person (stderr): a slow rollup refresh. */
+  onNote?: (line: string) => void;
 }
 
 /**
@@ -23,7 +25,7 @@ export async function runMetrics(options: MetricsOptions): Promise<MetricsReport
   return withDatabase(
     options.config,
     async (db) => {
-      const rollups = await refreshAnalyticsRollupsOf(db.pool);
+      const rollups = await refreshAnalyticsRollupsOf(db.pool, options.onNote ? { onSlow: () => options.onNote!(SLOW_ROLLUP_NOTE) } : {});
       return {
         schema: METRICS_REPORT_SCHEMA,
         env: options.config.name,

@@ -88,15 +88,24 @@ export async function readAnalyticsRollupState(db: Queryable): Promise<RollupSta
  * undefined — read raw, the same answers, slower — where the rollups cannot be written (a
  * read-only role or a hot standby).
  */
-export async function refreshAnalyticsRollupsOf(pool: Pool): Promise<RollupState | undefined> {
+export async function refreshAnalyticsRollupsOf(pool: Pool, options: { onSlow?: () => void; slowMs?: number } = {}): Promise<RollupState | undefined> {
+  // The first refresh after migration 012 reads every event (minutes on millions): say so when
+  // it takes long, rather than sit silent; a routine refresh ends well before.
+  const slow = options.onSlow ? setTimeout(options.onSlow, options.slowMs ?? 3000) : undefined;
+  slow?.unref();
   try {
     return await withClient(pool, (client) => refreshAnalyticsRollups(client));
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (code === '42501' || code === '25006') return undefined;
     throw error;
+  } finally {
+    clearTimeout(slow);
   }
 }
+
+/** What a command says when the refresh is slow (its first one): the wait is once. */
+export const SLOW_ROLLUP_NOTE = 'bringing the analytics rollups up to date — the first time after migration 012 this reads every event once (minutes on millions of events); later runs add only what is new (docs/metrics.md#rollups)';
 
 async function refreshLocked(client: PoolClient): Promise<RollupState> {
   // Rows written since the last refresh but stamped before its horizon (an import, a seed, a
