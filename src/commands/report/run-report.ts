@@ -3,6 +3,7 @@ import type { EnvironmentConfig } from '../../config/types.js';
 import { withDatabase } from '../../db/connect.js';
 import { loadAnalytics } from '../../db/analytics/load.js';
 import { successMetrics, type SuccessMetricsReport } from '../../db/analytics/metrics.js';
+import { readAnalyticsRollupState } from '../../db/analytics/rollups.js';
 import { ANALYTICS_REPORT_SCHEMA, type AnalyticsReport } from '../../report/analytics.js';
 import type { HtmlReportModel, Missing } from '../../report/html.js';
 import type { HtmlRunInput } from '../../report/html/run-section.js';
@@ -45,11 +46,13 @@ export async function runReport(options: ReportOptions): Promise<HtmlReportModel
       const record = options.run ? await runs.get(options.run) : (await runs.list()).find((r) => r.kind === 'deploy');
       if (record) run = { record, state: describeState(await runs.view(record)) };
       else run = { missing: `no deploy run recorded for ${config.name} yet (\`routergpt deploy --env ${config.name} --dry-run\` shows the plan)` };
-      const analytics: AnalyticsReport | Missing = await loadAnalytics(db.pool, window, { funnelWindowHours: options.funnelWindowHours, shops: options.shops }).then(
+      // Read-only: the rollups as far as the last metrics/analytics refresh took them (the rest raw, the same answers).
+      const rollups = await readAnalyticsRollupState(db.pool);
+      const analytics: AnalyticsReport | Missing = await loadAnalytics(db.pool, window, { funnelWindowHours: options.funnelWindowHours, shops: options.shops, ...(rollups ? { rollups } : {}) }).then(
         (data): AnalyticsReport => ({ schema: ANALYTICS_REPORT_SCHEMA, env: config.name, database: db.display, since: window.since.toISOString(), until: window.until.toISOString(), ...data }),
         (error: unknown) => unmigrated(error, 'the analytics', config.name),
       );
-      const metrics: SuccessMetricsReport | Missing = await successMetrics(db.pool, { since: window.since, until: window.until, targets: metricTargetsOf(config.metrics), funnelWindowHours: options.funnelWindowHours }).catch((error: unknown) =>
+      const metrics: SuccessMetricsReport | Missing = await successMetrics(db.pool, { since: window.since, until: window.until, targets: metricTargetsOf(config.metrics), funnelWindowHours: options.funnelWindowHours, ...(rollups ? { rollups } : {}) }).catch((error: unknown) =>
         unmigrated(error, 'the success metrics', config.name),
       );
       return { env: config.name, generatedAt: options.now.toISOString(), database: db.display, run, analytics, metrics };
