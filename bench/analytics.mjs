@@ -120,7 +120,7 @@ export async function run() {
     const psql = (sql) => time('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', sql], { env });
     const { successMetrics } = await import(path.join(ROOT, 'dist/db/analytics/metrics.js'));
     const { loadAnalytics } = await import(path.join(ROOT, 'dist/db/analytics/load.js'));
-    const { refreshAnalyticsRollups } = await import(path.join(ROOT, 'dist/db/analytics/rollups.js'));
+    const { refreshAnalyticsRollups, readAnalyticsRollupState } = await import(path.join(ROOT, 'dist/db/analytics/rollups.js'));
     const { windowFigures } = await import(path.join(ROOT, 'dist/db/analytics/watch.js'));
     const client = new pg.Client({ connectionString: url, application_name: 'routergpt bench analytics core' });
     await client.connect();
@@ -155,7 +155,8 @@ export async function run() {
       await windowFigures(client, current);
       for (let i = 0; i < WATCH_RUNS; i += 1) {
         s.watchSql.push(await timeAsync(async () => { await count(current); await count(baseline); }));
-        s.watch.push(await timeAsync(async () => { await windowFigures(client, current); await windowFigures(client, baseline); }));
+        // As the watch loop runs them: the current window raw, the baseline through the rollups as the last refresh left them.
+        s.watch.push(await timeAsync(async () => { await windowFigures(client, current); await windowFigures(client, baseline, await readAnalyticsRollupState(client)); }));
       }
       for (let i = 0; i < RUNS; i += 1) {
         s.metricsSql.push(psql(HAND_METRICS_SQL));
