@@ -13,17 +13,28 @@ export async function loadServices(db: Queryable, shopId: number): Promise<Servi
   return rows;
 }
 
-export async function createSession(db: Queryable, shop: ShopRow, context: RouterContext, greeting: string, synthetic = false): Promise<string> {
+/**
+ * Open a session with its greeting. `clientHmac` is the opening request's client as
+ * router_refusals stores it (migration 013), so the daily review can tell whether clients that
+ * were rate limited went on to book.
+ */
+export async function createSession(
+  db: Queryable,
+  shop: ShopRow,
+  context: RouterContext,
+  greeting: string,
+  opener: { synthetic?: boolean; clientHmac?: string | null } = {},
+): Promise<string> {
   const { rows } = await db.query<{ id: string }>(
     `WITH s AS (
-       INSERT INTO chat_sessions (shop_id, source, search_id, intent, router_context, last_message_at, synthetic)
-       VALUES ($1, $2, $3, $4, $5::jsonb, now(), $7)
+       INSERT INTO chat_sessions (shop_id, source, search_id, intent, router_context, last_message_at, synthetic, client_hmac)
+       VALUES ($1, $2, $3, $4, $5::jsonb, now(), $7, $8)
        RETURNING id
      ), m AS (
        INSERT INTO chat_messages (session_id, role, content) SELECT id, 'assistant', $6 FROM s
      )
      SELECT id FROM s`,
-    [shop.id, context.source ?? 'direct', context.search_id ?? null, context.intent ?? null, JSON.stringify(context), greeting, synthetic],
+    [shop.id, context.source ?? 'direct', context.search_id ?? null, context.intent ?? null, JSON.stringify(context), greeting, opener.synthetic ?? false, opener.clientHmac ?? null],
   );
   return rows[0]!.id;
 }

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { describeService, type ServiceRow, type ShopRow } from '../booking/types.js';
 import { createSession, findShopBySlug, loadServices } from '../chat/store.js';
+import { clientHmac } from '../analytics/client-hmac.js';
 import { HttpError } from '../errors.js';
 import { LOG_TAGS } from '../logger.js';
 import { delegateBodySchema, delegateResponseSchema, errorResponses, type DelegateBody } from '../schemas.js';
@@ -23,7 +24,10 @@ export async function delegateRoutes(app: FastifyInstance): Promise<void> {
     const intent = body.intent?.trim() || undefined;
     const source = body.search_id ? 'search' : 'direct';
     const message = greeting(shop, services, intent);
-    const sessionId = await createSession(pool, shop, { source, search_id: body.search_id ?? null, intent: intent ?? null }, message, request.synthetic);
+    const sessionId = await createSession(pool, shop, { source, search_id: body.search_id ?? null, intent: intent ?? null }, message, {
+      synthetic: request.synthetic,
+      clientHmac: clientHmac(app.currentSyntheticKey(), app.rateLimitClientKey(request)),
+    });
     analytics.record({ eventType: 'delegate', sessionId, shopId: shop.id, searchId: body.search_id ?? null, latencyMs: reply.elapsedTime, synthetic: request.synthetic, payload: { source, ...(intent ? { intent } : {}) } });
     request.log.info({ session_id: sessionId, shop: shop.slug, search_id: body.search_id ?? null, source }, `${LOG_TAGS.router} delegated to ${shop.slug}`);
     return reply.code(201).send({
