@@ -123,6 +123,19 @@ describe('the daily findings, on hand-counted traffic (real PostgreSQL)', () => 
       (date_trunc('minute', now() - interval '30 minutes'), '/router/search-by-location', 'search', 429, 'aaaa', 7),
       (date_trunc('minute', now() - interval '30 minutes'), '/router/search-by-location', 'search', 429, 'bbbb', 3),
       (date_trunc('minute', now() - interval '2 days'), '/router/search-by-location', 'search', 429, 'cccc', 500)`);
+    // Client bbbb, limited 30 minutes ago, opened a session 10 minutes ago that booked: a legitimate
+    // client blocked. Client aaaa's session booked an hour BEFORE its 429s (not "later"); a synthetic
+    // session of cccc's that booked proves nothing either.
+    const shop = (await db.pool.query<{ id: number }>(`INSERT INTO shops (slug, name, category) VALUES ('rl-shop', 'RL', 'barbershop') RETURNING id::int AS id`)).rows[0]!.id;
+    const service = (await db.pool.query<{ id: number }>(`INSERT INTO services (shop_id, name, duration_minutes, price_cents) VALUES ($1, 'Cut', 30, 2000) RETURNING id::int AS id`, [shop])).rows[0]!.id;
+    for (const [client, ago, synthetic, hour] of [['bbbb', '10 minutes', false, 10], ['aaaa', '90 minutes', false, 11], ['cccc', '1 day', true, 12]] as const) {
+      await db.pool.query(
+        `WITH s AS (INSERT INTO chat_sessions (shop_id, client_hmac, synthetic, created_at) VALUES ($1, $3, $5, now() - $4::interval) RETURNING id)
+         INSERT INTO bookings (shop_id, service_id, session_id, customer_name, starts_at, ends_at, synthetic, created_at)
+         SELECT $1, $2, id, 'Pat', date_trunc('day', now()) + interval '30 days' + $6 * interval '1 hour', date_trunc('day', now()) + interval '30 days' + $6 * interval '1 hour' + interval '30 minutes', $5, now() - $4::interval FROM s`,
+        [shop, service, client, ago, synthetic, hour],
+      );
+    }
   }, 60_000);
   afterAll(async () => {
     await db?.close();
@@ -151,11 +164,30 @@ describe('the daily findings, on hand-counted traffic (real PostgreSQL)', () => 
     expect(o.details).toContain('search: p50 49 ms, p95 92.2 ms over 97 requests (budget 500 ms)');
   });
 
-  it('analytics.rate-limit-hits: 10 429s of 150 requests (6.67 %) to 2 clients warns over 5 %', async () => {
+  it('analytics.rate-limit-hits: 10 429s of 150 requests (6.67 %) to 2 clients, one of which later booked, warns', async () => {
     const o = await outcome('analytics.rate-limit-hits');
     expect(o.status).toBe('warn');
-    expect(o.summary).toBe('10 429s (6.67 % of 150 requests) over the last 24 h: over 5.00 %');
-    expect(o.details).toEqual(['/router/search-by-location (search policy): 10 429s to 2 clients']);
+    expect(o.summary).toBe('10 429s (6.67 % of 150 requests) over the last 24 h: over 5.00 %; 1 limited client later booked');
+    expect(o.details).toEqual([
+      '/router/search-by-location (search policy): 10 429s to 2 clients',
+      '1 limited client later booked (1 booking): legitimate clients were blocked',
+      // search: 97 + 3 errors + 10 refused = 110 requests; the default limit is 20/min.
+      'search policy (20/min): 9.09 % of its 110 requests limited → raise it to about 30/min (rate_limits.search_per_minute): 1 client limited here later booked',
+    ]);
+    expect(o.data).toMatchObject({ legitimateBlocked: 1, hits: 10, requests: 150 });
+  });
+
+  it('analytics.rate-limit-hits: a window that holds no 429 passes, whatever was booked in it', async () => {
+    // 20 minutes back: the 429s of 30 minutes ago (and bbbb's booking after them) are outside it.
+    const dir = tempDir();
+    const list = checklistFile('  - id: daily\n    run: maintenance\n    cadence: daily\n    items:\n      - check: analytics.rate-limit-hits\n        params: { window: 20m }\n        on_fail: continue\n');
+    const result = await runCli(['maintain', 'daily', '--env', 'prod', '--checklist', list], { cwd: dir, env: { DATABASE_URL: db.url } });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const runs = path.join(dir, '.routergpt', 'runs', 'prod');
+    const record = JSON.parse(readFileSync(path.join(runs, readdirSync(runs).find((f) => f.endsWith('.json'))!), 'utf8')) as RunRecord;
+    const check = record.items[0]!.checks![0]!;
+    expect(check.status).toBe('pass');
+    expect(check.summary).toMatch(/^no request rate-limited in the last 20 min/);
   });
 
   it('the monthly rate-limit review looks back 30 days (a window over the 24-day timer bound)', async () => {
@@ -167,8 +199,13 @@ describe('the daily findings, on hand-counted traffic (real PostgreSQL)', () => 
     const runs = path.join(dir, '.routergpt', 'runs', 'prod');
     const record = JSON.parse(readFileSync(path.join(runs, readdirSync(runs).find((f) => f.endsWith('.json'))!), 'utf8')) as RunRecord;
     const check = record.items[0]!.checks![0]!;
-    expect(check.summary).toBe('510 429s (72.86 % of 700 requests) over the last 30 d: over 5.00 %');
-    expect(check.details).toEqual(['/router/search-by-location (search policy): 510 429s to 3 clients']);
+    expect(check.summary).toBe('510 429s (72.86 % of 700 requests) over the last 30 d: over 5.00 %; 1 limited client later booked');
+    // cccc's booking was synthetic and aaaa's came before its 429s: only bbbb was a legitimate client blocked.
+    expect(check.details).toEqual([
+      '/router/search-by-location (search policy): 510 429s to 3 clients',
+      '1 limited client later booked (1 booking): legitimate clients were blocked',
+      'search policy (20/min): 83.61 % of its 610 requests limited → raise it to about 30/min (rate_limits.search_per_minute): 1 client limited here later booked',
+    ]);
   });
 
   it('verify runs none of them unless asked (they have no stage)', async () => {

@@ -160,6 +160,12 @@ describe('4xx and 429 are counted, not written one by one', () => {
       const { rows: leaks } = await sdb.pool.query(`SELECT count(*)::int AS n FROM router_refusals r WHERE row_to_json(r)::text ~ '127\\.0\\.0\\.1|::1|localhost'`);
       expect(leaks[0].n).toBe(0);
       expect((await events()).map((e) => e.event_type)).toEqual(['search', 'search']);
+      // The same client delegating opens a session under the same HMAC (migration 013): the daily
+      // review's "limited clients who later booked" joins the two.
+      const delegated = await postJson(`${base}/router/delegate`, { shop_slug: shop.slug });
+      expect(delegated.status).toBe(201);
+      const { rows: [session] } = await sdb.pool.query<{ client_hmac: string }>('SELECT client_hmac FROM chat_sessions WHERE id = $1', [(delegated.body as { session_id: string }).session_id]);
+      expect(session!.client_hmac).toBe(rows[0]!.client_hmac);
     });
   }
 
