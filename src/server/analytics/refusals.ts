@@ -16,6 +16,7 @@
 import type { Logger } from 'pino';
 import type { Queryable } from '../../db/pool.js';
 import { LOG_TAGS } from '../logger.js';
+import { createFlusher } from './flusher.js';
 
 /** The client_hmac of refusals counted once the per-client cells were full. */
 export const OVERFLOW_CLIENT = 'overflow';
@@ -77,20 +78,7 @@ export function createRefusalCounter(db: Queryable, log: Logger, settings: Refus
   let written = 0;
   let dropped = 0;
   let lastDropLog = Number.NEGATIVE_INFINITY;
-  let closed = false;
-  let timer: NodeJS.Timeout | undefined;
-  let flushing: Promise<void> = Promise.resolve();
-  let queued = false;
-  let failures = 0;
-
-  function schedule(delayMs = flushIntervalMs) {
-    if (timer || closed) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      void flush();
-    }, delayMs);
-    timer.unref();
-  }
+  const flusher = createFlusher(drain, flushIntervalMs);
 
   /** Add `n` refusals to their cell; false when the bounds left no room (the caller counts them dropped). */
   function add(minute: Date, refusal: Refusal, n: number): boolean {
@@ -154,39 +142,18 @@ export function createRefusalCounter(db: Queryable, log: Logger, settings: Refus
         await writeBatch(batch);
         const n = batch.reduce((sum, c) => sum + c.count, 0);
         written += n;
-        failures = 0;
+        flusher.succeeded();
         log.info({ rows: batch.length, refusals: n }, `${LOG_TAGS.analytics} wrote ${n} refused request(s) in ${batch.length} row(s)`);
       } catch (error) {
         // Put back what was not written (merged into the cells counted since), within the bounds.
         let lost = 0;
         for (const c of pending.slice(i)) if (!add(c.minute, c, c.count)) lost += c.count;
         if (lost > 0) drop(lost);
-        failures += 1;
-        const delay = Math.min(30_000, flushIntervalMs * 2 ** failures);
+        const delay = flusher.failed();
         log.error({ err: error, cells: cells.size, dropped, retry_in_ms: delay }, `${LOG_TAGS.analytics} failed to write refused-request counts; will retry in ${delay} ms`);
-        if (!closed) {
-          if (timer) clearTimeout(timer);
-          timer = undefined;
-          schedule(delay);
-        }
         return;
       }
     }
-  }
-
-  function flush(): Promise<void> {
-    if (timer) {
-      clearTimeout(timer);
-      timer = undefined;
-    }
-    if (queued) return flushing;
-    queued = true;
-    const run = () => {
-      queued = false;
-      return drain();
-    };
-    flushing = flushing.then(run, run);
-    return flushing;
   }
 
   return {
@@ -195,15 +162,13 @@ export function createRefusalCounter(db: Queryable, log: Logger, settings: Refus
       const now = clock();
       const minute = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
       if (!add(minute, refusal, 1)) drop(1);
-      schedule();
+      flusher.schedule();
     },
-    flush,
+    flush: () => flusher.flush(),
     async close() {
-      closed = true;
-      await flush();
+      await flusher.close(() => cells.size > 0);
       if (cells.size > 0) {
-        await drain();
-        if (cells.size > 0) log.error({ lost: [...cells.values()].reduce((s, c) => s + c.count, 0) }, `${LOG_TAGS.analytics} refused-request counts could not be written before shutdown`);
+        log.error({ lost: [...cells.values()].reduce((s, c) => s + c.count, 0) }, `${LOG_TAGS.analytics} refused-request counts could not be written before shutdown`);
       }
     },
     stats: () => ({ cells: cells.size, counted, written, dropped }),

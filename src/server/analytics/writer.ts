@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Queryable } from '../../db/pool.js';
 import { LOG_TAGS } from '../logger.js';
+import { createFlusher } from './flusher.js';
 import type { RefusalSettings } from './refusals.js';
 
 export type AnalyticsEventType = 'search' | 'delegate' | 'chat_message' | 'booking' | 'error' | 'feedback';
@@ -53,23 +54,7 @@ export function createAnalyticsWriter(db: Queryable, log: Logger, settings: Anal
   let buffer: AnalyticsEvent[] = [];
   let written = 0;
   let dropped = 0;
-  let closed = false;
-  let timer: NodeJS.Timeout | undefined;
-  let flushing: Promise<void> = Promise.resolve();
-  let queued = false;
-  // While the database fails, retries back off (×2 up to 30 s) instead of one INSERT per request.
-  let failures = 0;
-  let retryAt = 0;
-
-  function schedule(delayMs = flushIntervalMs) {
-    if (timer || closed) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      void flush();
-    }, delayMs);
-    // The timer must never keep a process alive on its own; close() flushes explicitly.
-    timer.unref();
-  }
+  const flusher = createFlusher(drain, flushIntervalMs);
 
   async function writeBatch(batch: AnalyticsEvent[]): Promise<void> {
     const values: unknown[] = [];
@@ -99,8 +84,7 @@ export function createAnalyticsWriter(db: Queryable, log: Logger, settings: Anal
       try {
         await writeBatch(batch);
         written += batch.length;
-        failures = 0;
-        retryAt = 0;
+        flusher.succeeded();
         log.info({ events: batch.length, types: [...new Set(batch.map((e) => e.eventType))] }, `${LOG_TAGS.analytics} wrote ${batch.length} event(s)`);
       } catch (error) {
         // Keep the events for the next attempt, up to a bound, so a database blip loses nothing
@@ -111,52 +95,25 @@ export function createAnalyticsWriter(db: Queryable, log: Logger, settings: Anal
           buffer = buffer.slice(excess);
           dropped += excess;
         }
-        failures += 1;
-        const delay = Math.min(30_000, flushIntervalMs * 2 ** failures);
-        retryAt = Date.now() + delay;
+        const delay = flusher.failed();
         log.error({ err: error, buffered: buffer.length, dropped, retry_in_ms: delay }, `${LOG_TAGS.analytics} failed to write ${batch.length} event(s); will retry in ${delay} ms`);
-        if (!closed) {
-          if (timer) clearTimeout(timer);
-          timer = undefined;
-          schedule(delay);
-        }
         return;
       }
     }
-  }
-
-  function flush(): Promise<void> {
-    if (timer) {
-      clearTimeout(timer);
-      timer = undefined;
-    }
-    // Serialise flushes so batches are written in order and never twice; one queued flush
-    // drains everything, so more requests need not queue more.
-    if (queued) return flushing;
-    queued = true;
-    const run = () => {
-      queued = false;
-      return drain();
-    };
-    flushing = flushing.then(run, run);
-    return flushing;
   }
 
   return {
     record(event) {
       buffer.push(event);
       log.debug({ event_type: event.eventType, synthetic: event.synthetic || undefined, session_id: event.sessionId ?? undefined, shop_id: event.shopId ?? undefined, latency_ms: event.latencyMs ?? undefined }, `${LOG_TAGS.analytics} ${event.eventType}`);
-      if (buffer.length >= maxBatch && Date.now() >= retryAt) void flush();
-      else schedule(Math.max(flushIntervalMs, retryAt - Date.now()));
+      if (buffer.length >= maxBatch && Date.now() >= flusher.retryAt()) void flusher.flush();
+      else flusher.schedule(Math.max(flushIntervalMs, flusher.retryAt() - Date.now()));
     },
-    flush,
+    flush: () => flusher.flush(),
     async close() {
-      closed = true;
-      await flush();
+      await flusher.close(() => buffer.length > 0);
       if (buffer.length > 0) {
-        // One last try: on shutdown there is no later.
-        await drain();
-        if (buffer.length > 0) log.error({ lost: buffer.length }, `${LOG_TAGS.analytics} ${buffer.length} event(s) could not be written before shutdown`);
+        log.error({ lost: buffer.length }, `${LOG_TAGS.analytics} ${buffer.length} event(s) could not be written before shutdown`);
       }
     },
     stats: () => ({ buffered: buffer.length, written, dropped }),
