@@ -21,6 +21,7 @@
  *   own routes; chat is bounded by the language model, with its own 5 s budget).
  * - satisfaction is the mean rating (1–5) of the feedback given or last changed in the window.
  */
+import { ANALYTICS_EVENTS } from './events-source.js';
 import { BUILT_IN_MIN_SAMPLE_ORIGIN, CHECKLIST_ORIGIN, METRIC_CATALOGUE, METRIC_IDS, type MetricComparison, type MetricId, type MetricUnit } from './metric-catalogue.js';
 import { orderedFunnel, type AnalyticsWindow } from './queries.js';
 import type { Queryable } from '../pool.js';
@@ -146,7 +147,7 @@ async function eventTotals(db: Queryable, w: AnalyticsWindow): Promise<EventTota
                     sum(latency_ms) FILTER (WHERE event_type IN ('search', 'delegate')) AS total_ms,
                     count(*) FILTER (WHERE event_type IN ('search', 'delegate', 'chat_message', 'feedback')) AS succeeded,
                     count(*) FILTER (WHERE event_type = 'error') AS errors
-               FROM router_analytics
+               FROM ${ANALYTICS_EVENTS} ev
               WHERE event_type IN ('search', 'delegate', 'chat_message', 'feedback', 'error') AND created_at >= $1 AND created_at < $2 AND NOT synthetic) e`,
     [w.since, w.until],
   );

@@ -9,6 +9,7 @@
  * and as *booked* when that delegation's session made a booking within the window after the
  * delegation. Each search counts once per stage, however many sessions it opened.
  */
+import { ANALYTICS_EVENTS } from './events-source.js';
 import type { Queryable } from '../pool.js';
 
 export interface AnalyticsWindow {
@@ -69,7 +70,7 @@ export async function dailyActivity(db: Queryable, w: AnalyticsWindow): Promise<
        SELECT d::date AS date FROM generate_series(($1::timestamptz AT TIME ZONE 'UTC')::date, (($2::timestamptz - interval '1 microsecond') AT TIME ZONE 'UTC')::date, interval '1 day') AS d
      ), events AS (
        SELECT (a.created_at AT TIME ZONE 'UTC')::date AS date, a.event_type, a.session_id, a.latency_ms
-         FROM router_analytics a
+         FROM ${ANALYTICS_EVENTS} a
         WHERE a.created_at >= $1 AND a.created_at < $2 AND NOT a.synthetic
      )
      SELECT to_char(days.date, 'YYYY-MM-DD') AS date,
@@ -110,12 +111,12 @@ export async function orderedFunnel(db: Queryable, w: AnalyticsWindow, windowHou
     `WITH s AS (
        SELECT a.search_id, a.created_at,
               CASE WHEN jsonb_typeof(a.payload -> 'shop_ids') = 'array' THEN a.payload -> 'shop_ids' ELSE '[]'::jsonb END AS shop_ids
-         FROM router_analytics a
+         FROM ${ANALYTICS_EVENTS} a
         WHERE a.event_type = 'search' AND a.created_at >= $1 AND a.created_at < $2 AND NOT a.synthetic AND a.search_id IS NOT NULL
      ), d AS (
        SELECT DISTINCT ON (s.search_id, x.session_id) s.search_id, x.session_id, x.created_at
          FROM s
-         JOIN router_analytics x ON x.event_type = 'delegate' AND x.search_id = s.search_id AND NOT x.synthetic
+         JOIN ${ANALYTICS_EVENTS} x ON x.event_type = 'delegate' AND x.search_id = s.search_id AND NOT x.synthetic
           AND x.created_at >= $1 AND x.created_at < $2::timestamptz + $3::float8 * interval '1 hour'
           AND x.created_at >= s.created_at AND x.created_at < s.created_at + $3::float8 * interval '1 hour'
           AND jsonb_contains(s.shop_ids, to_jsonb(x.shop_id))
@@ -123,7 +124,7 @@ export async function orderedFunnel(db: Queryable, w: AnalyticsWindow, windowHou
      ), b AS (
        SELECT DISTINCT d.search_id
          FROM d
-         JOIN router_analytics k ON k.event_type = 'booking' AND k.session_id = d.session_id AND NOT k.synthetic
+         JOIN ${ANALYTICS_EVENTS} k ON k.event_type = 'booking' AND k.session_id = d.session_id AND NOT k.synthetic
           AND k.created_at >= $1 AND k.created_at < $2::timestamptz + (2 * $3::float8) * interval '1 hour'
           AND k.created_at >= d.created_at AND k.created_at < d.created_at + $3::float8 * interval '1 hour'
      )
@@ -142,13 +143,13 @@ export async function popularShops(db: Queryable, w: AnalyticsWindow, limit = 20
   const { rows } = await db.query<Record<string, unknown>>(
     `WITH found AS (
        SELECT e.value::bigint AS shop_id, count(*) AS n
-         FROM router_analytics a
+         FROM ${ANALYTICS_EVENTS} a
         CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(a.payload -> 'shop_ids') = 'array' THEN a.payload -> 'shop_ids' ELSE '[]'::jsonb END) AS e(value)
         WHERE a.event_type = 'search' AND a.created_at >= $1 AND a.created_at < $2 AND NOT a.synthetic AND e.value ~ '^[0-9]{1,18}$'
         GROUP BY 1
      ), acted AS (
        SELECT a.shop_id, count(*) FILTER (WHERE a.event_type = 'delegate') AS delegated, count(*) FILTER (WHERE a.event_type = 'booking') AS booked
-         FROM router_analytics a
+         FROM ${ANALYTICS_EVENTS} a
         WHERE a.event_type IN ('delegate', 'booking') AND a.shop_id IS NOT NULL AND a.created_at >= $1 AND a.created_at < $2 AND NOT a.synthetic
         GROUP BY 1
      )
@@ -183,7 +184,7 @@ export async function timeBetweenEvents(db: Queryable, w: AnalyticsWindow): Prom
   const { rows } = await db.query<Record<string, unknown>>(
     `SELECT event_type, count(gap) AS events, round(avg(extract(epoch FROM gap))::numeric, 1) AS avg_seconds
        FROM (SELECT event_type, created_at - lag(created_at) OVER (PARTITION BY session_id ORDER BY created_at, id) AS gap
-               FROM router_analytics
+               FROM ${ANALYTICS_EVENTS} ev
               WHERE session_id IS NOT NULL AND created_at >= $1 AND created_at < $2 AND NOT synthetic) g
       WHERE gap IS NOT NULL
       GROUP BY event_type ORDER BY event_type`,

@@ -4,6 +4,7 @@
  * what they do not (a window's partial first and last hour, the hours after the horizon). Each
  * function here is the twin of a raw one, and test/db/analytics-rollups.test.ts holds them equal.
  */
+import { ANALYTICS_EVENTS } from './events-source.js';
 import type { Queryable } from '../pool.js';
 import type { AnalyticsWindow, DailyRow, FunnelResult, GapRow, ShopRow } from './queries.js';
 import { ROLLUP_FUNNEL_WINDOW_HOURS, type RollupState } from './rollups.js';
@@ -34,7 +35,7 @@ const EVENTS = `
     FROM router_analytics_hourly h WHERE h.hour >= $3 AND h.hour < $4
   UNION ALL
   SELECT a.created_at, a.event_type, 1, (a.latency_ms IS NOT NULL)::int, coalesce(a.latency_ms, 0)
-    FROM router_analytics a WHERE ${EDGES}`;
+    FROM ${ANALYTICS_EVENTS} a WHERE ${EDGES}`;
 
 /** metrics.ts eventTotals, rolled. */
 export async function rolledEventTotals(db: Queryable, w: AnalyticsWindow, state: RollupState): Promise<{ timed: number; totalMs: number; succeeded: number; errors: number; refused: number }> {
@@ -74,7 +75,7 @@ export async function rolledDailyActivity(db: Queryable, w: AnalyticsWindow, sta
        SELECT date, count(DISTINCT session_id) AS unique_sessions
          FROM (SELECT (s.hour AT TIME ZONE 'UTC')::date AS date, s.session_id FROM router_analytics_hourly_sessions s WHERE s.hour >= $3 AND s.hour < $4
                UNION ALL
-               SELECT (a.created_at AT TIME ZONE 'UTC')::date, a.session_id FROM router_analytics a WHERE ${EDGES} AND a.session_id IS NOT NULL) x
+               SELECT (a.created_at AT TIME ZONE 'UTC')::date, a.session_id FROM ${ANALYTICS_EVENTS} a WHERE ${EDGES} AND a.session_id IS NOT NULL) x
         GROUP BY 1
      )
      SELECT to_char(days.date, 'YYYY-MM-DD') AS date, c.searches, c.delegations, c.chat_messages, c.bookings, c.errors, s.unique_sessions,
@@ -103,12 +104,12 @@ export async function rolledPopularShops(db: Queryable, w: AnalyticsWindow, stat
        SELECT p.shop_id, p.discovered, p.delegated, p.booked FROM router_analytics_hourly_shops p WHERE p.hour >= $3 AND p.hour < $4
        UNION ALL
        SELECT e.value::bigint, 1, 0, 0
-         FROM router_analytics a
+         FROM ${ANALYTICS_EVENTS} a
         CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(a.payload -> 'shop_ids') = 'array' THEN a.payload -> 'shop_ids' ELSE '[]'::jsonb END) AS e(value)
         WHERE a.event_type = 'search' AND ${EDGES} AND e.value ~ '^[0-9]{1,18}$'
        UNION ALL
        SELECT a.shop_id, 0, (a.event_type = 'delegate')::int, (a.event_type = 'booking')::int
-         FROM router_analytics a WHERE a.event_type IN ('delegate', 'booking') AND a.shop_id IS NOT NULL AND ${EDGES}
+         FROM ${ANALYTICS_EVENTS} a WHERE a.event_type IN ('delegate', 'booking') AND a.shop_id IS NOT NULL AND ${EDGES}
      ), totals AS (
        SELECT shop_id, sum(discovered) AS discovered, sum(delegated) AS delegated, sum(booked) AS booked FROM per_shop GROUP BY 1 HAVING sum(discovered) > 0
      )
@@ -139,7 +140,7 @@ export async function rolledFunnel(db: Queryable, w: AnalyticsWindow, state: Rol
          FROM router_funnel_hourly WHERE hour >= $3 AND hour < $4
      ), ts AS MATERIALIZED (
        SELECT a.id AS event_id, a.search_id, a.created_at AS searched_at, a.payload
-         FROM router_analytics a
+         FROM ${ANALYTICS_EVENTS} a
         WHERE a.event_type = 'search' AND a.created_at >= greatest($1::timestamptz, $5::timestamptz) AND a.created_at < $2 AND NOT a.synthetic AND a.search_id IS NOT NULL
      ), open AS MATERIALIZED (
        SELECT o.event_id, o.has_results, o.delegated_at IS NOT NULL AS delegated, o.booked_at IS NOT NULL AS booked
@@ -149,9 +150,9 @@ export async function rolledFunnel(db: Queryable, w: AnalyticsWindow, state: Rol
        SELECT ts.event_id, jsonb_array_length(${shopIds('ts.payload')}) > 0, false, false FROM ts
      ), td AS MATERIALIZED (
        SELECT c.event_id, x.session_id, min(x.created_at) AS at
-         FROM router_analytics x
+         FROM ${ANALYTICS_EVENTS} x
         CROSS JOIN LATERAL (
-          SELECT o.event_id, o.searched_at, a.payload FROM router_search_outcomes o JOIN router_analytics a ON a.id = o.event_id WHERE o.search_id = x.search_id
+          SELECT o.event_id, o.searched_at, a.payload FROM router_search_outcomes o JOIN ${ANALYTICS_EVENTS} a ON a.id = o.event_id WHERE o.search_id = x.search_id
           UNION ALL
           SELECT ts.event_id, ts.searched_at, ts.payload FROM ts WHERE ts.search_id = x.search_id
         ) c
@@ -162,7 +163,7 @@ export async function rolledFunnel(db: Queryable, w: AnalyticsWindow, state: Rol
         GROUP BY 1, 2
      ), tb AS MATERIALIZED (
        SELECT DISTINCT p.event_id
-         FROM router_analytics k
+         FROM ${ANALYTICS_EVENTS} k
         CROSS JOIN LATERAL (
           SELECT q.event_id, min(q.at) AS at
             FROM (SELECT d.event_id, d.delegated_at AS at FROM router_search_delegations d WHERE d.session_id = k.session_id
@@ -197,12 +198,12 @@ export async function rolledTimeBetweenEvents(db: Queryable, w: AnalyticsWindow,
   const { rows } = await db.query<Record<string, unknown>>(
     `WITH head AS MATERIALIZED (
        SELECT a.session_id, a.event_type, a.created_at, a.created_at - lag(a.created_at) OVER (PARTITION BY a.session_id ORDER BY a.created_at, a.id) AS gap
-         FROM router_analytics a WHERE a.created_at >= $1 AND a.created_at < $3 AND NOT a.synthetic AND a.session_id IS NOT NULL
+         FROM ${ANALYTICS_EVENTS} a WHERE a.created_at >= $1 AND a.created_at < $3 AND NOT a.synthetic AND a.session_id IS NOT NULL
      ), head_last AS (
        SELECT session_id, max(created_at) AS last_at FROM head GROUP BY 1
      ), tail AS MATERIALIZED (
        SELECT a.session_id, a.event_type, a.created_at, a.created_at - lag(a.created_at) OVER (PARTITION BY a.session_id ORDER BY a.created_at, a.id) AS gap
-         FROM router_analytics a WHERE a.created_at >= $4 AND a.created_at < $2 AND NOT a.synthetic AND a.session_id IS NOT NULL
+         FROM ${ANALYTICS_EVENTS} a WHERE a.created_at >= $4 AND a.created_at < $2 AND NOT a.synthetic AND a.session_id IS NOT NULL
      ), parts AS (
        SELECT g.event_type, g.events, g.seconds_sum FROM router_analytics_hourly_gaps g WHERE g.hour >= $3 AND g.hour < $4 AND g.prev_hour >= $3
        UNION ALL

@@ -22,6 +22,7 @@
  * Funnel window: outcomes are kept for the 24-hour funnel window (the default); another window
  * is read raw.
  */
+import { ANALYTICS_EVENTS } from './events-source.js';
 import type { PoolClient } from 'pg';
 import { withAdvisoryLock, withClient, type Pool, type Queryable } from '../pool.js';
 
@@ -118,11 +119,11 @@ async function refreshLocked(client: PoolClient): Promise<RollupState> {
     if (late[0]?.oldest) await invalidateAnalyticsRollups(client, late[0].oldest);
   }
   const { rows } = await client.query<Record<string, unknown>>(
-    `SELECT s.hourly_until, s.outcomes_until, s.funnel_until, (SELECT max(id) FROM router_analytics) AS max_event_id,
+    `SELECT s.hourly_until, s.outcomes_until, s.funnel_until, (SELECT max(id) FROM ${ANALYTICS_EVENTS} ev) AS max_event_id,
             least(now() - $1::float8 * interval '1 second', (SELECT min(xact_start) FROM pg_stat_activity
                            WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL
                              AND backend_type = 'client backend')) AS horizon,
-            (SELECT min(created_at) FROM router_analytics) AS first_event
+            (SELECT min(created_at) FROM ${ANALYTICS_EVENTS} ev) AS first_event
        FROM router_analytics_rollup_state s FOR UPDATE`,
     [SETTLE_SECONDS],
   );
@@ -177,7 +178,7 @@ async function refreshHourly(client: PoolClient, from: Date, to: Date): Promise<
   await client.query(
     `INSERT INTO router_analytics_hourly (hour, event_type, events, timed, latency_ms_sum)
      SELECT ${HOUR_OF('a.created_at')}, a.event_type, count(*), count(a.latency_ms), coalesce(sum(a.latency_ms), 0)
-       FROM router_analytics a WHERE ${range} GROUP BY 1, 2
+       FROM ${ANALYTICS_EVENTS} a WHERE ${range} GROUP BY 1, 2
      ON CONFLICT (hour, event_type) DO UPDATE SET events = excluded.events, timed = excluded.timed, latency_ms_sum = excluded.latency_ms_sum`,
     [from, to],
   );
@@ -186,7 +187,7 @@ async function refreshHourly(client: PoolClient, from: Date, to: Date): Promise<
   await client.query(
     `WITH e AS (
        SELECT a.session_id, a.event_type, a.created_at, lag(a.created_at) OVER (PARTITION BY a.session_id ORDER BY a.created_at, a.id) AS prev
-         FROM router_analytics a WHERE ${range} AND a.session_id IS NOT NULL
+         FROM ${ANALYTICS_EVENTS} a WHERE ${range} AND a.session_id IS NOT NULL
      ), before AS (
        SELECT s.session_id, max(s.last_at) AS last_at
          FROM router_analytics_hourly_sessions s
@@ -205,7 +206,7 @@ async function refreshHourly(client: PoolClient, from: Date, to: Date): Promise<
   await client.query(
     `INSERT INTO router_analytics_hourly_sessions (hour, session_id, first_at, first_type, last_at)
      SELECT ${HOUR_OF('a.created_at')}, a.session_id, min(a.created_at), (array_agg(a.event_type ORDER BY a.created_at, a.id))[1], max(a.created_at)
-       FROM router_analytics a WHERE ${range} AND a.session_id IS NOT NULL GROUP BY 1, 2
+       FROM ${ANALYTICS_EVENTS} a WHERE ${range} AND a.session_id IS NOT NULL GROUP BY 1, 2
      ON CONFLICT (hour, session_id) DO UPDATE SET first_at = excluded.first_at, first_type = excluded.first_type, last_at = excluded.last_at`,
     [from, to],
   );
@@ -213,11 +214,11 @@ async function refreshHourly(client: PoolClient, from: Date, to: Date): Promise<
     `INSERT INTO router_analytics_hourly_shops (hour, shop_id, discovered, delegated, booked)
      SELECT hour, shop_id, sum(discovered), sum(delegated), sum(booked)
        FROM (SELECT ${HOUR_OF('a.created_at')} AS hour, e.value::bigint AS shop_id, count(*) AS discovered, 0 AS delegated, 0 AS booked
-               FROM router_analytics a CROSS JOIN LATERAL jsonb_array_elements_text(${SHOP_IDS}) AS e(value)
+               FROM ${ANALYTICS_EVENTS} a CROSS JOIN LATERAL jsonb_array_elements_text(${SHOP_IDS}) AS e(value)
               WHERE a.event_type = 'search' AND ${range} AND e.value ~ '^[0-9]{1,18}$' GROUP BY 1, 2
              UNION ALL
              SELECT ${HOUR_OF('a.created_at')}, a.shop_id, 0, count(*) FILTER (WHERE a.event_type = 'delegate'), count(*) FILTER (WHERE a.event_type = 'booking')
-               FROM router_analytics a WHERE a.event_type IN ('delegate', 'booking') AND a.shop_id IS NOT NULL AND ${range} GROUP BY 1, 2) x
+               FROM ${ANALYTICS_EVENTS} a WHERE a.event_type IN ('delegate', 'booking') AND a.shop_id IS NOT NULL AND ${range} GROUP BY 1, 2) x
       GROUP BY 1, 2
      ON CONFLICT (hour, shop_id) DO UPDATE SET discovered = excluded.discovered, delegated = excluded.delegated, booked = excluded.booked`,
     [from, to],
@@ -234,7 +235,7 @@ async function refreshOutcomes(client: PoolClient, from: Date, to: Date): Promis
   await client.query(
     `INSERT INTO router_search_outcomes (event_id, search_id, searched_at, has_results)
      SELECT a.id, a.search_id, a.created_at, jsonb_array_length(${SHOP_IDS}) > 0
-       FROM router_analytics a
+       FROM ${ANALYTICS_EVENTS} a
       WHERE a.event_type = 'search' AND a.created_at >= $1 AND a.created_at < $2 AND NOT a.synthetic AND a.search_id IS NOT NULL
      ON CONFLICT (event_id) DO NOTHING`,
     [from, to],
@@ -242,9 +243,9 @@ async function refreshOutcomes(client: PoolClient, from: Date, to: Date): Promis
   await client.query(
     `WITH m AS (
        SELECT o.event_id, x.session_id, x.created_at
-         FROM router_analytics x
+         FROM ${ANALYTICS_EVENTS} x
          JOIN router_search_outcomes o ON o.search_id = x.search_id AND x.created_at >= o.searched_at AND x.created_at < o.searched_at + $3::float8 * interval '1 hour'
-         JOIN router_analytics a ON a.id = o.event_id
+         JOIN ${ANALYTICS_EVENTS} a ON a.id = o.event_id
         WHERE x.event_type = 'delegate' AND x.created_at >= $1 AND x.created_at < $2 AND NOT x.synthetic AND x.search_id IS NOT NULL
           AND jsonb_contains(${SHOP_IDS}, to_jsonb(x.shop_id))
      ), kept AS (
@@ -260,7 +261,7 @@ async function refreshOutcomes(client: PoolClient, from: Date, to: Date): Promis
   await client.query(
     `UPDATE router_search_outcomes o SET booked_at = least(o.booked_at, f.first)
        FROM (SELECT d.event_id, min(k.created_at) AS first
-               FROM router_analytics k
+               FROM ${ANALYTICS_EVENTS} k
                JOIN router_search_delegations d ON d.session_id = k.session_id AND k.created_at >= d.delegated_at AND k.created_at < d.delegated_at + $3::float8 * interval '1 hour'
               WHERE k.event_type = 'booking' AND k.created_at >= $1 AND k.created_at < $2 AND NOT k.synthetic
               GROUP BY 1) f

@@ -8,6 +8,7 @@
  * counted per minute, so a window takes the minutes that overlap it (its first minute whole).
  * Latency percentiles are over the success events' latency_ms.
  */
+import { ANALYTICS_EVENTS } from './events-source.js';
 import type { Queryable } from '../pool.js';
 import { WATCH_ROUTES, type WatchRouteKey } from '../../runbook/watch/types.js';
 import { orderedFunnel, type FunnelResult } from './queries.js';
@@ -51,12 +52,12 @@ export async function routeFigures(db: Queryable, w: WatchQueryWindow): Promise<
        SELECT r.key, count(*) AS n,
               percentile_cont(0.5) WITHIN GROUP (ORDER BY a.latency_ms) AS p50,
               percentile_cont(0.95) WITHIN GROUP (ORDER BY a.latency_ms) AS p95
-         FROM router_analytics a JOIN ${ROUTES_SQL} ON r.event_type = a.event_type
+         FROM ${ANALYTICS_EVENTS} a JOIN ${ROUTES_SQL} ON r.event_type = a.event_type
         WHERE a.created_at >= $1 AND a.created_at < $2 AND NOT a.synthetic AND ($3::text IS NULL OR a.release = $3)
         GROUP BY r.key
      ), err AS (
        SELECT a.payload ->> 'route' AS path, count(*) AS n
-         FROM router_analytics a
+         FROM ${ANALYTICS_EVENTS} a
         WHERE a.event_type = 'error' AND a.created_at >= $1 AND a.created_at < $2 AND NOT a.synthetic AND ($3::text IS NULL OR a.release = $3)
         GROUP BY 1
      ), ref AS (
@@ -100,7 +101,7 @@ export interface ReleaseStart {
 
 /** When a release's first real event was recorded; undefined when it has none yet. */
 export async function releaseFirstSeen(db: Queryable, release: string): Promise<Date | undefined> {
-  const { rows } = await db.query<{ first: Date | null }>(`SELECT min(created_at) AS first FROM router_analytics WHERE release = $1 AND NOT synthetic`, [release]);
+  const { rows } = await db.query<{ first: Date | null }>(`SELECT min(created_at) AS first FROM ${ANALYTICS_EVENTS} ev WHERE release = $1 AND NOT synthetic`, [release]);
   return rows[0]?.first ?? undefined;
 }
 
@@ -111,10 +112,10 @@ export async function releaseFirstSeen(db: Queryable, release: string): Promise<
 export async function previousRelease(db: Queryable, current: string, before: Date): Promise<ReleaseStart | undefined> {
   const { rows } = await db.query<{ release: string; first: Date }>(
     `SELECT release, min(created_at) AS first
-       FROM router_analytics
+       FROM ${ANALYTICS_EVENTS} ev
       WHERE release IS NOT NULL AND release <> '' AND release <> $1 AND NOT synthetic
       GROUP BY release
-     HAVING min(created_at) < coalesce((SELECT min(created_at) FROM router_analytics WHERE release = $1 AND NOT synthetic), $2)
+     HAVING min(created_at) < coalesce((SELECT min(created_at) FROM ${ANALYTICS_EVENTS} ev WHERE release = $1 AND NOT synthetic), $2)
       ORDER BY first DESC
       LIMIT 1`,
     [current, before],
