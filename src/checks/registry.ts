@@ -15,6 +15,7 @@ import dbTestDataAbsent from './db/test-data-absent.js';
 import securitySecretsNotCommitted from './security/secrets-not-committed.js';
 import securityBackupsNotInRepo from './security/backups-not-in-repo.js';
 import hostDiskSpace from './host/disk-space.js';
+import analyticsArchive from './analytics/archive.js';
 import analyticsErrorsByRoute from './analytics/errors-by-route.js';
 import analyticsRateLimitHits from './analytics/rate-limit-hits.js';
 import analyticsResponseTimes from './analytics/response-times.js';
@@ -53,6 +54,7 @@ export const CHECKS: readonly Check[] = [
   analyticsResponseTimes,
   analyticsRateLimitHits,
   analyticsWeeklyReview,
+  analyticsArchive,
   backupAge,
   dbSlowQueries,
   ...API_CHECKS.slice(0, afterHealth),

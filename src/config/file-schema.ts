@@ -1,4 +1,5 @@
 import { GEOCODING_SCHEMA } from './geocoding-settings.js';
+import { RETENTION_SCHEMA } from './retention-settings.js';
 import { METRIC_DURATION_KEYS, metricsSchema, type RawMetrics } from './metric-targets.js';
 
 /**
@@ -47,6 +48,8 @@ export interface RawEnvironment {
     google?: { cache_days?: number; qps?: number };
     nominatim?: { email?: string };
   };
+  /** How long analytics and chat transcripts are kept (retention-settings.ts, docs/maintenance.md#retention). */
+  retention?: { analytics_archive_days?: number; analytics_delete_days?: number; chat_anonymise_days?: number };
 }
 
 export interface RawConfigFile {
@@ -136,6 +139,7 @@ const environmentSchema = {
     },
     metrics: metricsSchema,
     geocoding: GEOCODING_SCHEMA,
+    retention: RETENTION_SCHEMA,
     notify: {
       type: 'array',
       items: {

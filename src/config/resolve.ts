@@ -14,6 +14,7 @@ import type { ConfigFlags, DatabaseTarget, EnvironmentConfig, NotifyEventName, N
 const NOTIFY_DEFAULT_EVENTS: readonly NotifyEventName[] = ['approval-needed', 'item-failed', 'run-finished', 'rolled-back', 'watch-verdict'];
 import { resolveWatch } from './watch-settings.js';
 import { resolveGeocoding } from './geocoding-settings.js';
+import { resolveRetention } from './retention-settings.js';
 
 export const CONFIG_FILE_NAME = 'routergpt.config.yaml';
 export const BUILTIN_ENVIRONMENTS = ['local', 'staging', 'prod'] as const;
@@ -447,6 +448,7 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
 
   const watch = resolveWatch(raw.watch, fileLabel, (value, where) => durationOrProblem(value, where, problems), problems);
   const geocoding = resolveGeocoding(raw.geocoding, env, fileLabel, envLabel, problems);
+  const retention = resolveRetention(raw.retention, watch, fileLabel, problems);
 
   // Webhooks: the URL comes from the named variable (environment or .env) and is a secret. A
   // target whose variable is not set is kept without a url: `config show` marks it, runs skip it.
@@ -502,6 +504,7 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
       metrics,
       watch,
       geocoding,
+      retention,
       notify,
       stateDir: { value: path.resolve(baseDir, '.routergpt'), source: 'default', origin: 'built-in default (.routergpt next to the config file)' },
     },

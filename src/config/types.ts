@@ -1,6 +1,7 @@
 import type { NOTIFY_EVENTS } from './file-schema.js';
 import type { WatchLimits } from '../runbook/watch/types.js';
 import type { GeocodingSettings } from './geocoding-settings.js';
+import type { RetentionSettings } from './retention-settings.js';
 import type { MetricSettings } from './metric-targets.js';
 
 /** Where a resolved value came from, in precedence order (STYLE.md §7). */
@@ -77,6 +78,8 @@ export interface EnvironmentConfig {
   notify: Sourced<NotifyTarget[]>;
   /** `geocoding:` — the provider chain, the review thresholds, Google's and Nominatim's settings. */
   geocoding: GeocodingSettings;
+  /** `retention:` — when analytics are archived and deleted and chat transcripts anonymised (unset: kept forever). */
+  retention: RetentionSettings;
 }
 
 export type NotifyEventName = (typeof NOTIFY_EVENTS)[number];

@@ -11,6 +11,9 @@ import { dbSeedDemoStep } from './db/seed-demo.js';
 import type { Step } from './define-step.js';
 import { dbDropStaleRestoreTestsStep } from './housekeeping/drop-restore-tests.js';
 import { runsPruneStep } from './housekeeping/prune-runs.js';
+import { retentionAnonymiseChatsStep } from './retention/anonymise-chats.js';
+import { retentionArchiveAnalyticsStep } from './retention/archive-analytics.js';
+import { retentionDeleteAnalyticsStep } from './retention/delete-analytics.js';
 import { routerDisableStep, routerEnableStep } from './router/toggle.js';
 
 /** Every step id a checklist may name (docs/steps.md). */
@@ -29,6 +32,9 @@ export const STEPS: readonly Step[] = [
   dbCleanupGeocodingCacheStep,
   runsPruneStep,
   dbDropStaleRestoreTestsStep,
+  retentionArchiveAnalyticsStep,
+  retentionDeleteAnalyticsStep,
+  retentionAnonymiseChatsStep,
 ];
 
 export function findStep(id: string): Step | undefined {

@@ -70,11 +70,13 @@ describe('routergpt maintain <cadence>', () => {
     expect((await runCli(['migrate', 'up'], { cwd: dir })).exitCode).toBe(0);
     const result = await runCli(['maintain', 'daily'], { cwd: dir });
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stderr).toContain('Plan: local checklist, daily maintenance, on local (1 item)');
+    expect(result.stderr).toContain('Plan: local checklist, daily maintenance, on local (2 items)');
     const runs = readdirSync(path.join(dir, '.routergpt', 'runs', 'local')).filter((f) => f.endsWith('.json'));
     const record = JSON.parse(readFileSync(path.join(dir, '.routergpt', 'runs', 'local', runs[0]!), 'utf8')) as RunRecord;
     expect(record).toMatchObject({ kind: 'maintenance', cadence: 'daily', status: 'succeeded' });
-    expect(record.items.map((i) => i.id)).toEqual(['checks:analytics.errors-by-route+analytics.response-times+analytics.rate-limit-hits+db.analytics-recent-events']);
+    expect(record.items.map((i) => i.id)).toEqual(['checks:analytics.errors-by-route+analytics.response-times+analytics.rate-limit-hits+db.analytics-recent-events', 'retention.archive-analytics']);
+    // No retention: configured on local: the archive step skips, saying analytics are kept.
+    expect(record.items[1]).toMatchObject({ state: 'skipped', summary: expect.stringContaining('retention.analytics_archive_days is not set') });
   });
 
   it('schedule prints three crontab lines or a service and a timer per cadence; both formats at once is exit 2', async () => {

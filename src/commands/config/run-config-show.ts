@@ -58,6 +58,7 @@ export function runConfigShow(config: EnvironmentConfig, environments: string[],
     row('approvals', config.approvals, `${config.approvals.value.required} required${config.approvals.value.required ? `, ${config.approvals.value.allowSelfApproval ? 'the deployer may approve' : 'not by the deployer'}, wait ${Math.round(config.approvals.value.timeoutMs / 1000)}s` : ''}`),
     row('watch', config.watch, describeWatch(config.watch.value)),
     ...geocodingRows(config),
+    ...retentionRows(config),
     ...METRIC_IDS.map((id) => metricRow(config, id)),
   ];
   return { env: config.name, configFile: config.configFile ?? null, environments, values, problems, missing };
@@ -102,4 +103,16 @@ export function configShowVerdict(result: ConfigShowResult, check: boolean): Con
   const problems = [...result.problems, ...(check ? result.missing.map((m) => `${m.key} is not set (required for ${result.env}): ${m.fix}.`) : [])];
   if (problems.length === 0) return undefined;
   return configProblems(problems, result.env, { hint: `Fix the values above, then run \`routergpt config show --env ${result.env}${check ? ' --check' : ''}\` again.` });
+}
+
+/** retention: each age with its own source; unset says it is kept forever. */
+function retentionRows(config: EnvironmentConfig): ConfigShowRow[] {
+  const r = config.retention;
+  const row = (key: string, s: Pick<Sourced<unknown>, 'source' | 'origin'>, value: string): ConfigShowRow => ({ key, value, source: s.source, origin: s.origin });
+  const days = (v: number | undefined) => (v === undefined ? '(not set: kept forever)' : `${v} days`);
+  return [
+    row('retention.analytics_archive_days', r.analyticsArchiveDays, days(r.analyticsArchiveDays.value)),
+    row('retention.analytics_delete_days', r.analyticsDeleteDays, days(r.analyticsDeleteDays.value)),
+    row('retention.chat_anonymise_days', r.chatAnonymiseDays, days(r.chatAnonymiseDays.value)),
+  ];
 }
