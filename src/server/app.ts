@@ -14,6 +14,7 @@ import type { Assistant } from './chat/types.js';
 import { createLogger, type ServerLoggerOptions } from './logger.js';
 import { registerEdgePlugins, type EdgeDeps } from './plugins/edge.js';
 import { registerErrorHandling } from './plugins/error-handler.js';
+import { refuseUnstorableText } from './plugins/storable-text.js';
 import { outcomesPlugin } from './plugins/outcomes.js';
 import { resourcesPlugin } from './plugins/resources.js';
 import { syntheticPlugin } from './plugins/synthetic.js';
@@ -116,6 +117,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(openapiRoutes, { config });
   await app.register(async (router) => {
     guardWithToggle(router);
+    refuseUnstorableText(router);
     await router.register(searchRoutes);
     await router.register(delegateRoutes);
     await router.register(chatRoutes);

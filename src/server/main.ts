@@ -133,7 +133,10 @@ export function serveUntilSignal(server: StartedServer, deadlineMs = SHUTDOWN_DE
       watchdog.unref();
       server.close().then(
         () => {
-          server.app.log.info('[ROUTER] shut down cleanly');
+          // "Cleanly" only when every analytics event recorded was written (or refused for its content, logged then).
+          const { buffered, dropped } = server.app.rgpt.analytics.stats();
+          if (buffered + dropped > 0) server.app.log.error({ lost: buffered + dropped }, `[ROUTER] shut down; ${buffered + dropped} analytics event(s) were lost (the database refused or could not be reached)`);
+          else server.app.log.info('[ROUTER] shut down cleanly');
           process.off('SIGTERM', onSignal);
           process.off('SIGINT', onSignal);
           // If some library still holds the event loop open, do not hang: the work is done.

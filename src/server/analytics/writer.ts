@@ -40,7 +40,8 @@ export interface AnalyticsWriter {
   record(event: AnalyticsEvent): void;
   flush(): Promise<void>;
   close(): Promise<void>;
-  stats(): { buffered: number; written: number; dropped: number };
+  /** `dropped`: lost to the buffer bound while the database failed; `rejected`: events PostgreSQL refused for their content. */
+  stats(): { buffered: number; written: number; dropped: number; rejected: number };
 }
 
 const COLUMNS = 10;
@@ -54,6 +55,7 @@ export function createAnalyticsWriter(db: Queryable, log: Logger, settings: Anal
   let buffer: AnalyticsEvent[] = [];
   let written = 0;
   let dropped = 0;
+  let rejected = 0;
   const flusher = createFlusher(drain, flushIntervalMs);
 
   async function writeBatch(batch: AnalyticsEvent[]): Promise<void> {
@@ -77,18 +79,44 @@ export function createAnalyticsWriter(db: Queryable, log: Logger, settings: Anal
     await db.query(`INSERT INTO router_analytics (event_type, session_id, shop_id, search_id, latency_ms, payload, created_at, synthetic, release, host) VALUES ${rows.join(', ')}`, values);
   }
 
+  /**
+   * Write a batch; when PostgreSQL refuses it for what is IN it (a data exception, a constraint, a
+   * value too large: SQLSTATE classes 22, 23, 54) rather than for being unreachable, split it in
+   * halves until the bad events are alone, drop those (counted in `rejected`, logged) and write the
+   * rest. One bad event costs about log2(batch) extra statements and never stalls the queue.
+   * Returns the events written; throws only for errors that are not about the data (retried).
+   */
+  async function writeSplitting(batch: AnalyticsEvent[]): Promise<number> {
+    try {
+      await writeBatch(batch);
+      return batch.length;
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+      if (batch.length === 1) {
+        rejected += 1;
+        const e = batch[0]!;
+        log.error({ err: error, event_type: e.eventType, session_id: e.sessionId ?? undefined, rejected }, `${LOG_TAGS.analytics} dropped one ${e.eventType} event PostgreSQL refuses to store (${(error as { code?: string }).code}); ${rejected} rejected so far`);
+        return 0;
+      }
+      const half = Math.ceil(batch.length / 2);
+      return (await writeSplitting(batch.slice(0, half))) + (await writeSplitting(batch.slice(half)));
+    }
+  }
+
   async function drain(): Promise<void> {
     while (buffer.length > 0) {
       const batch = buffer.slice(0, maxBatch);
       buffer = buffer.slice(batch.length);
       try {
-        await writeBatch(batch);
-        written += batch.length;
+        const n = await writeSplitting(batch);
+        written += n;
         flusher.succeeded();
-        log.info({ events: batch.length, types: [...new Set(batch.map((e) => e.eventType))] }, `${LOG_TAGS.analytics} wrote ${batch.length} event(s)`);
+        log.info({ events: n, types: [...new Set(batch.map((e) => e.eventType))] }, `${LOG_TAGS.analytics} wrote ${n} event(s)`);
       } catch (error) {
         // Keep the events for the next attempt, up to a bound, so a database blip loses nothing
-        // and a long outage cannot eat the server's memory.
+        // and a long outage cannot eat the server's memory. (A split batch may have written part
+        // of itself before the database went away: that part is written again, which only
+        // duplicates analytics rows, never loses them.)
         buffer = [...batch, ...buffer];
         if (buffer.length > maxBuffered) {
           const excess = buffer.length - maxBuffered;
@@ -116,6 +144,12 @@ export function createAnalyticsWriter(db: Queryable, log: Logger, settings: Anal
         log.error({ lost: buffer.length }, `${LOG_TAGS.analytics} ${buffer.length} event(s) could not be written before shutdown`);
       }
     },
-    stats: () => ({ buffered: buffer.length, written, dropped }),
+    stats: () => ({ buffered: buffer.length, written, dropped, rejected }),
   };
+}
+
+/** SQLSTATE classes that mean "this row", not "this connection": 22 data exception, 23 integrity constraint, 54 program limit. */
+export function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
 }
