@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { registerBackup } from '../commands/backup/register.js';
+import { registerPrivacy } from '../commands/privacy/register.js';
 import { registerCompletion } from '../commands/completion/register.js';
 import { registerConfig } from '../commands/config/register.js';
 import { registerDb } from '../commands/db/register.js';
@@ -76,6 +77,7 @@ export function buildProgram(io: IO): Command {
   registerMigrate(program, io);
   registerDb(program, io);
   registerBackup(program, io);
+  registerPrivacy(program, io);
   program.commandsGroup('Setup:');
   registerInit(program, io);
   registerConfig(program, io);

@@ -28,6 +28,8 @@ export interface OneStepRunSpec {
   startedBy?: string;
   now?: () => Date;
   onWarning?: (line: string) => void;
+  /** The run's id, when the caller took a lock in its name first (default: a new one). */
+  id?: string;
   /** The environment's webhooks (config.notify): told run-started, the item's end and run-finished, as a checklist run tells them. */
   notify?: readonly NotifyTarget[];
 }
@@ -52,7 +54,7 @@ export async function journalOneStep<T extends object>(spec: OneStepRunSpec, wor
   const item: ItemRecord = { id: spec.itemId, kind: 'step', phase: spec.phase ?? 'database', title: spec.title, state: 'running', attempts: 1, startedAt };
   const record: RunRecord = {
     schema: 'routergpt.run/v1',
-    id: newRunId(spec.kind, now()),
+    id: spec.id ?? newRunId(spec.kind, now()),
     kind: spec.kind,
     env: spec.env,
     checklist: { name: spec.command, file: `(none: routergpt ${spec.command})` },

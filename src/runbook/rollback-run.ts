@@ -126,7 +126,7 @@ export async function runRollback(options: RollbackOptions): Promise<RollbackRes
       ].join('\n'),
       // The typed confirmation repeats what will be lost (the loss preview of the plan).
       confirm: (plan) => {
-        const loss = plan.flatMap((p) => p.lines.filter((l) => l.startsWith('lose: ')));
+        const loss = plan.flatMap((p) => p.lines.filter((l) => l.startsWith('lose: ') || l.startsWith('re-apply: erasure ')));
         return `Roll back ${config.name} (${options.tiers.join(', ')})${target && destructive ? ` — undoing deploy ${target.id}` : ''}?${loss.length ? `\n  ${loss.join('\n  ')}` : ''}`;
       },
       extra: { tiers: options.tiers, ...(target ? { target: target.id } : {}), ...(interrupted ? { interrupts: interrupted.id } : {}), ...releaseFields(release) },

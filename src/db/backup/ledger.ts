@@ -1,5 +1,6 @@
 import type { Queryable } from '../pool.js';
 import { quoteIdent, type SqlRunner } from './checksums.js';
+import { listLedger, type LedgerSummary } from '../privacy/ledger.js';
 
 /**
  * The write ledger of a backup: for the tables people write to while the service runs, enough
@@ -72,6 +73,11 @@ export interface LossPreview {
   /** Tables the backup has no ledger for (an older manifest): only their row counts are compared. */
   untracked: string[];
   total: number;
+  /**
+   * The erasure ledger (routergpt.erasure_ledger), re-applied after the restore: `afterBackup`
+   * erasures were made since the backup was taken (it still holds those people's data).
+   */
+  erasures: Array<LedgerSummary & { afterBackup: boolean }>;
 }
 
 async function tableLoss(db: Queryable, table: WriteTable, entry: LedgerEntry): Promise<TableLoss> {
@@ -114,7 +120,8 @@ export async function previewLoss(db: Queryable, ledger: Ledger | undefined, tak
     if (inBackup && !ledger) untracked.push(table.name);
     tables.push({ table: table.name, inserted: inBackup ? Math.max(0, n - (rowCounts[table.name] ?? 0)) : n, updated: 0, deleted: inBackup ? Math.max(0, (rowCounts[table.name] ?? 0) - n) : 0, newest: rows[0]?.at ?? null, insertedKeys: [], updatedKeys: [] });
   }
-  return { takenAt, tables, untracked, total: tables.reduce((sum, t) => sum + t.inserted + t.updated + t.deleted, 0) };
+  const erasures = (await listLedger(db)).map(({ targets: _keys, ...e }) => ({ ...e, afterBackup: e.erasedAt >= takenAt }));
+  return { takenAt, tables, untracked, total: tables.reduce((sum, t) => sum + t.inserted + t.updated + t.deleted, 0), erasures };
 }
 
 /** "bookings: 1 inserted, 1 updated (newest 2026-12-01 10:02:11+00)" — one line per table that changed. */
@@ -123,5 +130,16 @@ export function describeLoss(preview: LossPreview): string[] {
     .filter((t) => t.inserted + t.updated + t.deleted > 0)
     .map((t) => `lose: ${t.table}: ${[t.inserted && `${t.inserted} inserted`, t.updated && `${t.updated} updated`, t.deleted && `${t.deleted} deleted`].filter(Boolean).join(', ')} since the backup${t.newest ? ` (newest ${t.newest.slice(0, 19)})` : ''}`);
   if (preview.untracked.length) lines.push(`(the backup predates row tracking: ${preview.untracked.join(', ')} compared by row count only)`);
-  return lines.length ? lines : [`lose: nothing written since the backup of ${preview.takenAt} (bookings, chat and analytics unchanged)`];
+  const out = lines.length ? lines : [`lose: nothing written since the backup of ${preview.takenAt} (bookings, chat and analytics unchanged)`];
+  return [...out, ...describeErasures(preview.erasures)];
+}
+
+/** "re-apply: erasure … of 2026-12-01 10:02 (1 session, 2 bookings) — the backup still holds it": the ledger, as the restore applies it again. */
+export function describeErasures(erasures: LossPreview['erasures']): string[] {
+  const after = erasures.filter((e) => e.afterBackup);
+  const before = erasures.length - after.length;
+  return [
+    ...after.map((e) => `re-apply: erasure ${e.erasureId} of ${e.erasedAt.slice(0, 16).replace('T', ' ')} (${e.sessions} session(s), ${e.bookings} booking(s)) — the backup still holds that person's data; it is erased again right after the restore`),
+    ...(before ? [`re-apply: ${before} earlier erasure(s) from the ledger (routergpt.erasure_ledger) are applied again too (the backup should not hold their data)`] : []),
+  ];
 }

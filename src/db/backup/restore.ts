@@ -10,6 +10,7 @@ import { backupPathOf, readManifest, summariesOf, type BackupManifest } from './
 import { resetPublicSchema, rewritePlainDump } from './plain-sql.js';
 import { pgEnvFromUrl, readServerVersion, requireTool, runTool, type PgToolOptions } from './pg-tools.js';
 import { verifyBackup } from './verify.js';
+import { reapplyErasures, type ReapplyErasuresResult } from '../privacy/ledger.js';
 
 export interface RestoreBackupOptions {
   db: Database;
@@ -23,15 +24,18 @@ export interface RestoreBackupOptions {
 
 export interface RestoreResult {
   manifestFile: string;
-  /** Rows per table after the restore. */
+  /** Rows per table after the restore (before the erasures were re-applied). */
   tables: Record<string, number>;
   durationMs: number;
+  /** The erasure ledger (routergpt.erasure_ledger) applied again: what the backup still held of erased people. */
+  erasures: ReapplyErasuresResult;
 }
 
 /**
  * Put the database back exactly as the backup recorded it, then prove it: the per-table
  * checksums after the restore must equal the manifest's, or this throws an OperationError
- * listing the differences.
+ * listing the differences. Then the erasure ledger is applied again (privacy/ledger.ts): a
+ * person erased since the backup was taken is erased again, in the tables named by `erasures`.
  *
  * Destructive: schema public is dropped and recreated first (same owner and privileges), so
  * tables created after the backup — by a later migration — are gone too, which `pg_restore
@@ -63,7 +67,11 @@ export async function restoreBackup(options: RestoreBackupOptions): Promise<Rest
   }
   const actual = await checksumTables(options.db.pool);
   assertIdentical(manifest, actual, options.db.display);
-  return { manifestFile: options.manifestFile, tables: rowCounts(actual), durationMs: Math.round(performance.now() - started) };
+  // The backup may predate an erasure (`routergpt privacy erase`): the ledger lives outside the
+  // backups (schema routergpt), so the person is erased again before anyone reads the data.
+  const erasures = await reapplyErasures(options.db.pool, { restoredFrom: manifest.file });
+  if (erasures.erasures.length) options.log?.(`re-applied ${erasures.erasures.length} erasure(s) from the ledger: the backup still held their data`);
+  return { manifestFile: options.manifestFile, tables: rowCounts(actual), durationMs: Math.round(performance.now() - started), erasures };
 }
 
 async function runPgRestore(tool: Awaited<ReturnType<typeof requireTool>>, file: string, pgEnv: Record<string, string>, jobs: number | undefined, signal?: AbortSignal): Promise<void> {

@@ -28,13 +28,16 @@ export async function restoreFromManifest(ctx: StepContext, manifestPath: string
   const result = await restoreBackup({ db: ctx.db, manifestFile: manifestPath, ...(jobs ? { jobs } : {}), log: ctx.log, ...(ctx.signal ? { signal: ctx.signal } : {}) });
   const rows = Object.values(result.tables).reduce((sum, n) => sum + n, 0);
   let kept = '';
+  const erased = result.erasures.erasures.length;
+  if (erased) kept += `; re-applied ${erased} erasure(s) from the ledger (routergpt.erasure_ledger) that the backup predates`;
   if (flag === false) {
     await writeRouterFlag(ctx.db.pool, false, `routergpt ${ctx.runId} (kept off across the restore)`).then(() => (kept = '; the router stays disabled'), () => (kept = '; WARNING: could not keep the router disabled — run `routergpt router disable`'));
   }
   return {
     status: 'done',
     summary: `Restored ${Object.keys(result.tables).length} tables (${rows} rows) from ${manifest.file}; checksums match the backup${kept}`,
-    outputs: { manifest: manifestPath, tables: result.tables, durationMs: result.durationMs, routerKeptOff: flag === false },
+    ...(erased ? { details: [`erasures re-applied: ${result.erasures.erasures.join(', ')} (${Object.entries(result.erasures.changed).filter(([, n]) => n > 0).map(([t, n]) => `${t}: ${n}`).join(', ')})`] } : {}),
+    outputs: { manifest: manifestPath, tables: result.tables, durationMs: result.durationMs, routerKeptOff: flag === false, erasuresReapplied: result.erasures.erasures, erasedTables: result.erasures.tables },
   };
 }
 
@@ -118,8 +121,15 @@ export const dbRestoreStep = defineStep({
       delete expected.feature_flags;
       delete actual.feature_flags;
     }
+    // Nor are the tables the erasure ledger changed again after the restore (privacy erase).
+    const erasedTables = Array.isArray(result.outputs?.erasedTables) ? result.outputs.erasedTables.filter((t): t is string => typeof t === 'string') : [];
+    for (const table of erasedTables) {
+      delete expected[table];
+      delete actual[table];
+    }
     const comparison = compareChecksums(expected, actual, { expected: 'in the backup', actual: 'now' });
-    return comparison.identical ? pass('The database matches the backup table for table') : fail('The database no longer matches the backup', { details: comparison.differences });
+    const also = erasedTables.length ? [`not compared: ${erasedTables.join(', ')} (erasures re-applied after the restore)`] : [];
+    return comparison.identical ? pass('The database matches the backup table for table', also.length ? { details: also } : {}) : fail('The database no longer matches the backup', { details: [...comparison.differences, ...also] });
   },
 });
 
