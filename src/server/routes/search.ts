@@ -8,6 +8,16 @@ import { searchShops } from '../search/search-shops.js';
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
+/**
+ * The precision the search works at: coordinates to 7 decimal places (about 1 cm), the radius to
+ * 6 (about 2 mm) and at least that. Within the documented ranges, a value smaller than these
+ * (5e-324, 1e-200) would make PostgreSQL's float functions fail ("value out of range:
+ * underflow" from radians() or power()): it is the same place, so it is searched as that place.
+ */
+export function searchPoint(body: SearchBody): SearchBody {
+  return { ...body, latitude: round(body.latitude, 7) || 0, longitude: round(body.longitude, 7) || 0, radius_miles: Math.max(round(body.radius_miles, 6), 1e-6) };
+}
+
 function emptyMessage(body: SearchBody, category: string | undefined): string {
   const where = `within ${body.radius_miles} miles of (${body.latitude}, ${body.longitude})${category ? ` in category "${category}"` : ''}`;
   const tips = [
@@ -23,7 +33,7 @@ export async function searchRoutes(app: FastifyInstance): Promise<void> {
     '/router/search-by-location',
     { schema: { body: searchBodySchema, response: { 200: searchResponseSchema, ...errorResponses } } },
     async (request, reply) => {
-      const body = request.body as SearchBody;
+      const body = searchPoint(request.body as SearchBody);
       const category = body.category?.trim().toLowerCase();
       if (body.category !== undefined && !category) throw new HttpError('validation_failed', 'The request is invalid: category is blank.', [{ field: 'category', message: 'is blank; leave it out to search every category' }]);
       const hits = await searchShops(app.rgpt.pool, { latitude: body.latitude, longitude: body.longitude, radiusMiles: body.radius_miles, category, limit: body.limit });
