@@ -26,8 +26,6 @@ import { stepContext } from '../steps/context.js';
 const DAY = 86_400_000;
 const MINUTE = 60_000;
 const DAYS = 120;
-/** Real events per day of the fixture (and one synthetic search besides). */
-const PER_DAY = 5;
 const now = new Date();
 
 let db: MigratedDatabase;
