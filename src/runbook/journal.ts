@@ -132,6 +132,8 @@ export class Journal {
     private readonly db: Queryable | undefined,
     private readonly onWarn: (message: string) => void = () => {},
   ) {
+    // Never a path from file contents: a planted record with id "../x" must not choose where it is written.
+    if (!RUN_ID.test(record.id)) throw new UsageError(`The run record's id "${String(record.id).slice(0, 80)}" is not a run id; it is not written.`, 'Move the file aside; run ids look like 20261125T184500Z-deploy-ab12.');
     this.file = path.join(dir, `${record.id}.json`);
   }
 
@@ -201,25 +203,28 @@ export function readRunFile(dir: string, id: string): RunRecord | undefined {
   try {
     const record = JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
     if (record?.schema !== 'routergpt.run/v1') throw new Error('not a routergpt.run/v1 record');
+    // The file is named by its id; a record claiming another id (a copy, or a planted file) is not this run.
+    if (record.id !== id) throw new Error(`its id is "${String(record.id).slice(0, 80)}", not ${id}`);
     return record;
   } catch (error) {
     throw new UsageError(`The journal file ${file} is not a valid run record (${(error as Error).message.split('\n')[0]}).`, 'Move the damaged file aside; `routergpt status` lists the runs the database still holds.');
   }
 }
 
-/** Local runs, newest first; damaged files are left out (status reports them as a note). */
+/** Local runs, newest first; damaged files, and files whose record is not named by its own id, are left out (status reports them as a note). */
 export function listRunFiles(dir: string): RunRecord[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .map((f) => {
       try {
-        return JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as RunRecord;
+        const record = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as RunRecord;
+        return record?.schema === 'routergpt.run/v1' && typeof record.id === 'string' && RUN_ID.test(record.id) && `${record.id}.json` === f ? record : undefined;
       } catch {
         return undefined;
       }
     })
-    .filter((r): r is RunRecord => r?.schema === 'routergpt.run/v1')
+    .filter((r): r is RunRecord => r !== undefined)
     .sort((a, b) => b.startedAt.localeCompare(a.startedAt));
 }
 
@@ -227,7 +232,8 @@ export async function listRunsFromDb(db: Queryable, env: string, limit: number):
   const { rows } = await db.query<{ exists: boolean }>(`SELECT to_regclass('routergpt.runs') IS NOT NULL AS exists`);
   if (!rows[0]?.exists) return [];
   const result = await db.query<{ record: RunRecord }>(`SELECT record FROM routergpt.runs WHERE env = $1 ORDER BY started_at DESC LIMIT $2`, [env, limit]);
-  return result.rows.map((r) => r.record);
+  // A row is as untrusted as a file: one whose record has no valid id never names a journal.
+  return result.rows.map((r) => r.record).filter((r) => typeof r?.id === 'string' && RUN_ID.test(r.id));
 }
 
 /** The one run id format: 20261125T184500Z-deploy-ab12 (sortable, readable, never a path). */
