@@ -21,10 +21,11 @@ export const DAYS = 35;
 const SHOPS = 1000;
 const DIRECT_BOOKINGS = 300_000;
 
-export function analyticsBenchUrl() {
+/** `name`: another throwaway database of the same data (bench/maintain changes its rows: never the analytics bench's). */
+export function analyticsBenchUrl(name = ANALYTICS_BENCH_DB) {
   const base = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const url = new URL(base);
-  url.pathname = `/${ANALYTICS_BENCH_DB}`;
+  url.pathname = `/${name}`;
   return { adminUrl: base, url: url.toString() };
 }
 
@@ -117,10 +118,10 @@ const LOAD = [
  * same definitions, whatever the migrations made them), which is several times faster than
  * maintaining them row by row.
  */
-export async function createAnalyticsBenchDb({ log = (line) => process.stderr.write(`${line}\n`) } = {}) {
-  const { adminUrl, url } = analyticsBenchUrl();
-  await dropAnalyticsBenchDb();
-  await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${ANALYTICS_BENCH_DB}`));
+export async function createAnalyticsBenchDb({ log = (line) => process.stderr.write(`${line}\n`), name = ANALYTICS_BENCH_DB } = {}) {
+  const { adminUrl, url } = analyticsBenchUrl(name);
+  await dropAnalyticsBenchDb(name);
+  await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${name}`));
   const { createPool } = await import(path.join(ROOT, 'dist/db/pool.js'));
   const { loadMigrations } = await import(path.join(ROOT, 'dist/db/migrator/files.js'));
   const { migrateUp } = await import(path.join(ROOT, 'dist/db/migrator/migrator.js'));
@@ -174,7 +175,7 @@ export async function createAnalyticsBenchDb({ log = (line) => process.stderr.wr
   return { url, counts, loadSeconds: (Date.now() - started) / 1000 };
 }
 
-export async function dropAnalyticsBenchDb() {
-  const { adminUrl } = analyticsBenchUrl();
-  await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${ANALYTICS_BENCH_DB} WITH (FORCE)`));
+export async function dropAnalyticsBenchDb(name = ANALYTICS_BENCH_DB) {
+  const { adminUrl } = analyticsBenchUrl(name);
+  await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
 }
