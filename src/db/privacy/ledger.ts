@@ -7,9 +7,9 @@
  *   routergpt.privacy_key of `customer:jane doe`, `session:<id>`): never the name, never an id of
  *   the person. Whoever holds the request and the database can check that a row answers it
  *   (`routergpt privacy log --customer …`); the row alone says nothing about whom.
- * - routergpt.erasure_ledger — per erasure, the keys to erase again (random session and booking
- *   ids, event ids, client HMACs: the ids of rows that stay in the live database anonymised, no
- *   name and no text). A restore brings back rows a backup took before the erasure; every restore
+ * - routergpt.erasure_ledger — per erasure, the keys to erase again: random session and booking
+ *   ids and event ids, the keys of rows that stay in the live database anonymised (no name, no
+ *   text, no client HMAC: a restored session brings its own back, and that is what is re-keyed). A restore brings back rows a backup took before the erasure; every restore
  *   re-applies the whole ledger (reapplyErasures, from db/backup/restore.ts), which is idempotent.
  */
 import { createHmac, randomBytes } from 'node:crypto';
@@ -17,7 +17,7 @@ import { registerSecret } from '../../config/mask.js';
 import type { Pool, Queryable } from '../pool.js';
 import { withTransaction } from '../pool.js';
 import { eraseTargets, type EraseCounts } from './erase.js';
-import type { ErasureTargets } from './subject.js';
+import { targetsOf, type ErasureTargets } from './subject.js';
 
 const DOMAIN = 'routergpt-privacy-request/v1\n';
 
@@ -90,7 +90,8 @@ export async function setAuditOutside(db: Queryable, id: string, outside: Record
 }
 
 export async function insertLedgerEntry(db: Queryable, erasureId: string, erasedAt: Date, targets: ErasureTargets): Promise<void> {
-  await db.query('INSERT INTO routergpt.erasure_ledger (erasure_id, erased_at, targets) VALUES ($1, $2, $3)', [erasureId, erasedAt, JSON.stringify(targets)]);
+  const keys: ErasureTargets = { ...targets, clientHmacs: [] };
+  await db.query('INSERT INTO routergpt.erasure_ledger (erasure_id, erased_at, targets) VALUES ($1, $2, $3)', [erasureId, erasedAt, JSON.stringify(keys)]);
 }
 
 async function hasLedger(db: Queryable): Promise<boolean> {
@@ -154,7 +155,10 @@ export async function reapplyErasures(pool: Pool, options: { restoredFrom: strin
     const changed: Record<string, number> = {};
     const erasures: string[] = [];
     for (const entry of ledger) {
-      const counts: EraseCounts = await eraseTargets(client, entry.targets, now);
+      // What the restored rows link to now (their client HMAC, events written since the lookup), with the events recorded.
+      const found = await targetsOf(client, entry.targets.sessions, entry.targets.bookings);
+      const targets: ErasureTargets = { ...found, analytics: [...new Set([...found.analytics, ...entry.targets.analytics])], archive: [...new Set([...found.archive, ...entry.targets.archive])] };
+      const counts: EraseCounts = await eraseTargets(client, targets, now);
       const total = Object.values(counts).reduce((sum, c) => sum + c.rows, 0);
       for (const [table, c] of Object.entries(counts)) changed[table] = (changed[table] ?? 0) + c.rows;
       if (total > 0) {

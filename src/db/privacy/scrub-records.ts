@@ -59,9 +59,10 @@ export function needlesOf(doc: PrivacyExport): Needles {
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function textScrubber(needles: Needles): (text: string) => string {
+  // What they wrote first (it may contain their name: replaced whole, not around a name already gone), longest first.
   const patterns: RegExp[] = [];
-  if (needles.names.length) patterns.push(new RegExp(`(?<![\\p{L}\\p{N}])(?:${needles.names.map(escape).join('|')})(?![\\p{L}\\p{N}])`, 'giu'));
   if (needles.texts.length) patterns.push(new RegExp(needles.texts.map(escape).join('|'), 'gu'));
+  if (needles.names.length) patterns.push(new RegExp(`(?<![\\p{L}\\p{N}])(?:${needles.names.map(escape).join('|')})(?![\\p{L}\\p{N}])`, 'giu'));
   return (text) => patterns.reduce((t, re) => t.replace(re, ERASED), text);
 }
 

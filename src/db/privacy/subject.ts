@@ -126,7 +126,8 @@ export async function tableExists(db: Queryable, table: string): Promise<boolean
   return rows[0]?.present === true;
 }
 
-async function targetsOf(db: Queryable, sessions: string[], bookings: string[]): Promise<ErasureTargets> {
+/** Every key to touch for these sessions and bookings, read from the database as it is now (also after a restore). */
+export async function targetsOf(db: Queryable, sessions: string[], bookings: string[]): Promise<ErasureTargets> {
   const hmacs = sessions.length ? (await db.query<{ h: string }>('SELECT DISTINCT client_hmac AS h FROM chat_sessions WHERE id = ANY($1::uuid[]) AND client_hmac IS NOT NULL ORDER BY 1', [sessions])).rows.map((r) => r.h) : [];
   return { sessions, bookings, analytics: await eventIds(db, 'router_analytics', sessions, bookings), archive: await eventIds(db, 'router_analytics_archive', sessions, bookings), clientHmacs: hmacs };
 }
