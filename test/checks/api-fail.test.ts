@@ -174,11 +174,12 @@ describe('API checks against the real server, configured to fail or to pass diff
   });
 
   it('api.https-redirect passes behind a trusted proxy (TRUSTED_PROXIES=loopback): 308 to https', async () => {
-    const server = await startRealServer(sdb.pool, { TRUSTED_PROXIES: 'loopback' });
+    // The redirect goes to the configured public base's host, never one the request names.
+    const server = await startRealServer(sdb.pool, { TRUSTED_PROXIES: 'loopback', PUBLIC_API_BASE: 'https://api.example.com' });
     try {
       const result = await runCheck(apiHttpsRedirect, depsFor(server.config, { apiBase: server.url }));
       expect(result.status, result.summary).toBe('pass');
-      expect(result.summary).toMatch(/308 https:\/\//);
+      expect(result.summary).toMatch(/308 https:\/\/api\.example\.com\//);
     } finally {
       await server.close();
     }

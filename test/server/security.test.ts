@@ -91,13 +91,20 @@ describe('HTTP → HTTPS redirect', () => {
     expect((await a.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
   });
 
-  it('redirects to the forwarded host when no https public base is configured (real socket, loopback proxy)', async () => {
-    const a = await app({ TRUSTED_PROXIES: 'loopback', PUBLIC_API_BASE: 'http://127.0.0.1:8787' });
+  it('regression: never redirects to a host the request names (open redirect); only to the configured host (real socket, loopback proxy)', async () => {
+    // public_api_base is http: the redirect used to be built from Host / X-Forwarded-Host.
+    const a = await app({ TRUSTED_PROXIES: 'loopback', PUBLIC_API_BASE: 'http://api.example.com:8787/v1' });
     const base = await a.listen({ port: 0, host: '127.0.0.1' });
-    const r = await request(`${base}/health`, { headers: { 'x-forwarded-proto': 'http', 'x-forwarded-for': '198.51.100.4', 'x-forwarded-host': 'api.example.org' } });
+    for (const headers of [{ 'x-forwarded-host': 'evil.example' }, { host: 'evil.example' }, {}]) {
+      const r = await request(`${base}/health`, { headers: { 'x-forwarded-proto': 'http', 'x-forwarded-for': '198.51.100.4', ...headers } });
+      await r.body.dump();
+      expect(r.statusCode).toBe(308);
+      expect(r.headers.location).toBe('https://api.example.com:8787/v1/health');
+    }
+    // A path that looks like a network-path reference stays a path on the configured host.
+    const r = await request(`${base}//evil.example/x`, { headers: { 'x-forwarded-proto': 'http', 'x-forwarded-for': '198.51.100.4' } });
     await r.body.dump();
-    expect(r.statusCode).toBe(308);
-    expect(r.headers.location).toBe('https://api.example.org/health');
+    expect(new URL(String(r.headers.location)).host).toBe('api.example.com:8787');
   });
 
   it('without trusted proxies, never redirects', async () => {

@@ -44,9 +44,21 @@ export function isFromTrustedProxy(request: FastifyRequest): boolean {
   return Array.isArray(request.ips) && request.ips.length > 1;
 }
 
-function httpsLocation(request: FastifyRequest, publicApiBase: string | undefined): string {
-  if (publicApiBase?.startsWith('https://')) return `${publicApiBase.replace(/\/+$/, '')}${request.url}`;
-  return `https://${request.host}${request.url}`;
+/**
+ * Where an HTTP request is sent on HTTPS: the configured public_api_base's host, never the
+ * request's Host or X-Forwarded-Host (a client could name any site there: an open redirect).
+ * Undefined when no base is configured: there is no host to send the client to.
+ */
+export function httpsLocation(url: string, publicApiBase: string | undefined): string | undefined {
+  if (!publicApiBase) return undefined;
+  let base: URL;
+  try {
+    base = new URL(publicApiBase);
+  } catch {
+    return undefined;
+  }
+  const prefix = base.pathname.replace(/\/+$/, '');
+  return `https://${base.host}${prefix}${url.startsWith('/') ? url : `/${url}`}`;
 }
 
 const securityPlugin: FastifyPluginAsync<SecurityOptions> = async (app: FastifyInstance, options) => {
@@ -78,8 +90,11 @@ const securityPlugin: FastifyPluginAsync<SecurityOptions> = async (app: FastifyI
   // peer's X-Forwarded-Proto is ignored because request.protocol ignores it.
   app.addHook('onRequest', (request, reply, done) => {
     if (request.headers['x-forwarded-proto'] !== undefined && request.protocol === 'http' && isFromTrustedProxy(request)) {
-      reply.code(308).header('location', httpsLocation(request, options.publicApiBase)).send();
-      return;
+      const location = httpsLocation(request.url, options.publicApiBase);
+      if (location) {
+        reply.code(308).header('location', location).send();
+        return;
+      }
     }
     done();
   });
