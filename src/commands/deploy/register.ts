@@ -113,7 +113,7 @@ export function registerMaintain(program: Command, io: IO): void {
 }
 
 const CADENCE_WHAT: Record<Cadence, string> = {
-  daily: 'errors by route, response times, rate-limit hits',
-  weekly: 'analytics review, geocoding cache cleanup, disk space, backup age',
-  monthly: 'search query plan, rate-limit review, the documentation review',
+  daily: 'errors by route, response times, rate-limit hits, archiving old analytics',
+  weekly: 'analytics review, geocoding cache cleanup, disk space, backup age, a backup then deleting and anonymising past retention',
+  monthly: 'search query plan, the analytics archive, rate-limit review, the documentation review',
 };
