@@ -91,9 +91,3 @@ const deleteCoversWatchBaseline: Rule = ({ settings, watch, fileLabel, problems 
 };
 
 const RETENTION_RULES: readonly Rule[] = [deleteAfterArchive, deleteCoversWatchBaseline];
-
-/** One line for `config show`. */
-export function describeRetention(r: RetentionSettings): string {
-  const part = (v: number | undefined, what: string) => (v === undefined ? `${what}: forever` : `${what} after ${v}d`);
-  return [part(r.analyticsArchiveDays.value, 'archive analytics'), part(r.analyticsDeleteDays.value, 'delete analytics'), part(r.chatAnonymiseDays.value, 'anonymise chats')].join(', ');
-}

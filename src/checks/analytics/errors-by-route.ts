@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { redactSecrets } from '../../config/mask.js';
+import { ANALYTICS_EVENTS } from '../../db/analytics/events-source.js';
 import { routeFigures } from '../../db/analytics/watch.js';
 import { tail } from '../logging/tags.js';
 import { plural } from '../../lib/plural.js';
@@ -26,7 +27,7 @@ export default defineCheck({
     const errors = routes.reduce((n, r) => n + r.errors, 0);
     const { rows: newest } = await db!.query<{ at: Date; route: string | null; status: string | null; request_id: string | null }>(
       `SELECT created_at AS at, payload ->> 'route' AS route, payload ->> 'status' AS status, payload ->> 'request_id' AS request_id
-         FROM router_analytics WHERE event_type = 'error' AND NOT synthetic AND created_at >= $1 AND created_at < $2
+         FROM ${ANALYTICS_EVENTS} e WHERE event_type = 'error' AND NOT synthetic AND created_at >= $1 AND created_at < $2
         ORDER BY created_at DESC LIMIT 5`,
       [w.from, w.to],
     );
