@@ -147,6 +147,20 @@ describe('sliding log, in memory (fake clock)', () => {
     expect((await proxied('2.2.2.2')).statusCode).toBe(200);
   });
 
+  it('regression: behind a trusted proxy, a new spelling of the client address per request (port, zeros, brackets, ::ffff:) buys no fresh budget', async () => {
+    const clock = fakeClock();
+    const a = await app(edgeConfig({ TRUSTED_PROXIES: '10.0.0.1', RATE_LIMIT_SEARCH_PER_MIN: '2' }), { rateLimit: { now: clock.now } });
+    const proxied = (xff: string) => a.inject({ method: 'POST', url: SEARCH, payload: goodBody, remoteAddress: '10.0.0.1', headers: { 'x-forwarded-for': xff } });
+    const spellings = ['203.0.113.7:40001', '203.0.113.7:40002', '[203.0.113.7]:40003', '203.000.113.007', '::ffff:203.0.113.7', '203.0.113.7.', '[::FFFF:203.0.113.7]'];
+    const statuses = [];
+    for (const xff of spellings) statuses.push((await proxied(xff)).statusCode);
+    expect(statuses).toEqual([200, 200, 429, 429, 429, 429, 429]);
+    // Garbage in the header is the proxy's budget, not a new one per request.
+    const junk = [];
+    for (const xff of ['not-an-ip-1', 'not-an-ip-2', 'not-an-ip-3']) junk.push((await proxied(xff)).statusCode);
+    expect(junk).toEqual([200, 200, 429]);
+  });
+
   it("keyBy 'openai-user' honours openai-ephemeral-user-id only on requests bearing the API key", async () => {
     const clock = fakeClock();
     const a = await app(edgeConfig({ ROUTERGPT_API_KEY: 'test-key-123456', RATE_LIMIT_SEARCH_PER_MIN: '1' }), { rateLimit: { now: clock.now, keyBy: 'openai-user' } });
