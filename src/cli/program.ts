@@ -4,6 +4,7 @@ import { registerPrivacy } from '../commands/privacy/register.js';
 import { registerCompletion } from '../commands/completion/register.js';
 import { registerConfig } from '../commands/config/register.js';
 import { registerDb } from '../commands/db/register.js';
+import { registerGeocode } from '../commands/geocode/register.js';
 import { registerInit } from '../commands/init/register.js';
 import { registerMigrate } from '../commands/migrate/register.js';
 import { registerOpenapi } from '../commands/openapi/register.js';
@@ -77,6 +78,7 @@ export function buildProgram(io: IO): Command {
   registerMigrate(program, io);
   registerDb(program, io);
   registerBackup(program, io);
+  registerGeocode(program, io);
   registerPrivacy(program, io);
   program.commandsGroup('Setup:');
   registerInit(program, io);

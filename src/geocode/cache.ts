@@ -12,57 +12,91 @@ export interface CachedAnswer {
   /** null: a cached negative answer. */
   result: GeocodeResult | null;
   hit: true;
+  /** When the row lapses: coordinates from it may be kept no longer (Google's terms). */
+  expiresAt: Date;
 }
 
-export async function readCache(db: Queryable, provider: string, key: string, now: Date): Promise<CachedAnswer | undefined> {
-  const { rows } = await db.query<{ latitude: number | null; longitude: number | null; accuracy: string | null; formatted: string | null; partial_match: boolean | null; place_id: string | null }>(
-    `UPDATE geocoding_cache SET hit_count = hit_count + 1
-      WHERE provider = $1 AND query_normalized = $2 AND expires_at > $3
-      RETURNING latitude, longitude, accuracy, result->>'formatted' AS formatted,
-                (result->>'partialMatch')::boolean AS partial_match, result->>'placeId' AS place_id`,
-    [provider, key, now],
-  );
-  const row = rows[0];
+interface CacheRow {
+  latitude: number | null;
+  longitude: number | null;
+  accuracy: string | null;
+  result: Record<string, unknown> | null;
+  expires_at: Date;
+}
+
+const CACHE_COLUMNS = 'latitude, longitude, accuracy, result, expires_at';
+
+function answerOf(row: CacheRow | undefined): CachedAnswer | undefined {
   if (!row) return undefined;
-  if (row.latitude === null || row.longitude === null) return { result: null, hit: true };
+  const expiresAt = new Date(row.expires_at);
+  if (row.latitude === null || row.longitude === null) return { result: null, hit: true, expiresAt };
+  const raw = row.result ?? {};
+  const text = (key: string) => (typeof raw[key] === 'string' && raw[key] !== '' ? (raw[key] as string) : undefined);
+  const state = Array.isArray(raw.state) ? raw.state.filter((s): s is string => typeof s === 'string') : [];
+  const postalCode = text('postalCode');
+  const placeId = text('placeId');
   return {
     result: {
       latitude: row.latitude,
       longitude: row.longitude,
       accuracy: (row.accuracy ?? 'city') as GeocodeAccuracy,
-      formatted: row.formatted ?? '',
-      ...(row.partial_match ? { partialMatch: true } : {}),
-      ...(row.place_id ? { placeId: row.place_id } : {}),
+      formatted: text('formatted') ?? '',
+      ...(raw.partialMatch === true ? { partialMatch: true } : {}),
+      ...(placeId ? { placeId } : {}),
+      ...(postalCode ? { postalCode } : {}),
+      ...(state.length ? { state } : {}),
     },
     hit: true,
+    expiresAt,
   };
 }
 
-export async function writeCache(db: Queryable, provider: string, key: string, result: GeocodeResult | null, ttlDays: number, now: Date): Promise<void> {
-  await db.query(
+/** A fresh cached answer, counted as a hit. */
+export async function readCache(db: Queryable, provider: string, key: string, now: Date): Promise<CachedAnswer | undefined> {
+  const { rows } = await db.query<CacheRow>(
+    `UPDATE geocoding_cache SET hit_count = hit_count + 1
+      WHERE provider = $1 AND query_normalized = $2 AND expires_at > $3
+      RETURNING ${CACHE_COLUMNS}`,
+    [provider, key, now],
+  );
+  return answerOf(rows[0]);
+}
+
+/** A fresh cached answer, read only (a plan writes nothing, not even the hit count). */
+export async function peekCache(db: Queryable, provider: string, key: string, now: Date): Promise<CachedAnswer | undefined> {
+  const { rows } = await db.query<CacheRow>(`SELECT ${CACHE_COLUMNS} FROM geocoding_cache WHERE provider = $1 AND query_normalized = $2 AND expires_at > $3`, [provider, key, now]);
+  return answerOf(rows[0]);
+}
+
+export async function writeCache(db: Queryable, provider: string, key: string, result: GeocodeResult | null, ttlDays: number, now: Date): Promise<Date> {
+  const { rows } = await db.query<{ expires_at: Date }>(
     `INSERT INTO geocoding_cache (query_normalized, provider, latitude, longitude, accuracy, result, created_at, expires_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $7::timestamptz + make_interval(days => $8))
      ON CONFLICT (provider, query_normalized) DO UPDATE
        SET latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude, accuracy = EXCLUDED.accuracy,
-           result = EXCLUDED.result, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at`,
+           result = EXCLUDED.result, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+     RETURNING expires_at`,
     [key, provider, result?.latitude ?? null, result?.longitude ?? null, result?.accuracy ?? null, JSON.stringify(result ?? { status: 'no_result' }), now, ttlDays],
   );
+  return new Date(rows[0]!.expires_at);
 }
 
 export interface CachedGeocodeResult {
   key: string;
   result: GeocodeResult | null;
   fromCache: boolean;
+  /** When the answer's cache row lapses (undefined: no provider was asked). */
+  expiresAt?: Date;
 }
 
 /** Geocode through the cache: a fresh cached answer, else ask the provider and remember it. */
 export async function geocodeCached(db: Queryable, geocoder: Geocoder, query: GeocodeQuery, now: Date, signal?: AbortSignal): Promise<CachedGeocodeResult> {
   const key = normaliseQuery(query);
   const cached = await readCache(db, geocoder.name, key, now);
-  if (cached) return { key, result: cached.result, fromCache: true };
+  if (cached) return { key, result: cached.result, fromCache: true, expiresAt: cached.expiresAt };
   const result = await geocoder.geocode(query, signal);
-  await writeCache(db, geocoder.name, key, result, geocoder.cacheTtlDays, now);
-  return { key, result, fromCache: false };
+  const expiresAt = await writeCache(db, geocoder.name, key, result, geocoder.cacheTtlDays, now);
+  return { key, result, fromCache: false, expiresAt };
 }
 
 export interface ChainGeocodeResult extends CachedGeocodeResult {

@@ -35,6 +35,7 @@ export interface GoogleGeocoderOptions {
 }
 
 interface GoogleResult {
+  address_components?: Array<{ long_name?: string; short_name?: string; types?: string[] }>;
   formatted_address?: string;
   geometry?: { location?: { lat?: unknown; lng?: unknown }; location_type?: string };
   partial_match?: boolean;
@@ -82,6 +83,7 @@ export function createGoogleGeocoder(options: GoogleGeocoderOptions): Geocoder {
   return {
     name: PROVIDER,
     cacheTtlDays: options.cacheDays ?? 30,
+    coordinatesLapse: true,
     async geocode(query, signal) {
       if (!googleAddress(query) && !query.postalCode) return null;
       for (let attempt = 1; ; attempt++) {
@@ -157,5 +159,16 @@ function toResult(answer: GoogleAnswer): GeocodeResult | null {
     formatted: `${first.formatted_address ?? ''}${first.partial_match ? ' (partial match)' : ''}`.trim(),
     ...(first.partial_match ? { partialMatch: true } : {}),
     ...(first.place_id ? { placeId: first.place_id } : {}),
+    ...componentsOf(first),
   };
+}
+
+/** The postal code and state the result lies in (address_components), for the review's flags. */
+function componentsOf(result: GoogleResult): Pick<GeocodeResult, 'postalCode' | 'state'> {
+  const components = Array.isArray(result.address_components) ? result.address_components : [];
+  const of = (type: string) => components.find((c) => Array.isArray(c.types) && c.types.includes(type));
+  const postal = of('postal_code');
+  const state = of('administrative_area_level_1');
+  const names = [state?.short_name, state?.long_name].filter((n): n is string => typeof n === 'string' && n !== '');
+  return { ...(typeof postal?.short_name === 'string' && postal.short_name ? { postalCode: postal.short_name } : {}), ...(names.length ? { state: [...new Set(names)] } : {}) };
 }

@@ -48,6 +48,7 @@ interface NominatimPlace {
   addresstype?: string;
   category?: string;
   type?: string;
+  address?: Record<string, unknown>;
 }
 
 const PROVIDER = 'nominatim';
@@ -181,5 +182,17 @@ function toResult(place: NominatimPlace | undefined): GeocodeResult | null {
     accuracy,
     formatted: place.display_name ?? '',
     ...(place.place_id !== undefined ? { placeId: String(place.place_id) } : {}),
+    ...addressOf(place),
   };
+}
+
+/** The postal code and state of the place (addressdetails=1), for the review's flags. */
+function addressOf(place: NominatimPlace): Pick<GeocodeResult, 'postalCode' | 'state'> {
+  const address = place.address && typeof place.address === 'object' ? place.address : {};
+  const text = (key: string) => (typeof address[key] === 'string' && address[key] !== '' ? (address[key] as string) : undefined);
+  // ISO3166-2-lvl4 is "US-AZ": the code after the country's.
+  const iso = text('ISO3166-2-lvl4')?.split('-').slice(1).join('-');
+  const names = [iso, text('state')].filter((n): n is string => Boolean(n));
+  const postcode = text('postcode');
+  return { ...(postcode ? { postalCode: postcode } : {}), ...(names.length ? { state: [...new Set(names)] } : {}) };
 }

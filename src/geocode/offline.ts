@@ -35,7 +35,7 @@ export function geocodeOffline(query: GeocodeQuery): GeocodeResult | null {
   if (zip) {
     const entry = data().lookup(zip);
     if (entry && isCoordinate(entry.latitude, entry.longitude) && (!state || entry.state === state)) {
-      return { latitude: entry.latitude, longitude: entry.longitude, accuracy: 'postal_code', formatted: `${entry.zip} ${entry.city}, ${entry.state} (ZIP centroid)` };
+      return { latitude: entry.latitude, longitude: entry.longitude, accuracy: 'postal_code', formatted: `${entry.zip} ${entry.city}, ${entry.state} (ZIP centroid)`, postalCode: entry.zip, state: [entry.state] };
     }
   }
   const city = query.city?.trim();
@@ -44,7 +44,7 @@ export function geocodeOffline(query: GeocodeQuery): GeocodeResult | null {
     if (entries.length > 0) {
       const latitude = round(entries.reduce((sum, e) => sum + e.latitude, 0) / entries.length);
       const longitude = round(entries.reduce((sum, e) => sum + e.longitude, 0) / entries.length);
-      return { latitude, longitude, accuracy: 'city', formatted: `${entries[0]?.city ?? city}, ${state} (mean of ${entries.length} ZIP centroids)` };
+      return { latitude, longitude, accuracy: 'city', formatted: `${entries[0]?.city ?? city}, ${state} (mean of ${entries.length} ZIP centroids)`, state: [state] };
     }
   }
   return null;

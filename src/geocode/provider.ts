@@ -32,6 +32,10 @@ export interface GeocodeResult {
   partialMatch?: boolean;
   /** The provider's id of the place (Google's place_id may be stored indefinitely under its terms). */
   placeId?: string;
+  /** The postal code of the place found, when the provider says (flags an answer outside the shop's). */
+  postalCode?: string;
+  /** The state (or province) of the place found, as codes and names the provider gives ("AZ", "Arizona"). */
+  state?: string[];
 }
 
 export interface Geocoder {
@@ -43,6 +47,12 @@ export interface Geocoder {
    * package, so the checklist's 90 days is used).
    */
   readonly cacheTtlDays: number;
+  /**
+   * Whether coordinates stored on a shop lapse with the cache row they came from
+   * (shops.geocode_expires_at, migration 014): Google's terms limit keeping them to cache_days;
+   * Nominatim's ODbL and the offline data set no limit (NULL: never lapses).
+   */
+  readonly coordinatesLapse?: boolean;
   /** null: the provider has no answer (cached as a negative entry). Throws on transport errors. */
   geocode(query: GeocodeQuery, signal?: AbortSignal): Promise<GeocodeResult | null>;
 }

@@ -164,7 +164,8 @@ function applyResult(record: ItemRecord, result: StepResult): void {
 
 async function runStepItem(deps: ExecutorDeps, item: RunItem & { kind: 'step' }, record: ItemRecord): Promise<boolean> {
   const step = findStep(item.id)!;
-  if (step.changesData === 'user-data') await verifyBackupGate(deps, step.id);
+  if (step.changesData === 'user-data' && !(item.backupWaived && !deps.config.protected.value)) await verifyBackupGate(deps, step.id);
+  if (item.backupWaived && !deps.config.protected.value) record.note = `no backup: ${item.backupWaived}`;
   const ctx = stepContext(deps, item, itemNeedsApi(item) ? await deps.ensureApi() : undefined);
   const result = await step.run(ctx);
   applyResult(record, result);

@@ -21,6 +21,11 @@ export interface UndoItem {
 export type RunItem = (ChecklistItem | UndoItem) & {
   /** Runs before the run lock is taken (the break-glass toggle): never blocked by another run. */
   breakGlass?: boolean;
+  /**
+   * A step that changes user data runs without a backup in this run, and why (`routergpt geocode
+   * --no-backup`, refused on protected environments): the reason is journaled as the item's note.
+   */
+  backupWaived?: string;
 };
 
 export function titleOf(item: RunItem): string {

@@ -3,6 +3,7 @@ import { apiWatchStep } from './api/watch.js';
 import { codeDeployStep } from './code/deploy.js';
 import { dbBackupStep } from './db/backup.js';
 import { dbCleanupGeocodingCacheStep } from './db/cleanup-geocoding-cache.js';
+import { dbGeocodeRefreshStep } from './db/geocode-refresh.js';
 import { dbGeocodeShopsStep } from './db/geocode-shops.js';
 import { dbMigrateStep } from './db/migrate.js';
 import { dbPurgeTestDataStep } from './db/purge-test-data.js';
@@ -30,6 +31,7 @@ export const STEPS: readonly Step[] = [
   routerEnableStep,
   dbRestoreStep,
   dbCleanupGeocodingCacheStep,
+  dbGeocodeRefreshStep,
   runsPruneStep,
   dbDropStaleRestoreTestsStep,
   retentionArchiveAnalyticsStep,

@@ -34,7 +34,7 @@ describe('Nominatim client against a loopback server speaking its jsonv2 wire fo
   it('sends a structured search (street, city, state, postalcode, country; jsonv2, addressdetails, limit 1) with an application User-Agent naming the contact', async () => {
     nominatim.script({ body: [nominatimPlace({ lat: 33.4484, lon: -112.074, placeRank: 30, placeId: 98765 })] });
     const result = await client().geocode(SHOP);
-    expect(result).toEqual({ latitude: 33.4484, longitude: -112.074, accuracy: 'rooftop', formatted: '1 Main Street, Phoenix, Arizona, 85004, United States', placeId: '98765' });
+    expect(result).toEqual({ latitude: 33.4484, longitude: -112.074, accuracy: 'rooftop', formatted: '1 Main Street, Phoenix, Arizona, 85004, United States', placeId: '98765', postalCode: '85004', state: ['Arizona'] });
     const req = nominatim.requests[0]!;
     expect(req.url.pathname).toBe('/search');
     expect(Object.fromEntries(req.url.searchParams)).toEqual({ street: '1 N Central Ave', city: 'Phoenix', state: 'AZ', postalcode: '85004', country: 'us', format: 'jsonv2', addressdetails: '1', limit: '1' });

@@ -42,7 +42,9 @@ describe('db.geocode-shops takes its providers from geocoding.provider: [google,
     expect(plan.find((l) => l.includes(first))).toMatch(/33\.6, -112\.1 \[rooftop\].*\(google\)/);
 
     const result = await dbGeocodeShopsStep.run(ctx);
-    expect(result.status).toBe('done');
+    // The offline answers are ZIP centroids, coarser than geocoding.accuracy_min (street): flagged, so warn.
+    expect(result.status).toBe('warn');
+    expect(result.outputs?.flagged).toEqual(expect.arrayContaining([expect.objectContaining({ flags: expect.arrayContaining(['coarse:postal_code']) })]));
     const { rows } = await db.pool.query<{ slug: string; geocode_source: string; geocode_accuracy: string }>('SELECT slug, geocode_source, geocode_accuracy FROM shops WHERE slug = ANY($1) ORDER BY slug', [missing.map((m) => m.slug)]);
     for (const row of rows) expect(row.geocode_source).toBe(row.slug === first ? 'google' : 'offline');
     expect(rows.find((r) => r.slug === first)?.geocode_accuracy).toBe('rooftop');

@@ -20,6 +20,10 @@ export interface FakeAnswer {
   body: unknown;
   contentType?: string;
   headers?: Record<string, string>;
+  /** Answer after this long (a provider's latency). */
+  delayMs?: number;
+  /** Never answer (the request hangs until the server closes): a process killed mid-request. */
+  hold?: boolean;
 }
 
 export interface FakeServer {
@@ -44,9 +48,14 @@ export async function startFakeServer(path: string): Promise<FakeServer> {
     const next = answers[Math.min(served, answers.length - 1)]!;
     served += 1;
     const answer = typeof next === 'function' ? next(recorded) : next;
+    if (answer.hold) return;
     const isText = typeof answer.body === 'string';
-    res.writeHead(answer.status ?? 200, { 'content-type': answer.contentType ?? (isText ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8'), ...answer.headers });
-    res.end(isText ? (answer.body as string) : JSON.stringify(answer.body));
+    const send = () => {
+      res.writeHead(answer.status ?? 200, { 'content-type': answer.contentType ?? (isText ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8'), ...answer.headers });
+      res.end(isText ? (answer.body as string) : JSON.stringify(answer.body));
+    };
+    if (answer.delayMs) setTimeout(send, answer.delayMs);
+    else send();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -57,7 +66,12 @@ export async function startFakeServer(path: string): Promise<FakeServer> {
       answers = next;
       served = 0;
     },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        // Held requests (and keep-alive sockets) would keep close() waiting.
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -72,9 +86,12 @@ export function startFakeNominatim(): Promise<FakeServer> {
 }
 
 /** One Google result in its wire format. */
-export function googleResult(options: { lat: number; lng: number; locationType: string; types?: string[]; formatted?: string; partialMatch?: boolean; placeId?: string }) {
+export function googleResult(options: { lat: number; lng: number; locationType: string; types?: string[]; formatted?: string; partialMatch?: boolean; placeId?: string; postalCode?: string; state?: string }) {
   return {
-    address_components: [],
+    address_components: [
+      ...(options.postalCode ? [{ long_name: options.postalCode, short_name: options.postalCode, types: ['postal_code'] }] : []),
+      ...(options.state ? [{ long_name: options.state, short_name: options.state, types: ['administrative_area_level_1', 'political'] }] : []),
+    ],
     formatted_address: options.formatted ?? 'Somewhere, USA',
     geometry: { location: { lat: options.lat, lng: options.lng }, location_type: options.locationType, viewport: {} },
     place_id: options.placeId ?? 'ChIJ-fake-place',
