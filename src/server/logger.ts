@@ -36,23 +36,69 @@ export interface ServerLoggerOptions {
   secrets?: Array<string | undefined>;
 }
 
+/**
+ * OpenAI key shapes, current and legacy (`sk-…`, `sk-proj-…`, `sk-svcacct-…`, `sk-admin-…`, with
+ * `-`/`_` in the body): masked in every log line even when the key is not one this server holds
+ * (an upstream error can echo a key it was sent by someone else).
+ */
+export const OPENAI_KEY_SHAPE = /\bsk-(?:proj-|svcacct-|admin-|live-)?[A-Za-z0-9_-]{20,}/g;
+
+const MAX_DEPTH = 8;
+
+/**
+ * Mask every string of a log record, at any depth (issue 14, A10): an OpenAI error echoing the API
+ * key carries it in nested fields (`error.message`, `param`, `requestID`) that path redaction
+ * cannot name in advance. Errors become plain objects (type, message, stack and their own
+ * fields), as pino's error serializer would print them. Returns the record unchanged (the same
+ * object) when nothing in it needed masking, so the common line costs one walk and no copy.
+ */
+export function maskRecord(value: unknown, mask: (text: string) => string, depth = 0, seen = new WeakSet<object>()): unknown {
+  if (typeof value === 'string') return mask(value);
+  if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return value;
+  if (seen.has(value)) return value;
+  seen.add(value);
+  if (Array.isArray(value)) {
+    let changed = false;
+    const out = value.map((item) => {
+      const m = maskRecord(item, mask, depth + 1, seen);
+      if (m !== item) changed = true;
+      return m;
+    });
+    return changed ? out : value;
+  }
+  if (value instanceof Error) {
+    const plain: Record<string, unknown> = { type: value.name, message: value.message, stack: value.stack, ...Object.fromEntries(Object.entries(value)) };
+    if ((value as { cause?: unknown }).cause !== undefined) plain.cause = (value as { cause?: unknown }).cause;
+    const masked = maskRecord(plain, mask, depth, seen) as Record<string, unknown>;
+    return JSON.stringify(masked) === JSON.stringify(plain) ? value : masked;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return value;
+  let out: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const m = maskRecord(item, mask, depth + 1, seen);
+    if (m !== item) (out ??= { ...(value as Record<string, unknown>) })[key] = m;
+  }
+  return out ?? value;
+}
+
 export function createLogger(options: ServerLoggerOptions = {}): Logger {
-  const secrets = (options.secrets ?? []).filter((s): s is string => typeof s === 'string' && s.length >= 6);
-  const mask = (text: string) => secrets.reduce((t, s) => t.split(s).join('[Redacted]'), text);
+  const secrets = (options.secrets ?? []).filter((s): s is string => typeof s === 'string' && s.length >= 6).sort((a, b) => b.length - a.length);
+  const mask = (text: string) => {
+    let out = text;
+    for (const s of secrets) if (out.includes(s)) out = out.split(s).join('[Redacted]');
+    return out.includes('sk-') ? out.replace(OPENAI_KEY_SHAPE, '[Redacted]') : out;
+  };
   const loggerOptions: LoggerOptions = {
     level: options.level ?? 'info',
     base: { service: 'routergpt' },
     redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
+    formatters: {
+      // Every string of the merged record, at any depth, before serializers and redaction run.
+      log: (record) => maskRecord(record, mask) as Record<string, unknown>,
+    },
     hooks: {
       logMethod(args, method) {
-        if (secrets.length > 0) {
-          for (let i = 0; i < args.length; i++) {
-            const arg = args[i];
-            if (typeof arg === 'string') args[i] = mask(arg);
-            else if (arg instanceof Error) arg.message = mask(arg.message);
-            else if (arg && typeof arg === 'object' && 'err' in arg && arg.err instanceof Error) arg.err.message = mask(arg.err.message);
-          }
-        }
+        for (let i = 0; i < args.length; i++) if (typeof args[i] === 'string') args[i] = mask(args[i] as string);
         return method.apply(this, args as Parameters<typeof method>);
       },
     },

@@ -8,7 +8,8 @@ const exec = promisify(execFile);
 
 /** Shapes of real credentials. Placeholders like `sk-...` are too short to match. */
 export const SECRET_PATTERNS: Array<{ name: string; re: RegExp }> = [
-  { name: 'OpenAI API key', re: /\bsk-(?:proj-|live-)?[A-Za-z0-9_]{32,}\b/ },
+  // Legacy `sk-…`, and the current project, service-account and admin keys (`-` and `_` in the body).
+  { name: 'OpenAI API key', re: /\bsk-(?:proj-|svcacct-|admin-|live-)?[A-Za-z0-9_-]{32,}/ },
   { name: 'Google API key', re: /\bAIza[0-9A-Za-z_-]{35}\b/ },
   { name: 'Resend API key', re: /\bre_[A-Za-z0-9]{8}_[A-Za-z0-9]{20,}\b/ },
   { name: 'AWS access key', re: /\bAKIA[0-9A-Z]{16}\b/ },
