@@ -137,7 +137,6 @@ const TABLE: Record<string, Case[]> = {
     { args: ['privacy', 'export'], code: 2, says: 'needs the person: --session ID, --booking ID or --customer TEXT' },
     { args: ['privacy', 'export', '--session', 'abc'], code: 2, says: '--session "abc" is not a session id' },
     { args: ['privacy', 'export', '--customer', 'Jane Doe'], code: 2, says: "it is behind this release's migrations (013)" },
-    { args: ['privacy', 'export', '--customer', 'Jane Doe'], code: 4, says: HELD, where: 'locked' },
   ],
   'routergpt privacy erase': [
     { args: ['privacy', 'erase', '--customer', 'Jane Doe', '--booking', '3f2b9c1e-0000-4000-8000-000000000000'], code: 2, says: 'Give one of --session, --booking and --customer' },
@@ -145,7 +144,6 @@ const TABLE: Record<string, Case[]> = {
   ],
   'routergpt privacy log': [
     { args: ['privacy', 'log', '--booking', 'twelve'], code: 2, says: '--booking "twelve" is not a booking id' },
-    { args: ['privacy', 'log'], code: 4, says: HELD, where: 'locked' },
   ],
   'routergpt geocode': [
     { args: ['geocode', '--dry-run', '--provider', 'bogus'], code: 2, says: 'Unknown geocoding provider "bogus"' },
