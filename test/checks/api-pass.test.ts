@@ -46,6 +46,25 @@ describe('API checks pass against the real server', () => {
     });
   }
 
+  it('api.search looks up the accuracy of the shops it found: city-level coordinates warn; without a database it says it skipped that', async () => {
+    const ok = await runCheck(apiSearch, deps);
+    expect(ok.details?.find((d) => d.startsWith('accuracy of the'))).toMatch(/^accuracy of the \d+ shops found: rooftop \d+$/);
+    const found = ((await sdb.pool.query<{ slug: string }>(`SELECT slug FROM shops WHERE latitude IS NOT NULL ORDER BY id LIMIT 3`)).rows).map((r) => r.slug);
+    await sdb.pool.query(`UPDATE shops SET geocode_accuracy = 'city' WHERE slug = ANY($1)`, [found]);
+    try {
+      const city = await runCheck(apiSearch, deps);
+      expect(city.status).toBe('warn');
+      expect(city.summary).toMatch(/rest on city-level coordinates/);
+      expect(city.hint).toContain('routergpt geocode --dry-run');
+      expect(city.details?.filter((d) => d.startsWith('city-level: ')).length).toBeGreaterThan(0);
+      const noDb = await runCheck(apiSearch, { ...deps, db: undefined });
+      expect(noDb.status).toBe('pass');
+      expect(noDb.details).toContain('accuracy of the results: skipped — no database to read shops.geocode_accuracy from');
+    } finally {
+      await sdb.pool.query(`UPDATE shops SET geocode_accuracy = 'rooftop' WHERE slug = ANY($1)`, [found]);
+    }
+  });
+
   it('openapi.gpt-actions passes for local (the template points at loopback http)', async () => {
     const result = await runCheck(openapiGptActions, { ...deps, config: { ...deps.config, name: 'local' } });
     expect(result.status, `${result.summary}\n${(result.details ?? []).join('\n')}`).toBe('pass');

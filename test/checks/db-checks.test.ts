@@ -160,13 +160,22 @@ describe('database checks against a real PostgreSQL', () => {
     it('shops without coordinates → db.shops-geocoded warns listing them; none → pass', async () => {
       const outcome = await run('db.shops-geocoded');
       expect(outcome.status).toBe('warn');
-      expect(outcome.details).toEqual(['ocotillo-nail-studio', 'sunnyslope-style-house', 'val-vista-beauty-bar']);
+      expect(outcome.details).toEqual(['ocotillo-nail-studio: no coordinates', 'sunnyslope-style-house: no coordinates', 'val-vista-beauty-bar: no coordinates']);
+      expect(outcome.hint).toContain('routergpt geocode --dry-run');
       const c = await db.pool.connect();
       try {
         await c.query('BEGIN');
-        await c.query('UPDATE shops SET latitude = 33.5, longitude = -112 WHERE latitude IS NULL');
-        const [inner] = await runChecks({ checks: [findCheck('db.shops-geocoded')!], deps: { config, db: { query: c.query.bind(c) } as never, fetch, now: () => new Date() } });
-        expect(inner!.status).toBe('pass');
+        await c.query("UPDATE shops SET latitude = 33.5, longitude = -112, geocode_accuracy = 'rooftop' WHERE latitude IS NULL");
+        const inner = async () => (await runChecks({ checks: [findCheck('db.shops-geocoded')!], deps: { config, db: { query: c.query.bind(c) } as never, fetch, now: () => new Date() } }))[0]!;
+        expect((await inner()).status).toBe('pass');
+        // Lapsed under the provider's terms (migration 014), and coarser than geocoding.accuracy_min (street).
+        await c.query("UPDATE shops SET geocode_source = 'google', geocode_expires_at = now() - interval '1 day' WHERE slug = 'ocotillo-nail-studio'");
+        await c.query("UPDATE shops SET geocode_accuracy = 'city' WHERE slug = 'val-vista-beauty-bar'");
+        const lapsed = await inner();
+        expect(lapsed.status).toBe('warn');
+        expect(lapsed.details).toEqual(['ocotillo-nail-studio: coordinates lapsed (geocode_expires_at)', 'val-vista-beauty-bar: coarse:city']);
+        expect(lapsed.data).toMatchObject({ missing: 0, expired: 1, coarse: 1 });
+        expect(lapsed.hint).toContain('--refresh-expired');
       } finally {
         await c.query('ROLLBACK');
         c.release();

@@ -1,3 +1,4 @@
+import type { Pool } from '../../db/pool.js';
 import { defineCheck, fail, pass, warn } from '../define-check.js';
 import { brief, SEARCH_PATH, UUID_RE, withApiClient, type ProbeLocation } from './http.js';
 import { describeTargets, probeTargets } from './targets.js';
@@ -41,6 +42,17 @@ export function verifySearchResults(where: ProbeLocation, category: string | und
   return problems;
 }
 
+/** How precisely the shops a search returned are geocoded (shops.geocode_accuracy), when the database can be read. */
+async function resultAccuracy(db: Pool | undefined, slugs: string[]): Promise<{ line: string; city: string[]; byAccuracy?: Record<string, number> }> {
+  if (!db) return { line: 'accuracy of the results: skipped — no database to read shops.geocode_accuracy from', city: [] };
+  if (slugs.length === 0) return { line: 'accuracy of the results: no shops found to look up', city: [], byAccuracy: {} };
+  const { rows } = await db.query<{ slug: string; accuracy: string | null }>(`SELECT slug, geocode_accuracy AS accuracy FROM shops WHERE slug = ANY($1::text[]) ORDER BY slug`, [slugs]);
+  const byAccuracy: Record<string, number> = {};
+  for (const r of rows) byAccuracy[r.accuracy ?? 'unknown'] = (byAccuracy[r.accuracy ?? 'unknown'] ?? 0) + 1;
+  const line = `accuracy of the ${rows.length} shops found: ${Object.entries(byAccuracy).map(([a, n]) => `${a} ${n}`).join(', ')}`;
+  return { line, city: rows.filter((r) => r.accuracy === 'city').map((r) => r.slug), byAccuracy };
+}
+
 export default defineCheck({
   id: 'api.search',
   title: 'Location search returns correct, sorted results',
@@ -55,6 +67,7 @@ export default defineCheck({
       const problems: string[] = [];
       const details: string[] = [describeTargets(targets)];
       let total = 0;
+      const found = new Set<string>();
       // The probes are independent: send them together, report them in order.
       const probes = locations.flatMap((where) => [undefined, category].map((cat) => ({ where, cat })));
       const responses = await Promise.all(
@@ -69,6 +82,7 @@ export default defineCheck({
         problems.push(...verifySearchResults(where, cat, res.json));
         const n = isSearchResponse(res.json) ? res.json.results.length : 0;
         total += n;
+        if (isSearchResponse(res.json)) for (const r of res.json.results) found.add(r.slug);
         // A location chosen beside a real shop must find that shop (unfiltered search).
         const beside = targets.shops[locations.indexOf(where)];
         if (!cat && beside && isSearchResponse(res.json) && !res.json.results.some((r) => r.slug === beside.slug)) {
@@ -76,12 +90,22 @@ export default defineCheck({
         }
         details.push(`${where.name}${cat ? ` [${cat}]` : ''}: ${n} result(s) in ${Math.round(res.ms)} ms`);
       });
-      const data = { locations: locations.length, results: total };
+      // "Verify distances are accurate": a distance is only as good as the coordinates it is measured to.
+      const accuracy = await resultAccuracy(deps.db, [...found]);
+      details.push(accuracy.line);
+      const data = { locations: locations.length, results: total, ...(accuracy.byAccuracy ? { accuracy: accuracy.byAccuracy } : {}) };
       if (problems.length > 0) {
         return fail(`${problems.length} problem(s) in ${locations.length * 2} searches`, { details: [...problems, ...details], data, hint: 'Compare the search SQL (src/server/search) with the haversine formula; check shops.latitude/longitude were geocoded correctly (db.shops-geocoded).' });
       }
       if (total === 0) {
         return warn(`every probe location returned zero shops`, { details, data, hint: 'Geocode the shops (db.geocode-shops) or set the probe locations (params.locations) to where your shops are.' });
+      }
+      if (accuracy.city.length > 0) {
+        return warn(`${accuracy.city.length} of the ${found.size} shops found rest on city-level coordinates: their distances may be miles off`, {
+          details: [...accuracy.city.slice(0, 20).map((s) => `city-level: ${s}`), ...details],
+          data,
+          hint: 'Geocode them to street level: `routergpt geocode --dry-run --shops SLUG,… --provider google --review review.csv`, then `routergpt geocode --apply review.csv`.',
+        });
       }
       return pass(`${locations.length} locations × (all, ${category}): ${total} results, nearest first, distances match the haversine within ${TOLERANCE_MILES} mi`, { details, data });
     });
