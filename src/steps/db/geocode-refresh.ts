@@ -41,7 +41,9 @@ export const dbGeocodeRefreshStep = defineStep({
   id: ID,
   params: ['batch'],
   title: 'Refresh or clear lapsed shop coordinates',
-  changesData: 'user-data',
+  // Derived: it only ever renews or drops coordinates the provider's terms no longer let us keep
+  // (re-geocoding rebuilds them); a backup of them would itself keep them past the terms.
+  changesData: 'derived',
   needs: ['db'],
 
   async plan(ctx) {
