@@ -11,11 +11,14 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checksumTables } from '../../src/db/backup/checksums.js';
+import { openDatabase } from '../../src/db/connect.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
+import { dbRestoreStep } from '../../src/steps/db/restore.js';
 import type { RunRecord } from '../../src/runbook/journal.js';
 import { runCli } from '../helpers/cli.js';
 import { person, personSql, scanSql, TEXT_COLUMNS_SQL, type Person } from '../helpers/privacy-fixture.js';
 import { createWorkspace, type Workspace } from '../helpers/workspace.js';
+import { realConfig, stepContext } from '../steps/context.js';
 
 const DPO = 'dpo@example.com';
 
@@ -232,5 +235,22 @@ describe('routergpt privacy erase on a real PostgreSQL', () => {
     expect((await pool.query('SELECT count(*)::int AS n FROM chat_messages WHERE session_id = $1', [other.session])).rows[0].n).toBe(4);
     const { rows } = await pool.query<{ reapplied: Array<{ restoredFrom: string; rows: Record<string, number> }> }>('SELECT reapplied FROM routergpt.erasure_ledger ORDER BY erased_at');
     expect(rows[0]!.reapplied).toEqual([{ at: expect.any(String), restoredFrom: path.basename(backupFile), rows: expect.objectContaining({ chat_messages: 4, bookings: 1 }) }]);
+  }, 120_000);
+
+  it('the db.restore step re-applies the ledger too, and its verification leaves the tables it changed out, naming them', async () => {
+    const config = realConfig(ws.db.url);
+    const db = await openDatabase(config, { poolSize: 2 });
+    try {
+      const ctx = stepContext(config, db, { params: { manifest: `${backupFile}.manifest.json` } });
+      const restored = await dbRestoreStep.run(ctx);
+      expect(restored.summary).toMatch(/re-applied 2 erasure\(s\) from the ledger \(routergpt\.erasure_ledger\) that the backup predates/);
+      expect(restored.outputs?.erasuresReapplied).toEqual(erased);
+      const verdict = await dbRestoreStep.verify!(ctx, restored);
+      expect(verdict.status, JSON.stringify(verdict)).toBe('pass');
+      expect(verdict.details?.join('\n')).toMatch(/^not compared: .*chat_messages.*bookings.* \(erasures re-applied after the restore\)$/m);
+    } finally {
+      await db.close();
+    }
+    expect(await scan(pool, [...traceOf(zelda), zelda.clientHmac, ...traceOf(namesake)])).toEqual([]);
   }, 120_000);
 });
