@@ -28,6 +28,7 @@ export interface RawEnvironment {
   privacy_policy_url?: string;
   log_file?: string;
   allow_test_bookings?: boolean;
+  booking_horizon_days?: number;
   backup?: { dir?: string; retention?: number; copy_command?: string; read_back_command?: string };
   approvals?: { required?: number; allow_self_approval?: boolean; timeout?: string | number };
   /** Success Metrics targets and minimum samples (metric-targets.ts). */
@@ -127,6 +128,7 @@ const environmentSchema = {
     privacy_policy_url: { type: 'string' },
     log_file: { type: 'string' },
     allow_test_bookings: { type: 'boolean' },
+    booking_horizon_days: { type: 'integer', minimum: 1, maximum: 3660 },
     backup: {
       type: 'object',
       additionalProperties: false,

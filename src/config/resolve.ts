@@ -19,6 +19,8 @@ import { resolveRetention } from './retention-settings.js';
 export const CONFIG_FILE_NAME = 'routergpt.config.yaml';
 export const BUILTIN_ENVIRONMENTS = ['local', 'staging', 'prod'] as const;
 export const DEFAULT_ALLOWED_ORIGINS = ['https://chat.openai.com', 'https://chatgpt.com'];
+/** The booking horizon when booking_horizon_days is not set: about three months, as shops take bookings. */
+export const DEFAULT_BOOKING_HORIZON_DAYS = 90;
 
 export interface LoadConfigOptions {
   flags: ConfigFlags;
@@ -426,6 +428,7 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
   const isProd = name === 'prod';
   const protectedEnv = pick<boolean>(['file', fileLabel('protected'), raw.protected], ['default', 'built-in default', isProd]);
   const allowTestBookings = pick<boolean>(['file', fileLabel('allow_test_bookings'), raw.allow_test_bookings], ['default', 'built-in default', !isProd]);
+  const bookingHorizonDays = pick<number>(['file', fileLabel('booking_horizon_days'), raw.booking_horizon_days], ['default', 'built-in default', DEFAULT_BOOKING_HORIZON_DAYS]);
   const backupDir = pick<string>(
     ['env', envLabel('ROUTERGPT_BACKUP_DIR'), env.ROUTERGPT_BACKUP_DIR ? path.resolve(cwd, env.ROUTERGPT_BACKUP_DIR) : undefined],
     ['file', fileLabel('backup.dir'), raw.backup?.dir ? path.resolve(baseDir, raw.backup.dir) : undefined],
@@ -497,6 +500,7 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
       privacyPolicyUrl,
       logFile,
       allowTestBookings,
+      bookingHorizonDays,
       backupDir,
       backupRetention,
       backupCopy,

@@ -62,6 +62,8 @@ export interface EnvironmentConfig {
   logFile: Sourced<string | undefined>;
   /** Whether checks may create real bookings in this environment. */
   allowTestBookings: Sourced<boolean>;
+  /** How far ahead a booking may be made, in days (the assistants refuse later times, naming the last day). */
+  bookingHorizonDays: Sourced<number>;
   backupDir: Sourced<string>;
   /** Where run journals, locks and the embedded database live (.routergpt/ next to the config). */
   stateDir: Sourced<string>;

@@ -7,7 +7,14 @@ import type { Queryable } from '../../db/pool.js';
 import { ceilToSlot, isSlotAligned, minuteOfDay, SLOT_MS, toWallTime } from './time.js';
 import type { OpeningInterval, ServiceRow, ShopRow } from './types.js';
 
-export type Unavailable = 'past' | 'closed' | 'taken' | 'unaligned';
+export type Unavailable = 'past' | 'closed' | 'taken' | 'unaligned' | 'beyond_horizon';
+
+const DAY_MS = 86_400_000;
+
+/** The last instant a booking may start: `horizonDays` after now. */
+export function horizonEnd(now: Date, horizonDays: number): Date {
+  return new Date(now.getTime() + horizonDays * DAY_MS);
+}
 
 export async function loadOpeningHours(db: Queryable, shopId: number): Promise<OpeningInterval[]> {
   const { rows } = await db.query<OpeningInterval>(
@@ -50,11 +57,16 @@ export interface AvailabilityInput {
   service: ServiceRow;
   hours: OpeningInterval[];
   now: Date;
+  /** Bookings start at most this many days ahead (booking_horizon_days). */
+  horizonDays: number;
 }
 
 export async function checkSlot(input: AvailabilityInput, start: Date): Promise<{ ok: true } | { ok: false; reason: Unavailable }> {
+  if (!Number.isFinite(start.getTime())) return { ok: false, reason: 'beyond_horizon' };
   if (!isSlotAligned(start)) return { ok: false, reason: 'unaligned' };
   if (start.getTime() < input.now.getTime()) return { ok: false, reason: 'past' };
+  // Before anything is written: a year-11026 booking was saved and then failed to serialise (a 500 after a commit).
+  if (!(start.getTime() <= horizonEnd(input.now, input.horizonDays).getTime())) return { ok: false, reason: 'beyond_horizon' };
   if (!fitsOpeningHours(start, input.service.duration_minutes, input.shop.timezone, input.hours)) return { ok: false, reason: 'closed' };
   const end = new Date(start.getTime() + input.service.duration_minutes * 60_000);
   const taken = await takenSlots(input.db, input.shop.id, start, end);
@@ -67,8 +79,10 @@ export async function checkSlot(input: AvailabilityInput, start: Date): Promise<
  * `days` days, on 15-minute boundaries. One query for the taken slots of the whole window.
  */
 export async function nextFreeSlots(input: AvailabilityInput, from: Date, count = 3, days = 14): Promise<Date[]> {
-  const start = ceilToSlot(new Date(Math.max(from.getTime(), input.now.getTime())));
-  const end = new Date(start.getTime() + days * 86_400_000);
+  // A time past the horizon asks for suggestions from now: the nearest bookable times there are.
+  const horizon = horizonEnd(input.now, input.horizonDays).getTime();
+  const start = ceilToSlot(new Date(Math.max(from.getTime() > horizon || !Number.isFinite(from.getTime()) ? input.now.getTime() : from.getTime(), input.now.getTime())));
+  const end = new Date(Math.min(start.getTime() + days * DAY_MS, horizon + 1));
   if (input.hours.length === 0) return [];
   const taken = await takenSlots(input.db, input.shop.id, start, new Date(end.getTime() + input.service.duration_minutes * 60_000));
   const found: Date[] = [];

@@ -82,14 +82,14 @@ export async function createBooking(pool: Pool, log: Logger, input: CreateBookin
   }
 }
 
-export function bookingView(booking: BookingRow, shop: ShopRow, serviceName: string): BookingView {
+export function bookingView(booking: BookingRow, shop: ShopRow, serviceName: string, now?: Date): BookingView {
   return {
     id: booking.id,
     status: booking.status,
     service: serviceName,
     starts_at: booking.starts_at.toISOString(),
     ends_at: booking.ends_at.toISOString(),
-    local_time: formatLocal(booking.starts_at, shop.timezone),
+    local_time: formatLocal(booking.starts_at, shop.timezone, now),
     customer_name: booking.customer_name,
     shop_slug: shop.slug,
   };

@@ -70,8 +70,11 @@ export function minuteOfDay(w: Pick<WallTime, 'hour' | 'minute'>): number {
 }
 
 /** "Tue, Mar 4, 3:00 PM" in the shop's zone. */
-export function formatLocal(instant: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' }).format(instant);
+/** "Tue, Mar 5, 3:00 PM" in the shop's zone; with `now`, the year is named when it is not now's ("Tue, Mar 5, 2031, 3:00 PM"). */
+export function formatLocal(instant: Date, timeZone: string, now?: Date): string {
+  const year = (d: Date) => new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric' }).format(d);
+  const withYear = now !== undefined && year(instant) !== year(now);
+  return new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', month: 'short', day: 'numeric', ...(withYear ? { year: 'numeric' } : {}), hour: 'numeric', minute: '2-digit' }).format(instant);
 }
 
 export const SLOT_MINUTES = 15;

@@ -15,16 +15,22 @@ export function servicesSentence(services: ServiceRow[]): string {
   return `We offer: ${services.map(describeService).join('; ')}.`;
 }
 
-function timesSentence(times: Date[], shop: ShopRow): string {
-  return times.map((t) => formatLocal(t, shop.timezone)).join('; ');
+function timesSentence(times: Date[], shop: ShopRow, now: Date): string {
+  return times.map((t) => formatLocal(t, shop.timezone, now)).join('; ');
 }
 
-const WHY: Record<Unavailable, string> = {
+const WHY: Record<Exclude<Unavailable, 'beyond_horizon'>, string> = {
   past: 'that time has already passed',
   closed: 'we are closed then (or the appointment would run past closing)',
   taken: 'that time is already booked',
   unaligned: 'appointments start on the quarter hour (:00, :15, :30, :45)',
 };
+
+function why(reason: Unavailable, tools: AssistantInput['tools'], shop: ShopRow, now: Date): string {
+  if (reason !== 'beyond_horizon') return WHY[reason];
+  const { days, until } = tools.horizon();
+  return `we take bookings up to ${days} days ahead (until ${formatLocal(until, shop.timezone, now).replace(/, \d{1,2}:\d{2}\s?[AP]M$/, '')})`;
+}
 
 export function createOfflineAssistant(): Assistant {
   return {
@@ -37,6 +43,9 @@ export function createOfflineAssistant(): Assistant {
       const name = input.customerName ?? parseName(message);
       if (service) draft.serviceId = service.id;
       if (name) draft.customerName = name;
+      if (when?.unreadable) {
+        return { reply: `I couldn't read the date "${when.unreadable}". Which day would you like${service ? ` your ${service.name}` : ''}? (For example "March 5 at 3pm" or "next Tuesday at 10am".)`, draft };
+      }
       if (when?.start) {
         draft.start = when.start.toISOString();
         delete draft.date;
@@ -51,7 +60,7 @@ export function createOfflineAssistant(): Assistant {
       if (!chosen) {
         if (services.length === 0) return { reply: `Sorry, ${shop.name} has no bookable services listed yet. Please call ${shop.phone ?? 'the shop'}.`, draft };
         const listAsked = wantsServiceList(message);
-        const heard = draft.start ? ` for ${formatLocal(new Date(draft.start), shop.timezone)}` : '';
+        const heard = draft.start ? ` for ${formatLocal(new Date(draft.start), shop.timezone, now)}` : '';
         return {
           reply: `${listAsked ? '' : `Which service would you like${heard}? `}${servicesSentence(services)}${listAsked ? ' Which one would you like, and when?' : ''}`,
           draft,
@@ -65,7 +74,7 @@ export function createOfflineAssistant(): Assistant {
         draft.suggestions = suggestions.map((d) => d.toISOString());
         const lead = `${chosen.name} (${terms(chosen)}) — what time would you like?`;
         return {
-          reply: suggestions.length > 0 ? `${lead} The next free times are: ${timesSentence(suggestions, shop)}.` : `${lead} I could not find a free time in the next two weeks; please call ${shop.phone ?? 'the shop'}.`,
+          reply: suggestions.length > 0 ? `${lead} The next free times are: ${timesSentence(suggestions, shop, now)}.` : `${lead} I could not find a free time in the next two weeks; please call ${shop.phone ?? 'the shop'}.`,
           suggestedTimes: suggestions,
           draft,
         };
@@ -76,9 +85,9 @@ export function createOfflineAssistant(): Assistant {
       if (outcome.status === 'unavailable') {
         delete draft.start;
         draft.suggestions = outcome.suggestions.map((d) => d.toISOString());
-        const asked = formatLocal(start, shop.timezone);
-        const alternatives = outcome.suggestions.length > 0 ? ` The nearest free times are: ${timesSentence(outcome.suggestions, shop)}. Would one of those work?` : ' I could not find a free time in the next two weeks.';
-        return { reply: `Sorry, I can't book ${chosen.name} on ${asked}: ${WHY[outcome.reason]}.${alternatives}`, suggestedTimes: outcome.suggestions, draft };
+        const asked = formatLocal(start, shop.timezone, now);
+        const alternatives = outcome.suggestions.length > 0 ? ` The nearest free times are: ${timesSentence(outcome.suggestions, shop, now)}. Would one of those work?` : ' I could not find a free time in the next two weeks.';
+        return { reply: `Sorry, I can't book ${chosen.name} on ${asked}: ${why(outcome.reason, tools, shop, now)}.${alternatives}`, suggestedTimes: outcome.suggestions, draft };
       }
       const b = outcome.booking;
       const who = b.customer_name ? ` for ${b.customer_name}` : '';

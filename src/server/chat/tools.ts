@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { Pool } from '../../db/pool.js';
-import { checkSlot, loadOpeningHours, nextFreeSlots, type Unavailable } from '../booking/availability.js';
+import { checkSlot, horizonEnd, loadOpeningHours, nextFreeSlots, type Unavailable } from '../booking/availability.js';
 import { bookingView, createBooking, findBookingByKey } from '../booking/create-booking.js';
 import type { BookingRow, BookingView, OpeningInterval, ServiceRow, ShopRow } from '../booking/types.js';
 
@@ -17,6 +17,8 @@ export interface BookingTools {
   check(serviceId: number, start: Date): Promise<{ available: true } | { available: false; reason: Unavailable; suggestions: Date[] }>;
   suggest(serviceId: number, from: Date, count?: number): Promise<Date[]>;
   book(serviceId: number, start: Date, customerName: string | null): Promise<BookOutcome>;
+  /** The last instant a booking may start (booking_horizon_days after now). */
+  horizon(): { days: number; until: Date };
 }
 
 export interface BookingToolsOptions {
@@ -30,6 +32,8 @@ export interface BookingToolsOptions {
   idempotencyKey: string | null;
   /** The conversation is synthetic: so is its booking. */
   synthetic?: boolean;
+  /** booking_horizon_days. */
+  horizonDays: number;
   onBooking?: (booking: BookingView, created: boolean) => void;
 }
 
@@ -41,11 +45,12 @@ export function createBookingTools(o: BookingToolsOptions): BookingTools {
     if (!service) throw new RangeError(`unknown service id ${id}; call list_services for the ids`);
     return service;
   };
-  const input = async (serviceId: number) => ({ db: o.pool, shop: o.shop, service: serviceById(serviceId), hours: await opening(), now: o.now });
+  const input = async (serviceId: number) => ({ db: o.pool, shop: o.shop, service: serviceById(serviceId), hours: await opening(), now: o.now, horizonDays: o.horizonDays });
   const suggest = async (serviceId: number, from: Date, count = 3) => nextFreeSlots(await input(serviceId), from, count);
 
   return {
     services: () => o.services,
+    horizon: () => ({ days: o.horizonDays, until: horizonEnd(o.now, o.horizonDays) }),
     suggest,
     async check(serviceId, start) {
       const result = await checkSlot(await input(serviceId), start);
@@ -54,7 +59,7 @@ export function createBookingTools(o: BookingToolsOptions): BookingTools {
     },
     async book(serviceId, start, customerName) {
       const service = serviceById(serviceId);
-      const view = (booking: BookingRow) => bookingView(booking, o.shop, o.services.find((s) => s.id === booking.service_id)?.name ?? service.name);
+      const view = (booking: BookingRow) => bookingView(booking, o.shop, o.services.find((s) => s.id === booking.service_id)?.name ?? service.name, o.now);
       // A slot "taken" by a concurrent retry of this very request (same key) is this booking.
       const takenBySelf = async () => (o.idempotencyKey ? await findBookingByKey(o.pool, o.idempotencyKey) : undefined);
       const check = await checkSlot(await input(serviceId), start);

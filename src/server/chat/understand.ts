@@ -52,16 +52,35 @@ export interface WhenParsed {
   /** Only a day was given (YYYY-MM-DD, shop-local). */
   date?: string;
   text: string;
+  /**
+   * The customer wrote a date that could not be read (`12/31/999999`), or one no calendar holds:
+   * ask which day they mean, never guess (a guess booked "today at 3pm").
+   */
+  unreadable?: string;
 }
+
+/** Numeric dates as people write them: 12/31, 12/31/2030, 2030-12-31, 31.12.2030. */
+const NUMERIC_DATE = /\b\d{1,6}\/\d{1,2}(?:\/\d{1,9})?\b|\b\d{1,6}[.-]\d{1,2}[.-]\d{1,9}\b/g;
 
 /** The first date/time in the message, read in the shop's zone relative to `now`. */
 export function parseWhen(message: string, now: Date, timeZone: string): WhenParsed | undefined {
   const result = chrono.parse(message, { instant: now, timezone: offsetMinutes(now, timeZone) }, { forwardDate: true })[0];
+  // A numeric date chrono did not take as the date it found is one it could not read.
+  const covered = result ? [result.index, result.index + result.text.length] : [0, 0];
+  for (const m of message.matchAll(NUMERIC_DATE)) {
+    const inside = m.index >= covered[0]! && m.index + m[0].length <= covered[1]!;
+    if (!inside || !(result?.start.isCertain('day') ?? false)) return { text: m[0], unreadable: m[0] };
+  }
   if (!result) return undefined;
   const c = result.start;
   const wall = { year: c.get('year') ?? 0, month: c.get('month') ?? 1, day: c.get('day') ?? 1, hour: c.get('hour') ?? 0, minute: c.get('minute') ?? 0 };
+  // "In 9000 years" is a date (the horizon refuses it, saying why); one no Date can hold is not.
+  if (wall.year < 1) return { text: result.text, unreadable: result.text };
   const date = `${wall.year}-${String(wall.month).padStart(2, '0')}-${String(wall.day).padStart(2, '0')}`;
-  if (c.isCertain('hour')) return { start: fromWallTime(wall, timeZone), date, text: result.text };
+  if (c.isCertain('hour')) {
+    const start = fromWallTime(wall, timeZone);
+    return Number.isFinite(start.getTime()) ? { start, date, text: result.text } : { text: result.text, unreadable: result.text };
+  }
   if (c.isCertain('day') || c.isCertain('weekday')) return { date, text: result.text };
   return undefined;
 }

@@ -47,7 +47,7 @@ export async function chatRoutes(app: FastifyInstance): Promise<void> {
           service: previous.service,
           starts_at: previous.starts_at.toISOString(),
           ends_at: previous.ends_at.toISOString(),
-          local_time: formatLocal(previous.starts_at, shop.timezone),
+          local_time: formatLocal(previous.starts_at, shop.timezone, clock()),
           customer_name: previous.customer_name,
           shop_slug: shop.slug,
         };
@@ -69,6 +69,7 @@ export async function chatRoutes(app: FastifyInstance): Promise<void> {
       now,
       idempotencyKey: scopedKey,
       synthetic,
+      horizonDays: app.rgpt.config.bookingHorizonDays.value,
       onBooking: (booking, created) => {
         if (created) analytics.record({ eventType: 'booking', sessionId: session.id, shopId: shop.id, searchId: session.search_id, latencyMs: reply.elapsedTime, synthetic, payload: { booking_id: booking.id, service: booking.service, starts_at: booking.starts_at } });
       },
