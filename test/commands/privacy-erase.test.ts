@@ -19,6 +19,9 @@ import { runCli } from '../helpers/cli.js';
 import { person, personSql, scanSql, TEXT_COLUMNS_SQL, type Person } from '../helpers/privacy-fixture.js';
 import { createWorkspace, type Workspace } from '../helpers/workspace.js';
 import { realConfig, stepContext } from '../steps/context.js';
+import { scriptedPrompter } from '../helpers/prompter.js';
+import { runPrivacyErase } from '../../src/commands/privacy/run-privacy.js';
+import { CancelledError } from '../../src/errors.js';
 
 const DPO = 'dpo@example.com';
 
@@ -103,8 +106,9 @@ describe('routergpt privacy erase on a real PostgreSQL', () => {
     const result = await cli(['privacy', 'erase', '--customer', 'ZELDA quixote', '--yes']);
     expect(result.exitCode, result.stderr).toBe(2);
     expect(result.stderr).toContain('matches 2 people');
-    expect(result.stderr).toContain(`person 1: session ${zelda.session}; booking(s) ${zelda.booking}`);
-    expect(result.stderr).toContain(`person 2: no chat session; booking(s) ${namesake.booking}`);
+    // Listed in booking order (the same instant here: any order), ids only.
+    expect(result.stderr).toMatch(new RegExp(`^  person [12]: session ${zelda.session}; booking\\(s\\) ${zelda.booking}$`, 'm'));
+    expect(result.stderr).toMatch(new RegExp(`^  person [12]: no chat session; booking\\(s\\) ${namesake.booking}$`, 'm'));
     expect(result.stderr).toMatch(/→ Re-run with the one meant: `routergpt privacy erase --session ID`/);
     expect(`${result.stdout}${result.stderr}`.toLowerCase()).not.toContain('zelda');
     expect(await fingerprint()).toEqual(before);
@@ -253,4 +257,22 @@ describe('routergpt privacy erase on a real PostgreSQL', () => {
     }
     expect(await scan(pool, [...traceOf(zelda), zelda.clientHmac, ...traceOf(namesake)])).toEqual([]);
   }, 120_000);
+
+  it('on a protected environment the confirmation is the environment\'s name typed: a wrong one changes nothing (cancelled), the right one erases', async () => {
+    const base = realConfig(ws.db.url);
+    const config = { ...base, protected: { ...base.protected, value: true } };
+    const io = { stdout: process.stdout, stderr: process.stderr, stdinIsTTY: false, stdoutIsTTY: false, stderrIsTTY: false, color: false, env: {}, cwd: ws.dir };
+    const options = { config, io, cwd: ws.dir, selector: { kind: 'session' as const, value: other.session! }, as: DPO, dryRun: false, yes: false };
+    const before = await checksumTables(pool);
+    const wrong = scriptedPrompter(['prod']);
+    await expect(runPrivacyErase({ ...options, prompter: wrong })).rejects.toBeInstanceOf(CancelledError);
+    expect(wrong.questions[0]).toMatch(new RegExp(`^Erase the data of one person on staging \\(session\\(s\\) ${other.session}; booking\\(s\\) ${other.booking}\\): chat_messages: 4 deleted, .*\\?\\nType the environment name \\(staging\\) to confirm:$`));
+    expect(wrong.questions[0]).not.toContain(other.name);
+    expect(await checksumTables(pool)).toEqual(before);
+    const right = scriptedPrompter(['staging']);
+    const result = await runPrivacyErase({ ...options, prompter: right });
+    right.assertDone();
+    expect(result.erased?.tables.chat_messages).toEqual({ action: 'deleted', rows: 4 });
+    expect(await scan(pool, [other.name, ...other.texts, other.token])).toEqual([]);
+  }, 60_000);
 });
