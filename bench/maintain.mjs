@@ -7,16 +7,16 @@
 //    naive baseline — `INSERT INTO router_analytics_archive SELECT … ; DELETE FROM router_analytics …`
 //    in one transaction — on the next day, interleaved (batched, naive, batched, …), BENCH_RUNS each
 //    (default 3), the table vacuumed before each run (as autovacuum would between two daily runs).
-//    Reported: throughput (rows/s), and the longest lock held, measured from outside: a probe
-//    session tries `LOCK TABLE router_analytics IN SHARE MODE NOWAIT` every 10 ms (what a migration's
-//    DDL or a plain CREATE INDEX needs; it is refused while any transaction holds a row lock or a
-//    ROW EXCLUSIVE lock on the table) — the longest run of refusals is the longest the table was
-//    held; also a writer inserting an event every 50 ms (the API's writes), its worst latency.
+//    Reported: throughput (rows/s); the longest lock held — the mover's longest transaction (a
+//    batch, or the naive one), whose row locks and table locks last until it commits; and from
+//    outside, what that costs: a probe asking every 250 ms for a migration's ACCESS EXCLUSIVE lock
+//    (queued), its longest wait, and a writer inserting an event every 50 ms (the API's writes),
+//    its worst latency (inserts queue behind a waiting DDL).
 // 2. `routergpt maintain daily` (the real CLI, the staging checklist: the daily findings and the
 //    archive of one more day, ≈ 286,000 events) wall time, against the same daily findings without the
 //    archive step (a checklist of the daily review alone), interleaved, BENCH_RUNS each.
-// Target: the batched archive holds the table at most 1 s at a time (the naive one holds it for its
-// whole length), and moves rows at ≥ 1/3 of the naive single statement's rate.
+// Target: no batch transaction over 1 s and a DDL waiting at most 1 s behind the batched archive
+// (the naive one holds both for its whole length), at ≥ 1/3 of the naive transaction's rate.
 // BENCH_KEEP=1 keeps the database.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -34,36 +34,30 @@ const BATCH = Number(process.env.BENCH_BATCH ?? 5000);
 const DAY_MS = 86_400_000;
 const COLUMNS = 'id, event_type, session_id, shop_id, search_id, latency_ms, payload, created_at, synthetic, release, host';
 
-/** Watches the table from outside while `fn` runs: the longest it was held (SHARE NOWAIT refused), the writer's latencies. */
+/**
+ * Watches the table from outside while `fn` runs. A probe session asks, every 250 ms, for what a
+ * migration's ALTER TABLE needs — `LOCK TABLE router_analytics IN ACCESS EXCLUSIVE MODE`, queued
+ * (lock_timeout 120 s) — and records how long it waited: the longest any transaction of the mover
+ * held the table against DDL. A writer inserts an event every 50 ms (the API's writes): its worst
+ * latency is how long inserts stalled (queued behind the waiting DDL, which waits for the mover).
+ */
 async function observed(url, fn) {
-  const probe = new pg.Client({ connectionString: url, application_name: 'bench lock probe' });
+  const probe = new pg.Client({ connectionString: url, application_name: 'bench ddl probe' });
   const writer = new pg.Client({ connectionString: url, application_name: 'bench writer' });
   await probe.connect();
   await writer.connect();
   let running = true;
-  let longestHeldMs = 0;
-  let heldSince;
+  const waits = [];
   const probing = (async () => {
     while (running) {
+      await probe.query('BEGIN');
+      await probe.query("SET LOCAL lock_timeout = '120s'");
       const t = performance.now();
-      let refused = false;
-      try {
-        await probe.query('BEGIN');
-        await probe.query('LOCK TABLE router_analytics IN SHARE MODE NOWAIT');
-      } catch (error) {
-        if (error.code !== '55P03') throw error;
-        refused = true;
-      } finally {
-        await probe.query('ROLLBACK');
-      }
-      if (refused) heldSince ??= t;
-      else if (heldSince !== undefined) {
-        longestHeldMs = Math.max(longestHeldMs, t - heldSince);
-        heldSince = undefined;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await probe.query('LOCK TABLE router_analytics IN ACCESS EXCLUSIVE MODE');
+      waits.push(performance.now() - t);
+      await probe.query('ROLLBACK');
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    if (heldSince !== undefined) longestHeldMs = Math.max(longestHeldMs, performance.now() - heldSince);
   })();
   const latencies = [];
   const writing = (async () => {
@@ -77,7 +71,7 @@ async function observed(url, fn) {
   try {
     const started = performance.now();
     const result = await fn();
-    return { ...result, ms: performance.now() - started, longestHeldMs, writerMaxMs: Math.max(0, ...latencies), writerP99Ms: latencies.length ? percentile(latencies, 99) : 0 };
+    return { ...result, ms: performance.now() - started, longestHeldMs: Math.max(0, ...waits), writerMaxMs: Math.max(0, ...latencies), writerP99Ms: latencies.length ? percentile(latencies, 99) : 0 };
   } finally {
     running = false;
     await Promise.all([probing, writing]);
@@ -95,11 +89,12 @@ async function naive(url, from, to) {
   const c = new pg.Client({ connectionString: url, application_name: 'bench naive archive' });
   await c.connect();
   try {
+    const t = performance.now();
     await c.query('BEGIN');
     const moved = await c.query(`INSERT INTO router_analytics_archive (${COLUMNS}, archived_at) SELECT ${COLUMNS}, now() FROM router_analytics WHERE created_at >= $1 AND created_at < $2`, [from, to]);
     await c.query('DELETE FROM router_analytics WHERE created_at >= $1 AND created_at < $2', [from, to]);
     await c.query('COMMIT');
-    return { rows: moved.rowCount, batches: 1 };
+    return { rows: moved.rowCount, batches: 1, longestBatchMs: performance.now() - t };
   } finally {
     await c.end();
   }
@@ -140,7 +135,7 @@ export async function run() {
         const to = dayStart(day + 1);
         day += 1;
         const s = await observed(url, () => (kind === 'batched' ? batched(pool, runBatches, archiveBatch, from, to) : naive(url, from, to)));
-        process.stderr.write(`  ${kind} day ${day - 1}: ${k(s.rows)} rows in ${(s.ms / 1000).toFixed(1)} s (${k(rate(s.rows, s.ms))} rows/s), table held ≤ ${s.longestHeldMs.toFixed(0)} ms${s.longestBatchMs ? ` (longest batch ${s.longestBatchMs.toFixed(0)} ms, ${s.batches} batches)` : ''}, writer max ${s.writerMaxMs.toFixed(0)} ms\n`);
+        process.stderr.write(`  ${kind} day ${day - 1}: ${k(s.rows)} rows in ${(s.ms / 1000).toFixed(1)} s (${k(rate(s.rows, s.ms))} rows/s), longest transaction ${s.longestBatchMs.toFixed(0)} ms (${s.batches} batch${s.batches === 1 ? '' : 'es'}), a DDL waited ≤ ${s.longestHeldMs.toFixed(0)} ms, writer max ${s.writerMaxMs.toFixed(0)} ms\n`);
         samples[kind].push(s);
       }
     }
@@ -170,21 +165,23 @@ export async function run() {
     const med = (list, f) => median(list.map(f));
     const bRate = med(samples.batched, (s) => rate(s.rows, s.ms));
     const nRate = med(samples.naive, (s) => rate(s.rows, s.ms));
-    const bHeld = med(samples.batched, (s) => s.longestHeldMs);
-    const nHeld = med(samples.naive, (s) => s.longestHeldMs);
-    const pass = bHeld <= 1000 && bRate >= nRate / 3;
+    const bHeld = med(samples.batched, (s) => s.longestBatchMs);
+    const nHeld = med(samples.naive, (s) => s.longestBatchMs);
+    const bWait = med(samples.batched, (s) => s.longestHeldMs);
+    const nWait = med(samples.naive, (s) => s.longestHeldMs);
+    const pass = bHeld <= 1000 && bWait <= 1000 && bRate >= nRate / 3;
     return {
       name: 'maintain',
-      target: 'batched archive holds router_analytics ≤ 1 s at a time, moves ≥ 1/3 of the naive rate',
+      target: 'batched archive: no transaction (lock) over 1 s, a DDL waits ≤ 1 s behind it, ≥ 1/3 of the naive rate',
       runs: RUNS,
       pass,
       lines: [
         `database: ${k(loaded.counts.events)} events (${loaded.counts.size}), loaded in ${loaded.loadSeconds.toFixed(0)} s; ${k(Number(moved[0].n))} archived by the end`,
         `archive, one day per run (≈ ${k(med(samples.batched, (s) => s.rows))} events): batched (${BATCH} a batch) ${k(bRate)} rows/s vs naive one transaction ${k(nRate)} rows/s (×${(bRate / nRate).toFixed(2)})`,
-        `longest lock held (SHARE NOWAIT refused): batched ${bHeld.toFixed(0)} ms (longest batch transaction ${med(samples.batched, (s) => s.longestBatchMs).toFixed(0)} ms) vs naive ${nHeld.toFixed(0)} ms (×${(bHeld / nHeld).toFixed(3)})`,
-        `a writer inserting every 50 ms meanwhile: max latency batched ${med(samples.batched, (s) => s.writerMaxMs).toFixed(0)} ms, naive ${med(samples.naive, (s) => s.writerMaxMs).toFixed(0)} ms (inserts never wait for either)`,
+        `longest lock held (the mover's longest transaction): batched ${bHeld.toFixed(0)} ms (one batch) vs naive ${nHeld.toFixed(0)} ms (its one transaction) (×${(bHeld / nHeld).toFixed(3)})`,
+        `a migration's ACCESS EXCLUSIVE lock, asked every 250 ms, waited at most: batched ${bWait.toFixed(0)} ms vs naive ${nWait.toFixed(0)} ms; the API's inserts (one per 50 ms) stalled at most: batched ${med(samples.batched, (s) => s.writerMaxMs).toFixed(0)} ms vs naive ${med(samples.naive, (s) => s.writerMaxMs).toFixed(0)} ms`,
         `maintain daily (findings + archiving one day, median ${k(median(maintain.archived))} events): ${(median(maintain.full) / 1000).toFixed(1)} s vs the daily findings alone ${(median(maintain.review) / 1000).toFixed(1)} s (×${(median(maintain.full) / median(maintain.review)).toFixed(2)})`,
-        `per run — batched: ${samples.batched.map((s) => `${k(rate(s.rows, s.ms))}/s, held ${s.longestHeldMs.toFixed(0)} ms`).join('; ')}; naive: ${samples.naive.map((s) => `${k(rate(s.rows, s.ms))}/s, held ${s.longestHeldMs.toFixed(0)} ms`).join('; ')}; maintain: ${maintain.full.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s vs ${maintain.review.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s`,
+        `per run — batched: ${samples.batched.map((s) => `${k(rate(s.rows, s.ms))}/s, held ${s.longestBatchMs.toFixed(0)} ms, DDL waited ${s.longestHeldMs.toFixed(0)} ms`).join('; ')}; naive: ${samples.naive.map((s) => `${k(rate(s.rows, s.ms))}/s, held ${s.longestBatchMs.toFixed(0)} ms, DDL waited ${s.longestHeldMs.toFixed(0)} ms`).join('; ')}; maintain: ${maintain.full.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s vs ${maintain.review.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s`,
       ],
     };
   } finally {
