@@ -78,16 +78,19 @@ async function requireSchema(db: Queryable, env: string): Promise<void> {
 }
 
 /** The one person the selector names; nobody is exit 1, several exit 2 with their ids only. Nothing is changed either way. */
-async function findOne(db: Queryable, selector: Selector, command: string): Promise<ErasureTargets> {
+const BY_NAME = { export: '`routergpt privacy export --customer TEXT`', erase: '`routergpt privacy erase --customer TEXT`' } as const;
+const BY_ID = { export: '`routergpt privacy export --session ID` or `routergpt privacy export --booking ID`', erase: '`routergpt privacy erase --session ID` or `routergpt privacy erase --booking ID`' } as const;
+
+async function findOne(db: Queryable, selector: Selector, command: 'export' | 'erase'): Promise<ErasureTargets> {
   const match = await findSubject(db, selector);
   if (match.kind === 'none') {
     const what = selector.kind === 'customer' ? 'No booking matches the customer name given (names are matched exactly, ignoring case)' : `No ${selector.kind === 'session' ? 'chat session' : 'booking'} has the id ${selector.value}`;
-    throw new OperationError(`${what}; nothing was changed.`, selector.kind === 'customer' ? 'Check the spelling against the booking, or name the person by --session ID or --booking ID.' : `Check the id; \`routergpt privacy ${command} --customer TEXT\` finds a person by the name booked under.`);
+    throw new OperationError(`${what}; nothing was changed.`, selector.kind === 'customer' ? 'Check the spelling against the booking, or name the person by --session ID or --booking ID.' : `Check the id; ${BY_NAME[command]} finds a person by the name booked under.`);
   }
   if (match.kind === 'many') {
     throw new UsageError(
       `The customer name given matches ${match.groups.length} people (bookings not linked by one chat session); nothing was changed:\n  ${match.groups.map(describeGroup).join('\n  ')}`,
-      `Re-run with the one meant: \`routergpt privacy ${command} --session ID\` or \`--booking ID\` (once per person, if all of them are meant).`,
+      `Re-run with the one meant: ${BY_ID[command]} (once per person, if all of them are meant).`,
     );
   }
   return match.targets;

@@ -45,12 +45,20 @@ export type SubjectMatch = { kind: 'none' } | { kind: 'one'; targets: ErasureTar
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Validate the flags into one selector (exactly one of them; a session or booking id is a UUID). */
-export function parseSelector(flags: { session?: string; booking?: string; customer?: string }, command: string): Selector {
+/** The example each command's hints give (whole commands, so the hint check can parse them). */
+const EXAMPLE = {
+  export: '`routergpt privacy export --customer "Jane Doe"`',
+  erase: '`routergpt privacy erase --customer "Jane Doe" --dry-run`',
+  log: '`routergpt privacy log --customer "Jane Doe"`',
+} as const;
+export type PrivacyCommand = keyof typeof EXAMPLE;
+
+export function parseSelector(flags: { session?: string; booking?: string; customer?: string }, command: PrivacyCommand): Selector {
   const given = (['session', 'booking', 'customer'] as const).filter((k) => flags[k] !== undefined);
   if (given.length !== 1) {
     throw new UsageError(
       given.length === 0 ? `routergpt privacy ${command} needs the person: --session ID, --booking ID or --customer TEXT.` : `Give one of --session, --booking and --customer, not ${given.map((g) => `--${g}`).join(' and ')}.`,
-      `Run e.g. \`routergpt privacy ${command} --customer "Jane Doe"\`; nothing was changed.`,
+      `Run e.g. ${EXAMPLE[command]}; nothing was changed.`,
     );
   }
   const kind = given[0]!;
