@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, OperationError } from '../../errors.js';
@@ -86,10 +86,10 @@ export function defaultJobs(): number {
 export async function createBackup(options: CreateBackupOptions): Promise<CreateBackupResult> {
   // Backups hold customer data: readable by their owner only.
   mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+  sweepPartials(options.dir, options.log);
   const started = performance.now();
   const createdAt = options.now();
   const result = options.db.kind === 'embedded' ? await dumpEmbedded(options, createdAt) : await dumpServer(options, createdAt);
-  chmodSync(result.file, result.format === 'directory' ? 0o700 : 0o600);
   const { sha256, sizeBytes, files } = result.format === 'directory' ? await sha256Directory(result.file) : { sha256: await sha256File(result.file), sizeBytes: statSync(result.file).size, files: undefined };
   const manifest: BackupManifest = {
     manifestVersion: 1,
@@ -134,7 +134,12 @@ async function dumpServer(options: CreateBackupOptions, createdAt: Date): Promis
   const server = await readServerVersion(db.pool);
   const pgDump = await requireTool('pg_dump', server.major, `to back up ${db.display} (PostgreSQL ${server.version})`, options.tools);
   const file = path.join(options.dir, backupFileName(options.label, format, createdAt));
+  const partial = partialPath(file);
   options.log?.(`pg_dump ${pgDump.version} (${pgDump.path}) → ${file}`);
+  // Created (0600 / 0700) before pg_dump opens it, so the dump is never readable by others, even
+  // for a moment, whatever the umask; pg_dump -Fd accepts an existing empty directory.
+  if (format === 'directory') mkdirSync(partial, { mode: 0o700 });
+  else closeSync(openSync(partial, 'wx', 0o600));
   const pgEnv = pgEnvFromUrl(db.url);
   let ledger: Ledger = {};
   const summaries = await withClient(db.pool, async (client) => {
@@ -152,14 +157,17 @@ async function dumpServer(options: CreateBackupOptions, createdAt: Date): Promis
       }
       const sums = await checksumTablesIn(runnerOf(client));
       ledger = await ledgerIn(runnerOf(client));
-      await runTool(pgDump, dumpArgs(format, file, options.jobs, options.lockWaitTimeoutMs, snapshot), pgEnv, {
+      await runTool(pgDump, dumpArgs(format, partial, options.jobs, options.lockWaitTimeoutMs, snapshot), pgEnv, {
         what: `Backing up ${db.display}`,
         hint: 'Nothing was changed in the database. Fix the cause above and run the backup again.',
         ...(options.signal ? { signal: options.signal } : {}),
+      }).catch((error: unknown) => {
+        throw diskFull(error, file, options.dir) ?? error;
       });
+      publish(partial, file);
       return sums;
     } catch (error) {
-      rmSync(file, { recursive: true, force: true });
+      rmSync(partial, { recursive: true, force: true });
       throw error;
     } finally {
       await client.query('ROLLBACK').catch(() => {});
@@ -194,7 +202,19 @@ async function dumpEmbedded(options: CreateBackupOptions, createdAt: Date): Prom
   }
   const problem = checkPlainDump(sql);
   if (problem) throw new OperationError(`The WebAssembly pg_dump produced an unusable dump: ${problem}.`, 'Run the backup again; if it persists, report it with `routergpt --version`.');
-  writeFileSync(file, sql);
+  const partial = partialPath(file);
+  try {
+    const fd = openSync(partial, 'wx', 0o600);
+    try {
+      writeSync(fd, sql);
+    } finally {
+      closeSync(fd);
+    }
+    publish(partial, file);
+  } catch (error) {
+    rmSync(partial, { force: true });
+    throw diskFull(error, file, options.dir) ?? error;
+  }
   return {
     file,
     format: 'plain',
@@ -205,4 +225,68 @@ async function dumpEmbedded(options: CreateBackupOptions, createdAt: Date): Prom
     summaries: before,
     ledger,
   };
+}
+
+/**
+ * A backup is written under a hidden name that says whose it is (`.<name>.partial-<pid>`), synced,
+ * and renamed to its final name only when complete: an interrupted run never leaves a
+ * complete-looking dump (one the inventory would list, or retention never remove).
+ */
+const PARTIAL = /^\.(.+)\.partial-(\d+)$/;
+
+function partialPath(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.partial-${process.pid}`);
+}
+
+function fsyncPath(target: string): void {
+  const fd = openSync(target, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Sync the finished dump (each file of a directory dump), rename it into place, and sync the folder so the rename survives a crash. */
+function publish(partial: string, file: string): void {
+  if (statSync(partial).isDirectory()) for (const f of readdirSync(partial)) fsyncPath(path.join(partial, f));
+  fsyncPath(partial);
+  renameSync(partial, file);
+  fsyncPath(path.dirname(file));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Remove what interrupted backups left (their process is gone), saying so. */
+export function sweepPartials(dir: string, log?: (line: string) => void): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const m = PARTIAL.exec(name);
+    if (!m || alive(Number(m[2]))) continue;
+    rmSync(path.join(dir, name), { recursive: true, force: true });
+    removed.push(m[1]!);
+  }
+  if (removed.length > 0) log?.(`removed ${removed.length} unfinished backup(s) left by interrupted runs: ${removed.join(', ')}`);
+  return removed;
+}
+
+/** A full disk as the operational error it is: the file, and the space left where it was written. */
+function diskFull(error: unknown, file: string, dir: string): OperationError | undefined {
+  const text = error instanceof Error ? error.message : String(error);
+  if ((error as NodeJS.ErrnoException)?.code !== 'ENOSPC' && !/No space left on device/i.test(text)) return undefined;
+  let free = 'unknown';
+  try {
+    const s = statfsSync(dir);
+    free = `${(Number(s.bavail) * Number(s.bsize) / 1_048_576).toFixed(1)} MiB`;
+  } catch {
+    /* the figure is a courtesy */
+  }
+  return new OperationError(`No space left on the device writing the backup ${file} (${free} free in ${dir}). Nothing was changed in the database, and the unfinished file was removed.`, 'Free space there, or point backup.dir (ROUTERGPT_BACKUP_DIR) at a volume with room for the dump, and run the backup again.');
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../errors.js';
 import type { TableSummary } from './checksums.js';
@@ -105,8 +105,15 @@ export function recordVerification(manifestFile: string, verification: BackupVer
 export function writeManifest(manifestFile: string, manifest: BackupManifest): void {
   // Written aside and renamed: a process killed mid-write (a verification recorded after the fact)
   // never leaves a half manifest, which would make a good backup unusable.
+  // 0600 like the dump it describes (its table names and row counts are the owner's business).
   const aside = `${manifestFile}.${process.pid}.tmp`;
-  writeFileSync(aside, `${JSON.stringify(manifest, null, 2)}\n`);
+  const fd = openSync(aside, 'w', 0o600);
+  try {
+    writeSync(fd, `${JSON.stringify(manifest, null, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   renameSync(aside, manifestFile);
 }
 
