@@ -119,6 +119,8 @@ export interface RestoreTestOptions {
   tools?: PgToolOptions;
   /** Called with the scratch database's pool before it is dropped (e.g. to run the db checks). */
   inspect?: (pool: Pool) => Promise<void>;
+  /** Scratch databases of earlier restore tests older than this, with nobody connected, are dropped first (default 10 min). */
+  staleAfterMs?: number;
   signal?: AbortSignal;
 }
 
@@ -129,7 +131,14 @@ export interface RestoreTestResult {
   differences: string[];
   tables: Record<string, number>;
   durationMs: number;
+  /** The scratch database could not be dropped (a full copy of the data left on the server): its name and why. */
+  leftover?: { name: string; error: string };
+  /** Scratch databases of earlier runs (nobody connected) dropped before this one. */
+  swept?: string[];
 }
+
+/** What restore tests name their scratch databases; db.drop-stale-restore-tests drops leftovers by it. */
+export const RESTORE_TEST_PREFIX = 'routergpt_restore_test_';
 
 /**
  * Prove a backup restores: into a scratch database (created, filled, checksummed, dropped), never
@@ -147,8 +156,11 @@ export async function restoreTest(options: RestoreTestOptions): Promise<RestoreT
     if (manifest.format !== 'plain') throw new ConfigError('A restore test of a pg_dump archive needs a PostgreSQL server to create a scratch database on.', 'Pass the admin URL of the server (a user allowed to CREATE DATABASE).');
     return finish('in-memory PGlite', await restoreIntoMemory(file));
   }
-  const name = `routergpt_restore_test_${randomBytes(4).toString('hex')}`;
+  // The creation time is in the name (seconds, base 36): a sweep never takes a scratch database
+  // another restore test created a moment ago and has not connected to yet.
+  const name = `${RESTORE_TEST_PREFIX}${Math.floor(Date.now() / 1000).toString(36)}_${randomBytes(4).toString('hex')}`;
   const adminUrl = options.adminUrl;
+  const swept = await sweepStaleScratch(adminUrl, options.staleAfterMs ?? 10 * 60_000);
   await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
   const scratchUrl = withDatabase(adminUrl, name);
   const pool = createPool({ connectionString: scratchUrl, max: 2, applicationName: 'routergpt-restore-test' });
@@ -162,11 +174,60 @@ export async function restoreTest(options: RestoreTestOptions): Promise<RestoreT
     const actual = await checksumTables(pool);
     await options.inspect?.(pool);
     const host = new URL(adminUrl).host;
-    return finish(`database ${name} on ${host}`, actual);
-  } finally {
     await pool.end().catch(() => {});
-    await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+    const leftover = await dropScratch(adminUrl, name);
+    return { ...finish(`database ${name} on ${host}`, actual), ...(leftover ? { leftover: { name, error: leftover } } : {}), ...(swept.length ? { swept } : {}) };
+  } catch (error) {
+    await pool.end().catch(() => {});
+    await dropScratch(adminUrl, name);
+    throw error;
   }
+}
+
+/**
+ * Drop a scratch database, retrying: `WITH (FORCE)` is refused while a connection the role may not
+ * terminate (autovacuum, for a role that is not a superuser) is in it, which passes in a moment.
+ * The error of the last attempt when it never went (the caller reports the name), else undefined.
+ */
+async function dropScratch(adminUrl: string, name: string, delaysMs: readonly number[] = [200, 500, 1000, 2000, 4000]): Promise<string | undefined> {
+  let last = '';
+  for (let attempt = 0; attempt <= delaysMs.length; attempt++) {
+    try {
+      await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      return undefined;
+    } catch (error) {
+      last = (error as Error).message.split('\n')[0]!;
+      if (attempt < delaysMs.length) await new Promise((r) => setTimeout(r, delaysMs[attempt]));
+    }
+  }
+  return last;
+}
+
+/** Scratch databases a killed or refused earlier restore test left behind (nobody connected), dropped now: best effort. */
+async function sweepStaleScratch(adminUrl: string, staleAfterMs: number): Promise<string[]> {
+  const client = new pg.Client({ connectionString: adminUrl, application_name: 'routergpt-restore-test' });
+  const dropped: string[] = [];
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ datname: string }>(
+      `SELECT d.datname FROM pg_database d
+        WHERE d.datname LIKE $1 || '%' AND d.datname ~ '^[a-z0-9_]+$'
+          AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)`,
+      [RESTORE_TEST_PREFIX],
+    );
+    for (const { datname } of rows) {
+      // Names before the creation time was in them (routergpt_restore_test_<8 hex>) are old by definition.
+      const created = /^routergpt_restore_test_([0-9a-z]+)_[0-9a-f]{8}$/.exec(datname)?.[1];
+      if (created && Date.now() - parseInt(created, 36) * 1000 < staleAfterMs) continue;
+      // Matched ^[a-z0-9_]+$ above: safe as an identifier.
+      if (await client.query(`DROP DATABASE IF EXISTS ${datname}`).then(() => true, () => false)) dropped.push(datname);
+    }
+  } catch {
+    /* the sweep is a courtesy; the restore test itself reports what matters */
+  } finally {
+    await client.end().catch(() => {});
+  }
+  return dropped;
 }
 
 function withDatabase(url: string, name: string): string {

@@ -1,4 +1,4 @@
-import { fail, pass, type CheckResult } from '../../checks/define-check.js';
+import { fail, pass, warn, type CheckResult } from '../../checks/define-check.js';
 import { ConfigError } from '../../errors.js';
 import { createBackup, describeBackupCommand } from '../../db/backup/create.js';
 import { restoreTest } from '../../db/backup/restore.js';
@@ -70,7 +70,8 @@ export const dbBackupStep = defineStep({
     const verdict = await verifyNewBackup(ctx, result);
     // Old backups are deleted only once the new one is proven good: with retention 1 and a
     // damaged new file, the last good backup must still be there.
-    if (verdict.status === 'pass') {
+    // (A warning — the restore test's scratch database left behind — is still a good backup.)
+    if (verdict.status !== 'fail') {
       const o = options(ctx);
       // A rollback's safety backup must not delete the backup it is about to restore.
       const protect = Array.isArray(ctx.params.protect) ? ctx.params.protect.filter((p): p is string => typeof p === 'string') : [];
@@ -132,8 +133,21 @@ export async function verifyBackupAsTheStepDoes(options: VerifyLikeTheStepOption
   if (!booleanParam(ID, params, 'restoreTest')) return pass(`Backup verified (${verified.manifest.format}, SHA-256 ${verified.manifest.sha256.slice(0, 12)}…)`, { details: verified.details });
   const adminUrl = stringParam(ID, params, 'restoreTestUrl') ?? (options.db?.kind === 'url' ? options.db.url : undefined);
   const test = await restoreTest({ manifestFile, ...(adminUrl ? { adminUrl } : {}), ...(options.signal ? { signal: options.signal } : {}) });
-  const details = [...verified.details, `restore test into ${test.target} took ${test.durationMs} ms`, ...test.differences];
+  const details = [
+    ...verified.details,
+    `restore test into ${test.target} took ${test.durationMs} ms`,
+    ...(test.swept ? [`dropped ${test.swept.length} scratch database(s) earlier restore tests left behind: ${test.swept.join(', ')}`] : []),
+    ...test.differences,
+  ];
   if (!test.ok) return fail('The backup restores, but not to the same data: per-table checksums differ.', { details, hint: 'Do not migrate. Take a new backup and compare again.' });
+  if (test.leftover) {
+    // A full copy of the data stays on the server: say which, and how it goes.
+    return warn(`Backup verified and restore-tested (${Object.keys(test.tables).length} tables identical), but its scratch database ${test.leftover.name} could not be dropped: ${test.leftover.error}`, {
+      details,
+      data: { restoreTest: test },
+      hint: `It holds a full copy of the data: drop it (\`DROP DATABASE ${test.leftover.name}\`), or let the next restore test or the weekly db.drop-stale-restore-tests do it.`,
+    });
+  }
   return pass(`Backup verified and restore-tested (${Object.keys(test.tables).length} tables identical)`, { details, data: { restoreTest: test } });
 }
 

@@ -1,8 +1,7 @@
+import { RESTORE_TEST_PREFIX as PREFIX } from '../../db/backup/restore.js';
 import { plural } from '../../lib/plural.js';
 import { defineStep, type StepContext } from '../define-step.js';
 
-/** What `backup --verify` names its scratch databases (src/db/backup/restore.ts). */
-const PREFIX = 'routergpt_restore_test_';
 
 /** Scratch databases of restore tests whose process died before it dropped them: nobody connected. */
 async function stale(ctx: StepContext): Promise<string[]> {
