@@ -175,22 +175,35 @@ export interface WriteOutcome {
  * edited meanwhile is not overwritten with an answer for its old address.
  */
 export async function writeProposals(client: PoolClient | Queryable, proposals: readonly Proposal[], now: Date, schema: ShopSchema): Promise<WriteOutcome> {
+  const answered = proposals.filter((p) => p.result);
+  if (answered.length === 0) return { written: [], changed: [] };
+  // One statement for the batch (one round trip, however many shops).
+  const values: unknown[] = [
+    answered.map((p) => p.shop.id),
+    answered.map((p) => p.result!.latitude),
+    answered.map((p) => p.result!.longitude),
+    answered.map((p) => p.provider),
+    answered.map((p) => p.result!.accuracy),
+    answered.map((p) => p.shop.updated_at),
+    answered.map((p) => p.expiresAt?.toISOString() ?? null),
+    now,
+  ];
+  const { rows } = await client.query<{ id: string }>(
+    `UPDATE shops AS s SET latitude = u.lat, longitude = u.lon, geocoded_at = $8, geocode_source = u.src, geocode_accuracy = u.acc${schema.expiry ? ', geocode_expires_at = u.exp' : ''}, updated_at = $8
+       FROM unnest($1::bigint[], $2::float8[], $3::float8[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[]) AS u(id, lat, lon, src, acc, prev, exp)
+      WHERE s.id = u.id AND s.updated_at = u.prev
+      RETURNING s.id::text AS id`,
+    values,
+  );
+  const done = new Set(rows.map((r) => r.id));
   const written: GeocodedShop[] = [];
   const changed: string[] = [];
-  for (const p of proposals) {
-    if (!p.result) continue;
-    const values: unknown[] = [p.shop.id, p.result.latitude, p.result.longitude, now, p.provider, p.result.accuracy, p.shop.updated_at];
-    const expiry = schema.expiry ? `, geocode_expires_at = $${values.push(p.expiresAt)}` : '';
-    const { rowCount } = await client.query(
-      `UPDATE shops SET latitude = $2, longitude = $3, geocoded_at = $4, geocode_source = $5, geocode_accuracy = $6${expiry}, updated_at = $4
-        WHERE id = $1 AND updated_at = $7::timestamptz`,
-      values,
-    );
-    if (!rowCount) {
+  for (const p of answered) {
+    if (!done.has(p.shop.id)) {
       changed.push(p.shop.slug);
       continue;
     }
-    written.push({ id: p.shop.id, slug: p.shop.slug, latitude: p.result.latitude, longitude: p.result.longitude, accuracy: p.result.accuracy, provider: p.provider, previous: previousOf(p.shop) });
+    written.push({ id: p.shop.id, slug: p.shop.slug, latitude: p.result!.latitude, longitude: p.result!.longitude, accuracy: p.result!.accuracy, provider: p.provider, previous: previousOf(p.shop) });
   }
   return { written, changed };
 }
@@ -263,14 +276,27 @@ export async function runBatches(options: BatchRunOptions): Promise<BatchState> 
   } else if (state.afterId) {
     options.log(`resuming after ${plural(state.processed, 'shop')} (${plural(state.batches, 'batch', 'batches')} journaled; their answers are not asked again)`);
   }
-  for (;;) {
-    if (options.signal?.aborted) break;
-    const room = options.limit === undefined ? options.batchSize : Math.min(options.batchSize, options.limit - state.processed);
-    if (room <= 0) break;
+  const roomAfter = (taken: number) => (options.limit === undefined ? options.batchSize : Math.min(options.batchSize, options.limit - taken));
+  const next = async (afterId: string | undefined, taken: number) => {
+    const room = roomAfter(taken);
+    if (room <= 0 || options.signal?.aborted) return undefined;
     const now = options.now();
-    const shops = await selectShops(db, schema, selection, { now, limit: room, ...(state.afterId ? { afterId: state.afterId } : {}) });
-    if (shops.length === 0) break;
-    const proposed = options.chain ? await propose(db, options.chain, shops, { now, settings: options.settings, schema, concurrency: options.concurrency, ...(options.signal ? { signal: options.signal } : {}) }) : { proposals: shops.map((shop): Proposal => ({ shop, addressSent: addressSent(shop), result: null, provider: shop.geocode_source ?? 'none', fromCache: false, expiresAt: null, flags: ['no-provider'] })), calls: 0, cacheHits: 0 };
+    const shops = await selectShops(db, schema, selection, { now, limit: room, ...(afterId ? { afterId } : {}) });
+    if (shops.length === 0) return undefined;
+    const proposed = options.chain
+      ? await propose(db, options.chain, shops, { now, settings: options.settings, schema, concurrency: options.concurrency, ...(options.signal ? { signal: options.signal } : {}) })
+      : { proposals: shops.map((shop): Proposal => ({ shop, addressSent: addressSent(shop), result: null, provider: shop.geocode_source ?? 'none', fromCache: false, expiresAt: null, flags: ['no-provider'] })), calls: 0, cacheHits: 0 };
+    return { shops, now, proposed };
+  };
+  // The next batch is asked while this one is written: the provider is never idle on our writes.
+  // Its answers land in the cache, so a kill meanwhile loses no call.
+  let pending = next(state.afterId, state.processed);
+  for (;;) {
+    const batch = await pending;
+    if (!batch) break;
+    const { shops, now, proposed } = batch;
+    pending = next(shops.at(-1)!.id, state.processed + shops.length);
+    pending.catch(() => {});
     const { proposals } = proposed;
     // The batch's own short transaction: only its shops, only as they were read.
     const outcome = await withTransaction(db, async (client) => {

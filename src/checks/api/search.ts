@@ -98,7 +98,7 @@ export default defineCheck({
         return fail(`${problems.length} problem(s) in ${locations.length * 2} searches`, { details: [...problems, ...details], data, hint: 'Compare the search SQL (src/server/search) with the haversine formula; check shops.latitude/longitude were geocoded correctly (db.shops-geocoded).' });
       }
       if (total === 0) {
-        return warn(`every probe location returned zero shops`, { details, data, hint: 'Geocode the shops (db.geocode-shops) or set the probe locations (params.locations) to where your shops are.' });
+        return warn(`every probe location returned zero shops`, { details, data, hint: 'Geocode the shops (`routergpt geocode --dry-run`, then `routergpt geocode`) or set the probe locations (params.locations) to where your shops are.' });
       }
       if (accuracy.city.length > 0) {
         return warn(`${accuracy.city.length} of the ${found.size} shops found rest on city-level coordinates: their distances may be miles off`, {

@@ -14,7 +14,7 @@ export default defineCheck({
     const total = rows.reduce((n, r) => n + r.entries, 0);
     const expired = rows.reduce((n, r) => n + r.expired, 0);
     const maxExpired = Number(params?.maxExpired ?? 1000);
-    if (total === 0) return warn('the geocoding cache is empty', { hint: 'Geocode the shops (`routergpt deploy` runs db.geocode-shops) to fill it.', data: { total } });
+    if (total === 0) return warn('the geocoding cache is empty', { hint: 'Geocode the shops to fill it: `routergpt geocode --dry-run` (it caches what it asks), then `routergpt geocode` (the deploy runs the same step, db.geocode-shops).', data: { total } });
     if (expired > maxExpired || expired / total > 0.5) {
       return warn(`${expired} of ${total} cache entries have expired`, { details, hint: 'Run `SELECT cleanup_expired_geocoding_cache();` (weekly maintenance).', data: { total, expired } });
     }
