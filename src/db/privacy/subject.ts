@@ -113,14 +113,14 @@ export async function findSubject(db: Queryable, selector: Selector): Promise<Su
 async function eventIds(db: Queryable, table: 'router_analytics' | 'router_analytics_archive', sessions: string[], bookings: string[]): Promise<string[]> {
   if (!(await tableExists(db, table))) return [];
   // Indexed: by session id; booking events by type and time (an event is written right after its
-  // booking, by a server whose clock may be off: a day's margin); the search that led to a
-  // session is an event with its search_id and no session, shortly before the session.
+  // booking, by a server whose clock may be off: a day either side); the search that led to a
+  // session is an event with its search_id and no session, within a day of the session.
   const { rows } = await db.query<{ id: string }>(
-    `WITH s AS (SELECT search_id, created_at FROM chat_sessions WHERE id = ANY($1::uuid[])),
-          b AS (SELECT min(created_at) AS since FROM bookings WHERE id = ANY($2::uuid[]))
+    `WITH s AS (SELECT search_id, created_at FROM chat_sessions WHERE id = ANY($1::uuid[]))
      SELECT id::text FROM ${table} WHERE session_id = ANY($1::uuid[])
      UNION
-     SELECT a.id::text FROM ${table} a, b WHERE a.event_type = 'booking' AND b.since IS NOT NULL AND a.created_at >= b.since - interval '1 day' AND a.payload->>'booking_id' = ANY($2::uuid[]::text[])
+     SELECT a.id::text FROM bookings b JOIN ${table} a ON a.event_type = 'booking' AND a.created_at BETWEEN b.created_at - interval '1 day' AND b.created_at + interval '1 day' AND a.payload->>'booking_id' = b.id::text
+      WHERE b.id = ANY($2::uuid[])
      UNION
      SELECT a.id::text FROM ${table} a JOIN s ON s.search_id IS NOT NULL AND a.search_id = s.search_id
       WHERE a.event_type = 'search' AND a.session_id IS NULL AND a.created_at BETWEEN s.created_at - interval '1 day' AND s.created_at + interval '1 day'`,
