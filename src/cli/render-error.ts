@@ -1,6 +1,7 @@
 import { CommanderError } from 'commander';
 import { redactSecrets } from '../config/mask.js';
 import { CancelledError, ChecksFailedError, ConfigError, isRouterGptError, UsageError, type RouterGptError } from '../errors.js';
+import { noRoomError } from '../lib/disk-full.js';
 import { VERSION } from '../version.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 import type { IO } from './io.js';
@@ -12,6 +13,9 @@ export function classify(error: unknown): RouterGptError | CommanderError | Erro
   if (error instanceof Error && error.name === 'AbortPromptError') return new CancelledError('Cancelled.');
   const behind = schemaBehind(error);
   if (behind) return behind;
+  // A full or read-only volume anywhere (a report, an export, a journal): operational, naming the file.
+  const noRoom = noRoomError(error, 'the file');
+  if (noRoom) return noRoom;
   return error instanceof Error ? error : new Error(String(error));
 }
 

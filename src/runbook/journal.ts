@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CheckOutcome } from '../checks/run-checks.js';
 import type { Queryable } from '../db/pool.js';
 import { UsageError } from '../errors.js';
+import { noRoomError } from '../lib/disk-full.js';
 
 /** The closed list of journaled run kinds; each is one command (`maintenance` is `routergpt maintain`). */
 export const RUN_KINDS = ['deploy', 'rollback', 'maintenance', 'backup', 'watch', 'geocode', 'baseline', 'repair', 'privacy'] as const;
@@ -141,10 +142,18 @@ export class Journal {
   async save(): Promise<void> {
     this.record.updatedAt = new Date().toISOString();
     // Records hold step outputs (purge records, backup paths): owner-only, like the files beside them.
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(this.record, null, 2)}\n`, { mode: 0o600 });
-    renameSync(tmp, this.file);
+    let fileError: unknown;
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      writeFileSync(tmp, `${JSON.stringify(this.record, null, 2)}\n`, { mode: 0o600 });
+      renameSync(tmp, this.file);
+    } catch (error) {
+      // A full disk must not leave the run "running" everywhere: the database copy below still
+      // gets this state (failed, when the run is ending), and the error names the file.
+      rmSync(tmp, { force: true });
+      fileError = noRoomError(error, 'the run journal', this.file, `Free space in ${this.dir}; \`routergpt status\` reads the run from the database meanwhile.`) ?? error;
+    }
     if (this.db) {
       try {
         await saveRunToDb(this.db, this.record);
@@ -154,6 +163,7 @@ export class Journal {
         this.dbWarned = true;
       }
     }
+    if (fileError) throw fileError;
   }
 
   item(id: string): ItemRecord {

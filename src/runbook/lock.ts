@@ -1,5 +1,6 @@
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { noRoomError } from '../lib/disk-full.js';
 import { LockHeldError } from '../errors.js';
 import { describeHolder, type Pool, type PoolClient, type Queryable } from '../db/pool.js';
 import { isProcessAlive } from '../lib/process-alive.js';
@@ -66,7 +67,14 @@ function acquireFileLock(file: string, info: LockFileInfo, env: string): { relea
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
       const fd = openSync(file, 'wx');
-      writeSync(fd, JSON.stringify(info));
+      try {
+        writeSync(fd, JSON.stringify(info));
+      } catch (error) {
+        // A full disk: no half-written lock left behind, and an error that names the file.
+        closeSync(fd);
+        unlinkSync(file);
+        throw noRoomError(error, 'the run lock', file, `Free space in ${path.dirname(file)}; nothing was started.`) ?? error;
+      }
       closeSync(fd);
       return {
         release: () => {

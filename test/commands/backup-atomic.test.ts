@@ -66,6 +66,7 @@ describe('regression: a full disk is an operational error naming the file and th
       expect(r.exitCode, r.stderr).toBe(1);
       const out = r.stdout + r.stderr;
       expect(out).toMatch(/No space left on the device writing the backup \S+\/manual-\d{8}T\d{6}Z\.dump \(\d+\.\d MiB free in /);
+      expect(out).toContain('Nothing was changed in the database, and the unfinished file was removed.');
       expect(out).toContain('→ Free space there, or point backup.dir (ROUTERGPT_BACKUP_DIR) at a volume');
       expect(out).not.toMatch(/at .*\.js:\d+/);
       expect(readdirSync(full)).toEqual([]);
@@ -75,6 +76,36 @@ describe('regression: a full disk is an operational error naming the file and th
     } finally {
       execFileSync('umount', [full]);
       rmdirSync(full);
+    }
+  });
+});
+
+describe('regression: a full run directory is an operational error naming the file, and the run is not left "running"', () => {
+  it('the journal cannot be written: exit 1, the file and the free space named, no stack, no "Internal error"; status does not show it running', async () => {
+    const runs = path.join(ws.dir, '.routergpt', 'runs', 'staging');
+    mkdirSync(runs, { recursive: true });
+    const keep = readdirSync(runs);
+    const aside = tempDir('routergpt-runs-aside-');
+    for (const f of keep) execFileSync('mv', [path.join(runs, f), aside]);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', runs]);
+    try {
+      // Fill it: nothing more fits.
+      try {
+        writeFileSync(path.join(runs, 'filler'), Buffer.alloc(1024 * 1024));
+      } catch {
+        /* ENOSPC: full, as wanted */
+      }
+      const r = await cli(['backup', '--env', 'staging']);
+      const out = r.stdout + r.stderr;
+      expect(r.exitCode, out).toBe(1);
+      expect(out).toMatch(/No space left on the device writing the run (lock|journal) \S+ \(\d+\.\d MiB free in /);
+      expect(out).not.toContain('Internal error');
+      expect(out).not.toMatch(/at .*\.js:\d+/);
+      const status = await cli(['status', '--env', 'staging', '--json']);
+      expect(status.stdout).not.toMatch(/"status":\s*"running"/);
+    } finally {
+      execFileSync('umount', [runs]);
+      for (const f of keep) execFileSync('mv', [path.join(aside, f), runs]);
     }
   });
 });

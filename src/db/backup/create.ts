@@ -1,7 +1,8 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, OperationError } from '../../errors.js';
+import { noRoomError } from '../../lib/disk-full.js';
 import type { Database } from '../connect.js';
 import { withClient } from '../pool.js';
 import { checksumTables, checksumTablesIn, compareChecksums, runnerOf, type TableSummary } from './checksums.js';
@@ -278,15 +279,7 @@ export function sweepPartials(dir: string, log?: (line: string) => void): string
 }
 
 /** A full disk as the operational error it is: the file, and the space left where it was written. */
-function diskFull(error: unknown, file: string, dir: string): OperationError | undefined {
-  const text = error instanceof Error ? error.message : String(error);
-  if ((error as NodeJS.ErrnoException)?.code !== 'ENOSPC' && !/No space left on device/i.test(text)) return undefined;
-  let free = 'unknown';
-  try {
-    const s = statfsSync(dir);
-    free = `${(Number(s.bavail) * Number(s.bsize) / 1_048_576).toFixed(1)} MiB`;
-  } catch {
-    /* the figure is a courtesy */
-  }
-  return new OperationError(`No space left on the device writing the backup ${file} (${free} free in ${dir}). Nothing was changed in the database, and the unfinished file was removed.`, 'Free space there, or point backup.dir (ROUTERGPT_BACKUP_DIR) at a volume with room for the dump, and run the backup again.');
+function diskFull(error: unknown, file: string, _dir: string): OperationError | undefined {
+  const noRoom = noRoomError(error, 'the backup', file, 'Free space there, or point backup.dir (ROUTERGPT_BACKUP_DIR) at a volume with room for the dump, and run the backup again.');
+  return noRoom && new OperationError(`${noRoom.message} Nothing was changed in the database, and the unfinished file was removed.`, noRoom.hint, { cause: error });
 }
