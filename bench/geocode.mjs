@@ -135,9 +135,18 @@ export async function run() {
     holdAfter = Math.floor(SHOPS / 2);
 
     const first = cli(['geocode', '--yes', '--no-backup', '--batch', '100'], env, dir);
+    // Killed once every answer sent has reached the cache ("after N calls"): an answer still in
+    // flight when a process dies is the one call a rerun may repeat, and is not what is measured.
     onHold = () => {
       onHold = undefined;
-      setTimeout(() => first.child.kill('SIGKILL'), 300);
+      void (async () => {
+        for (let i = 0; i < 400; i++) {
+          const { rows } = await c.query(`SELECT count(*)::int AS n FROM geocoding_cache WHERE provider = 'google' AND query_normalized NOT LIKE '%baseline%'`);
+          if (rows[0].n >= answered.length) break;
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        first.child.kill('SIGKILL');
+      })();
     };
     const r1 = await first.done;
     if (r1.signal !== 'SIGKILL') throw new Error(`the first run was not killed: ${r1.code} ${r1.stderr.slice(-500)}`);

@@ -262,6 +262,8 @@ export interface BatchRunOptions {
 
 /** Kept in the journal for the report; more are counted, not listed. */
 const LISTED = 1000;
+/** Batches asked of the provider ahead of the one being written. */
+const AHEAD = 2;
 
 export async function runBatches(options: BatchRunOptions): Promise<BatchState> {
   const { pool: db, schema, selection } = options;
@@ -288,15 +290,28 @@ export async function runBatches(options: BatchRunOptions): Promise<BatchState> 
       : { proposals: shops.map((shop): Proposal => ({ shop, addressSent: addressSent(shop), result: null, provider: shop.geocode_source ?? 'none', fromCache: false, expiresAt: null, flags: ['no-provider'] })), calls: 0, cacheHits: 0 };
     return { shops, now, proposed };
   };
-  // The next batch is asked while this one is written: the provider is never idle on our writes.
-  // Its answers land in the cache, so a kill meanwhile loses no call.
-  let pending = next(state.afterId, state.processed);
+  // The next batches are asked while this one is written (up to AHEAD of them, each started as
+  // soon as the one before it is answered): the provider is never idle on our writes and
+  // checkpoints. Their answers land in the cache, so a kill meanwhile loses no call.
+  type Batch = NonNullable<Awaited<ReturnType<typeof next>>> & { taken: number };
+  const after = (previous: Promise<Batch | undefined>): Promise<Batch | undefined> =>
+    previous.then(async (b) => {
+      if (!b) return undefined;
+      const got = await next(b.shops.at(-1)!.id, b.taken + b.shops.length);
+      return got && { ...got, taken: b.taken + b.shops.length };
+    });
+  const first: Promise<Batch | undefined> = next(state.afterId, state.processed).then((b) => b && { ...b, taken: state.processed });
+  const ahead: Array<Promise<Batch | undefined>> = [first];
   for (;;) {
-    const batch = await pending;
+    const current = ahead.shift()!;
+    const batch = await current;
     if (!batch) break;
+    while (ahead.length < AHEAD) {
+      const queued = after(ahead.at(-1) ?? current);
+      queued.catch(() => {});
+      ahead.push(queued);
+    }
     const { shops, now, proposed } = batch;
-    pending = next(shops.at(-1)!.id, state.processed + shops.length);
-    pending.catch(() => {});
     const { proposals } = proposed;
     // The batch's own short transaction: only its shops, only as they were read.
     const outcome = await withTransaction(db, async (client) => {
