@@ -123,7 +123,7 @@ export async function run() {
     holdAfter = undefined;
     const n = Math.min(1000, SHOPS);
     let next = 0;
-    await Promise.all(Array.from({ length: 8 }, async () => {
+    await Promise.all(Array.from({ length: 16 }, async () => {
       while (next < n) {
         const i = next++;
         await alone.geocode({ address: `${i} Baseline Rd`, city: 'Phoenix', state: 'AZ' });

@@ -144,7 +144,7 @@ export async function runGeocode(options: GeocodeOptions): Promise<GeocodeResult
   if (!options.dryRun && !options.yes && !prompter) throw new UsageError(`Geocoding ${config.name} writes shop coordinates and needs confirmation, and there is no terminal to ask on.`, 'Re-run with --yes to confirm non-interactively (or --dry-run to see the proposals first); nothing was changed.');
   const params = geocodeParams({ ...checklistParams(config, options.cwd), ...paramsOf(options) });
 
-  const db = await openDatabase(config, { applicationName: `routergpt geocode${options.dryRun ? ' --dry-run' : ''}`, poolSize: 10 });
+  const db = await openDatabase(config, { applicationName: `routergpt geocode${options.dryRun ? ' --dry-run' : ''}`, poolSize: 20 });
   try {
     const schema = await shopSchema(db.pool);
     if (options.dryRun) return await dryRun(options, db, schema, params, now);

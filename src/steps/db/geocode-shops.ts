@@ -54,7 +54,7 @@ export function geocodersFor(ctx: Pick<StepContext, 'config' | 'db'>, p: Geocode
 
 /** Nominatim's slot serialises every request anyway; Google's throttle wants a few in flight. */
 export function concurrencyOf(chain: GeocoderChain): number {
-  return chain.geocoders.some((g) => g.name === 'nominatim') ? 1 : 8;
+  return chain.geocoders.some((g) => g.name === 'nominatim') ? 1 : 16;
 }
 
 export function describeChain(chain: GeocoderChain): string {
