@@ -50,7 +50,7 @@ export const GEOCODING_SCHEMA = {
 
 /**
  * `geocoding:` over the defaults: offline (the only provider that needs nothing), accuracy_min
- * street, moved_warn_m 500, Google cache_days 30 (its terms' limit) and qps 10. The key and the
+ * street (postal_code when offline is the only provider), moved_warn_m 500, Google cache_days 30 (its terms' limit) and qps 10. The key and the
  * two base URLs come from the environment (GOOGLE_MAPS_API_KEY, GOOGLE_GEOCODING_URL,
  * NOMINATIM_URL). Problems are collected, so every one is reported at once.
  */
@@ -92,7 +92,11 @@ export function resolveGeocoding(raw: RawEnvironment['geocoding'], env: NodeJS.P
 
   return {
     providers,
-    accuracyMin: fromFile('accuracy_min', accuracy, 'street'),
+    // Street by default; with only the offline provider (ZIP centroids at best), postal_code: a finer
+    // minimum would flag every shop it places, and a city-level fallback is still flagged.
+    accuracyMin: providers.value.length === 1 && providers.value[0] === 'offline'
+      ? fromFile('accuracy_min', accuracy, 'postal_code', 'built-in default for the offline provider (postal_code: the finest it gives)')
+      : fromFile('accuracy_min', accuracy, 'street'),
     movedWarnM: fromFile('moved_warn_m', raw?.moved_warn_m, 500),
     google: {
       cacheDays: fromFile('google.cache_days', raw?.google?.cache_days, 30, "built-in default (Google's terms: 30 days)"),

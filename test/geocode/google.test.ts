@@ -237,7 +237,9 @@ describe('provider selection from the config: bad input is a ConfigError (exit 2
     const { geocoding } = loadConfig({ flags: {}, cwd: tempDir(), env: {} }).config;
     expect(geocoding.providers).toMatchObject({ value: ['offline'], source: 'default' });
     expect(geocoding.google.cacheDays).toMatchObject({ value: 30, source: 'default' });
-    expect(geocoding.accuracyMin.value).toBe('street');
+    // Offline alone gives ZIP centroids at best: its default minimum is postal_code (a city fallback is still coarse).
+    expect(geocoding.accuracyMin.value).toBe('postal_code');
+    expect(load('geocoding:\n      provider: [google, offline]\n', { GOOGLE_MAPS_API_KEY: KEY }).config.geocoding.accuracyMin.value).toBe('street');
     expect(createGeocoders({ config: loadConfig({ flags: {}, cwd: tempDir(), env: {} }).config }).geocoders.map((g) => g.name)).toEqual(['offline']);
   });
 
