@@ -50,6 +50,13 @@ describe('CORS allowlist', () => {
     expect(denied.headers['access-control-allow-origin']).toBeUndefined();
   });
 
+  it('regression: a browser may send Idempotency-Key (the delegate instructions ask for it)', async () => {
+    const a = await app();
+    const ok = await a.inject({ method: 'OPTIONS', url: '/chat', headers: { origin: 'https://chatgpt.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,idempotency-key' } });
+    expect(ok.statusCode).toBe(204);
+    expect(String(ok.headers['access-control-allow-headers']).toLowerCase()).toContain('idempotency-key');
+  });
+
   it('a 429 still carries CORS headers, so a browser can read it', async () => {
     const a = await app({ RATE_LIMIT_SEARCH_PER_MIN: '1' });
     const call = () => a.inject({ method: 'POST', url: SEARCH, payload: body, headers: { origin: 'https://chatgpt.com' } });
@@ -144,5 +151,19 @@ describe('Bearer API key', () => {
     expect(bearerTokenMatches('Bearer ' + 'x'.repeat(10_000), 'abc')).toBe(false);
     expect(bearerTokenMatches(undefined, 'abc')).toBe(false);
     expect(bearerTokenMatches('abc', 'abc')).toBe(false);
+  });
+});
+
+describe('regression: request bodies outside the contract get the documented status, with the edge headers', () => {
+  it('a Content-Encoding other than identity is 415 (it was accepted and parsed as garbage)', async () => {
+    const a = await app();
+    for (const encoding of ['gzip', 'br', 'deflate, gzip', 'x-unknown']) {
+      const r = await a.inject({ method: 'POST', url: SEARCH, payload: JSON.stringify(body), headers: { 'content-type': 'application/json', 'content-encoding': encoding } });
+      expect(r.statusCode, encoding).toBe(415);
+      expect(r.json().error.message).toContain('is not supported: send the body uncompressed');
+      expect(r.headers['strict-transport-security']).toBeDefined();
+    }
+    const identity = await a.inject({ method: 'POST', url: SEARCH, payload: JSON.stringify(body), headers: { 'content-type': 'application/json', 'content-encoding': 'identity' } });
+    expect(identity.statusCode).toBe(200);
   });
 });

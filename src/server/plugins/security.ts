@@ -20,7 +20,8 @@ export const DEFAULT_PUBLIC_PATHS = ['/health', '/openapi.yaml'] as const;
 /** Headers a browser may read on a CORS response. */
 const EXPOSED_HEADERS = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'RateLimit', 'RateLimit-Policy', 'Retry-After'];
 /** Headers a browser may send; the openai-* ones are what GPT Actions add. */
-const ALLOWED_HEADERS = ['Content-Type', 'Authorization', 'openai-conversation-id', 'openai-ephemeral-user-id'];
+// Idempotency-Key: the delegate instructions tell clients to send it, so a browser must be allowed to.
+const ALLOWED_HEADERS = ['Content-Type', 'Authorization', 'Idempotency-Key', 'openai-conversation-id', 'openai-ephemeral-user-id'];
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
@@ -97,6 +98,17 @@ const securityPlugin: FastifyPluginAsync<SecurityOptions> = async (app: FastifyI
       }
     }
     done();
+  });
+
+  // The contract says JSON (issue 14, A12): Fastify's built-in text/plain parser let a JSON body
+  // sent as text/plain through to validation (a 422); without it, that is the documented 415.
+  app.removeContentTypeParser('text/plain');
+  // Bodies are read as sent: a compressed one (Content-Encoding: gzip, br …) would be parsed as
+  // garbage, so it is refused as the media type it is.
+  app.addHook('onRequest', (request, reply, done) => {
+    const encoding = request.headers['content-encoding'];
+    if (encoding === undefined || encoding.trim().toLowerCase() === 'identity' || encoding.trim() === '') return done();
+    void reply.code(415).send(errorBody('unsupported_media_type', `Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not supported: send the body uncompressed, as JSON with Content-Type: application/json.`));
   });
 
   const apiKey = options.apiKey;
