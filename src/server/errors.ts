@@ -9,6 +9,8 @@ export const API_ERROR_CODES = {
   shop_not_found: 404,
   session_not_found: 404,
   router_disabled: 503,
+  /** The database cannot be reached for a moment (a restart, a failover): retry after Retry-After. */
+  unavailable: 503,
   rate_limited: 429,
   payload_too_large: 413,
   unsupported_media_type: 415,

@@ -40,6 +40,20 @@ function summary(fields: FieldProblem[]): string {
   return `The request is invalid: ${first}${fields.length > 3 ? ` (and ${fields.length - 3} more)` : ''}.`;
 }
 
+/** Seconds a client is asked to wait when the database cannot be reached. */
+export const DATABASE_RETRY_AFTER_S = 5;
+
+/**
+ * The database is not there (refused, reset, timed out, shutting down, cannot accept connections:
+ * SQLSTATE classes 08 and 57P), as opposed to a query that failed: a 503, not a 500.
+ */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|ENOTFOUND|EAI_AGAIN)$/.test(code) || /^08[0-9A-Z]{3}$/.test(code) || /^57P0[1-4]$/.test(code))) return true;
+  const message = error instanceof Error ? error.message : '';
+  return /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED)/i.test(message);
+}
+
 const STATUS_CODES: Record<number, ApiErrorCode> = { 401: 'unauthorized', 404: 'not_found', 413: 'payload_too_large', 415: 'unsupported_media_type', 429: 'rate_limited' };
 
 export function registerErrorHandling(app: FastifyInstance): void {
@@ -66,6 +80,12 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (status >= 400 && status < 500) {
       const code = STATUS_CODES[status] ?? 'validation_failed';
       return reply.code(STATUS_CODES[status] ? status : 422).send(errorBody(code, error.message || 'The request was refused.'));
+    }
+    if (isDatabaseUnreachable(error)) {
+      // Issue 14, A12: a database restart or failover is a moment to wait, not a bug: 503 with
+      // Retry-After (the outcomes hook still records it as an error event).
+      request.log.warn({ err: error, url: request.url, method: request.method }, `[ROUTER] database unreachable in ${request.method} ${request.routeOptions.url ?? request.url}: ${error.message}`);
+      return reply.code(503).header('retry-after', String(DATABASE_RETRY_AFTER_S)).send(errorBody('unavailable', `RouterGPT cannot reach its database right now. Try again in ${DATABASE_RETRY_AFTER_S} seconds.`));
     }
     request.log.error({ err: error, url: request.url, method: request.method }, `[ROUTER] unhandled error in ${request.method} ${request.routeOptions.url ?? request.url}: ${error.message}`);
     // The `error` event is recorded by the outcomes hook (plugins/outcomes.ts) for every 5xx of a
