@@ -1,16 +1,11 @@
 import { runBatches } from '../../db/retention/batches.js';
 import { anonymiseBatch, countAnonymisable } from '../../db/retention/chats.js';
 import { plural } from '../../lib/plural.js';
-import { defineStep, type StepContext } from '../define-step.js';
-import { batchOptions, checkpointOf, describeLoop, RETENTION_PARAMS, resumedCutoff } from './options.js';
+import { defineStep } from '../define-step.js';
+import { batchOptions, checkpointOf, describeLoop, RETENTION_PARAMS, resumedCutoff, retentionNotSet } from './options.js';
 
 const ID = 'retention.anonymise-chats';
 const DAY_MS = 86_400_000;
-
-function notSet(ctx: StepContext): string | undefined {
-  const days = ctx.config.retention.chatAnonymiseDays;
-  return days.value === undefined ? `retention.chat_anonymise_days is not set (${days.origin}): nothing to anonymise` : undefined;
-}
 
 /**
  * Weekly retention: chat sessions older than retention.chat_anonymise_days lose their transcript
@@ -25,7 +20,7 @@ export const retentionAnonymiseChatsStep = defineStep({
   needs: ['db'],
   params: RETENTION_PARAMS,
   async plan(ctx) {
-    const skip = notSet(ctx);
+    const skip = retentionNotSet(ctx, 'chat_anonymise_days');
     if (skip) return [skip];
     const days = ctx.config.retention.chatAnonymiseDays.value!;
     const cutoff = new Date(ctx.now().getTime() - days * DAY_MS);
@@ -35,7 +30,7 @@ export const retentionAnonymiseChatsStep = defineStep({
     ];
   },
   async run(ctx) {
-    const skip = notSet(ctx);
+    const skip = retentionNotSet(ctx, 'chat_anonymise_days');
     if (skip) return { status: 'skipped', summary: skip };
     const days = ctx.config.retention.chatAnonymiseDays.value!;
     const cutoff = resumedCutoff(ctx, () => new Date(ctx.now().getTime() - days * DAY_MS));

@@ -1,15 +1,10 @@
 import { archiveBatch, archiveCutoff, countArchivable } from '../../db/retention/analytics.js';
 import { runBatches } from '../../db/retention/batches.js';
 import { plural } from '../../lib/plural.js';
-import { defineStep, type StepContext } from '../define-step.js';
-import { batchOptions, checkpointOf, describeLoop, RETENTION_PARAMS, resumedCutoff } from './options.js';
+import { defineStep } from '../define-step.js';
+import { batchOptions, checkpointOf, describeLoop, RETENTION_PARAMS, resumedCutoff, retentionNotSet } from './options.js';
 
 const ID = 'retention.archive-analytics';
-
-function notSet(ctx: StepContext): string | undefined {
-  const days = ctx.config.retention.analyticsArchiveDays;
-  return days.value === undefined ? `retention.analytics_archive_days is not set (${days.origin}): nothing to archive` : undefined;
-}
 
 /**
  * Daily retention: analytics older than retention.analytics_archive_days move from
@@ -25,7 +20,7 @@ export const retentionArchiveAnalyticsStep = defineStep({
   needs: ['db'],
   params: RETENTION_PARAMS,
   async plan(ctx) {
-    const skip = notSet(ctx);
+    const skip = retentionNotSet(ctx, 'analytics_archive_days');
     if (skip) return [skip];
     const cutoff = archiveCutoff(ctx.now(), ctx.config.retention.analyticsArchiveDays.value!);
     const n = await countArchivable(ctx.db.pool, cutoff);
@@ -35,7 +30,7 @@ export const retentionArchiveAnalyticsStep = defineStep({
     ];
   },
   async run(ctx) {
-    const skip = notSet(ctx);
+    const skip = retentionNotSet(ctx, 'analytics_archive_days');
     if (skip) return { status: 'skipped', summary: skip };
     const days = ctx.config.retention.analyticsArchiveDays.value!;
     const cutoff = resumedCutoff(ctx, () => archiveCutoff(ctx.now(), days));

@@ -1,15 +1,10 @@
 import { countDeletable, deleteBatch, deleteCutoff, pruneRollupsBefore } from '../../db/retention/analytics.js';
 import { runBatches, type BatchLoopResult } from '../../db/retention/batches.js';
 import { plural } from '../../lib/plural.js';
-import { defineStep, type StepContext } from '../define-step.js';
-import { batchOptions, checkpointOf, describeLoop, RETENTION_PARAMS, resumedCutoff } from './options.js';
+import { defineStep } from '../define-step.js';
+import { batchOptions, checkpointOf, describeLoop, RETENTION_PARAMS, resumedCutoff, retentionNotSet } from './options.js';
 
 const ID = 'retention.delete-analytics';
-
-function notSet(ctx: StepContext): string | undefined {
-  const days = ctx.config.retention.analyticsDeleteDays;
-  return days.value === undefined ? `retention.analytics_delete_days is not set (${days.origin}): nothing to delete` : undefined;
-}
 
 /**
  * Weekly retention: analytics older than retention.analytics_delete_days are deleted — from the
@@ -25,7 +20,7 @@ export const retentionDeleteAnalyticsStep = defineStep({
   needs: ['db'],
   params: RETENTION_PARAMS,
   async plan(ctx) {
-    const skip = notSet(ctx);
+    const skip = retentionNotSet(ctx, 'analytics_delete_days');
     if (skip) return [skip];
     const cutoff = deleteCutoff(ctx.now(), ctx.config.retention.analyticsDeleteDays.value!);
     const n = await countDeletable(ctx.db.pool, cutoff);
@@ -35,7 +30,7 @@ export const retentionDeleteAnalyticsStep = defineStep({
     ];
   },
   async run(ctx) {
-    const skip = notSet(ctx);
+    const skip = retentionNotSet(ctx, 'analytics_delete_days');
     if (skip) return { status: 'skipped', summary: skip };
     const days = ctx.config.retention.analyticsDeleteDays.value!;
     const cutoff = resumedCutoff(ctx, () => deleteCutoff(ctx.now(), days));

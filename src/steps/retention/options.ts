@@ -50,3 +50,17 @@ export function describeLoop(r: BatchLoopResult): string {
   const stopped = r.stopped === 'max-duration' ? '; stopped at max_duration, the next run continues' : r.stopped === 'signal' ? '; interrupted, resume to continue' : r.stopped === 'locked' ? `; stopped: ${r.lockError ?? 'a lock was not granted'} — the next run continues` : '';
   return `${how}${stopped}`;
 }
+
+/** The three retention settings, by the config key each step reads, and what its step does. */
+const SETTINGS = {
+  analytics_archive_days: ['analyticsArchiveDays', 'archive'],
+  analytics_delete_days: ['analyticsDeleteDays', 'delete'],
+  chat_anonymise_days: ['chatAnonymiseDays', 'anonymise'],
+} as const;
+
+/** Why a retention step has nothing to do (its setting is unset: kept forever), or undefined when it is set. */
+export function retentionNotSet(ctx: StepContext, key: keyof typeof SETTINGS): string | undefined {
+  const [field, verb] = SETTINGS[key];
+  const days = ctx.config.retention[field];
+  return days.value === undefined ? `retention.${key} is not set (${days.origin}): nothing to ${verb}` : undefined;
+}
