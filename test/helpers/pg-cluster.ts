@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -6,6 +6,12 @@ import path from 'node:path';
 
 export interface Cluster {
   url: string;
+  /** `pg_ctl restart -m fast`: sessions are ended (57P01), the server is back on the same port when it resolves. */
+  restart(): Promise<void>;
+  /** `pg_ctl stop -m fast`, keeping the data: connections are refused until `start()`. */
+  halt(): Promise<void>;
+  /** Start a halted cluster again (same port, same data). */
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -60,9 +66,19 @@ export async function startThrowawayCluster(options: ClusterOptions = {}): Promi
     auth.splice(0, 2, '-A', 'scram-sha-256', `--pwfile=${pwfile}`);
   }
   run(tool('initdb'), ['-D', data, '-U', 'postgres', ...auth, '-E', 'UTF8', '--no-sync']);
-  run(tool('pg_ctl'), ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -k ${sock} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=300${(options.settings ?? []).map((x) => ` -c ${x}`).join('')}`, 'start']);
+  const serverOptions = `-p ${port} -k ${sock} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=300${(options.settings ?? []).map((x) => ` -c ${x}`).join('')}`;
+  run(tool('pg_ctl'), ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', serverOptions, 'start']);
+  // Asynchronous: a test serving HTTP in this process keeps its event loop while PostgreSQL goes down and up.
+  const pgCtl = (args: string[]) =>
+    new Promise<void>((resolve, reject) => {
+      const argv = isRoot ? ['-u', 'postgres', '--', tool('pg_ctl'), ...args] : args;
+      execFile(isRoot ? 'runuser' : tool('pg_ctl'), argv, (error, _stdout, stderr) => (error ? reject(new Error(`pg_ctl ${args.at(-1)}: ${error.message} ${stderr}`)) : resolve()));
+    });
   return {
     url: options.password ? `postgres://postgres:${encodeURIComponent(options.password)}@127.0.0.1:${port}/postgres` : `postgres://postgres@127.0.0.1:${port}/postgres`, // routergpt:allow-secret (a test fixture, not a credential)
+    restart: () => pgCtl(['-D', data, '-l', path.join(dir, 'log'), '-w', '-m', 'fast', '-o', serverOptions, 'restart']),
+    halt: () => pgCtl(['-D', data, '-w', '-m', 'fast', 'stop']),
+    start: () => pgCtl(['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', serverOptions, 'start']),
     stop: async () => {
       try {
         run(tool('pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
