@@ -20,7 +20,9 @@ export interface RawEnvironment {
   migrations_dir?: string;
   server?: { host?: string; port?: number };
   deploy?: {
-    hosts?: Array<{ name: string; via?: string[] }>;
+    hosts?: Array<{ name: string; via?: string[]; url?: string }>;
+    /** Rolling deploys across the hosts (steps/code/rolling.ts, docs/fleet.md). */
+    strategy?: { batch?: number | string; pause?: string | number; max_fail?: number; canary?: boolean; canary_bake?: string | number; gate_timeout?: string | number };
     commands?: string[];
     rollback_commands?: string[];
     timeout?: string | number;
@@ -65,7 +67,7 @@ export interface RawConfigFile {
 const duration = { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string' }] };
 
 /** The keys of an environment that hold a duration, as paths, for checking every environment. */
-export const DURATION_KEYS = [['lock_timeout'], ['deploy', 'timeout'], ['approvals', 'timeout'], ...METRIC_DURATION_KEYS, ['watch', 'for'], ['watch', 'interval'], ['watch', 'limits', 'p95', 'search'], ['watch', 'limits', 'p95', 'delegate'], ['watch', 'limits', 'p95', 'chat'], ['watch', 'limits', 'p95', 'feedback']] as const;
+export const DURATION_KEYS = [['lock_timeout'], ['deploy', 'timeout'], ['deploy', 'strategy', 'pause'], ['deploy', 'strategy', 'canary_bake'], ['deploy', 'strategy', 'gate_timeout'], ['approvals', 'timeout'], ...METRIC_DURATION_KEYS, ['watch', 'for'], ['watch', 'interval'], ['watch', 'limits', 'p95', 'search'], ['watch', 'limits', 'p95', 'delegate'], ['watch', 'limits', 'p95', 'chat'], ['watch', 'limits', 'p95', 'feedback']] as const;
 /** The run events a `notify:` target may ask for (runbook/notify.ts). */
 export const NOTIFY_EVENTS = ['run-started', 'approval-needed', 'item-failed', 'run-finished', 'rolled-back', 'watch-verdict'] as const;
 /** The shape of a variable name (`url_env`, `redis_url_env`). */
@@ -117,7 +119,20 @@ const environmentSchema = {
             type: 'object',
             additionalProperties: false,
             required: ['name'],
-            properties: { name: { type: 'string' }, via: stringList },
+            properties: { name: { type: 'string', minLength: 1 }, via: stringList, url: { type: 'string' } },
+          },
+        },
+        // batch's range ("0", "150%") is checked by resolve.ts, for one message naming the fix.
+        strategy: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            batch: { anyOf: [{ type: 'integer' }, { type: 'string' }] },
+            pause: duration,
+            max_fail: { type: 'integer', minimum: 0 },
+            canary: { type: 'boolean' },
+            canary_bake: duration,
+            gate_timeout: duration,
           },
         },
         commands: stringList,

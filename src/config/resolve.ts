@@ -15,6 +15,7 @@ const NOTIFY_DEFAULT_EVENTS: readonly NotifyEventName[] = ['approval-needed', 'i
 import { resolveWatch } from './watch-settings.js';
 import { resolveGeocoding } from './geocoding-settings.js';
 import { resolveRetention } from './retention-settings.js';
+import { resolveDeploy } from './deploy-settings.js';
 
 export const CONFIG_FILE_NAME = 'routergpt.config.yaml';
 export const BUILTIN_ENVIRONMENTS = ['local', 'staging', 'prod'] as const;
@@ -405,16 +406,7 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
   if (!Number.isInteger(port.value) || port.value < 0 || port.value > 65535) {
     problems.push(`${port.origin} is ${quoteRaw(port.raw)}: the port must be a whole number from 0 to 65535.`);
   }
-  const deployTimeout = durationOrProblem(raw.deploy?.timeout, fileLabel('deploy.timeout'), problems);
-  const deploy = pick(
-    ['file', fileLabel('deploy'), raw.deploy ? {
-      hosts: (raw.deploy.hosts ?? []).map((h) => ({ name: h.name, via: h.via ?? [] })),
-      commands: raw.deploy.commands ?? [],
-      rollbackCommands: raw.deploy.rollback_commands ?? [],
-      timeoutMs: deployTimeout ?? 300_000,
-    } : undefined],
-    ['default', 'built-in default (no commands)', { hosts: [], commands: [], rollbackCommands: [], timeoutMs: 300_000 }],
-  );
+  const deploy = resolveDeploy(raw.deploy, fileLabel, (value, where) => durationOrProblem(value, where, problems), problems);
   const privacyPolicyUrl = pick<string | undefined>(
     ['env', envLabel('PRIVACY_POLICY_URL'), env.PRIVACY_POLICY_URL || undefined],
     ['file', fileLabel('privacy_policy_url'), raw.privacy_policy_url],

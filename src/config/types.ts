@@ -35,6 +35,32 @@ export interface DeployHost {
   name: string;
   /** Prefix every command with this (e.g. `ssh deploy@web-1`). Empty runs locally. */
   via: string[];
+  /** The host's own base URL (its /health and smoke checks, bypassing the load balancer). */
+  url?: string;
+}
+
+/** `deploy.strategy`: hosts batch by batch, each gated on its own /health (steps/code/rolling.ts). */
+export interface RolloutStrategy {
+  /** Hosts per batch: a count, or a share of the fleet (rounded up, at least one). */
+  batch: { count: number } | { percent: number };
+  /** Between batches. */
+  pauseMs: number;
+  /** Failed hosts the rollout tolerates (each rolled back on its own); one more stops it. */
+  maxFail: number;
+  /** The first batch is one host. */
+  canary: boolean;
+  canaryBakeMs: number;
+  /** How long a host's /health may take to report the new release. */
+  gateTimeoutMs: number;
+}
+
+export interface DeploySettings {
+  hosts: DeployHost[];
+  commands: string[];
+  rollbackCommands: string[];
+  timeoutMs: number;
+  /** Unset: every host in turn, no gate between them (the commands alone). */
+  strategy?: RolloutStrategy;
 }
 
 /** The resolved configuration of one environment. Every value remembers its source. */
@@ -57,7 +83,7 @@ export interface EnvironmentConfig {
   lockTimeoutMs: Sourced<number>;
   migrationsDir: Sourced<string>;
   server: SourcedParts<{ host: string; port: number }>;
-  deploy: Sourced<{ hosts: DeployHost[]; commands: string[]; rollbackCommands: string[]; timeoutMs: number }>;
+  deploy: Sourced<DeploySettings>;
   privacyPolicyUrl: Sourced<string | undefined>;
   logFile: Sourced<string | undefined>;
   /** Whether checks may create real bookings in this environment. */
