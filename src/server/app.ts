@@ -13,6 +13,7 @@ import { selectAssistant } from './chat/select-assistant.js';
 import type { Assistant } from './chat/types.js';
 import { createLogger, type ServerLoggerOptions } from './logger.js';
 import { registerEdgePlugins, type EdgeDeps } from './plugins/edge.js';
+import { createEdgeAnswers } from './plugins/edge-answers.js';
 import { registerErrorHandling } from './plugins/error-handler.js';
 import { refuseUnstorableText } from './plugins/storable-text.js';
 import { outcomesPlugin } from './plugins/outcomes.js';
@@ -60,6 +61,8 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
     ? deps.logger
     : createLogger({ ...deps.logger, secrets: [...(deps.logger?.secrets ?? []), config.openaiApiKey.value, config.apiKey.value, deps.openai?.apiKey] });
   const trusted = config.trustedProxies.value;
+  // CONNECT, parser-level errors and undecodable URLs: answered through the edge like any request.
+  const answers = createEdgeAnswers();
 
   const app = Fastify({
     loggerInstance: logger,
@@ -73,6 +76,8 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
     // One access line per request (the onResponse hook below) instead of Fastify's two: each
     // line is a write, and two per request halved /health throughput (bench/http).
     logController: new LogController({ disableRequestLogging: true }),
+    clientErrorHandler: (error, socket) => answers.clientError(error, socket),
+    frameworkErrors: (error, request, reply) => answers.frameworkError(error, request, reply),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: true } },
   }) as unknown as FastifyInstance;
 
@@ -110,7 +115,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   // Rate limits, CORS, HSTS, HTTPS redirect, auth: the one place they are registered.
-  await registerEdgePlugins(app, deps);
+  await registerEdgePlugins(app, { ...deps, answers });
 
   await app.register(healthRoutes, { version });
   // Public, outside the toggle guard: the GPT editor imports the document by URL.

@@ -5,6 +5,16 @@
  */
 export const API_ERROR_CODES = {
   validation_failed: 422,
+  /** A request Node's HTTP parser or the router cannot read (a malformed request line, a URL that does not decode). */
+  bad_request: 400,
+  /** A CORS preflight from an origin that is not allowed. */
+  origin_not_allowed: 403,
+  /** CONNECT (this is not a proxy). */
+  method_not_allowed: 405,
+  /** The request did not arrive within the request timeout. */
+  request_timeout: 408,
+  /** The request headers exceed Node's limit. */
+  headers_too_large: 431,
   not_found: 404,
   shop_not_found: 404,
   session_not_found: 404,

@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config/resolve.js';
 import type { EnvironmentConfig } from '../../src/config/types.js';
 import { errorBody } from '../../src/server/errors.js';
 import { registerEdgePlugins, type EdgeDeps } from '../../src/server/plugins/edge.js';
+import { createEdgeAnswers } from '../../src/server/plugins/edge-answers.js';
 
 /** A real resolved config for `local`, from the given environment variables (no file). */
 export function edgeConfig(env: Record<string, string> = {}): EnvironmentConfig {
@@ -17,11 +18,14 @@ export function edgeConfig(env: Record<string, string> = {}): EnvironmentConfig 
  */
 export async function buildEdgeTestApp(config: EnvironmentConfig, deps: Omit<EdgeDeps, 'config'> = {}, logStream?: NodeJS.WritableStream): Promise<FastifyInstance> {
   const trusted = config.trustedProxies.value;
+  const answers = createEdgeAnswers();
   const app = Fastify({
     trustProxy: trusted.length > 0 ? trusted : false,
+    clientErrorHandler: (error, socket) => answers.clientError(error, socket),
+    frameworkErrors: (error, request, reply) => answers.frameworkError(error, request, reply),
     logger: logStream ? { level: 'info', stream: logStream } : false,
   });
-  await registerEdgePlugins(app, { config, ...deps });
+  await registerEdgePlugins(app, { config, answers, ...deps });
   app.setErrorHandler((error: { validation?: unknown; statusCode?: number; message: string }, _request, reply) => {
     if (error.validation) return reply.code(422).send(errorBody('validation_failed', error.message, []));
     return reply.code(error.statusCode ?? 500).send(errorBody('internal', 'internal error'));

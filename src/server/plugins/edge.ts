@@ -11,7 +11,8 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { EnvironmentConfig } from '../../config/types.js';
 import { policiesFromConfig, rateLimitPlugin, type RateLimitOptions } from './rate-limit/index.js';
-import { securityPlugin } from './security.js';
+import { EDGE_ANSWER_PATH, type EdgeAnswers } from './edge-answers.js';
+import { DEFAULT_PUBLIC_PATHS, securityPlugin } from './security.js';
 
 /** Test and benchmark overrides: a fake clock, a short window, a key prefix, raised limits, keyBy… */
 export type EdgeRateLimitOverrides = Partial<Omit<RateLimitOptions, 'policies'>> & {
@@ -29,6 +30,12 @@ export interface EdgeDeps {
    */
   redis?: unknown;
   rateLimit?: EdgeRateLimitOverrides;
+  /**
+   * The answers given outside the router (CONNECT, parser errors, undecodable URLs), from
+   * createEdgeAnswers(): the app's factory options must also route clientError and
+   * frameworkErrors to them. Registered here, after the edge hooks, so they run on its route.
+   */
+  answers?: EdgeAnswers;
 }
 
 export async function registerEdgePlugins(app: FastifyInstance, deps: EdgeDeps): Promise<void> {
@@ -44,5 +51,7 @@ export async function registerEdgePlugins(app: FastifyInstance, deps: EdgeDeps):
     allowedOrigins: config.allowedOrigins.value,
     apiKey: config.apiKey.value,
     publicApiBase: config.publicApiBase.value,
+    publicPaths: deps.answers ? [...DEFAULT_PUBLIC_PATHS, EDGE_ANSWER_PATH] : DEFAULT_PUBLIC_PATHS,
   });
+  deps.answers?.register(app);
 }

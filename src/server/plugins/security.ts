@@ -66,6 +66,15 @@ const securityPlugin: FastifyPluginAsync<SecurityOptions> = async (app: FastifyI
   const allowed = new Set(options.allowedOrigins);
   const publicPaths = new Set<string>(options.publicPaths ?? DEFAULT_PUBLIC_PATHS);
 
+  // Security headers for a JSON API: HSTS for a year with subdomains; a CSP that allows nothing
+  // (responses are JSON/YAML, never rendered pages); the rest of helmet's defaults. Registered
+  // before CORS, so its preflight answers carry them too (issue 14, A12: they lacked HSTS).
+  await app.register(helmet, {
+    hsts: { maxAge: 31_536_000, includeSubDomains: true, preload: false },
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
+
   // CORS: exact allowlist. A function origin makes @fastify/cors add `Vary: Origin` to every
   // response and set Access-Control-Allow-Origin only to the matching origin (never `*`, never
   // an echo of an unlisted one). Preflights are answered here, before auth (browsers send none).
@@ -76,14 +85,21 @@ const securityPlugin: FastifyPluginAsync<SecurityOptions> = async (app: FastifyI
     exposedHeaders: EXPOSED_HEADERS,
     credentials: false,
     maxAge: 600,
+    // An OPTIONS from an allowed origin without Access-Control-Request-Method is answered like a
+    // preflight (204) instead of @fastify/cors's text/plain 400.
+    strictPreflight: false,
   });
 
-  // Security headers for a JSON API: HSTS for a year with subdomains; a CSP that allows nothing
-  // (responses are JSON/YAML, never rendered pages); the rest of helmet's defaults.
-  await app.register(helmet, {
-    hsts: { maxAge: 31_536_000, includeSubDomains: true, preload: false },
-    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-    crossOriginResourcePolicy: { policy: 'same-origin' },
+  // An OPTIONS that CORS did not answer: from an origin that is not allowed, a JSON 403 saying so
+  // (it was a 404, as if the route did not exist); without an Origin, a 204 with the methods.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.method !== 'OPTIONS') return done();
+    const origin = request.headers.origin;
+    if (origin !== undefined && !allowed.has(origin)) {
+      void reply.code(403).send(errorBody('origin_not_allowed', `The origin ${JSON.stringify(origin.slice(0, 100))} may not call this API from a browser. Allowed origins are set in ALLOWED_ORIGINS.`));
+      return;
+    }
+    void reply.code(204).header('allow', 'GET, POST, OPTIONS').header('content-length', '0').send();
   });
 
   // HTTP → HTTPS: only when a trusted proxy says the client used plain http. A direct plain-http

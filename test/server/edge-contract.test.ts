@@ -1,0 +1,145 @@
+/**
+ * Issue 14, A12: responses outside the contract. Requests that never reach a route — CONNECT,
+ * what Node's HTTP parser refuses, a URL that does not decode — and CORS preflights answered
+ * before any route: each must be the API's JSON error with the rate-limit and security headers
+ * every response carries. Sent as raw bytes on a real socket, as a client would.
+ */
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildEdgeTestApp, edgeConfig } from './edge-test-app.js';
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+let app: FastifyInstance;
+let port: number;
+
+beforeAll(async () => {
+  app = await buildEdgeTestApp(edgeConfig({ ROUTERGPT_API_KEY: 'k-edge-0123456789', ALLOWED_ORIGINS: 'https://chatgpt.com' }));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  port = (app.server.address() as AddressInfo).port;
+});
+afterAll(async () => {
+  await app.close();
+});
+
+/** Write raw bytes, read until the server closes or a full response with its body has arrived. */
+function raw(bytes: string): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let data = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer within 5 s; got ${JSON.stringify(data.slice(0, 200))}`));
+    }, 5_000);
+    const finish = () => {
+      clearTimeout(timer);
+      const split = data.indexOf('\r\n\r\n');
+      if (split < 0) return reject(new Error(`no complete response: ${JSON.stringify(data.slice(0, 200))}`));
+      const [statusLine, ...headerLines] = data.slice(0, split).split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of headerLines) {
+        const i = line.indexOf(':');
+        headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+      }
+      resolve({ status: Number(statusLine!.split(' ')[1]), headers, body: data.slice(split + 4) });
+    };
+    socket.on('data', (chunk) => {
+      data += chunk.toString('latin1');
+      const split = data.indexOf('\r\n\r\n');
+      const length = /\r\ncontent-length:\s*(\d+)/i.exec(data.slice(0, split))?.[1];
+      if (split >= 0 && length !== undefined && data.length - split - 4 >= Number(length)) {
+        socket.destroy();
+        finish();
+      }
+    });
+    socket.on('close', () => (data.includes('\r\n\r\n') ? finish() : undefined));
+    socket.on('error', () => undefined);
+    socket.write(bytes);
+  });
+}
+
+function expectEdgeHeaders(response: RawResponse): void {
+  expect(response.headers['strict-transport-security']).toMatch(/max-age=31536000/);
+  expect(response.headers['x-content-type-options']).toBe('nosniff');
+  expect(response.headers['x-ratelimit-limit']).toMatch(/^\d+$/);
+  expect(response.headers['x-ratelimit-remaining']).toMatch(/^\d+$/);
+  expect(response.headers.ratelimit).toContain('r=');
+}
+
+function expectError(response: RawResponse, status: number, code: string): void {
+  expect(response.status).toBe(status);
+  expect(response.headers['content-type']).toMatch(/^application\/json/);
+  const body = JSON.parse(response.body) as { error: { code: string; message: string } };
+  expect(body.error.code).toBe(code);
+  expect(body.error.message.length).toBeGreaterThan(10);
+  expectEdgeHeaders(response);
+}
+
+describe('A12: answers outside the router carry the contract', () => {
+  it('CONNECT is answered 405 method_not_allowed with Allow (it was no answer at all)', async () => {
+    const r = await raw('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    expectError(r, 405, 'method_not_allowed');
+    expect(r.headers.allow).toBe('GET, POST, OPTIONS');
+  });
+
+  it('a malformed percent-encoding is 400 bad_request in the API shape, not Fastify’s default body', async () => {
+    const r = await raw('GET /router/search-by-location%E0%A4%A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expectError(r, 400, 'bad_request');
+    expect(r.body).not.toContain('FST_ERR');
+  });
+
+  it('a request line Node cannot parse is 400 bad_request with the headers', async () => {
+    expectError(await raw('THIS IS NOT HTTP\r\n\r\n'), 400, 'bad_request');
+    expectError(await raw('GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello'), 400, 'bad_request');
+  });
+
+  it('headers over Node’s limit are 431 headers_too_large with the headers', async () => {
+    const r = await raw(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expectError(r, 431, 'headers_too_large');
+  });
+
+  it('these answers spend the client’s budget like any request (remaining goes down)', async () => {
+    const first = await raw('THIS IS NOT HTTP\r\n\r\n');
+    const second = await raw('THIS IS NOT HTTP\r\n\r\n');
+    expect(Number(second.headers['x-ratelimit-remaining'])).toBeLessThan(Number(first.headers['x-ratelimit-remaining']));
+  });
+
+  it('the stand-in route does not exist for a client (no token): 404, and it needs no API key to say so', async () => {
+    const r = await raw('GET /__edge-answer HTTP/1.1\r\nHost: x\r\nX-Routergpt-Edge-Kind: connect\r\nConnection: close\r\n\r\n');
+    expectError(r, 404, 'not_found');
+  });
+});
+
+describe('A12: CORS preflights', () => {
+  const preflight = (origin: string) =>
+    raw(`OPTIONS /router/search-by-location HTTP/1.1\r\nHost: x\r\nOrigin: ${origin}\r\nAccess-Control-Request-Method: POST\r\nConnection: close\r\n\r\n`);
+
+  it('an allowed origin’s preflight carries HSTS and the security headers (they were missing)', async () => {
+    const r = await preflight('https://chatgpt.com');
+    expect(r.status).toBe(204);
+    expect(r.headers['access-control-allow-origin']).toBe('https://chatgpt.com');
+    expectEdgeHeaders(r);
+  });
+
+  it('a disallowed origin’s preflight is 403 origin_not_allowed, not 404, and allows nothing', async () => {
+    const r = await preflight('https://evil.example');
+    expectError(r, 403, 'origin_not_allowed');
+    expect(r.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('an OPTIONS without Origin is 204 with Allow; an allowed origin without a request method is 204, not text/plain 400', async () => {
+    const plain = await raw('OPTIONS /router/search-by-location HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(plain.status).toBe(204);
+    expect(plain.headers.allow).toBe('GET, POST, OPTIONS');
+    expectEdgeHeaders(plain);
+    const loose = await raw('OPTIONS /chat HTTP/1.1\r\nHost: x\r\nOrigin: https://chatgpt.com\r\nConnection: close\r\n\r\n');
+    expect(loose.status).toBe(204);
+    expect(loose.headers['access-control-allow-origin']).toBe('https://chatgpt.com');
+  });
+});
