@@ -1,6 +1,7 @@
 import { OperationError } from '../../errors.js';
 import { defineStep, type StepContext } from '../define-step.js';
 import { describeCommands, releaseVariables, runCommands } from './run-commands.js';
+import { describeRollout, rolloutRefusal, runRollout } from './rolling.js';
 
 const ROLLBACK_RELEASE = 'ROUTERGPT_ROLLBACK_RELEASE';
 
@@ -13,16 +14,26 @@ function missingRollbackRelease(ctx: StepContext, commands: string[]): string | 
 /** The checklist's "Step 2: Deploy Code": the environment's configured commands. */
 export const codeDeployStep = defineStep({
   id: 'code.deploy',
-  params: ['cwd'],
+  params: ['cwd', 'smoke'],
   title: 'Deploy the code (pull, install, restart)',
   changesData: false,
   needs: [],
   async plan(ctx) {
-    const { hosts, commands, timeoutMs } = ctx.config.deploy.value;
+    const { hosts, commands, timeoutMs, strategy } = ctx.config.deploy.value;
     if (commands.length === 0) return ['No deploy commands configured (deploy.commands): nothing to run'];
-    return [...describeCommands(hosts, commands, releaseVariables(ctx)), `each with a ${Math.round(timeoutMs / 1000)} s timeout`];
+    const refusal = strategy ? rolloutRefusal(ctx) : undefined;
+    return [
+      ...(strategy ? describeRollout(ctx, strategy, hosts) : []),
+      ...describeCommands(hosts, commands, releaseVariables(ctx)),
+      `each with a ${Math.round(timeoutMs / 1000)} s timeout`,
+      ...(refusal ? [`refused: ${refusal}`] : []),
+    ];
   },
-  run: (ctx) => runCommands(ctx, ctx.config.deploy.value.commands, 'deploy'),
+  run: (ctx) => {
+    const { strategy, commands } = ctx.config.deploy.value;
+    // A rolling deploy with commands: host by host behind the gate (rolling.ts).
+    return strategy && commands.length ? runRollout(ctx, strategy) : runCommands(ctx, commands, 'deploy');
+  },
   /** Rollback tier `code` (the checklist's Option 1): the configured code-rollback commands. */
   undo: {
     tier: 'code',

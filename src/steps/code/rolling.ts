@@ -1,0 +1,186 @@
+import { OperationError, UsageError } from '../../errors.js';
+import { planBatches } from '../../config/deploy-settings.js';
+import { resolveSyntheticKey } from '../../db/synthetic-key.js';
+import type { DeployHost, RolloutStrategy } from '../../config/types.js';
+import type { StepContext, StepResult } from '../define-step.js';
+import { checkReachable, readHealth, waitForHostRelease } from './host-gate.js';
+import { releaseVariables, runOnHost, type CommandRun } from './run-commands.js';
+
+/**
+ * A host's place in a rolling deploy, checkpointed after every change: `deploying` on resume
+ * means it was interrupted mid-way and is redone; `done` hosts are not touched again.
+ */
+export type HostState = 'pending' | 'deploying' | 'done' | 'failed' | 'rolling-back' | 'rolled-back' | 'rollback-failed';
+
+export interface HostProgress {
+  name: string;
+  state: HostState;
+  /** The release its /health reported before it was touched (what a rollback returns it to). */
+  from?: string;
+  error?: string;
+}
+
+/** The checkpoint of a rolling code.deploy. */
+export interface RolloutCheckpoint extends Record<string, unknown> {
+  rolling: true;
+  /** `stopping`: more than max_fail hosts failed and the moved hosts are being rolled back. */
+  phase: 'rolling-out' | 'stopping';
+  hosts: HostProgress[];
+}
+
+const REACH_TIMEOUT_MS = 15_000;
+const fmt = (ms: number) => (ms % 60_000 === 0 && ms >= 60_000 ? `${ms / 60_000} min` : ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${ms} ms`);
+
+/** The smoke check ids a code.deploy item runs against each host's own url (params.smoke). */
+function smokeIds(ctx: StepContext): string[] {
+  const s = ctx.params.smoke;
+  return Array.isArray(s) ? s.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/** The plan's lines for a rolling deploy: the batches, the gate, what a failure does. */
+export function describeRollout(ctx: StepContext, strategy: RolloutStrategy, hosts: DeployHost[]): string[] {
+  const batches = planBatches(hosts, strategy);
+  const want = ctx.release;
+  const smoke = smokeIds(ctx);
+  const lines = batches.map((b, i) => `batch ${i + 1}/${batches.length}${strategy.canary && i === 0 ? ' (canary)' : ''}: ${b.map((h) => h.name).join(', ')}`);
+  lines.push(`after each host's commands: wait up to ${fmt(strategy.gateTimeoutMs)} for its own /health (${hosts.map((h) => h.url).join(', ')}) to report ${want ? JSON.stringify(want) : '(no release: refused)'}${smoke.length ? `, then ${smoke.join(', ')} against its url` : ''}`);
+  if (strategy.pauseMs > 0) lines.push(`${fmt(strategy.pauseMs)} pause between batches`);
+  lines.push(strategy.maxFail === 0
+    ? 'a host that fails its gate stops the rollout: the hosts moved so far (it included) are rolled back in reverse order, each gated on /health reporting its old release; the others are not touched'
+    : `up to ${strategy.maxFail} failed host(s) are rolled back on their own and the rollout goes on; one more stops it and rolls back every host moved so far, in reverse order`);
+  const via = hosts.filter((h) => h.via.length);
+  if (via.length) lines.push(`first, before any host is changed: ${via.map((h) => `\`${h.via.join(' ')} true\``).join(', ')} must answer`);
+  return lines;
+}
+
+/** Why this rolling deploy cannot start (nothing changed yet), or undefined. */
+export function rolloutRefusal(ctx: StepContext): string | undefined {
+  if (!ctx.release) return 'deploy.strategy gates each host on /health reporting the release being deployed, and this run has no release';
+  if (ctx.config.deploy.value.rollbackCommands.length === 0) return 'deploy.strategy rolls failed hosts back, and deploy.rollback_commands is empty';
+  return undefined;
+}
+
+/**
+ * `code.deploy` under `deploy.strategy`: batch by batch, each host's commands then its gate
+ * (own /health on the new release, then the smoke checks against its url). A failed host within
+ * max_fail is rolled back on its own; one more stops the rollout and rolls back every moved host
+ * in reverse order, each gated on its old release. Every state change is a checkpoint, so a
+ * killed run resumes: `done` hosts are kept, an interrupted one is redone.
+ */
+export async function runRollout(ctx: StepContext, strategy: RolloutStrategy): Promise<StepResult> {
+  const { hosts, commands, rollbackCommands } = ctx.config.deploy.value;
+  const refusal = rolloutRefusal(ctx);
+  if (refusal) throw new UsageError(`Not deploying: ${refusal}; no host was changed.`, ctx.release ? 'Set deploy.rollback_commands (docs/fleet.md).' : 'Pass --release ID (or set ROUTERGPT_RELEASE) — the release each host must report on /health.');
+  const want = ctx.release!;
+  const { key } = await resolveSyntheticKey(ctx.config, ctx.db?.pool);
+  const resumed = ctx.resumed?.rolling === true ? (ctx.resumed as RolloutCheckpoint) : undefined;
+  const progress = new Map<string, HostProgress>(hosts.map((h) => [h.name, resumed?.hosts.find((p) => p.name === h.name) ?? { name: h.name, state: 'pending' as HostState }]));
+  const state: RolloutCheckpoint = { rolling: true, phase: resumed?.phase ?? 'rolling-out', hosts: hosts.map((h) => progress.get(h.name)!) };
+  const save = () => ctx.checkpoint(state);
+  const runs: CommandRun[] = [];
+  const baseVars = releaseVariables(ctx);
+
+  // Pre-flight, before any host is changed: every host still to be touched is reachable, and its
+  // current release (from its own /health) is recorded as the one a rollback returns it to.
+  const untouched = hosts.filter((h) => progress.get(h.name)!.state === 'pending');
+  for (const host of untouched) await checkReachable(host, Math.min(REACH_TIMEOUT_MS, ctx.config.deploy.value.timeoutMs));
+  await Promise.all(untouched.map(async (host) => {
+    const health = await readHealth(host.url!, key);
+    const p = progress.get(host.name)!;
+    if (health.version) p.from = health.version;
+    ctx.log(`${host.name}: before the deploy ${health.said}`);
+  }));
+  await save();
+
+  const rollBack = async (host: DeployHost): Promise<void> => {
+    const p = progress.get(host.name)!;
+    p.state = 'rolling-back';
+    await save();
+    const target = p.from ?? (typeof ctx.params.rollbackRelease === 'string' ? ctx.params.rollbackRelease : undefined);
+    try {
+      ctx.log(`${host.name}: rolling back${target ? ` to ${target}` : ''}`);
+      await runOnHost(ctx, host, rollbackCommands, { ...baseVars, ...(target ? { ROUTERGPT_ROLLBACK_RELEASE: target } : {}) }, runs);
+      await waitForHostRelease(host, { want: target, timeoutMs: strategy.gateTimeoutMs, key, log: ctx.log });
+      p.state = 'rolled-back';
+    } catch (error) {
+      p.state = 'rollback-failed';
+      p.error = `${p.error ? `${p.error}; ` : ''}rollback: ${(error as Error).message}`;
+    }
+    await save();
+  };
+
+  const stop = async (): Promise<never> => {
+    state.phase = 'stopping';
+    await save();
+    // The moved hosts — done, failed, interrupted — in reverse order of the rollout.
+    const moved = [...hosts].reverse().filter((h) => ['done', 'failed', 'deploying', 'rolling-back'].includes(progress.get(h.name)!.state));
+    for (const host of moved) await rollBack(host);
+    const failed = state.hosts.filter((p) => p.error);
+    const rolledBack = moved.filter((h) => progress.get(h.name)!.state === 'rolled-back').map((h) => h.name);
+    const stuck = state.hosts.filter((p) => p.state === 'rollback-failed');
+    const untouchedNames = state.hosts.filter((p) => p.state === 'pending').map((p) => p.name);
+    throw new OperationError(
+      `The rollout of ${want} stopped: ${failed.map((p) => `${p.name} (${p.error!.replace(/\.$/, '')})`).join('; ')}. Rolled back: ${rolledBack.join(', ') || 'none'}${untouchedNames.length ? `; not touched: ${untouchedNames.join(', ')}` : ''}.`,
+      stuck.length ? `Roll ${stuck.map((p) => p.name).join(', ')} back by hand (\`routergpt status\` shows each host's release).` : 'Fix the release, then deploy it again (`routergpt status` shows each host\'s release).',
+    );
+  };
+
+  if (state.phase === 'stopping') return stop();
+
+  const batches = planBatches(hosts, strategy);
+  // A host left `failed` (its rollback not begun) is redone on resume, so it is not counted yet.
+  let failures = state.hosts.filter((p) => p.state === 'rolled-back' || p.state === 'rollback-failed').length;
+  for (const [i, batch] of batches.entries()) {
+    const todo = batch.filter((h) => !['done', 'rolled-back', 'rollback-failed'].includes(progress.get(h.name)!.state));
+    if (todo.length === 0) continue;
+    ctx.log(`batch ${i + 1}/${batches.length}${strategy.canary && i === 0 ? ' (canary)' : ''}: ${todo.map((h) => h.name).join(', ')}`);
+    const failedNow: DeployHost[] = [];
+    await Promise.all(todo.map(async (host) => {
+      const p = progress.get(host.name)!;
+      p.state = 'deploying';
+      delete p.error;
+      await save();
+      try {
+        await runOnHost(ctx, host, commands, baseVars, runs);
+        const health = await waitForHostRelease(host, { want, timeoutMs: strategy.gateTimeoutMs, key, log: ctx.log });
+        ctx.log(`${host.name}: ${health.said}`);
+        await smokeHost(ctx, host, key);
+        p.state = 'done';
+      } catch (error) {
+        p.state = 'failed';
+        p.error = (error as Error).message;
+        failedNow.push(host);
+      }
+      await save();
+    }));
+    failures += failedNow.length;
+    if (failures > strategy.maxFail) return stop();
+    for (const host of failedNow) await rollBack(host);
+    if (i < batches.length - 1 && strategy.pauseMs > 0) await new Promise((r) => setTimeout(r, strategy.pauseMs));
+  }
+  const done = state.hosts.filter((p) => p.state === 'done');
+  const skipped = state.hosts.filter((p) => p.state !== 'done');
+  const summary = `${done.length} of ${hosts.length} host(s) on ${want}${skipped.length ? `; rolled back on their own (within max_fail ${strategy.maxFail}): ${skipped.map((p) => p.name).join(', ')}` : ''}`;
+  return {
+    status: skipped.length ? 'warn' : 'done',
+    summary,
+    details: [...state.hosts.map((p) => `${p.name}: ${p.state}${p.from ? ` (was ${p.from})` : ''}${p.error ? ` — ${p.error}` : ''}`), ...runs.map((r) => `${r.host}: ${r.command} → exit ${r.exitCode} (${r.durationMs} ms)`)],
+    outputs: { runs, hosts: state.hosts, release: want },
+  };
+}
+
+/** The item's smoke checks (params.smoke) against the host's own url; any failure fails the host. */
+async function smokeHost(ctx: StepContext, host: DeployHost, key: string | undefined): Promise<void> {
+  const ids = smokeIds(ctx);
+  if (ids.length === 0) return;
+  const { findCheck } = await import('../../checks/registry.js');
+  const { runChecks } = await import('../../checks/run-checks.js');
+  const checks = ids.map((id) => {
+    const check = findCheck(id);
+    if (!check) throw new UsageError(`code.deploy's smoke lists ${JSON.stringify(id)}, which is no check.`, '`routergpt verify --list` shows the check ids.');
+    return check;
+  });
+  const outcomes = await runChecks({ checks, deps: { config: ctx.config, ...(ctx.db?.pool ? { db: ctx.db.pool } : {}), apiBase: host.url!, fetch, now: ctx.now, ...(key ? { syntheticKey: key } : {}) } });
+  const bad = outcomes.filter((o) => o.status === 'fail' || o.status === 'error' || o.status === 'skip');
+  if (bad.length) throw new OperationError(`${host.name}: smoke ${bad.map((o) => `${o.id} ${o.status} (${o.summary})`).join('; ')} against ${host.url}.`, 'Look at the host; the rollout rolled it back.');
+}
