@@ -116,6 +116,15 @@ describe('A12: answers outside the router carry the contract', () => {
   });
 });
 
+describe('A12: Content-Encoding', () => {
+  it('a request without a body is served whatever Content-Encoding it names (the fuzz suite found GET /health refused with 415)', async () => {
+    const r = await raw('GET /health HTTP/1.1\r\nHost: x\r\nContent-Encoding: x-unknown\r\nConnection: close\r\n\r\n');
+    expect(r.status).toBe(200);
+    const withBody = await raw('POST /chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}');
+    expectError(withBody, 415, 'unsupported_media_type');
+  });
+});
+
 describe('A12: CORS preflights', () => {
   const preflight = (origin: string) =>
     raw(`OPTIONS /router/search-by-location HTTP/1.1\r\nHost: x\r\nOrigin: ${origin}\r\nAccess-Control-Request-Method: POST\r\nConnection: close\r\n\r\n`);

@@ -23,6 +23,12 @@ const EXPOSED_HEADERS = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLi
 // Idempotency-Key: the delegate instructions tell clients to send it, so a browser must be allowed to.
 const ALLOWED_HEADERS = ['Content-Type', 'Authorization', 'Idempotency-Key', 'openai-conversation-id', 'openai-ephemeral-user-id'];
 
+/** A request carries a body when it says so in its framing (RFC 9112 §6.3): a non-zero length or chunked. */
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
 /**
@@ -121,9 +127,11 @@ const securityPlugin: FastifyPluginAsync<SecurityOptions> = async (app: FastifyI
   app.removeContentTypeParser('text/plain');
   // Bodies are read as sent: a compressed one (Content-Encoding: gzip, br …) would be parsed as
   // garbage, so it is refused as the media type it is.
+  // Only a request with a body has one to decode: a GET /health with a stray Content-Encoding
+  // header is served (the fuzz suite found it refused with 415).
   app.addHook('onRequest', (request, reply, done) => {
     const encoding = request.headers['content-encoding'];
-    if (encoding === undefined || encoding.trim().toLowerCase() === 'identity' || encoding.trim() === '') return done();
+    if (encoding === undefined || encoding.trim().toLowerCase() === 'identity' || encoding.trim() === '' || !hasBody(request)) return done();
     void reply.code(415).send(errorBody('unsupported_media_type', `Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not supported: send the body uncompressed, as JSON with Content-Type: application/json.`));
   });
 
