@@ -27,6 +27,9 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 let doc: Json;
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 ajv.addFormat('uuid', UUID_RE);
+// OpenAPI's integer formats: the documented minimum/maximum are what bound the value.
+ajv.addFormat('int32', true);
+ajv.addFormat('int64', true);
 ajv.addFormat('date-time', (s: string) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(s) && !Number.isNaN(Date.parse(s)));
 const covered = new Set<string>();
 
@@ -54,12 +57,18 @@ function expectConforms(method: string, path: string, ex: Exchange): void {
   const validate = ajv.compile(schema);
   expect(validate(ex.body), `${method} ${path} ${ex.status} body ${JSON.stringify(ex.body)}: ${ajv.errorsText(validate.errors)}`).toBe(true);
   for (const name of Object.keys(response.headers ?? {})) {
-    expect(ex.headers.get(name), `${method} ${path} ${ex.status} lacks documented header ${name}`).not.toBeNull();
+    const value = ex.headers.get(name);
+    // A header is required only when the document says so (OpenAPI's default is optional: CORS headers come only for an allowed Origin).
+    if (response.headers[name].required === true) expect(value, `${method} ${path} ${ex.status} lacks documented header ${name}`).not.toBeNull();
+    if (value === null) continue;
     const headerSchema = response.headers[name].schema;
     if (headerSchema?.type === 'integer') {
-      const value = ex.headers.get(name)!;
       expect(value, `${name}: ${value}`).toMatch(/^\d+$/);
       expect(Number(value)).toBeGreaterThanOrEqual(headerSchema.minimum ?? 0);
+      if (headerSchema.maximum !== undefined) expect(Number(value), `${name}: ${value}`).toBeLessThanOrEqual(headerSchema.maximum);
+    } else if (headerSchema) {
+      const validate = ajv.compile(headerSchema);
+      expect(validate(value), `${method} ${path} ${ex.status} header ${name}: ${value}: ${ajv.errorsText(validate.errors)}`).toBe(true);
     }
   }
   covered.add(`${method} ${path} ${ex.status}`);
@@ -95,6 +104,15 @@ describe('real responses conform to openapi/openapi_chatgpt.yaml', () => {
 
   it('GET /health', async () => {
     expectConforms('GET', '/health', await call(base, 'GET', '/health'));
+  });
+
+  it('A14: the documented CORS header comes for an allowed Origin, and only then', async () => {
+    const allowed = await call(base, 'GET', '/health', undefined, { origin: 'https://chatgpt.com' });
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://chatgpt.com');
+    expectConforms('GET', '/health', allowed);
+    const other = await call(base, 'GET', '/health', undefined, { origin: 'https://evil.example' });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    expectConforms('GET', '/health', other);
   });
 
   it('POST /router/search-by-location: found, empty, invalid, malformed, oversized, not JSON', async () => {
