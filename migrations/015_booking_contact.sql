@@ -22,4 +22,4 @@ ALTER TABLE bookings ADD COLUMN customer_phone text;
 -- hold the ACCESS EXCLUSIVE lock for the length of the table): every one of them is NULL
 -- here, and new and updated rows are checked all the same.
 ALTER TABLE bookings ADD CONSTRAINT bookings_customer_phone_format
-    CHECK (customer_phone IS NULL OR customer_phone ~ '^\+?[0-9][0-9 ().-]{5,28}[0-9]$') NOT VALID;
+    CHECK (customer_phone IS NULL OR customer_phone ~ '^\+?[(]?[0-9][0-9 ().-]{5,28}[0-9]$') NOT VALID;
