@@ -435,3 +435,134 @@ describe('Redis unreachable', () => {
     }
   });
 });
+
+describe('A7: rate limits across a Redis outage (fake clock, a throwaway redis-server)', () => {
+  const policy: RateLimitPolicy = { name: 'search', limit: 20, windowMs: 60_000 };
+  let port: number;
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => {});
+    for (let i = 0; i < 100; i++) {
+      try {
+        await probe.connect();
+        break;
+      } catch {
+        await sleep(50);
+      }
+    }
+    probe.disconnect();
+  };
+  const stop = async () => {
+    const c = child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise((resolve) => c.once('exit', resolve));
+    c.kill('SIGKILL');
+    await exited;
+  };
+  afterEach(stop);
+
+  /** One server's store: its own memory log, the shared Redis. */
+  const server = () => new RedisStore({ redis: `redis://127.0.0.1:${port}`, fallback: new MemoryStore(), connectTimeoutMs: 500 });
+  const hits = async (store: RedisStore, n: number, t: number) => {
+    const out: RateLimitDecision[] = [];
+    for (let i = 0; i < n; i++) out.push(await store.hit('ip:203.0.113.7', policy, t));
+    return out;
+  };
+  const admitted = (ds: RateLimitDecision[]) => ds.filter((d) => d.allowed).length;
+
+  it('the fallback continues the window Redis was keeping, and a restarted (empty) Redis forgets none of it', async () => {
+    port = await freePort();
+    await start();
+    const a = server();
+    const b = server();
+    try {
+      await Promise.all([a.waitReady(2000), b.waitReady(2000)]);
+      expect(admitted(await hits(a, 10, T0))).toBe(10);
+      expect(admitted(await hits(b, 5, T0))).toBe(5);
+
+      await stop();
+      // The same window, Redis gone: a has used 10 of its 20, b 5. Before the fix the fallback
+      // started empty: a admitted 20 more here.
+      const during = await hits(a, 15, T0 + 1000);
+      expect(a.status().redis).toBe('unreachable');
+      expect(during.map((d) => d.store)).toEqual(Array(15).fill('memory'));
+      expect(admitted(during)).toBe(10);
+      expect(admitted(await hits(b, 20, T0 + 1000))).toBe(15);
+
+      await start();
+      for (let i = 0; i < 60 && (a.status().redis !== 'ok' || b.status().redis !== 'ok'); i++) await sleep(50);
+      expect([a.status().redis, b.status().redis]).toEqual(['ok', 'ok']);
+      // Redis came back empty. Each server still holds its 20 of this window, so neither is handed
+      // a fresh budget; and Redis learns what they admitted while it was away.
+      const afterA = await hits(a, 3, T0 + 2000);
+      expect(afterA.map((d) => [d.allowed, d.store])).toEqual(Array(3).fill([false, 'redis']));
+      expect(admitted(await hits(b, 3, T0 + 2000))).toBe(0);
+      const check = new Redis(port, '127.0.0.1');
+      expect(await check.zcard('routergpt:rl:search:ip:203.0.113.7')).toBe(25); // a's 10 and b's 15 from the outage
+      await check.quit();
+      // A third server (no memory of its own) sees the shared budget: 25 ≥ 20, refused.
+      const c = server();
+      await c.waitReady(2000);
+      expect((await c.hit('ip:203.0.113.7', policy, T0 + 2000)).allowed).toBe(false);
+      await c.close();
+      // The whole window: 15 + 10 + 15 admissions = 40 = servers × limit, never more.
+      // Once the window has passed, the budget is shared again.
+      expect(admitted(await hits(a, 15, T0 + 61_001))).toBe(15);
+      expect(admitted(await hits(b, 10, T0 + 61_001))).toBe(5);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('what a server admitted alone waits for Redis in the window only: never more than the limit, however long the outage', () => {
+    const memory = new MemoryStore();
+    const p: RateLimitPolicy = { name: 'p', limit: 5, windowMs: 1000 };
+    for (let t = 0; t < 100_000; t += 10) {
+      const r = memory.reserve('k', p, T0 + t);
+      if (r.decision.allowed) memory.markUnsynced(r);
+      expect(r.log.unsynced?.length ?? 0).toBeLessThanOrEqual(p.limit);
+    }
+    // Admitted at k·1000 + 0, 10, 20, 30, 40 ms; a window later only the two newest are still inside.
+    const last = memory.reserve('k', p, T0 + 100_020);
+    expect(memory.takeUnsynced(last)).toEqual([T0 + 99_030, T0 + 99_040]);
+    expect(memory.takeUnsynced(last)).toBeUndefined();
+    void memory.close();
+  });
+
+  it('a failed command opens the breaker: Redis is skipped for breakerMs, then one request probes it', async () => {
+    port = await freePort();
+    await start();
+    const store = new RedisStore({ redis: `redis://127.0.0.1:${port}`, fallback: new MemoryStore(), commandTimeoutMs: 100, breakerMs: 600 });
+    try {
+      await store.waitReady(2000);
+      child!.kill('SIGSTOP');
+      const timed = async () => {
+        const t = performance.now();
+        const d = await store.hit('ip:198.51.100.1', { ...policy, limit: 1000 }, undefined);
+        return { ms: performance.now() - t, store: d.store, allowed: d.allowed };
+      };
+      const first = await timed();
+      expect(first).toMatchObject({ store: 'memory', allowed: true });
+      expect(first.ms).toBeGreaterThanOrEqual(99);
+      const skipped = [];
+      for (let i = 0; i < 20; i++) skipped.push(await timed());
+      expect(Math.max(...skipped.map((s) => s.ms))).toBeLessThan(50);
+      await sleep(650);
+      // Half-open: one probe waits the timeout, requests meanwhile do not.
+      const [probe, ...others] = await Promise.all([timed(), timed(), timed()]);
+      expect(probe!.ms).toBeGreaterThanOrEqual(99);
+      for (const o of others) expect(o.ms).toBeLessThan(50);
+      child!.kill('SIGCONT');
+      await sleep(650);
+      const back = await timed();
+      expect(back.store).toBe('redis');
+      expect(store.status()).toEqual({ store: 'redis', redis: 'ok' });
+    } finally {
+      child?.kill('SIGCONT');
+      await store.close();
+    }
+  });
+});

@@ -54,7 +54,10 @@ export interface RateLimitOptions {
   logIntervalMs?: number;
   /** How long start-up waits for Redis before serving with the fallback (default 1 s). */
   connectTimeoutMs?: number;
+  /** Per-command timeout (default 200 ms). */
   commandTimeoutMs?: number;
+  /** After a failed Redis command, Redis is skipped this long, then one request probes it (default 5000 ms). */
+  breakerMs?: number;
   /** Upper bound on clients tracked in memory (default 100 000). */
   maxKeys?: number;
 }
@@ -102,6 +105,7 @@ const rateLimitPlugin: FastifyPluginAsync<RateLimitOptions> = async (app: Fastif
       fallback: memory,
       connectTimeoutMs: options.connectTimeoutMs,
       commandTimeoutMs: options.commandTimeoutMs,
+      breakerMs: options.breakerMs,
       onStateChange: (state, error) => {
         if (state === 'ok') {
           if (lastLogged !== Number.NEGATIVE_INFINITY) app.log.info('[ROUTER] rate limits: Redis reachable again; budgets are shared across servers');

@@ -9,10 +9,25 @@ export interface MemoryStoreOptions {
   sweepIntervalMs?: number;
 }
 
-interface Log {
+/** One `(policy, client)` log. */
+export interface ClientLog {
   windowMs: number;
   /** Admission times, ascending. Never longer than the policy's limit. */
   times: number[];
+  /** Admissions made while Redis was skipped (a subset of `times`): Redis learns them with the next command for this key. */
+  unsynced: number[] | undefined;
+}
+
+/**
+ * A slot taken by `reserve`: the decision and, when admitted, the time recorded for it, so the
+ * Redis store can give it back (Redis refused) or mark it as not yet known to Redis.
+ */
+export interface Reservation {
+  readonly decision: RateLimitDecision;
+  /** The admission time recorded in this server's log (meaningless when not admitted). */
+  readonly at: number;
+  /** The log the slot is in (for release and markUnsynced). */
+  readonly log: ClientLog;
 }
 
 /**
@@ -25,11 +40,11 @@ interface Log {
  * and the number of logs is capped by `maxKeys`.
  */
 export class MemoryStore implements RateLimitStore {
-  private readonly logs = new Map<string, Log>();
+  private readonly logs = new Map<string, ClientLog>();
   private readonly now: () => number;
   private readonly maxKeys: number;
   private readonly timer: NodeJS.Timeout;
-  /** Keeps time monotonic per store even if the wall clock steps back (NTP), so logs stay sorted. */
+  /** The latest time seen: what a sweep measures idleness against when the wall clock steps back. */
   private last = Number.NEGATIVE_INFINITY;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -45,15 +60,82 @@ export class MemoryStore implements RateLimitStore {
 
   /** `key` is the client; each policy keeps its own log for it (as in Redis: `<policy>:<client>`). */
   hitSync(client: string, policy: RateLimitPolicy, nowMs: number | undefined): RateLimitDecision {
-    const t = Math.max(nowMs ?? this.now(), this.last);
-    this.last = t;
+    const log = this.logFor(client, policy, nowMs);
+    return this.decide(log, policy, this.timeIn(log, nowMs));
+  }
+
+  /**
+   * Decide as `hitSync` and, when admitted, hold the slot: with Redis, every admission of this
+   * server is recorded here too (the log is this server's own admissions, whichever store
+   * decided), so a fallback continues the same window and a recovered Redis cannot hand this
+   * server more than the limit in it.
+   */
+  reserve(client: string, policy: RateLimitPolicy, nowMs: number | undefined): Reservation {
+    const log = this.logFor(client, policy, nowMs);
+    const at = this.timeIn(log, nowMs);
+    return { decision: this.decide(log, policy, at), at, log };
+  }
+
+  /** Give a reserved slot back (Redis refused the request). */
+  release(reservation: Reservation): void {
+    const { times } = reservation.log;
+    const i = times.lastIndexOf(reservation.at);
+    if (i >= 0) times.splice(i, 1);
+  }
+
+  /**
+   * The reserved admission was decided here alone: Redis is to learn it with the next command for
+   * the key. Those that left the window are dropped, so the list stays within the limit however
+   * long Redis is away.
+   */
+  markUnsynced(reservation: Reservation): void {
+    const { log, at } = reservation;
+    const pending = (log.unsynced ??= []);
+    const floor = at - log.windowMs;
+    let expired = 0;
+    while (expired < pending.length && pending[expired]! <= floor) expired++;
+    if (expired > 0) pending.splice(0, expired);
+    pending.push(at);
+  }
+
+  /** Take the admissions Redis does not know yet that are still inside the window (none: undefined). */
+  takeUnsynced(reservation: Reservation): number[] | undefined {
+    const { log } = reservation;
+    const pending = log.unsynced;
+    if (pending === undefined) return undefined;
+    log.unsynced = undefined;
+    const floor = reservation.at - log.windowMs;
+    const live = pending.filter((t) => t > floor);
+    return live.length > 0 ? live : undefined;
+  }
+
+  /** Redis did not take them after all (the command failed): keep them for the next one. */
+  restoreUnsynced(reservation: Reservation, times: number[]): void {
+    const { log } = reservation;
+    log.unsynced = log.unsynced ? [...times, ...log.unsynced] : times;
+  }
+
+  private logFor(client: string, policy: RateLimitPolicy, nowMs: number | undefined): ClientLog {
     const key = `${policy.name}:${client}`;
     let log = this.logs.get(key);
     if (!log) {
-      if (this.logs.size >= this.maxKeys) this.makeRoom(t);
-      log = { windowMs: policy.windowMs, times: [] };
+      if (this.logs.size >= this.maxKeys) this.makeRoom(nowMs ?? this.now());
+      log = { windowMs: policy.windowMs, times: [], unsynced: undefined };
       this.logs.set(key, log);
     }
+    return log;
+  }
+
+  /** Now, but never before the log's newest admission (the wall clock may step back), so logs stay sorted. */
+  private timeIn(log: ClientLog, nowMs: number | undefined): number {
+    const now = nowMs ?? this.now();
+    const newest = log.times.length > 0 ? log.times[log.times.length - 1]! : now;
+    const t = newest > now ? newest : now;
+    if (t > this.last) this.last = t;
+    return t;
+  }
+
+  private decide(log: ClientLog, policy: RateLimitPolicy, t: number): RateLimitDecision {
     const times = log.times;
     const floor = t - policy.windowMs;
     let expired = 0;

@@ -10,7 +10,8 @@ import type { RateLimitDecision, RateLimitPolicy, RateLimitStatus, RateLimitStor
  * window. (Redis ≥ 5 replicates script effects, so TIME inside a writing script is allowed.)
  *
  * KEYS[1] the log (a sorted set of admissions scored by ms)
- * ARGV: limit, windowMs, nowMs ('' = use Redis TIME), unique member
+ * ARGV: limit, windowMs, nowMs ('' = use Redis TIME), unique member, then the times of
+ *   admissions the calling server made while Redis was skipped (added first, never later than now)
  * Returns {allowed 0|1, count after, resetMs}
  */
 const SLIDING_LOG_LUA = `
@@ -23,6 +24,11 @@ if now == nil then
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+for i = 5, #ARGV do
+  local t = tonumber(ARGV[i])
+  if t > now then t = now end
+  if t > now - window then redis.call('ZADD', key, t, ARGV[4] .. ':' .. i) end
+end
 local count = redis.call('ZCARD', key)
 local allowed = 0
 if count < limit then
@@ -41,7 +47,7 @@ return {allowed, count, reset}
 `;
 
 interface ScriptedRedis {
-  routergptSlidingLog(key: string, limit: number, windowMs: number, nowMs: string, member: string): Promise<[number, number, number]>;
+  routergptSlidingLog(key: string, limit: number, windowMs: number, nowMs: string, member: string, ...unsynced: number[]): Promise<[number, number, number]>;
 }
 
 export interface RedisStoreOptions {
@@ -53,8 +59,13 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number;
   /** TCP connect timeout (default 1000 ms). */
   connectTimeoutMs?: number;
-  /** Used while Redis is unreachable: each server keeps limiting on its own. */
+  /**
+   * This server's own admissions, whichever store decided them; decides alone while Redis is
+   * unreachable, so the fallback continues the same window.
+   */
   fallback: MemoryStore;
+  /** After a failed command (timeout, error), Redis is skipped this long, then one request probes it (default 5000 ms). */
+  breakerMs?: number;
   /** Called (throttled by the caller) when Redis fails or recovers. */
   onStateChange?: (state: 'ok' | 'unreachable', error?: Error) => void;
 }
@@ -63,6 +74,14 @@ export interface RedisStoreOptions {
  * Redis sliding log shared by all servers. Fails open: when Redis is down or slow, the request
  * is decided by the in-process fallback log instead (per-server budget) and the state is
  * reported as unreachable until a command succeeds again.
+ *
+ * The bound across an outage (at most servers × limit in any window): every admission of this
+ * server is also recorded in its in-memory log, and a request is admitted only when that log has
+ * room too — so, whatever Redis knows or forgot (restarted empty, partitioned), no server admits
+ * more than the limit per window. Admissions made while Redis was skipped are sent to Redis with
+ * the next command for the same key, so a recovered Redis learns them and the budget is shared
+ * again. A circuit breaker keeps a hung Redis off the request path: after a failed command Redis
+ * is skipped for `breakerMs`, then a single request probes it while the others decide locally.
  */
 export class RedisStore implements RateLimitStore {
   readonly client: Redis;
@@ -76,11 +95,17 @@ export class RedisStore implements RateLimitStore {
   private lastError: Error | undefined;
   private since = new Date();
   private closing = false;
+  private readonly breakerMs: number;
+  /** performance.now() until which Redis is skipped after a failure; 0 = closed (Redis is asked). */
+  private openUntil = 0;
+  /** A probe of a half-open breaker is in flight: the other requests decide locally meanwhile. */
+  private probing = false;
 
   constructor(options: RedisStoreOptions) {
     this.keyPrefix = options.keyPrefix ?? 'routergpt:rl:';
     this.fallback = options.fallback;
     this.onStateChange = options.onStateChange;
+    this.breakerMs = options.breakerMs ?? 5000;
     if (typeof options.redis === 'string') {
       this.owned = true;
       this.client = new Redis(options.redis, {
@@ -98,7 +123,11 @@ export class RedisStore implements RateLimitStore {
     }
     this.client.defineCommand('routergptSlidingLog', { numberOfKeys: 1, lua: SLIDING_LOG_LUA });
     if (this.client.status === 'ready') this.state = 'ok';
-    this.client.on('ready', () => this.markOk());
+    this.client.on('ready', () => {
+      // A fresh connection has answered its ready check: no need to wait out the breaker.
+      this.openUntil = 0;
+      this.markOk();
+    });
     this.client.on('error', (error: Error) => this.markUnreachable(error));
     this.client.on('end', () => this.markUnreachable(new Error('connection closed')));
   }
@@ -119,24 +148,64 @@ export class RedisStore implements RateLimitStore {
   }
 
   async hit(key: string, policy: RateLimitPolicy, nowMs: number | undefined): Promise<RateLimitDecision> {
+    const fallback = this.fallback;
+    const local = fallback.reserve(key, policy, nowMs);
+    const decision = local.decision;
+    let probe = false;
     if (this.client.status !== 'ready') {
       this.markUnreachable(this.lastError ?? new Error(`Redis connection is ${this.client.status}`));
-      return this.fallback.hitSync(key, policy, nowMs);
+      if (decision.allowed) fallback.markUnsynced(local);
+      return decision;
+    }
+    if (this.openUntil !== 0) {
+      if (this.probing || performance.now() < this.openUntil) {
+        if (decision.allowed) fallback.markUnsynced(local);
+        return decision;
+      }
+      this.probing = probe = true;
+    }
+    const unsynced = fallback.takeUnsynced(local);
+    if (!decision.allowed && unsynced === undefined) {
+      // This server alone has used the budget: Redis (which counts every server) would refuse too.
+      // No Redis command is needed, and a recovered, empty Redis cannot hand out more.
+      if (probe) this.probing = false;
+      decision.store = 'redis';
+      return decision;
     }
     try {
       const member = `${this.memberPrefix}-${(this.sequence++).toString(36)}`;
-      const [allowed, count, resetMs] = await (this.client as unknown as ScriptedRedis).routergptSlidingLog(
-        `${this.keyPrefix}${policy.name}:${key}`,
-        policy.limit,
-        policy.windowMs,
-        nowMs === undefined ? '' : String(Math.floor(nowMs)),
-        member,
-      );
+      const redisKey = `${this.keyPrefix}${policy.name}:${key}`;
+      const nowArg = nowMs === undefined ? '' : String(Math.floor(nowMs));
+      const scripted = this.client as unknown as ScriptedRedis;
+      // Refused here but with admissions Redis does not know: tell it (limit 0 admits nothing).
+      const limit = decision.allowed ? policy.limit : 0;
+      const [allowed, count, resetMs] = unsynced
+        ? await scripted.routergptSlidingLog(redisKey, limit, policy.windowMs, nowArg, member, ...unsynced)
+        : await scripted.routergptSlidingLog(redisKey, limit, policy.windowMs, nowArg, member);
+      this.openUntil = 0;
+      if (probe) this.probing = false;
       this.markOk();
-      return { allowed: allowed === 1, policy, remaining: Math.max(0, policy.limit - count), resetMs, store: 'redis' };
+      if (!decision.allowed) {
+        decision.store = 'redis';
+        return decision;
+      }
+      if (allowed !== 1) {
+        fallback.release(local);
+        return { allowed: false, policy, remaining: Math.max(0, policy.limit - count), resetMs, store: 'redis' };
+      }
+      // Admitted by both: the fuller log is the one that says how much is left.
+      if (policy.limit - decision.remaining > count) {
+        decision.store = 'redis';
+        return decision;
+      }
+      return { allowed: true, policy, remaining: Math.max(0, policy.limit - count), resetMs, store: 'redis' };
     } catch (error) {
+      this.openUntil = performance.now() + this.breakerMs;
+      if (probe) this.probing = false;
+      if (unsynced) fallback.restoreUnsynced(local, unsynced);
+      if (decision.allowed) fallback.markUnsynced(local);
       this.markUnreachable(error instanceof Error ? error : new Error(String(error)));
-      return this.fallback.hitSync(key, policy, nowMs);
+      return decision;
     }
   }
 
