@@ -31,7 +31,8 @@ export function renderOpenapi(options: RenderOpenapiOptions = {}): string {
   const doc = YAML.parseDocument(options.template ?? readOpenapiTemplate());
   if (options.serverUrl !== undefined) {
     const url = options.serverUrl.replace(/\/+$/, '');
-    doc.setIn(['servers'], doc.createNode([{ url, ...(options.serverDescription ? { description: options.serverDescription } : {}) }]));
+    // x-internal: false — the API is public (OWASP API9: every server declares its audience).
+    doc.setIn(['servers'], doc.createNode([{ url, ...(options.serverDescription ? { description: options.serverDescription } : {}), 'x-internal': false }]));
   }
   if (options.requireAuth) doc.setIn(['security'], doc.createNode([{ bearerAuth: [] }]));
   return doc.toString({ lineWidth: 0 });

@@ -14,6 +14,8 @@ export interface RuleOutcome {
   status: 'pass' | 'fail';
   /** One line per problem, each naming where it is ("POST /chat: …"). */
   problems: string[];
+  /** Advice that does not fail the rule (Spectral warnings), one line each. */
+  warnings?: string[];
 }
 
 export interface Operation {

@@ -44,6 +44,45 @@ describe('openapi.valid', () => {
   });
 });
 
+describe('A14: openapi.valid runs Spectral (oas + OWASP API Security), offline', () => {
+  const config = checkConfig('postgres://unused@127.0.0.1/unused');
+  it('the shipped document and the one `openapi build` renders for prod have no Spectral error or warning', async () => {
+    const shipped = await runCheck(openapiValid, depsFor(config, { openapiFile: writeDoc('spectral-ok.yaml') }));
+    expect(shipped.status, shipped.details?.join('\n')).toBe('pass');
+    expect(shipped.summary).toContain('Spectral oas 0 errors, 0 warnings; owasp 0 errors, 0 warnings');
+    const prod = path.join(dir, 'openapi_chatgpt_prod.yaml');
+    writeFileSync(prod, renderOpenapi({ serverUrl: 'https://api.example.com', serverDescription: 'prod', requireAuth: true }));
+    const built = await runCheck(openapiValid, depsFor(config, { openapiFile: prod }));
+    expect(built.status, built.details?.join('\n')).toBe('pass');
+  }, 30_000);
+
+  it('an unbounded string fails, naming the rule and where it is', async () => {
+    const file = writeDoc('unbounded.yaml', (d) => delete d.components.schemas.ChatRequest.properties.message.maxLength);
+    const result = await runCheck(openapiValid, depsFor(config, { openapiFile: file }));
+    expect(result.status).toBe('fail');
+    expect(result.summary).toMatch(/Spectral finds 1 error\(s\) \(oas 0 errors, 0 warnings; owasp 1 error, 0 warnings\)/);
+    expect(result.details).toEqual([expect.stringMatching(/^error owasp:api4:2023-string-limit components\.schemas\.ChatRequest\.properties\.message \(line \d+\): Schema of type string must specify maxLength/)]);
+  }, 30_000);
+
+  it('a warning only warns', async () => {
+    // Without its pattern the message is still bounded (no error), but owasp:api4:2023-string-restricted warns.
+    const file = writeDoc('warning.yaml', (d) => delete d.components.schemas.ChatRequest.properties.message.pattern);
+    const result = await runCheck(openapiValid, depsFor(config, { openapiFile: file }));
+    expect(result.status).toBe('warn');
+    expect(result.details).toEqual([expect.stringMatching(/^warn owasp:api4:2023-string-restricted components\.schemas\.ChatRequest\.properties\.message /)]);
+  }, 30_000);
+
+  it('offline: a $ref to a URL or another file is reported by Spectral, never fetched or read', async () => {
+    const { lintOpenapi } = await import('../../src/openapi/spectral.js');
+    const doc = (ref: string) => `openapi: 3.1.0\ninfo: { title: t, version: "1" }\npaths: {}\ncomponents:\n  schemas:\n    Remote: { $ref: "${ref}" }\n`;
+    for (const ref of ['https://schemas.example.invalid/thing.yaml#/Thing', './other.yaml#/Thing']) {
+      const report = await lintOpenapi(doc(ref), path.join(dir, 'remote.yaml'));
+      expect(report.errors, JSON.stringify(report.findings)).toBeGreaterThan(0);
+      expect(report.findings.some((f) => f.severity === 'error' && f.message.includes(ref.split('#')[0]!.replace('./', ''))), JSON.stringify(report.findings)).toBe(true);
+    }
+  }, 30_000);
+});
+
 describe('openapi.gpt-actions', () => {
   it('passes for prod on the document `openapi build` renders (https PUBLIC_API_BASE, auth required)', async () => {
     const config = checkConfig('postgres://unused@127.0.0.1/unused', { PUBLIC_API_BASE: 'https://api.example.com', ROUTERGPT_API_KEY: 'k'.repeat(32) }, 'prod');

@@ -21,13 +21,13 @@ describe('routergpt openapi build', () => {
     const file = path.join(cwd, 'openapi_chatgpt_prod.yaml');
     expect(built.stdout.trim()).toBe(file);
     const doc = YAML.parse(readFileSync(file, 'utf8')) as Doc;
-    expect(doc.servers).toEqual([{ url: 'https://api.example.com', description: 'prod (from PUBLIC_API_BASE (from the environment))' }]);
+    expect(doc.servers).toEqual([{ url: 'https://api.example.com', description: 'prod (from PUBLIC_API_BASE (from the environment))', 'x-internal': false }]);
     expect(doc.security).toEqual([{}, { bearerAuth: [] }]); // no API key in this environment: optional
 
     const validated = await runCli(['openapi', 'validate', 'openapi_chatgpt_prod.yaml'], { cwd });
     expect(validated.exitCode).toBe(0);
     expect(validated.stdout).not.toContain('✖');
-    for (const id of ['openapi-schema', 'openapi-version', 'single-server', 'operation-ids', 'summary-length', 'description-length', 'parameter-description-length', 'is-consequential']) {
+    for (const id of ['openapi-schema', 'openapi-version', 'single-server', 'operation-ids', 'summary-length', 'description-length', 'parameter-description-length', 'is-consequential', 'spectral']) {
       expect(validated.stdout).toMatch(new RegExp(`✔ pass {2}${id} `));
     }
   });
@@ -98,6 +98,22 @@ describe('routergpt openapi validate', () => {
     expect(r.stdout).toContain('POST /router/search-by-location: x-openai-isConsequential is not set');
     expect(r.stdout).toMatch(/✔ pass {2}description-length/);
   });
+
+  it('A14: runs Spectral (oas + OWASP API Security): the template has 0 errors and 0 warnings; an unbounded string fails with the rule named', async () => {
+    const ok = await runCli(['openapi', 'validate', '--json']);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    const result = JSON.parse(ok.stdout) as { spectral: { errors: number; warnings: number; counts: Record<string, { errors: number; warnings: number }> } };
+    expect(result.spectral).toMatchObject({ errors: 0, warnings: 0, counts: { oas: { errors: 0, warnings: 0 }, owasp: { errors: 0, warnings: 0 } } });
+
+    const doc = YAML.parse(readFileSync(OPENAPI_TEMPLATE_PATH, 'utf8')) as Doc & { components: { schemas: Record<string, { properties: Record<string, Record<string, unknown>> }> } };
+    delete doc.components.schemas.FeedbackRequest!.properties.comment!.maxLength;
+    const file = path.join(tempDir(), 'unbounded.yaml');
+    writeFileSync(file, YAML.stringify(doc));
+    const r = await runCli(['openapi', 'validate', file]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/✖ fail {2}spectral — Spectral oas \+ OWASP API Security rulesets \(oas 0 errors, 0 warnings; owasp 1 error, 0 warnings\)\n\s+error owasp:api4:2023-string-limit components\.schemas\.FeedbackRequest\.properties\.comment \(line \d+\): Schema of type string must specify maxLength, enum, or const\./);
+    expect(r.stdout).toMatch(/✔ pass {2}openapi-schema/);
+  }, 60_000);
 
   it('fails openapi-schema on a structurally invalid document (swagger-parser)', async () => {
     const file = path.join(tempDir(), 'bad.yaml');

@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { listOperations } from '../../openapi/gpt-actions-rules.js';
-import { defineCheck, fail, pass } from '../define-check.js';
+import { defineCheck, fail, pass, warn } from '../define-check.js';
 import { readDocument } from './document.js';
 
 export default defineCheck({
   id: 'openapi.valid',
-  title: 'OpenAPI schema valid',
+  title: 'OpenAPI schema valid, Spectral (oas + OWASP) clean',
   needs: ['openapi-file'],
   stages: ['pre'],
   async run({ openapiFile }) {
@@ -24,6 +24,16 @@ export default defineCheck({
     }
     const info = (read.doc.info ?? {}) as { title?: string; version?: string };
     const ops = listOperations(read.doc);
-    return pass(`${path.basename(file)}: OpenAPI ${String(read.doc.openapi)}, "${info.title}" ${info.version}, ${ops.length} operations, $refs resolve`, { data: { file, operations: ops.map((o) => o.label) } });
+    // Spectral with the oas and OWASP API Security rulesets, offline (src/openapi/spectral.ts): errors fail, warnings warn.
+    const { lintOpenapi, formatFinding, summarizeCounts } = await import('../../openapi/spectral.js');
+    const report = await lintOpenapi(read.text, path.resolve(file));
+    const details = report.findings.filter((f) => f.severity === 'error' || f.severity === 'warn').map(formatFinding);
+    const data = { file, operations: ops.map((o) => o.label), spectral: report.counts };
+    if (report.errors > 0) {
+      return fail(`${path.basename(file)}: Spectral finds ${report.errors} error(s) (${summarizeCounts(report)})`, { details, data, hint: `Fix each finding in ${path.basename(file)}: the rule is named first (\`routergpt openapi validate ${path.basename(file)}\` lists them too).` });
+    }
+    const summary = `${path.basename(file)}: OpenAPI ${String(read.doc.openapi)}, "${info.title}" ${info.version}, ${ops.length} operations, $refs resolve; Spectral ${summarizeCounts(report)}`;
+    if (report.warnings > 0) return warn(summary, { details, data, hint: `Spectral's warnings are advice: fix them in ${path.basename(file)}, or see src/openapi/spectral-ruleset.ts for the rules this project changes and why.` });
+    return pass(summary, { data });
   },
 });

@@ -9,6 +9,7 @@ function printRules(io: IO, rules: RuleOutcome[]): void {
   for (const rule of rules) {
     io.stdout.write(`${rule.status === 'pass' ? '✔ pass' : '✖ fail'}  ${rule.id} — ${rule.title}\n`);
     for (const problem of rule.problems) io.stdout.write(`        ${problem}\n`);
+    for (const warning of rule.warnings ?? []) io.stdout.write(`        ⚠ ${warning}\n`);
   }
 }
 
@@ -40,7 +41,7 @@ export function registerOpenapi(program: Command, io: IO): void {
 
   openapi
     .command('validate')
-    .description('check an OpenAPI file with swagger-parser and the GPT Actions rules (default: the packaged template)')
+    .description('check an OpenAPI file with swagger-parser, the GPT Actions rules and Spectral (oas + OWASP API Security rulesets, offline; default: the packaged template)')
     .argument('[file]', 'the file to check, e.g. openapi_chatgpt_prod.yaml')
     .action(
       action<Record<string, never>>(io, async (ctx, _opts, command) => {

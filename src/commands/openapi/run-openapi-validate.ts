@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import YAML from 'yaml';
 import { UsageError } from '../../errors.js';
 import { checkGptActionsRules, type RuleOutcome } from '../../openapi/gpt-actions-rules.js';
+import { formatFinding, lintOpenapi, summarizeCounts, type SpectralReport } from '../../openapi/spectral.js';
 
 export interface OpenapiValidateOptions {
   file: string;
@@ -11,11 +13,24 @@ export interface OpenapiValidateOptions {
 export interface OpenapiValidateResult {
   file: string;
   status: 'pass' | 'fail';
-  /** `openapi-schema` (swagger-parser: structure, $refs, JSON Schema) first, then the GPT Actions rules. */
+  /** `openapi-schema` (swagger-parser: structure, $refs, JSON Schema) first, then the GPT Actions rules, then `spectral`. */
   rules: RuleOutcome[];
+  /** Spectral's findings (oas and OWASP API Security rulesets); absent when the file is not YAML. */
+  spectral?: SpectralReport;
 }
 
-/** Validate an OpenAPI file with swagger-parser and the GPT Actions rules; never prints. */
+/** Spectral as one rule: its errors fail it, its warnings are listed as warnings. */
+export function spectralRule(report: SpectralReport): RuleOutcome {
+  return {
+    id: 'spectral',
+    title: `Spectral oas + OWASP API Security rulesets (${summarizeCounts(report)})`,
+    status: report.errors === 0 ? 'pass' : 'fail',
+    problems: report.findings.filter((f) => f.severity === 'error').map(formatFinding),
+    warnings: report.findings.filter((f) => f.severity === 'warn').map(formatFinding),
+  };
+}
+
+/** Validate an OpenAPI file with swagger-parser, the GPT Actions rules and Spectral (offline); never prints. */
 export async function runOpenapiValidate(options: OpenapiValidateOptions): Promise<OpenapiValidateResult> {
   const { file } = options;
   if (!existsSync(file)) throw new UsageError(`No such file: ${file}`, 'Pass the OpenAPI file to check, e.g. `routergpt openapi validate openapi_chatgpt_prod.yaml` (made by `routergpt openapi build --env prod`).');
@@ -39,5 +54,7 @@ export async function runOpenapiValidate(options: OpenapiValidateOptions): Promi
     { id: 'openapi-schema', title: 'valid OpenAPI: structure, $refs and schemas (swagger-parser)', status: schemaProblems.length === 0 ? 'pass' : 'fail', problems: schemaProblems },
     ...checkGptActionsRules(parsed),
   ];
-  return { file, status: rules.every((r) => r.status === 'pass') ? 'pass' : 'fail', rules };
+  const spectral = await lintOpenapi(text, path.resolve(file));
+  rules.push(spectralRule(spectral));
+  return { file, status: rules.every((r) => r.status === 'pass') ? 'pass' : 'fail', rules, spectral };
 }
