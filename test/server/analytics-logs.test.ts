@@ -40,7 +40,7 @@ describe('analytics', () => {
     const app = await buildTestApp({ pool: sdb.pool, config: testConfig(sdb.db.url), clock: () => FIXED_NOW });
     const url = await listen(app);
     const s = (await postJson(`${url}/router/delegate`, { shop_slug: 'test-barber' })).body.session_id;
-    const res = await postJson(`${url}/chat`, { session_id: s, message: 'a haircut on Friday at 11am' });
+    const res = await postJson(`${url}/chat`, { session_id: s, message: 'a haircut on Friday at 11am for Sam' });
     expect(res.body.booking).not.toBeNull();
     await app.close();
     const { rows } = await sdb.pool.query(`SELECT event_type, session_id FROM router_analytics ORDER BY id`);
@@ -67,7 +67,7 @@ describe('logs', () => {
     const url = await listen(app);
     await postJson(`${url}/router/search-by-location`, { latitude: 33.4255, longitude: -111.94 });
     const s = (await postJson(`${url}/router/delegate`, { shop_slug: 'test-barber' })).body.session_id;
-    await postJson(`${url}/chat`, { session_id: s, message: 'a beard trim on Saturday at 4pm' });
+    await postJson(`${url}/chat`, { session_id: s, message: 'a beard trim on Saturday at 4pm for Sam' });
     await app.close();
     const msgs = capture.messages();
     expect(msgs.some((m) => m.startsWith('[ROUTER] search found'))).toBe(true);

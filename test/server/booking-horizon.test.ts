@@ -57,7 +57,7 @@ describe('regression: a booking horizon (booking_horizon_days, default 90), and 
 
   it('a time within the horizon in another year is booked, and the reply names the year', async () => {
     const base = await serve(new Date('2030-12-20T17:00:00Z'));
-    const { res } = await converse(base, 'a beard trim on January 3 at 10am');
+    const { res } = await converse(base, 'a beard trim on January 3 at 10am for Sam');
     expect(res.status).toBe(200);
     expect(res.body.booking).toMatchObject({ service: 'Beard Trim', starts_at: '2031-01-03T17:00:00.000Z' });
     expect(res.body.reply).toContain('Fri, Jan 3, 2031, 10:00 AM');

@@ -102,10 +102,10 @@ describe('OpenAI assistant', () => {
     try {
       const url = await listen(app);
       const s = (await postJson(`${url}/router/delegate`, { shop_slug: shop.slug })).body.session_id;
-      const res = await postJson(`${url}/chat`, { session_id: s, message: 'a beard trim on Thursday at 1pm' });
+      const res = await postJson(`${url}/chat`, { session_id: s, message: "a beard trim on Thursday at 1pm, I'm Sam" });
       expect(res.status).toBe(200);
       expect(res.body.reply).not.toBe('too late');
-      expect(res.body.booking).toMatchObject({ service: 'Beard Trim' });
+      expect(res.body.booking).toMatchObject({ service: 'Beard Trim', customer_name: 'Sam' });
     } finally {
       await app.close();
       await fake.close();

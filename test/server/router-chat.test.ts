@@ -106,8 +106,8 @@ describe('POST /chat (offline assistant)', () => {
     expect(taken.body.suggested_times.length).toBeGreaterThan(0);
     expect(taken.body.suggested_times).not.toContain('2030-03-05T22:00:00.000Z');
     // "yes" takes the first suggestion.
-    const yes = await chat(second, 'yes please');
-    expect(yes.body.booking?.starts_at).toBe(taken.body.suggested_times[0]);
+    const yes = await chat(second, "yes please, I'm Lee");
+    expect(yes.body.booking).toMatchObject({ starts_at: taken.body.suggested_times[0], customer_name: 'Lee' });
   });
 
   it('asks for what is missing, lists services, and proposes times when the shop is closed', async () => {
@@ -122,19 +122,19 @@ describe('POST /chat (offline assistant)', () => {
     expect(closed.body.reply).toMatch(/closed/);
     const when = await chat(s, 'beard trim please');
     expect(when.body.reply).toMatch(/what time would you like/);
-    const done = await chat(s, 'Thursday at 9:30am');
-    expect(done.body.booking).toMatchObject({ service: 'Beard Trim', starts_at: '2030-03-07T16:30:00.000Z' });
+    const done = await chat(s, 'Thursday at 9:30am, name is Kim');
+    expect(done.body.booking).toMatchObject({ service: 'Beard Trim', starts_at: '2030-03-07T16:30:00.000Z', customer_name: 'Kim' });
   });
 
   it('the same Idempotency-Key books once, also when the retries race', async () => {
     const s = await delegate();
     const key = 'retry-key-1';
-    const results = await Promise.all(Array.from({ length: 5 }, () => chat(s, 'a beard trim on Friday at 10am', { 'Idempotency-Key': key })));
+    const results = await Promise.all(Array.from({ length: 5 }, () => chat(s, 'a beard trim on Friday at 10am for Pat', { 'Idempotency-Key': key })));
     const ids = new Set(results.map((r) => r.body.booking?.id));
     expect(results.every((r) => r.status === 200)).toBe(true);
     expect(ids.size).toBe(1);
     expect([...ids][0]).toBeTruthy();
-    const again = await chat(s, 'a beard trim on Friday at 10am', {}, { idempotency_key: key });
+    const again = await chat(s, 'a beard trim on Friday at 10am for Pat', {}, { idempotency_key: key });
     expect(again.body.booking.id).toBe([...ids][0]);
     const { rows } = await sdb.pool.query(`SELECT count(*)::int AS n FROM bookings WHERE session_id = $1`, [s]);
     expect(rows[0].n).toBe(1);
@@ -142,7 +142,7 @@ describe('POST /chat (offline assistant)', () => {
 
   it('50 concurrent attempts at one slot: exactly one booking, the rest a clear reply', async () => {
     const sessions = await Promise.all(Array.from({ length: 50 }, () => delegate()));
-    const replies = await Promise.all(sessions.map((s, i) => chat(s, 'a haircut on Wednesday at 2pm', { 'Idempotency-Key': `race-${i}` })));
+    const replies = await Promise.all(sessions.map((s, i) => chat(s, 'a haircut on Wednesday at 2pm for Pat', { 'Idempotency-Key': `race-${i}` })));
     expect(replies.every((r) => r.status === 200)).toBe(true);
     const winners = replies.filter((r) => r.body.booking);
     expect(winners).toHaveLength(1);

@@ -6,7 +6,8 @@
  * - chat_messages, router_feedback: deleted (what the person wrote, and their rating/comment).
  * - chat_sessions: kept (the shop's figures count conversations), anonymised — intent,
  *   router_context, search_id and client_hmac cleared, anonymised_at set (kept if retention set it).
- * - bookings: kept (the shop's schedule must still show the time as taken), customer_name removed;
+ * - bookings: kept (the shop's schedule must still show the time as taken), customer_name and
+ *   customer_phone (migration 015) removed;
  *   booking_slots hold no personal data and stay with their booking.
  * - router_analytics, router_analytics_archive: kept for the figures, unlinked and scrubbed —
  *   session_id and search_id cleared, the payload cut to the keys that say nothing about a person
@@ -29,6 +30,19 @@ export type EraseCounts = Record<string, { action: 'deleted' | 'anonymised' | 'n
 
 const SCRUBBED_PAYLOAD = `(SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}'::jsonb) FROM jsonb_each(payload) e WHERE e.key = ANY($2::text[])) || '{"erased": true}'::jsonb`;
 
+/** bookings.customer_phone came with migration 015: a database restored from before it has none. */
+async function hasPhoneColumn(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ present: boolean }>(`SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('public.bookings') AND attname = 'customer_phone' AND NOT attisdropped) AS present`);
+  return rows[0]?.present === true;
+}
+
+/** The bookings SQL for the contact data: the name, and the phone where the column exists. */
+async function bookingContact(db: Queryable): Promise<{ set: string; present: string }> {
+  return (await hasPhoneColumn(db))
+    ? { set: 'customer_name = NULL, customer_phone = NULL', present: '(customer_name IS NOT NULL OR customer_phone IS NOT NULL)' }
+    : { set: 'customer_name = NULL', present: 'customer_name IS NOT NULL' };
+}
+
 async function count(db: Queryable, sql: string, values: unknown[]): Promise<number> {
   return (await db.query(sql, values)).rowCount ?? 0;
 }
@@ -47,7 +61,8 @@ export async function eraseTargets(db: Queryable, targets: ErasureTargets, now: 
       [sessions, now],
     ),
   };
-  counts.bookings = { action: 'name removed', rows: await count(db, 'UPDATE bookings SET customer_name = NULL WHERE id = ANY($1::uuid[]) AND customer_name IS NOT NULL', [bookings]) };
+  const contact = await bookingContact(db);
+  counts.bookings = { action: 'name removed', rows: await count(db, `UPDATE bookings SET ${contact.set} WHERE id = ANY($1::uuid[]) AND ${contact.present}`, [bookings]) };
 
   // Events: by id (what the lookup found) and by session (an event written since, or archived since).
   const events = [...new Set([...targets.analytics, ...targets.archive])];
@@ -99,7 +114,7 @@ export async function countTargets(db: Queryable, targets: ErasureTargets): Prom
   };
   if (await tableExists(db, 'router_feedback')) counts.router_feedback = { action: 'deleted', rows: await n('SELECT count(*) AS n FROM router_feedback WHERE session_id = ANY($1::uuid[])', [targets.sessions]) };
   counts.chat_sessions = { action: 'anonymised', rows: targets.sessions.length };
-  counts.bookings = { action: 'name removed', rows: await n('SELECT count(*) AS n FROM bookings WHERE id = ANY($1::uuid[]) AND customer_name IS NOT NULL', [targets.bookings]) };
+  counts.bookings = { action: 'name removed', rows: await n(`SELECT count(*) AS n FROM bookings WHERE id = ANY($1::uuid[]) AND ${(await bookingContact(db)).present}`, [targets.bookings]) };
   counts.router_analytics = { action: 'scrubbed', rows: await n('SELECT count(*) AS n FROM router_analytics WHERE id = ANY($1::bigint[]) OR session_id = ANY($2::uuid[])', [events, targets.sessions]) };
   if (await tableExists(db, 'router_analytics_archive')) counts.router_analytics_archive = { action: 'scrubbed', rows: await n('SELECT count(*) AS n FROM router_analytics_archive WHERE id = ANY($1::bigint[]) OR session_id = ANY($2::uuid[])', [events, targets.sessions]) };
   if (await tableExists(db, 'router_refusals')) counts.router_refusals = { action: 're-keyed', rows: await n('SELECT count(*) AS n FROM router_refusals WHERE client_hmac = ANY($1::text[]) AND client_hmac <> $2', [targets.clientHmacs, OVERFLOW_CLIENT]) };

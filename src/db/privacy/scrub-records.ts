@@ -88,7 +88,7 @@ export function eraseRows(table: string, rows: Row[], targets: ErasureTargets, n
     case 'chat_sessions':
       return rows.map((r) => (sessions.has(String(r.id)) ? { ...r, intent: null, router_context: {}, search_id: null, client_hmac: null, anonymised_at: r.anonymised_at ?? now.toISOString() } : r));
     case 'bookings':
-      return rows.map((r) => (bookings.has(String(r.id)) ? { ...r, customer_name: null } : r));
+      return rows.map((r) => (bookings.has(String(r.id)) ? { ...r, customer_name: null, ...('customer_phone' in r ? { customer_phone: null } : {}) } : r));
     case 'router_analytics':
     case 'router_analytics_archive':
       return rows.map((r) => {

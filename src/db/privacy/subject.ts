@@ -1,6 +1,6 @@
 /**
- * Who a privacy request is about (docs/privacy.md "One person"). The schema holds one piece of
- * contact data, bookings.customer_name (no e-mail, no phone); chat sessions hold what the person
+ * Who a privacy request is about (docs/privacy.md "One person"). The schema holds a booking's
+ * contact data, bookings.customer_name and customer_phone (no e-mail); chat sessions hold what the person
  * wrote. What ties rows to ONE person is the chat: a booking made in a session is that session's
  * person. So a person is a set of sessions and bookings linked through bookings.session_id:
  *

@@ -3,6 +3,10 @@
  * transaction. Two overlapping bookings of a shop share a slot, so the second INSERT fails on
  * booking_slots_pkey (23505) even when 50 arrive at once — the database decides, no app lock.
  * The idempotency key (unique) makes a retried request return the first booking.
+ *
+ * A booking made through chat is one the shop can call about: without the customer's name (and
+ * a phone number where the shop's require_customer_phone is set) it is refused here, for every
+ * caller, before anything is written — the assistants ask first, this is the rule they follow.
  */
 import type { Logger } from 'pino';
 import { withTransaction, type Pool, type Queryable } from '../../db/pool.js';
@@ -15,6 +19,8 @@ export interface CreateBookingInput {
   service: ServiceRow;
   sessionId: string | null;
   customerName: string | null;
+  /** Required when the shop's require_customer_phone is set. */
+  customerPhone?: string | null;
   startsAt: Date;
   /** Already scoped to the session by the caller (unique across all bookings). */
   idempotencyKey: string | null;
@@ -25,9 +31,39 @@ export interface CreateBookingInput {
 export type CreateBookingResult =
   | { kind: 'created'; booking: BookingRow }
   | { kind: 'existing'; booking: BookingRow }
-  | { kind: 'taken' };
+  | { kind: 'taken' }
+  /** A chat booking without the contact details the shop needs: nothing was written; ask for them. */
+  | { kind: 'missing_details'; missing: ContactField[] };
 
-const BOOKING_COLUMNS = 'id, shop_id::int AS shop_id, service_id::int AS service_id, session_id, customer_name, starts_at, ends_at, status';
+export type ContactField = 'customer_name' | 'customer_phone';
+
+export const CUSTOMER_NAME_MAX_LENGTH = 100;
+/** What bookings_customer_phone_format (migration 015) accepts: 7 to 15 digits as people write them. */
+const PHONE_RE = /^\+?[(]?[0-9][0-9 ().-]{5,28}[0-9]$/;
+
+/** A usable name: trimmed, not empty, at most 100 characters; otherwise undefined. */
+export function cleanName(value: string | null | undefined): string | undefined {
+  const name = value?.replace(/\s+/g, ' ').trim();
+  return name ? name.slice(0, CUSTOMER_NAME_MAX_LENGTH) : undefined;
+}
+
+/** A usable phone number (7–15 digits, written with spaces, + ( ) . -); otherwise undefined. */
+export function cleanPhone(value: string | null | undefined): string | undefined {
+  const phone = value?.replace(/\s+/g, ' ').trim();
+  if (!phone || !PHONE_RE.test(phone)) return undefined;
+  const digits = phone.replace(/\D/g, '').length;
+  return digits >= 7 && digits <= 15 ? phone : undefined;
+}
+
+/** What a chat booking at this shop still lacks: the name always, the phone where the shop requires it. */
+export function missingContact(shop: Pick<ShopRow, 'require_customer_phone'>, contact: { customerName?: string | null; customerPhone?: string | null }): ContactField[] {
+  const missing: ContactField[] = [];
+  if (!cleanName(contact.customerName)) missing.push('customer_name');
+  if (shop.require_customer_phone && !cleanPhone(contact.customerPhone)) missing.push('customer_phone');
+  return missing;
+}
+
+const BOOKING_COLUMNS = 'id, shop_id::int AS shop_id, service_id::int AS service_id, session_id, customer_name, customer_phone, starts_at, ends_at, status';
 
 function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: string }).code === '23505';
@@ -40,14 +76,24 @@ export async function findBookingByKey(db: Queryable, idempotencyKey: string): P
 
 export async function createBooking(pool: Pool, log: Logger, input: CreateBookingInput): Promise<CreateBookingResult> {
   const endsAt = new Date(input.startsAt.getTime() + input.service.duration_minutes * 60_000);
+  // A chat booking is one made in a session: refused without the name (and phone) it needs.
+  if (input.sessionId !== null) {
+    const missing = missingContact(input.shop, input);
+    if (missing.length > 0) {
+      log.info({ shop: input.shop.slug, session_id: input.sessionId, missing }, `${LOG_TAGS.booking} booking refused: ${missing.join(' and ')} missing`);
+      return { kind: 'missing_details', missing };
+    }
+  }
+  const customerName = cleanName(input.customerName) ?? null;
+  const customerPhone = cleanPhone(input.customerPhone) ?? null;
   try {
     const result = await withTransaction(pool, async (client): Promise<CreateBookingResult> => {
       const inserted = await client.query<BookingRow>(
-        `INSERT INTO bookings (shop_id, service_id, session_id, customer_name, starts_at, ends_at, status, idempotency_key, synthetic)
-         VALUES ($1, $2, $3, $4, $5, $6, 'confirmed', $7, $8)
+        `INSERT INTO bookings (shop_id, service_id, session_id, customer_name, customer_phone, starts_at, ends_at, status, idempotency_key, synthetic)
+         VALUES ($1, $2, $3, $4, $9, $5, $6, 'confirmed', $7, $8)
          ON CONFLICT (idempotency_key) DO NOTHING
          RETURNING ${BOOKING_COLUMNS}`,
-        [input.shop.id, input.service.id, input.sessionId, input.customerName, input.startsAt, endsAt, input.idempotencyKey, input.synthetic === true],
+        [input.shop.id, input.service.id, input.sessionId, customerName, input.startsAt, endsAt, input.idempotencyKey, input.synthetic === true, customerPhone],
       );
       const booking = inserted.rows[0];
       if (!booking) {

@@ -9,6 +9,8 @@ export interface ShopRow {
   postal_code: string | null;
   phone: string | null;
   timezone: string;
+  /** The shop's setting (migration 015): a booking needs the customer's phone as well as a name. */
+  require_customer_phone: boolean;
 }
 
 export interface ServiceRow {
@@ -31,6 +33,7 @@ export interface BookingRow {
   service_id: number;
   session_id: string | null;
   customer_name: string | null;
+  customer_phone: string | null;
   starts_at: Date;
   ends_at: Date;
   status: 'confirmed' | 'cancelled';
@@ -48,7 +51,7 @@ export interface BookingView {
   shop_slug: string;
 }
 
-export const SHOP_COLUMNS = 'id::int AS id, slug, name, category, address, city, state, postal_code, phone, timezone';
+export const SHOP_COLUMNS = 'id::int AS id, slug, name, category, address, city, state, postal_code, phone, timezone, require_customer_phone';
 
 export function formatPrice(cents: number): string {
   return cents % 100 === 0 ? `$${cents / 100}` : `$${(cents / 100).toFixed(2)}`;

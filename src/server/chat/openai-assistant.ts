@@ -3,11 +3,15 @@
  * (list_services, check_availability, create_booking) through the official `openai` client.
  * The whole turn — every round trip — shares one deadline well inside the checklist's 5 s;
  * on timeout or any API error the caller falls back to the offline assistant.
+ * create_booking requires customer_name (and customer_phone where the shop requires one): a call
+ * without them books nothing and tells the model to ask the customer, then call again.
  */
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { formatLocal, fromWallTime, toWallTime } from '../booking/time.js';
-import type { BookingView } from '../booking/types.js';
+import { cleanName, cleanPhone } from '../booking/create-booking.js';
+import type { BookingView, ShopRow } from '../booking/types.js';
+import { contactQuestion } from './offline-assistant.js';
 import type { Assistant, AssistantInput, AssistantReply } from './types.js';
 
 export interface OpenAiAssistantOptions {
@@ -22,35 +26,47 @@ export interface OpenAiAssistantOptions {
 export const DEFAULT_OPENAI_MODEL = 'gpt-4o-mini';
 export const DEFAULT_OPENAI_TIMEOUT_MS = 4000;
 
-const TOOLS: ChatCompletionTool[] = [
-  { type: 'function', function: { name: 'list_services', description: "List the shop's services with ids, prices and durations.", parameters: { type: 'object', properties: {}, additionalProperties: false } } },
-  {
-    type: 'function',
-    function: {
-      name: 'check_availability',
-      description: "Check whether a start time is free. Times are local to the shop: 'YYYY-MM-DDTHH:MM', on the quarter hour. Returns alternatives when not free.",
-      parameters: {
-        type: 'object',
-        properties: { service_id: { type: 'integer' }, start_local: { type: 'string', description: 'YYYY-MM-DDTHH:MM in the shop time zone' } },
-        required: ['service_id', 'start_local'],
-        additionalProperties: false,
-      },
+const LIST_SERVICES: ChatCompletionTool = { type: 'function', function: { name: 'list_services', description: "List the shop's services with ids, prices and durations.", parameters: { type: 'object', properties: {}, additionalProperties: false } } };
+const CHECK_AVAILABILITY: ChatCompletionTool = {
+  type: 'function',
+  function: {
+    name: 'check_availability',
+    description: "Check whether a start time is free. Times are local to the shop: 'YYYY-MM-DDTHH:MM', on the quarter hour. Returns alternatives when not free.",
+    parameters: {
+      type: 'object',
+      properties: { service_id: { type: 'integer' }, start_local: { type: 'string', description: 'YYYY-MM-DDTHH:MM in the shop time zone' } },
+      required: ['service_id', 'start_local'],
+      additionalProperties: false,
     },
   },
-  {
-    type: 'function',
-    function: {
-      name: 'create_booking',
-      description: 'Book the service at the start time once the customer has confirmed. Returns the booking, or alternatives when the time is not free.',
-      parameters: {
-        type: 'object',
-        properties: { service_id: { type: 'integer' }, start_local: { type: 'string' }, customer_name: { type: 'string' } },
-        required: ['service_id', 'start_local'],
-        additionalProperties: false,
+};
+
+/** The tools for one shop: create_booking requires the name, and the phone where the shop requires it. */
+export function toolsFor(shop: Pick<ShopRow, 'require_customer_phone'>): ChatCompletionTool[] {
+  const phone = shop.require_customer_phone;
+  return [
+    LIST_SERVICES,
+    CHECK_AVAILABILITY,
+    {
+      type: 'function',
+      function: {
+        name: 'create_booking',
+        description: `Book the service at the start time once the customer has confirmed it and told you the name to book under${phone ? ' and a phone number the shop can reach them on' : ''}. Ask for ${phone ? 'them' : 'it'} first; never invent ${phone ? 'them' : 'it'}. Returns the booking, or alternatives when the time is not free.`,
+        parameters: {
+          type: 'object',
+          properties: {
+            service_id: { type: 'integer' },
+            start_local: { type: 'string' },
+            customer_name: { type: 'string', minLength: 1, maxLength: 100, description: 'The name the customer gave for the booking.' },
+            ...(phone ? { customer_phone: { type: 'string', description: 'The phone number the customer gave, e.g. 480-555-0100.' } } : {}),
+          },
+          required: ['service_id', 'start_local', 'customer_name', ...(phone ? ['customer_phone'] : [])],
+          additionalProperties: false,
+        },
       },
     },
-  },
-];
+  ];
+}
 
 const LOCAL_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})/;
 
@@ -82,17 +98,19 @@ export function createOpenAiAssistant(options: OpenAiAssistantOptions): Assistan
         `You are the booking assistant of ${shop.name}${shop.city ? ` in ${shop.city}` : ''} (${shop.category}).`,
         `Now it is ${formatLocal(now, shop.timezone)} (${localIso(now, shop.timezone)}) in the shop's time zone ${shop.timezone}; all times you use are local to the shop.`,
         'Use the tools to list services, check times and book. Never invent availability. Keep replies short.',
+        `Before booking, ask for the name the booking should be under${shop.require_customer_phone ? ' and a phone number the shop can reach the customer on (this shop requires one)' : ''}, unless the customer already gave ${shop.require_customer_phone ? 'them' : 'it'}. Never book without ${shop.require_customer_phone ? 'them' : 'it'}.`,
         ctx.intent ? `The customer told the router: "${ctx.intent}".` : '',
         input.customerName ? `The customer's name is ${input.customerName}.` : '',
       ].filter(Boolean).join('\n');
       const messages: ChatCompletionMessageParam[] = [{ role: 'system', content: system }, ...input.history.map((t) => ({ role: t.role, content: t.content })), { role: 'user', content: input.message }];
+      const toolList = toolsFor(shop);
       let booking: BookingView | undefined;
       let suggestions: Date[] | undefined;
 
       for (let round = 0; round < maxRounds; round++) {
         const remaining = deadline - Date.now();
         if (remaining <= 0) throw new Error(`OpenAI turn exceeded ${timeoutMs} ms`);
-        const completion = await client.chat.completions.create({ model, messages, tools: TOOLS, tool_choice: 'auto' }, { timeout: remaining, maxRetries: 0 });
+        const completion = await client.chat.completions.create({ model, messages, tools: toolList, tool_choice: 'auto' }, { timeout: remaining, maxRetries: 0 });
         const message = completion.choices[0]?.message;
         if (!message) throw new Error('OpenAI returned no choices');
         const calls = (message.tool_calls ?? []).filter((c) => c.type === 'function');
@@ -115,11 +133,14 @@ export function createOpenAiAssistant(options: OpenAiAssistantOptions): Assistan
                 break;
               }
               case 'create_booking': {
-                const name = typeof args.customer_name === 'string' && args.customer_name.trim() ? args.customer_name.trim().slice(0, 100) : (input.customerName ?? null);
-                const outcome = await tools.book(Number(args.service_id), parseLocal(args.start_local, shop.timezone), name);
+                const contact = { customerName: cleanName(typeof args.customer_name === 'string' ? args.customer_name : undefined) ?? cleanName(input.customerName) ?? null, customerPhone: cleanPhone(typeof args.customer_phone === 'string' ? args.customer_phone : undefined) ?? null };
+                const outcome = await tools.book(Number(args.service_id), parseLocal(args.start_local, shop.timezone), contact);
                 if (outcome.status === 'unavailable') {
                   suggestions = outcome.suggestions;
                   result = { booked: false, reason: outcome.reason, alternatives: outcome.suggestions.map((d) => localIso(d, shop.timezone)) };
+                } else if (outcome.status === 'missing_details') {
+                  // Refused, nothing booked: the model asks the customer, then calls again with the answer.
+                  result = { booked: false, error: `${outcome.missing.join(' and ')} required`, missing: outcome.missing, instruction: `Nothing was booked. Ask the customer: "${contactQuestion(outcome.missing)}" Then call create_booking again with ${outcome.missing.join(' and ')}.` };
                 } else {
                   booking = outcome.booking;
                   result = { booked: true, booking: outcome.booking };

@@ -43,7 +43,8 @@ export async function findSession(db: Queryable, sessionId: string): Promise<{ s
   const { rows } = await db.query<SessionRow & { shop: ShopRow }>(
     `SELECT cs.id, cs.shop_id::int AS shop_id, cs.source, cs.search_id, cs.intent, cs.router_context, cs.synthetic,
             json_build_object('id', s.id, 'slug', s.slug, 'name', s.name, 'category', s.category, 'address', s.address, 'city', s.city,
-                              'state', s.state, 'postal_code', s.postal_code, 'phone', s.phone, 'timezone', s.timezone) AS shop
+                              'state', s.state, 'postal_code', s.postal_code, 'phone', s.phone, 'timezone', s.timezone,
+                              'require_customer_phone', s.require_customer_phone) AS shop
        FROM chat_sessions cs JOIN shops s ON s.id = cs.shop_id
       WHERE cs.id = $1`,
     [sessionId],

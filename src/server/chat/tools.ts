@@ -5,18 +5,28 @@
 import type { Logger } from 'pino';
 import type { Pool } from '../../db/pool.js';
 import { checkSlot, horizonEnd, loadOpeningHours, nextFreeSlots, type Unavailable } from '../booking/availability.js';
-import { bookingView, createBooking, findBookingByKey } from '../booking/create-booking.js';
+import { bookingView, createBooking, findBookingByKey, missingContact, type ContactField } from '../booking/create-booking.js';
 import type { BookingRow, BookingView, OpeningInterval, ServiceRow, ShopRow } from '../booking/types.js';
 
 export type BookOutcome =
   | { status: 'booked' | 'existing'; booking: BookingView }
-  | { status: 'unavailable'; reason: Unavailable; suggestions: Date[] };
+  | { status: 'unavailable'; reason: Unavailable; suggestions: Date[] }
+  /** Nothing booked: the shop needs these from the customer first (the name always, the phone where required). */
+  | { status: 'missing_details'; missing: ContactField[] };
+
+/** Who the booking is for. */
+export interface Contact {
+  customerName: string | null;
+  customerPhone?: string | null;
+}
 
 export interface BookingTools {
   services(): ServiceRow[];
   check(serviceId: number, start: Date): Promise<{ available: true } | { available: false; reason: Unavailable; suggestions: Date[] }>;
   suggest(serviceId: number, from: Date, count?: number): Promise<Date[]>;
-  book(serviceId: number, start: Date, customerName: string | null): Promise<BookOutcome>;
+  book(serviceId: number, start: Date, contact: Contact): Promise<BookOutcome>;
+  /** What a booking at this shop still needs from the customer (empty: nothing). */
+  missing(contact: Contact): ContactField[];
   /** The last instant a booking may start (booking_horizon_days after now). */
   horizon(): { days: number; until: Date };
 }
@@ -57,8 +67,12 @@ export function createBookingTools(o: BookingToolsOptions): BookingTools {
       if (result.ok) return { available: true };
       return { available: false, reason: result.reason, suggestions: await suggest(serviceId, start) };
     },
-    async book(serviceId, start, customerName) {
+    missing: (contact) => missingContact(o.shop, contact),
+    async book(serviceId, start, contact) {
       const service = serviceById(serviceId);
+      // createBooking's own rule, asked first so a refused call costs no availability query.
+      const missing = missingContact(o.shop, contact);
+      if (missing.length > 0) return { status: 'missing_details', missing };
       const view = (booking: BookingRow) => bookingView(booking, o.shop, o.services.find((s) => s.id === booking.service_id)?.name ?? service.name, o.now);
       // A slot "taken" by a concurrent retry of this very request (same key) is this booking.
       const takenBySelf = async () => (o.idempotencyKey ? await findBookingByKey(o.pool, o.idempotencyKey) : undefined);
@@ -68,7 +82,8 @@ export function createBookingTools(o: BookingToolsOptions): BookingTools {
         if (own) return { status: 'existing', booking: view(own) };
         return { status: 'unavailable', reason: check.reason, suggestions: await suggest(serviceId, start) };
       }
-      const result = await createBooking(o.pool, o.log, { shop: o.shop, service, sessionId: o.sessionId, customerName, startsAt: start, idempotencyKey: o.idempotencyKey, synthetic: o.synthetic });
+      const result = await createBooking(o.pool, o.log, { shop: o.shop, service, sessionId: o.sessionId, customerName: contact.customerName, customerPhone: contact.customerPhone ?? null, startsAt: start, idempotencyKey: o.idempotencyKey, synthetic: o.synthetic });
+      if (result.kind === 'missing_details') return { status: 'missing_details', missing: result.missing };
       if (result.kind === 'taken') {
         const own = await takenBySelf();
         if (own) return { status: 'existing', booking: view(own) };

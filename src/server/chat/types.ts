@@ -29,6 +29,9 @@ export interface Draft {
   /** A day without a time, YYYY-MM-DD in the shop's zone. */
   date?: string;
   customerName?: string;
+  customerPhone?: string;
+  /** The details last asked for ("What name should the booking be under?"): a bare answer fills them. */
+  awaiting?: Array<'customer_name' | 'customer_phone'>;
   /** Times last offered, so "yes" / "the first one" can pick one. */
   suggestions?: string[];
 }

@@ -85,10 +85,88 @@ export function parseWhen(message: string, now: Date, timeZone: string): WhenPar
   return undefined;
 }
 
-const NAME_RE = /(?:[Mm]y name is|[Nn]ame is|[Nn]ame's|[Cc]all me|I am|I'm|[Tt]his is|[Nn]ame:)\s+(\p{Lu}[\p{L}'’-]*(?:\s+\p{Lu}[\p{L}'’-]*)?)/u;
+/** Said to be a name: "my name is sam" (any case; a second, capitalised word is the surname). */
+const EXPLICIT_NAME_RE = /\b(?:my name is|name is|name's|call me|name:)\s+(\p{L}[\p{L}'’-]*(?:\s+\p{Lu}[\p{L}'’-]*)?)/giu;
+/** "I'm Sam", "This is Sam Lee": capitalised, since "I'm free" is not a name. */
+const INTRO_NAME_RE = /(?:\bI am|\bI'm|\bI’m|\b[Tt]his is)\s+(\p{Lu}[\p{L}'’-]*(?:\s+\p{Lu}[\p{L}'’-]*)?)/gu;
+/** "a Beard Trim next Tuesday at 11am for Sam", "under Sam Lee": a capitalised name after for/under. */
+const FOR_NAME_RE = /\b(?:for|under)\s+(\p{Lu}[\p{L}'’-]*(?:\s+\p{Lu}[\p{L}'’-]*){0,2})/gu;
 
-export function parseName(message: string): string | undefined {
-  return NAME_RE.exec(message)?.[1]?.slice(0, 100);
+/** Capitalised words that follow "for" and are not a name: days, months, times, pronouns. */
+const NOT_A_NAME = new Set([
+  'today', 'tonight', 'tomorrow', 'next', 'this', 'noon', 'midnight', 'morning', 'afternoon', 'evening', 'week', 'weekend',
+  'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday', 'mon', 'tue', 'tues', 'wed', 'thu', 'thur', 'thurs', 'fri', 'sat', 'sun',
+  'january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december',
+  'jan', 'feb', 'mar', 'apr', 'jun', 'jul', 'aug', 'sep', 'sept', 'oct', 'nov', 'dec',
+  'me', 'us', 'him', 'her', 'them', 'my', 'i', 'a', 'an', 'the', 'one', 'two', 'yes', 'no', 'ok', 'okay', 'sure', 'thanks', 'please',
+  'at', 'and', 'on', 'in', 'to', 'for', 'is', 'it', 'not', 'free', 'here', 'looking', 'available', 'booked',
+]);
+
+/**
+ * The customer's name: "my name is Sam", "I'm Sam", or "... for Sam" / "under Sam" — not when
+ * the words after "for" are a day, a month, or a service's name ("for Beard Trim").
+ */
+export function parseName(message: string, services: ServiceRow[] = []): string | undefined {
+  const serviceWords = new Set(services.flatMap((s) => words(s.name)));
+  for (const re of [EXPLICIT_NAME_RE, INTRO_NAME_RE, FOR_NAME_RE]) {
+    for (const m of message.matchAll(re)) {
+      const kept: string[] = [];
+      for (const w of m[1]!.split(/\s+/)) {
+        if (NOT_A_NAME.has(w.toLowerCase())) break;
+        kept.push(w);
+      }
+      if (kept.length === 0 || kept.every((w) => serviceWords.has(stem(w.toLowerCase())))) continue;
+      return capitalise(kept).slice(0, 100);
+    }
+  }
+  return undefined;
+}
+
+/** "sam lee" → "Sam Lee"; a name written with capitals is kept as written ("DeShawn", "McKay"). */
+function capitalise(parts: string[]): string {
+  return parts.map((w) => (w === w.toLowerCase() ? w[0]!.toUpperCase() + w.slice(1) : w)).join(' ');
+}
+
+/** A phone number as written: +1 480 555 0100, (480) 555-0100, 480.555.0100, 4805550100. */
+const PHONE_TEXT = /\+?\(?\d[\d\s().-]{5,24}\d/g;
+const PHONE_CUE = /\b(?:phone|number|cell|mobile|tel|call me at|reach me at|reach me on|text me at)\b/i;
+const US_PHONE = /^\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}$/;
+
+function phoneDigits(text: string): number {
+  return text.replace(/\D/g, '').length;
+}
+
+/**
+ * A phone number in the message. Digits that could be a date or a time ("2030-03-05", "11:30")
+ * are not one: a number counts when it is written like a phone number (3-3-4 digits, or
+ * starting with +), when the message says it is one ("my number is …"), or when it is the
+ * answer to the assistant's question for it (`asked`).
+ */
+export function parsePhone(message: string, asked = false): string | undefined {
+  const cued = asked || PHONE_CUE.test(message);
+  for (const m of message.matchAll(PHONE_TEXT)) {
+    const text = m[0].trim();
+    const digits = phoneDigits(text);
+    if (digits < 7 || digits > 15) continue;
+    if (text.startsWith('+') || US_PHONE.test(text) || cued) return text;
+  }
+  return undefined;
+}
+
+/**
+ * The reply to "What name should the booking be under?": the whole message is the name ("Sam",
+ * "sam lee", "It's Sam.") once a phone number in it is set aside. Not a name: anything with
+ * digits left, more than three words, or a word like "yes" / "tomorrow".
+ */
+export function parseBareName(message: string): string | undefined {
+  const phone = parsePhone(message, true);
+  let text = (phone ? message.replace(phone, ' ') : message).trim();
+  text = text.replace(/^(?:it'?s|it is|its|the name is|name is|name|under|put it under|book it under|for)\s*:?\s+/i, '').replace(/^[\s,;:.!-]+|[\s,;:.!-]+$/g, '');
+  text = text.replace(/[\s,;]+(?:and|&)?\s*(?:my|the)?\s*(?:phone|number|cell|mobile)?\s*(?:is)?$/i, '').trim();
+  if (!text || /\d/.test(text)) return undefined;
+  const parts = text.split(/\s+/);
+  if (parts.length > 3 || parts.some((w) => !/^\p{L}[\p{L}'’.-]*$/u.test(w) || NOT_A_NAME.has(w.toLowerCase()))) return undefined;
+  return capitalise(parts).slice(0, 100);
 }
 
 export function wantsServiceList(message: string): boolean {
