@@ -5,7 +5,12 @@ import { describeTargets, probeTargets } from './targets.js';
 import { cancelSessionBookings, type CancelledTestBookings } from './test-bookings.js';
 import { isSearchResponse, type ChatResponse, type DelegateResponse } from './types.js';
 
-const MAX_TURNS = 4;
+const MAX_TURNS = 5;
+/** Who the check's test booking is for: a name, and a number from the 555-01xx range kept for fiction. */
+const TEST_NAME = 'RouterGPT Verify';
+const TEST_PHONE = '480-555-0100';
+const PHONE_ASKED = /phone number/i;
+const NAME_ASKED = /what name/i;
 
 async function pickShop(api: ApiClient, deps: CheckDeps): Promise<{ slug: string; searchId?: string } | string> {
   if (typeof deps.params?.shopSlug === 'string') return { slug: deps.params.shopSlug };
@@ -51,7 +56,7 @@ export default defineCheck({
       if (!session.message.includes(session.shop.name)) problems.push(`the greeting does not name the shop (${session.shop.name})`);
 
       const chat = async (message: string) => {
-        const res = await api.post(CHAT_PATH, { session_id: session.session_id, message, ...(allowBooking ? { customer_name: 'RouterGPT Verify' } : {}) }, { headers: { 'idempotency-key': `routergpt-verify-${randomBytes(8).toString('hex')}` } });
+        const res = await api.post(CHAT_PATH, { session_id: session.session_id, message, ...(allowBooking ? { customer_name: TEST_NAME } : {}) }, { headers: { 'idempotency-key': `routergpt-verify-${randomBytes(8).toString('hex')}` } });
         const body = res.json as ChatResponse | undefined;
         details.push(`> ${message}`, `< ${res.status} ${body?.reply?.slice(0, 140) ?? brief(res)} (${Math.round(res.ms)} ms)`);
         if (res.status !== 200 || typeof body?.reply !== 'string' || body.reply.trim() === '') {
@@ -93,8 +98,9 @@ export default defineCheck({
           const res = await chat(message);
           if (!res) break;
           booking = res.booking;
-          // Slot taken or shop closed: take the first time offered.
-          if (!booking) message = res.suggested_times?.length ? 'Yes, the first one works' : 'A haircut the day after tomorrow at 11am';
+          // A shop that requires a phone asks for one (the name goes in customer_name); slot taken
+          // or shop closed: take the first time offered.
+          if (!booking) message = PHONE_ASKED.test(res.reply) ? `My phone number is ${TEST_PHONE}` : NAME_ASKED.test(res.reply) ? TEST_NAME : res.suggested_times?.length ? 'Yes, the first one works' : 'A haircut the day after tomorrow at 11am';
         }
         if (!booking) return fail(`no booking after ${MAX_TURNS} messages with ${picked.slug}`, { details: [...problems, ...details], hint: 'Read the conversation above; check opening hours and services of the shop, and [BOOKING] lines in the server log.' });
         if (booking.shop_slug !== picked.slug || booking.status !== 'confirmed') problems.push(`booking ${booking.id} is ${booking.status} at ${booking.shop_slug}`);
