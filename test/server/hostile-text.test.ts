@@ -70,6 +70,23 @@ describe('regression: text PostgreSQL cannot store is refused at the edge (422),
     expect(app.rgpt.analytics.stats()).toMatchObject({ buffered: 0, rejected: 0 });
   });
 
+  it('regression (found by the fuzz suite): a body nested 5,000 deep is 422, not a 500 from a stack overflow', async () => {
+    for (const path of ['/chat', '/router/search-by-location', '/router/delegate']) {
+      const res = await postRaw(path, `${'['.repeat(5_000)}${']'.repeat(5_000)}`);
+      expect(res.status, path).toBe(422);
+      expect(res.body.error?.code).toBe('validation_failed');
+    }
+    const deepField = await postRaw('/chat', `{"session_id": "00000000-0000-4000-8000-000000000000", "message": ${'{"a":'.repeat(2_000)}1${'}'.repeat(2_000)}}`);
+    expect(deepField.status).toBe(422);
+    expect(deepField.body.error?.message).toContain('nested too deeply');
+  });
+
+  it('regression (found by the fuzz suite): a path the API does not have is 404 even when its body is malformed JSON (it was 422)', async () => {
+    const res = await postRaw('/router/delegate//x', '{');
+    expect(res.status).toBe(404);
+    expect(res.body.error?.code).toBe('not_found');
+  });
+
   it('unstorableText names the path of the first bad string', () => {
     expect(unstorableText({ a: [{ b: 'ok' }, { c: 'x\u0000' }] })?.field).toBe('a[1].c');
     expect(unstorableText({ a: ['fine', '\u{1F488}'] })).toBeUndefined();

@@ -56,8 +56,15 @@ export function isDatabaseUnreachable(error: unknown): boolean {
 
 const STATUS_CODES: Record<number, ApiErrorCode> = { 401: 'unauthorized', 404: 'not_found', 413: 'payload_too_large', 415: 'unsupported_media_type', 429: 'rate_limited' };
 
+function notFoundBody(request: FastifyRequest) {
+  return errorBody('not_found', `No route ${request.method} ${(request.url.split('?')[0] ?? '').slice(0, 200)}. The API has GET /health, POST /router/search-by-location, POST /router/delegate, POST /chat and POST /router/feedback.`);
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError & { validationContext?: string }, request: FastifyRequest, reply: FastifyReply) => {
+    // A path the API does not have is a 404 whatever its body: Fastify parses the body of a
+    // not-found request too, and a malformed one would otherwise be answered 422 (found by the fuzz suite).
+    if (request.is404 && typeof error.statusCode === 'number' && error.statusCode < 500) return reply.code(404).send(notFoundBody(request));
     if (error instanceof HttpError) {
       return reply.code(error.statusCode).send(errorBody(error.code, error.message, error.fields));
     }
@@ -95,6 +102,6 @@ export function registerErrorHandling(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send(errorBody('not_found', `No route ${request.method} ${(request.url.split('?')[0] ?? '').slice(0, 200)}. The API has GET /health, POST /router/search-by-location, POST /router/delegate, POST /chat and POST /router/feedback.`));
+    reply.code(404).send(notFoundBody(request));
   });
 }
