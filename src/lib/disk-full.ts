@@ -16,6 +16,24 @@ export function freeSpace(dir: string): string {
 }
 
 /**
+ * True when the volume holding `dir` has not one block left for this process (root may write
+ * into the reserved blocks, others may not); false when it has room or cannot be read.
+ */
+export function volumeFull(dir: string): boolean {
+  try {
+    const s = statfsSync(dir);
+    return Number(process.getuid?.() === 0 ? s.bfree : s.bavail) < 1;
+  } catch {
+    return false;
+  }
+}
+
+/** The error a write into a full volume gives, for a tool that met one and did not say so. */
+export function noSpaceError(file: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`ENOSPC: no space left on device, write '${file}'`), { code: 'ENOSPC', path: file });
+}
+
+/**
  * A full (or read-only) volume as the operational error it is (issue 14, A5/A13): the file, the
  * space left where it was written, and what to do. Undefined when `error` is something else.
  * `file` defaults to the path the fs error carries.

@@ -31,11 +31,13 @@ export interface WorkspaceOptions {
   password?: string;
   /** Extra environment variables for every command (ROUTERGPT_MIGRATIONS_DIR…). */
   env?: Record<string, string>;
+  /** Use this database (one on a throwaway cluster, for the fault suite) instead of a fresh one on the shared server. */
+  database?: TestDatabase;
 }
 
 export async function createWorkspace(options: WorkspaceOptions = {}): Promise<Workspace> {
   const dir = tempDir('routergpt-ws-');
-  const db = await createTestDatabase('ws');
+  const db = options.database ?? (await createTestDatabase('ws'));
   const port = await freePort();
   writeFileSync(
     path.join(dir, 'routergpt.config.yaml'),

@@ -1,8 +1,8 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, OperationError } from '../../errors.js';
-import { noRoomError } from '../../lib/disk-full.js';
+import { noRoomError, noSpaceError, volumeFull } from '../../lib/disk-full.js';
 import type { Database } from '../connect.js';
 import { withClient } from '../pool.js';
 import { checksumTables, checksumTablesIn, compareChecksums, runnerOf, type TableSummary } from './checksums.js';
@@ -114,7 +114,14 @@ export async function createBackup(options: CreateBackupOptions): Promise<Create
     ...(options.env ? { env: options.env } : {}),
   };
   const manifestFile = manifestPathFor(result.file);
-  writeManifest(manifestFile, manifest);
+  try {
+    writeManifest(manifestFile, manifest);
+  } catch (error) {
+    // A dump without its manifest is no backup (nothing can verify or restore it): not left behind.
+    const full = diskFull(error, manifestFile, 'the backup manifest');
+    if (full) rmSync(result.file, { recursive: true, force: true });
+    throw full ?? error;
+  }
   return { manifestFile, file: result.file, manifest };
 }
 
@@ -163,8 +170,12 @@ async function dumpServer(options: CreateBackupOptions, createdAt: Date): Promis
         hint: 'Nothing was changed in the database. Fix the cause above and run the backup again.',
         ...(options.signal ? { signal: options.signal } : {}),
       }).catch((error: unknown) => {
-        throw diskFull(error, file, options.dir) ?? error;
+        throw diskFull(error, file) ?? error;
       });
+      // pg_dump 15 exits 0 with an empty or cut-short archive when its last buffered write meets a
+      // full volume (the close is not checked): a dump that leaves the volume without one free
+      // block is taken as one that did not fit.
+      if (volumeFull(options.dir)) throw diskFull(noSpaceError(file), file) ?? new Error('no room');
       publish(partial, file);
       return sums;
     } catch (error) {
@@ -207,14 +218,15 @@ async function dumpEmbedded(options: CreateBackupOptions, createdAt: Date): Prom
   try {
     const fd = openSync(partial, 'wx', 0o600);
     try {
-      writeSync(fd, sql);
+      // writeFileSync, not writeSync: a write the volume takes only in part is finished or fails, never cut short.
+      writeFileSync(fd, sql);
     } finally {
       closeSync(fd);
     }
     publish(partial, file);
   } catch (error) {
     rmSync(partial, { force: true });
-    throw diskFull(error, file, options.dir) ?? error;
+    throw diskFull(error, file) ?? error;
   }
   return {
     file,
@@ -279,7 +291,7 @@ export function sweepPartials(dir: string, log?: (line: string) => void): string
 }
 
 /** A full disk as the operational error it is: the file, and the space left where it was written. */
-function diskFull(error: unknown, file: string, _dir: string): OperationError | undefined {
-  const noRoom = noRoomError(error, 'the backup', file, 'Free space there, or point backup.dir (ROUTERGPT_BACKUP_DIR) at a volume with room for the dump, and run the backup again.');
+function diskFull(error: unknown, file: string, what = 'the backup'): OperationError | undefined {
+  const noRoom = noRoomError(error, what, file, 'Free space there, or point backup.dir (ROUTERGPT_BACKUP_DIR) at a volume with room for the dump, and run the backup again.');
   return noRoom && new OperationError(`${noRoom.message} Nothing was changed in the database, and the unfinished file was removed.`, noRoom.hint, { cause: error });
 }

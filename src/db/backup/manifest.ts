@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../errors.js';
 import type { TableSummary } from './checksums.js';
@@ -107,14 +107,21 @@ export function writeManifest(manifestFile: string, manifest: BackupManifest): v
   // never leaves a half manifest, which would make a good backup unusable.
   // 0600 like the dump it describes (its table names and row counts are the owner's business).
   const aside = `${manifestFile}.${process.pid}.tmp`;
-  const fd = openSync(aside, 'w', 0o600);
   try {
-    writeSync(fd, `${JSON.stringify(manifest, null, 2)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(aside, 'w', 0o600);
+    try {
+      // writeFileSync loops until every byte is written (writeSync may take only part on a full volume).
+      writeFileSync(fd, `${JSON.stringify(manifest, null, 2)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(aside, manifestFile);
+  } catch (error) {
+    // A full volume leaves no half manifest beside the backup.
+    rmSync(aside, { force: true });
+    throw error;
   }
-  renameSync(aside, manifestFile);
 }
 
 export function readManifest(manifestFile: string): BackupManifest {
