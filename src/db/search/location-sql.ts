@@ -2,7 +2,8 @@
  * The location-search SQL, in one place for the server's search (src/server/search) and the
  * check that explains it (db.search-query-plan): a bounding box the btree indexes can use
  * (idx_shops_location / idx_shops_location_category), then the exact haversine distance, tried
- * on growing rings up to the requested radius (see ringRadii).
+ * on growing rings up to the requested radius (see ringRadii), all evaluated inside one
+ * statement (searchQuery).
  *
  * The SQL text differs with and without a category, and with one or two boxes, instead of
  * `($3 IS NULL OR category = $3)`: one text whose plan must serve both cases flips plans
@@ -94,9 +95,115 @@ export function ringQuery(search: LocationSearch, ringMiles: number): RingQuery 
 }
 
 /**
- * Every query a search may issue, smallest ring first. The server runs them in this order and
- * stops at the first that returns `limit` rows; the check explains them all.
+ * Every ring's query, smallest first — what the one statement of searchQuery() evaluates inside
+ * the database, ring by ring, stopping at the first that returns `limit` rows. Each is also a
+ * valid statement on its own (the checks explain their plans one ring at a time).
  */
 export function ringQueries(search: LocationSearch): RingQuery[] {
   return ringRadii(search.radiusMiles).map((r) => ringQuery(search, r));
+}
+
+/** The whole search as one statement, ready for `db.query`. */
+export interface SearchQuery {
+  /** A stable name for this SQL text (for a named prepared statement). */
+  name: string;
+  text: string;
+  values: unknown[];
+  /** The rings the statement evaluates, smallest first (the last is the requested radius). */
+  radii: number[];
+}
+
+/**
+ * One ring inside the one-statement search: the same filter as buildSql() with its own radius
+ * and boxes ($p the radius, then 4 per box), nearest first, at most `limit` ($3) rows.
+ */
+function ringCte(k: number, firstParam: number, boxes: number, withCategory: boolean): string {
+  let n = firstParam + 1;
+  const boxSql: string[] = [];
+  for (let i = 0; i < boxes; i++) {
+    boxSql.push(`(s.latitude BETWEEN $${n}::float8 AND $${n + 1}::float8 AND s.longitude BETWEEN $${n + 2}::float8 AND $${n + 3}::float8)`);
+    n += 4;
+  }
+  return `r${k} AS MATERIALIZED (
+    SELECT * FROM (
+      SELECT s.id, s.slug, s.name, s.category, s.address, s.city, s.state, s.postal_code, s.phone, s.timezone, s.latitude, s.longitude,
+             ${DISTANCE} AS distance
+        FROM shops s
+       WHERE s.latitude IS NOT NULL${withCategory ? '\n         AND s.category = $4' : ''}
+         AND (${boxSql.join('\n           OR ')})
+    ) hits
+     WHERE distance <= $${firstParam}::float8
+     ORDER BY distance, slug
+     LIMIT $3)`;
+}
+
+/**
+ * The rings as ONE statement (one round trip, one parse, one plan): each ring is a MATERIALIZED
+ * CTE, and `answer` picks the first ring that holds `limit` rows (else the last, the requested
+ * radius) with a CASE, which evaluates its arms in order. A CTE is computed only when something
+ * reads it, and each arm of the UNION ALL reads its ring behind a one-time filter on `answer`,
+ * so the rings after the answering one are never executed — the same work as the round-trip
+ * loop did, without the round trips. The result does not depend on that laziness: exactly one
+ * arm passes its filter, whatever order the executor runs them in.
+ *
+ * The `set_config` in `answer` is the guard against a generic-plan flip: it sets
+ * plan_cache_mode = force_custom_plan for the session, before the plan cache may first consider
+ * a generic plan (after five custom ones), so a named prepared statement is re-planned with
+ * each search's boxes — one text's generic plan cannot serve a 0.1-mile box in a metro and a
+ * 50-mile box at a sparse point. Only named statements are affected (unnamed ones are always
+ * planned with their values), and this repository names none but these.
+ *
+ * Parameters: $1 lat, $2 lon, $3 limit, $4 category (when given), then per ring its radius
+ * and 4 per box.
+ */
+function buildSearchSql(boxesPerRing: number[], withCategory: boolean): string {
+  let n = withCategory ? 5 : 4;
+  const ctes: string[] = [];
+  for (const [i, boxes] of boxesPerRing.entries()) {
+    ctes.push(ringCte(i + 1, n, boxes, withCategory));
+    n += 1 + 4 * boxes;
+  }
+  const rings = boxesPerRing.length;
+  const arms = boxesPerRing.slice(0, -1).map((_, i) => `WHEN (SELECT count(*) FROM r${i + 1}) >= $3 THEN ${i + 1}`);
+  const ring = rings === 1 ? '1' : `CASE ${arms.join(' ')} ELSE ${rings} END`;
+  const answer = `answer AS MATERIALIZED (
+    SELECT ${ring} AS ring,
+           set_config('plan_cache_mode', 'force_custom_plan', false) AS guard)`;
+  const union = boxesPerRing.map((_, i) => `SELECT * FROM r${i + 1} WHERE (SELECT ring FROM answer) = ${i + 1}`).join('\n   UNION ALL\n  ');
+  return `WITH ${ctes.join(',\n  ')},
+  ${answer}
+SELECT id::int AS id, slug, name, category, address, city, state, postal_code, phone, timezone, latitude, longitude, distance
+  FROM (
+  ${union}
+  ) answering
+ ORDER BY distance, slug`;
+}
+
+// One text per shape (rings × boxes per ring × category), built on first use: a few dozen at most.
+const SEARCH_SQL = new Map<string, string>();
+
+/**
+ * The search as one statement: every ring of ringRadii() evaluated inside the database, up to
+ * the first full one (see buildSearchSql). `name` identifies the text, for a named prepared
+ * statement; the same shape always gets the same name and text.
+ */
+export function searchQuery(search: LocationSearch): SearchQuery {
+  const radii = ringRadii(search.radiusMiles);
+  const withCategory = search.category !== undefined;
+  const values: unknown[] = [search.latitude, search.longitude, search.limit];
+  if (withCategory) values.push(search.category);
+  const boxesPerRing: number[] = [];
+  for (const r of radii) {
+    const boxes = boundingBoxes(search.latitude, search.longitude, r);
+    boxesPerRing.push(boxes.length);
+    values.push(r);
+    for (const b of boxes) values.push(b.latMin, b.latMax, b.lonMin, b.lonMax);
+  }
+  const name = `routergpt_search_${withCategory ? 'c' : 'a'}${boxesPerRing.join('')}`;
+  let text = SEARCH_SQL.get(name);
+  if (text === undefined) {
+    text = buildSearchSql(boxesPerRing, withCategory);
+    SEARCH_SQL.set(name, text);
+  }
+  return { name, text, values, radii };
 }

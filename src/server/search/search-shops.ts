@@ -1,10 +1,16 @@
 /**
- * Location search: the ring queries of src/db/search/location-sql.ts (shared with the check
- * db.search-query-plan, so the check explains exactly what runs here), smallest ring first,
- * stopping at the first ring that holds a full page (see ringRadii for why that is exact).
+ * Location search: ONE statement per search (searchQuery in src/db/search/location-sql.ts),
+ * which evaluates the rings inside the database, smallest first, and answers with the first
+ * ring that holds a full page (see ringRadii for why that is exact).
+ *
+ * On real PostgreSQL the statement is a named prepared statement (parsed once per connection,
+ * planned per search with its own boxes: see the plan_cache_mode guard in searchQuery). On the
+ * embedded database it is unnamed: PGlite's pglite-socket gives every connection the same single
+ * backend, where two connections preparing the same name would collide ("prepared statement
+ * already exists"). Which one a pool talks to is asked once per pool (`SELECT version()`).
  */
 import type { Queryable } from '../../db/pool.js';
-import { ringQuery, ringRadii, type LocationSearch } from '../../db/search/location-sql.js';
+import { searchQuery, type LocationSearch } from '../../db/search/location-sql.js';
 import type { ShopRow } from '../booking/types.js';
 
 export type SearchShopsParams = LocationSearch;
@@ -17,14 +23,30 @@ export interface ShopHit extends ShopRow {
   distance: number;
 }
 
-export async function searchShops(db: Queryable, params: SearchShopsParams): Promise<ShopHit[]> {
-  const radii = ringRadii(params.radiusMiles);
-  for (const [i, radius] of radii.entries()) {
-    // Built one ring at a time: most searches stop at the first ring.
-    const { text, values } = ringQuery(params, radius);
-    const { rows } = await db.query<ShopHit>(text, values);
-    // A full page within a smaller ring is the exact answer for the whole radius (see ringRadii).
-    if (rows.length >= params.limit || i === radii.length - 1) return rows;
+// Per pool (or client): may it use named prepared statements? Settled by the first search.
+const namedOk = new WeakMap<object, Promise<boolean>>();
+
+/** True on a real PostgreSQL server; false on PGlite (its version() says so). */
+function usesNamedStatements(db: Queryable): Promise<boolean> {
+  let known = namedOk.get(db);
+  if (known === undefined) {
+    known = db.query<{ v: string }>('SELECT version() AS v').then(
+      ({ rows }) => !/PGlite|emscripten/i.test(rows[0]?.v ?? ''),
+      () => {
+        // A failed probe (a lost connection) is asked again next time; this search goes unnamed,
+        // which works on either server.
+        namedOk.delete(db);
+        return false;
+      },
+    );
+    namedOk.set(db, known);
   }
-  return [];
+  return known;
+}
+
+export async function searchShops(db: Queryable, params: SearchShopsParams): Promise<ShopHit[]> {
+  const { name, text, values } = searchQuery(params);
+  const named = await usesNamedStatements(db);
+  const { rows } = await db.query<ShopHit>(named ? { name, text, values } : { text, values });
+  return rows;
 }
