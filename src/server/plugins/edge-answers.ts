@@ -103,7 +103,7 @@ export function createEdgeAnswers(): EdgeAnswers {
   return {
     register(instance) {
       app = instance;
-      instance.get(EDGE_ANSWER_PATH, { schema: { hide: true } }, async (request, reply) => {
+      instance.get(EDGE_ANSWER_PATH, async (request, reply) => {
         const kind = request.headers[KIND_HEADER] as AnswerKind;
         if (request.headers[TOKEN_HEADER] !== token || !Object.hasOwn(ANSWERS, kind)) return reply.callNotFound();
         const answer = ANSWERS[kind];
