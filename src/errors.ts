@@ -54,6 +54,13 @@ export class OperationError extends RouterGptError {
   readonly exitCode = ExitCode.failed;
 }
 
+/**
+ * The database connection went away while a command used it (a session ended with
+ * pg_terminate_backend or idle_session_timeout, a restart, a failover): "database connection
+ * lost", with how to carry on — resume the run, or its rollback plan.
+ */
+export class DatabaseConnectionLostError extends OperationError {}
+
 /** Another run holds the lock. */
 export class LockHeldError extends RouterGptError {
   readonly exitCode = ExitCode.lockHeld;

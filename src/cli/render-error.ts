@@ -1,6 +1,7 @@
 import { CommanderError } from 'commander';
 import { redactSecrets } from '../config/mask.js';
-import { CancelledError, ChecksFailedError, ConfigError, isRouterGptError, UsageError, type RouterGptError } from '../errors.js';
+import { connectionLostReason, isConnectionLost } from '../db/connection-lost.js';
+import { CancelledError, ChecksFailedError, ConfigError, DatabaseConnectionLostError, isRouterGptError, UsageError, type RouterGptError } from '../errors.js';
 import { noRoomError } from '../lib/disk-full.js';
 import { VERSION } from '../version.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
@@ -13,6 +14,8 @@ export function classify(error: unknown): RouterGptError | CommanderError | Erro
   if (error instanceof Error && error.name === 'AbortPromptError') return new CancelledError('Cancelled.');
   const behind = schemaBehind(error);
   if (behind) return behind;
+  // The session ended under the command (a restart, a failover, pg_terminate_backend): operational, not a bug.
+  if (isConnectionLost(error)) return new DatabaseConnectionLostError(`database connection lost: ${connectionLostReason(error)}.`, 'Check the database (`routergpt db ping`), then run the command again.', { cause: error });
   // A full or read-only volume anywhere (a report, an export, a journal): operational, naming the file.
   const noRoom = noRoomError(error, 'the file');
   if (noRoom) return noRoom;

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { isConnectionLost } from './connection-lost.js';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -17,6 +18,14 @@ export function createPool({ connectionString, max = 10, applicationName = 'rout
   // An idle client losing its connection (server restart) must not crash the process;
   // the next query reports the problem where it can be handled.
   pool.on('error', () => {});
+  // pg-pool listens for a client's 'error' only while it sits idle in the pool: a checked-out
+  // client whose session ends (pg_terminate_backend, a restart, a failover) emits an 'error'
+  // nobody handles, and the process dies with the run journaled `running` and pg_dump orphaned.
+  // The query in flight rejects with the error, and the next one fails "not queryable": the
+  // caller sees it where it can be handled (the run marks the item "database connection lost").
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   return pool;
 }
 
@@ -28,7 +37,7 @@ export async function withClient<T>(pool: Pool, fn: (client: PoolClient) => Prom
     return await fn(client);
   } catch (error) {
     // A connection-level failure means the client must not go back into the pool.
-    if (error instanceof Error && /Connection terminated|ECONNRESET|EPIPE/.test(error.message)) broken = error;
+    if (error instanceof Error && isConnectionLost(error)) broken = error;
     throw error;
   } finally {
     client.release(broken);

@@ -9,7 +9,8 @@ import type { Prompter } from '../cli/prompter.js';
 import { redactSecrets } from '../config/mask.js';
 import type { EnvironmentConfig } from '../config/types.js';
 import type { Database } from '../db/connect.js';
-import { CancelledError, OperationError, UsageError } from '../errors.js';
+import { isConnectionLost, connectionLostReason } from '../db/connection-lost.js';
+import { CancelledError, DatabaseConnectionLostError, OperationError, UsageError } from '../errors.js';
 import type { Step, StepContext, StepResult } from '../steps/define-step.js';
 import { findStep } from '../steps/registry.js';
 import type { RunEvent } from './events.js';
@@ -43,6 +44,8 @@ export interface ExecutorDeps {
   guard?: () => Promise<void>;
   /** Lets the run lock go while the run waits for approvals (nothing has changed yet); `guard` takes it again. */
   pauseLock?: () => Promise<void>;
+  /** Why the run lock is no longer held (its session ended), or undefined while it is (or none is taken). */
+  lockLost?: () => Error | undefined;
   /** Where `routergpt approve` leaves approvals for a waiting run. */
   approvalStore?: ApprovalStore;
   /** How long to wait in `waiting-approval` (default: the environment's approvals.timeout). */
@@ -383,6 +386,24 @@ function runItem(deps: ExecutorDeps, item: RunItem, record: ItemRecord): Promise
   }
 }
 
+/**
+ * The run lock's session ended (so the lock is gone: another run may start), or the item's own
+ * connection did: either way "database connection lost", with the way on — resume, or the
+ * rollback plan of what the run did. Never a bug report, and never a crash (db/pool.ts).
+ */
+function connectionLost(deps: ExecutorDeps, item: RunItem, error: unknown, lockLost: Error | undefined): DatabaseConnectionLostError {
+  const { journal, config } = deps;
+  const kind = journal.record.kind;
+  const resume = resumeCommand(kind, config.name, journal.record.id, journal.record.cadence);
+  const rollback = kind === 'deploy' ? ' (or undo what already ran: the rollback plan)' : '';
+  const next = kind === 'rollback' ? 'Check the database (`routergpt db ping`), then run the rollback again for the tiers not done.' : `Check the database (\`routergpt db ping --env ${config.name}\`), then resume with \`${resume}\`${rollback}.`;
+  if (lockLost && !isConnectionLost(error)) {
+    return new DatabaseConnectionLostError(`database connection lost during ${item.id}: the run lock's session ended (${connectionLostReason(lockLost)}), so the run stopped — another run could have started meanwhile.`, next, { cause: lockLost });
+  }
+  const message = error instanceof DatabaseConnectionLostError ? error.message : `database connection lost during ${item.id}: ${connectionLostReason(error)}.`;
+  return new DatabaseConnectionLostError(message, next, { cause: error });
+}
+
 function isCancel(error: unknown): boolean {
   return error instanceof CancelledError || (error instanceof Error && error.name === 'ExitPromptError');
 }
@@ -424,10 +445,22 @@ export async function executeItems(deps: ExecutorDeps, items: RunItem[]): Promis
     const t0 = performance.now();
     let cancel: unknown;
     try {
+      const lostBefore = deps.lockLost?.();
+      if (lostBefore) throw lostBefore;
       const ok = await runItem(deps, item, record);
+      // The item finished, but the run lock went with its session meanwhile: what the item did
+      // stands (its details say what it reported), and it runs again on --resume.
+      const lostDuring = deps.lockLost?.();
+      if (lostDuring) {
+        if (record.summary) record.details = [...(record.details ?? []), `it reported: ${record.summary}`];
+        throw lostDuring;
+      }
       if (ok && record.state === 'running') record.state = 'done';
       if (!ok) record.state = 'failed';
-    } catch (error) {
+    } catch (thrown) {
+      const lockLost = deps.lockLost?.();
+      const error = !io.forceSignal?.aborted && !isCancel(thrown) && (lockLost || isConnectionLost(thrown)) ? connectionLost(deps, item, thrown, lockLost) : thrown;
+      if (error instanceof DatabaseConnectionLostError) journal.record.error = error.message;
       record.state = 'failed';
       if (error instanceof Error) record.errorKind = error.name;
       record.summary = error instanceof Error ? error.message : String(error);

@@ -7,6 +7,11 @@ import { isProcessAlive } from '../lib/process-alive.js';
 
 export interface RunLock {
   release(): Promise<void>;
+  /**
+   * Why the lock is no longer held, once its session ended under the run (pg_terminate_backend,
+   * a restart, a failover): the server let the advisory lock go, so another run may start.
+   */
+  lost(): Error | undefined;
 }
 
 interface LockFileInfo {
@@ -27,10 +32,13 @@ const LOCK_SQL = `SELECT pg_try_advisory_lock(hashtext('routergpt.run'), hashtex
  */
 export async function acquireRunLock(options: { pool: Pool; embedded: boolean; env: string; dir: string; runId: string; by: string }): Promise<RunLock> {
   const fileLock = acquireFileLock(path.join(options.dir, 'run.lock'), { pid: process.pid, runId: options.runId, startedAt: new Date().toISOString(), by: options.by }, options.env);
-  if (options.embedded) return { release: async () => fileLock.release() };
+  if (options.embedded) return { release: async () => fileLock.release(), lost: () => undefined };
   let client: PoolClient | undefined;
   try {
     client = await options.pool.connect();
+    // The session sits idle for the whole run: a server-wide idle_session_timeout (meant for
+    // leaked sessions) would end it, and the lock with it. PostgreSQL 13 has no such setting.
+    await client.query('SET idle_session_timeout = 0').catch(() => {});
     const { rows } = await client.query<{ locked: boolean }>(LOCK_SQL, [options.env]);
     if (!rows[0]?.locked) {
       const running = await client
@@ -53,12 +61,20 @@ export async function acquireRunLock(options: { pool: Pool; embedded: boolean; e
     throw error;
   }
   const held = client;
+  let lostWith: Error | undefined;
+  const onError = (error: Error) => {
+    lostWith ??= error;
+  };
+  held.on('error', onError);
   return {
     release: async () => {
-      await held.query(`SELECT pg_advisory_unlock(hashtext('routergpt.run'), hashtext($1))`, [options.env]).catch(() => {});
-      held.release();
+      held.removeListener('error', onError);
+      if (!lostWith) await held.query(`SELECT pg_advisory_unlock(hashtext('routergpt.run'), hashtext($1))`, [options.env]).catch(() => {});
+      // A dead session is dropped, not handed back to the pool.
+      held.release(lostWith);
       fileLock.release();
     },
+    lost: () => lostWith,
   };
 }
 

@@ -100,7 +100,7 @@ export async function withJournaledRun(spec: JournaledRunSpec): Promise<Journale
     await held?.release();
   };
   const approvalStore = { dir: journal.dir, db: spec.dryRun ? undefined : db.pool };
-  const deps: ExecutorDeps = { ...spec.deps, config, db, io, journal, prompter: spec.prompter, yes: spec.yes, startedBy: identity.id, now, emit: spec.emit, guard, pauseLock, approvalStore };
+  const deps: ExecutorDeps = { ...spec.deps, config, db, io, journal, prompter: spec.prompter, yes: spec.yes, startedBy: identity.id, now, emit: spec.emit, guard, pauseLock, lockLost: () => lock?.lost(), approvalStore };
 
   const plan = await buildPlan(deps, spec.items, spec.apiLabel);
   spec.emit({ type: 'plan', record, plan, dryRun: spec.dryRun, heading: spec.heading });

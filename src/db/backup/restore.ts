@@ -206,6 +206,8 @@ async function dropScratch(adminUrl: string, name: string, delaysMs: readonly nu
 /** Scratch databases a killed or refused earlier restore test left behind (nobody connected), dropped now: best effort. */
 async function sweepStaleScratch(adminUrl: string, staleAfterMs: number): Promise<string[]> {
   const client = new pg.Client({ connectionString: adminUrl, application_name: 'routergpt-restore-test' });
+  // A session ended under us must reject the query, not crash the process on an unhandled 'error'.
+  client.on('error', () => {});
   const dropped: string[] = [];
   try {
     await client.connect();
@@ -238,6 +240,7 @@ function withDatabase(url: string, name: string): string {
 
 async function adminQuery(url: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: url, application_name: 'routergpt-restore-test' });
+  client.on('error', () => {}); // the query rejects; no unhandled 'error' event
   await client.connect();
   try {
     await client.query(sql);

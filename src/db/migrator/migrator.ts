@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { LockHeldError, OperationError, UsageError } from '../../errors.js';
+import { DatabaseConnectionLostError, LockHeldError, OperationError, UsageError } from '../../errors.js';
+import { connectionLostReason, isConnectionLost } from '../connection-lost.js';
 import { AdvisoryLockTimeoutError, describeHolder, withAdvisoryLock, withClient, type LockHolder, type Pool, type PoolClient, type Queryable } from '../pool.js';
 import type { MigrationFile } from './files.js';
 import { concurrentIndexNames, splitStatements } from './sql-split.js';
@@ -161,6 +162,10 @@ function migrationError(m: { version: string; name: string }, file: string, erro
   const e = error as { message?: string; position?: string; code?: string };
   const where = e.position ? ` (character ${e.position})` : '';
   const nothing = transactional ? 'nothing from it was applied' : 'statements before the failing one were applied; the file is safe to re-run';
+  if (isConnectionLost(error)) {
+    // The session ended under the migration (a restart, a failover, pg_terminate_backend): nothing to fix in the file.
+    return new DatabaseConnectionLostError(`Migration ${path.basename(file)} failed: database connection lost (${connectionLostReason(error)}); ${nothing}.`, 'Check the database (`routergpt db ping`), then run `routergpt migrate up` again.', { cause: error });
+  }
   return new OperationError(`Migration ${path.basename(file)} failed: ${e.message ?? String(error)}${where}; ${nothing}.`, 'Fix the migration and run `routergpt migrate up` again.', { cause: error });
 }
 
