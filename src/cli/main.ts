@@ -26,6 +26,14 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// The last resort for an error nothing awaited (an 'error' event no listener took): the children
+// we started (pg_dump, deploy commands, in their own process groups) must not outlive us.
+process.on('uncaughtException', (error) => {
+  void killTrackedChildren('SIGKILL');
+  const code = renderError(io, error, { verbose, json, secrets: [process.env.OPENAI_API_KEY, process.env.GOOGLE_MAPS_API_KEY, process.env.ROUTERGPT_API_KEY, process.env.RESEND_API_KEY] });
+  process.exit(code);
+});
+
 let interrupts = 0;
 process.on('SIGINT', () => {
   // `serve` handles its own signals (graceful shutdown, then exit 130 — or 0 on SIGTERM): stay out of its way.
