@@ -70,6 +70,10 @@ describe('a real fleet: sshd per host on 127.0.1.x, routergpt serve, haproxy', (
     expect([...seen.versions].sort()).toEqual(['v1', 'v2']);
     for (const h of fleet.hosts) expect(await health(h.url)).toMatchObject({ ok: true, version: 'v2' });
     for (const h of fleet.hosts) expect(fleet.history(h.name)).toEqual(['v1', 'v2']);
+    // status: which host runs which release, each asked on its own /health.
+    const status = await runCli(['status'], { cwd: control, env: env() });
+    expect(status.exitCode, status.stderr).toBe(0);
+    for (const h of fleet.hosts) expect(status.stdout).toMatch(new RegExp(`${h.name}[\\s│]+${h.url.replace(/\./g, '\\.')}[\\s│]+v2[\\s│]+healthy, running v2`));
     console.log(`fleet: rolling deploy of 3 hosts through ssh in ${Math.round(wallMs)} ms, ${seen.total} requests through haproxy, 0 failed, slowest ${Math.round(seen.slowest)} ms`);
   });
 

@@ -228,7 +228,7 @@ export async function startFleet(options: { databaseUrl: string; size?: number }
     async boot(name, release) {
       const host = hosts.find((h) => h.name === name)!;
       await execa('sh', [hostScript, release], { env: { ROUTERGPT_HOST: name } });
-      await waitForVersion(host.url, release);
+      await waitForVersion(host.url, release, 40_000);
     },
     async stop() {
       for (const host of hosts) {

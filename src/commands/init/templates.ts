@@ -53,8 +53,14 @@ environments:
     deploy:
       timeout: 300s
       hosts:
+        # url: the host's own address (its /health, bypassing the load balancer). Each command
+        # gets ROUTERGPT_HOST and ROUTERGPT_HOST_URL too.
         - name: web-1
           via: [ssh, deploy@web-1.yourdomain.com]
+          url: http://web-1.yourdomain.com:8787
+      # With several hosts: a rolling deploy, host by host, each gated on its own /health
+      # reporting the new release; a failed host stops it and rolls back the moved ones (docs/fleet.md).
+      # strategy: { batch: 1, pause: 10s, max_fail: 0, gate_timeout: 2m }
       # Each command gets ROUTERGPT_RELEASE (the release being deployed: --release, else
       # git describe); --update-env hands it to the server, whose /health reports it as "version"
       # (api.wait-healthy waits for it). Rollback commands also get ROUTERGPT_ROLLBACK_RELEASE:

@@ -27,6 +27,8 @@ export function registerStatus(program: Command, io: IO): void {
           ctx.io.stdout.write(renderRunSummary(record, record.kind === 'deploy' && record.status !== 'succeeded' ? rollbackCommandsFor(record) : []));
           return;
         }
+        // Which host runs which release (deploy.hosts with a url, each asked on its own /health).
+        if (result.hosts.length) await printTable(ctx.io, ['host', 'url', 'release', 'health'], result.hosts.map((h) => [h.name, h.url, h.release ?? '—', h.said]));
         if (result.runs.length === 0) return note(ctx.io, `no runs recorded for ${config.name} yet (run \`routergpt deploy --env ${config.name} --dry-run\` to see the plan)`);
         const { describeState } = await import('../../runbook/runs.js');
         await printTable(

@@ -1,12 +1,15 @@
 import type { EnvironmentConfig } from '../../config/types.js';
 import { openDatabase } from '../../db/connect.js';
 import { RunRepository, type RunView } from '../../runbook/runs.js';
+import { readHosts, type HostStatus } from './hosts.js';
 
 export interface StatusResult {
   env: string;
   source: 'database' | 'files';
   note?: string;
   runs: RunView[];
+  /** deploy.hosts with a url: which release each one's own /health reports (issue 15). */
+  hosts: HostStatus[];
 }
 
 /** Runs from the one repository (every operator's, from the table, merged with this machine's files). */
@@ -20,9 +23,9 @@ export async function runStatus({ config, limit, run }: { config: EnvironmentCon
   }
   try {
     const runs = new RunRepository(config, db?.pool, db?.kind === 'embedded');
-    const views = run ? [await runs.view(await runs.get(run))] : await runs.views(limit);
+    const [views, hosts] = await Promise.all([run ? runs.get(run).then(async (r) => [await runs.view(r)]) : runs.views(limit), run ? Promise.resolve([]) : readHosts(config)]);
     note ??= runs.dbProblem;
-    return { env: config.name, source: db && !runs.dbProblem ? 'database' : 'files', ...(note ? { note } : {}), runs: views };
+    return { env: config.name, source: db && !runs.dbProblem ? 'database' : 'files', ...(note ? { note } : {}), runs: views, hosts };
   } finally {
     await db?.close();
   }
