@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eraseTargets } from '../../src/db/privacy/erase.js';
 import { createBooking } from '../../src/server/booking/create-booking.js';
 import type { ShopRow } from '../../src/server/booking/types.js';
 import { findShopBySlug } from '../../src/server/chat/store.js';
@@ -152,7 +153,7 @@ describe('A15: the booking layer refuses a chat booking without contact details'
     expect(booked.kind === 'created' && booked.booking.customer_name).toBe('Sam');
   });
 
-  it('A15: at a shop that requires a phone, a name without a valid phone is refused', async () => {
+  it('A15: at a shop that requires a phone, a name without a valid phone is refused; the phone is stored, format-checked, and erased with the name', async () => {
     const row = (await findShopBySlug(sdb.pool, phoneShop.slug)) as ShopRow;
     expect(row.require_customer_phone).toBe(true);
     const sessionId = await sessionAt(phoneShop.id);
@@ -168,6 +169,10 @@ describe('A15: the booking layer refuses a chat booking without contact details'
     // The database holds the same line for any other writer: only a phone-shaped value fits.
     const id = booked.kind === 'created' ? booked.booking.id : '';
     await expect(sdb.pool.query(`UPDATE bookings SET customer_phone = 'not a number' WHERE id = $1`, [id])).rejects.toThrow(/bookings_customer_phone_format/);
+    // The phone is contact data like the name: a privacy erasure removes both, the booking stays.
+    const counts = await eraseTargets(sdb.pool, { sessions: [sessionId], bookings: [id], analytics: [], archive: [], clientHmacs: [] }, FIXED_NOW);
+    expect(counts.bookings).toEqual({ action: 'name removed', rows: 1 });
+    expect((await bookingsOf(sessionId)).map((r) => [r.customer_name, r.customer_phone])).toEqual([[null, null]]);
   });
 });
 
