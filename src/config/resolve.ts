@@ -20,6 +20,8 @@ import { resolveDeploy } from './deploy-settings.js';
 export const CONFIG_FILE_NAME = 'routergpt.config.yaml';
 export const BUILTIN_ENVIRONMENTS = ['local', 'staging', 'prod'] as const;
 export const DEFAULT_ALLOWED_ORIGINS = ['https://chat.openai.com', 'https://chatgpt.com'];
+/** The largest per-minute rate limit: the maximum of X-RateLimit-Limit in the OpenAPI document. */
+export const MAX_RATE_LIMIT_PER_MINUTE = 1_000_000;
 /** The booking horizon when booking_horizon_days is not set: about three months, as shops take bookings. */
 export const DEFAULT_BOOKING_HORIZON_DAYS = 90;
 
@@ -359,6 +361,8 @@ export function loadConfig({ flags, cwd, env: processEnv, requireDatabase = true
   });
   for (const part of Object.values(rateLimits.parts)) {
     if (!Number.isInteger(part.value) || part.value < 1) problems.push(`${part.origin} is ${quoteRaw(part.raw)}: a rate limit must be a whole number ≥ 1.`);
+    // The bound openapi/openapi_chatgpt.yaml publishes for X-RateLimit-Limit (A14).
+    else if (part.value > MAX_RATE_LIMIT_PER_MINUTE) problems.push(`${part.origin} is ${quoteRaw(part.raw)}: a rate limit must be at most ${MAX_RATE_LIMIT_PER_MINUTE} per minute.`);
   }
 
   const redisVar = raw.redis_url_env ?? 'REDIS_URL';

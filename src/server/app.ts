@@ -17,6 +17,7 @@ import { createEdgeAnswers } from './plugins/edge-answers.js';
 import { registerErrorHandling } from './plugins/error-handler.js';
 import { refuseUnstorableText } from './plugins/storable-text.js';
 import { outcomesPlugin } from './plugins/outcomes.js';
+import { responseBoundsPlugin } from './plugins/response-bounds.js';
 import { resourcesPlugin } from './plugins/resources.js';
 import { syntheticPlugin } from './plugins/synthetic.js';
 import { chatRoutes } from './routes/chat.js';
@@ -116,6 +117,8 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
 
   // Rate limits, CORS, HSTS, HTTPS redirect, auth: the one place they are registered.
   await registerEdgePlugins(app, { ...deps, answers });
+  // Every JSON body within the bounds openapi/openapi_chatgpt.yaml publishes for it (A14).
+  await app.register(responseBoundsPlugin);
 
   await app.register(healthRoutes, { version });
   // Public, outside the toggle guard: the GPT editor imports the document by URL.

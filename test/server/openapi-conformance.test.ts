@@ -214,7 +214,7 @@ describe('real responses conform to openapi/openapi_chatgpt.yaml', () => {
     expect(r.status).toBe(200);
     expect(r.contentType).toBe('application/yaml; charset=utf-8');
     const served = YAML.parse(String(r.body)) as Json;
-    expect(served.servers).toEqual([{ url: 'https://api.example.com', description: 'prod' }]);
+    expect(served.servers).toEqual([{ url: 'https://api.example.com', description: 'prod', 'x-internal': false }]);
     expect(Object.keys(served.paths).sort()).toEqual(['/chat', '/health', '/router/delegate', '/router/feedback', '/router/search-by-location']);
     for (const [path, item] of Object.entries(served.paths as Json)) {
       for (const method of Object.keys(item as Json)) expect(apps[0]!.hasRoute({ method: method.toUpperCase() as 'GET', url: path }), `${method} ${path}`).toBe(true);
