@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { isatty } from 'node:tty';
 
 /**
  * Everything the CLI writes goes through an IO (STYLE.md §10): stdout carries data (tables,
@@ -28,7 +29,9 @@ export function processIO(colorFlag: boolean | undefined, signal?: AbortSignal):
   return {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdinIsTTY: Boolean(process.stdin.isTTY),
+    // Not process.stdin.isTTY: touching process.stdin builds its stream (and loads net/fs stream
+    // code) on every start-up, for the few commands that read it.
+    stdinIsTTY: isatty(0),
     stdoutIsTTY: Boolean(process.stdout.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
     color,

@@ -3,7 +3,7 @@ import { killTrackedChildren } from '../lib/children.js';
 import { ExitCode } from './exit-codes.js';
 import { interruptsClaimed } from './interrupts.js';
 import { processIO, type IO } from './io.js';
-import { buildProgram } from './program.js';
+import { loadProgram } from './program-root.js';
 import { renderError } from './render-error.js';
 
 /** After a second Ctrl-C the command gets this long to record the run as cancelled, then we exit anyway. */
@@ -65,7 +65,7 @@ process.on('SIGINT', () => {
 });
 
 try {
-  await buildProgram(io).parseAsync(argv);
+  await (await loadProgram(io, argv.slice(2))).parseAsync(argv);
   if (interrupts) process.exitCode = ExitCode.cancelled;
 } catch (error) {
   const env = process.env;

@@ -3,8 +3,6 @@ import type { IO } from '../../cli/io.js';
 import { action } from '../../cli/action.js';
 import { positiveInt } from '../../cli/flags.js';
 import { note, printJson, printTable } from '../../cli/render/output.js';
-import { resumeHint } from '../../runbook/runs.js';
-import { approversOfRun } from '../../runbook/journal.js';
 
 export function registerStatus(program: Command, io: IO): void {
   program
@@ -30,7 +28,8 @@ export function registerStatus(program: Command, io: IO): void {
         // Which host runs which release (deploy.hosts with a url, each asked on its own /health).
         if (result.hosts.length) await printTable(ctx.io, ['host', 'url', 'release', 'health'], result.hosts.map((h) => [h.name, h.url, h.release ?? '—', h.said]));
         if (result.runs.length === 0) return note(ctx.io, `no runs recorded for ${config.name} yet (run \`routergpt deploy --env ${config.name} --dry-run\` to see the plan)`);
-        const { describeState } = await import('../../runbook/runs.js');
+        // Loaded here, not at start-up: runs.js reaches the run lock and with it pg (STYLE.md §15).
+        const [{ describeState, resumeHint }, { approversOfRun }] = await Promise.all([import('../../runbook/runs.js'), import('../../runbook/journal.js')]);
         await printTable(
           ctx.io,
           ['run', 'kind', 'status', 'release', 'started', 'by', 'items', 'sign-off'],
