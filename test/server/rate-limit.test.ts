@@ -123,13 +123,14 @@ describe('sliding log, in memory (fake clock)', () => {
     for (const [name, r] of Object.entries(responses)) {
       for (const h of RL_HEADERS) expect(r.headers[h], `${name} lacks ${h}`).toBeDefined();
     }
-    expect(responses.health.headers['ratelimit-policy']).toBe('"default";q=600;w=60');
+    // /health has its own high budget, for probes (issue 16), and still the headers.
+    expect(responses.health.headers['ratelimit-policy']).toBe('"health";q=6000;w=60');
     expect(responses.notFound.headers['ratelimit-policy']).toBe('"default";q=600;w=60');
     expect(responses.invalid.headers['ratelimit-policy']).toBe('"search";q=3;w=60');
     // invalid, malformed and ok were counted: the search budget of 3 is spent, so the 4th is refused.
     expect(responses.limited.headers).toMatchObject({ 'retry-after': '60', 'x-ratelimit-remaining': '0', ratelimit: '"search";r=0;t=60' });
     expect(responses.ok.headers).toMatchObject({ 'x-ratelimit-limit': '3', 'x-ratelimit-remaining': '0', ratelimit: '"search";r=0;t=60' });
-    expect(responses.health.headers.ratelimit).toMatch(/^"default";r=\d+;t=\d+$/);
+    expect(responses.health.headers.ratelimit).toMatch(/^"health";r=\d+;t=\d+$/);
   });
 
   it('keys by the peer address: X-Forwarded-For from an untrusted peer does not change the key', async () => {
@@ -215,6 +216,50 @@ describe('sliding log, in memory (fake clock)', () => {
     store.sweep(T0 + 1000 + 1000);
     expect(store.size).toBe(0);
     await store.close();
+  });
+
+  it('issue 16: a large window is trimmed by a head index (no splice per hit) — exact, and the log holds at most twice its live admissions', () => {
+    const store = new MemoryStore();
+    const policy: RateLimitPolicy = { name: 'big', limit: 3000, windowMs: 2000 };
+    const admitted: number[] = [];
+    const wrong: string[] = [];
+    let start = 0;
+    let longest = 0;
+    // 3 arrivals per ms for 6 windows: the limit binds in every window, slots free as the oldest age out.
+    for (let i = 0; i < 36_000; i++) {
+      const t = T0 + Math.floor(i / 3);
+      const { decision, log } = store.reserve('k', policy, t);
+      while (start < admitted.length && admitted[start]! <= t - policy.windowMs) start++;
+      const allowed = admitted.length - start < policy.limit;
+      if (allowed) admitted.push(t);
+      const held = admitted.length - start;
+      const resetMs = held > 0 ? admitted[start]! + policy.windowMs - t : 0;
+      if (decision.allowed !== allowed || decision.remaining !== policy.limit - held || decision.resetMs !== resetMs || log.times.length - log.head !== held) wrong.push(`#${i}`);
+      longest = Math.max(longest, log.times.length - 2 * held);
+    }
+    expect(wrong.slice(0, 5)).toEqual([]);
+    expect(longest).toBeLessThanOrEqual(1);
+    expect(maxInAnyWindow(admitted, policy.windowMs)).toBeLessThanOrEqual(policy.limit);
+    expect(admitted.length).toBeGreaterThan(5 * policy.limit);
+    void store.close();
+  });
+
+  it('issue 16: /health has its own high-limit policy — probes spend no shared budget, and keep the headers', async () => {
+    const a = await app(edgeConfig(), { rateLimit: { now: fakeClock().now, fallbackPerMinute: 2, healthPerMinute: 3 } });
+    expect((await a.inject({ method: 'GET', url: '/nope' })).statusCode).toBe(404);
+    expect((await a.inject({ method: 'GET', url: '/nope' })).statusCode).toBe(404);
+    expect((await a.inject({ method: 'GET', url: '/nope' })).statusCode).toBe(429);
+    for (let i = 0; i < 3; i++) {
+      const r = await a.inject({ method: 'GET', url: '/health' });
+      expect(r.statusCode).toBe(200);
+      expect(r.headers['ratelimit-policy']).toBe('"health";q=3;w=60');
+      expect(r.headers.ratelimit).toBe(`"health";r=${2 - i};t=60`);
+      for (const h of RL_HEADERS) expect(r.headers[h]).toBeDefined();
+    }
+    expect((await a.inject({ method: 'GET', url: '/health' })).statusCode).toBe(429);
+    // Without an override it is 6000, and never below the shared policy's limit.
+    const b = await app(edgeConfig(), { rateLimit: { fallbackPerMinute: 100_000 } });
+    expect((await b.inject({ method: 'GET', url: '/health' })).headers['ratelimit-policy']).toBe('"health";q=100000;w=60');
   });
 });
 

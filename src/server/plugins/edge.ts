@@ -5,7 +5,7 @@
  *
  * Order matters. The rate limiter's onRequest hook runs first, so every response — 404s,
  * preflights, 308 redirects, 401s, 422s, 5xx — carries the rate-limit headers; it refuses with
- * 429 in preParsing, after CORS/helmet/redirect/auth have run, so a 429 still has CORS headers.
+ * 429 in preParsing, after CORS/security headers/redirect/auth have run, so a 429 still has CORS headers.
  */
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -20,6 +20,8 @@ export type EdgeRateLimitOverrides = Partial<Omit<RateLimitOptions, 'policies'>>
   windowMs?: number;
   /** Limit of the shared policy for routes without their own (default 600 per window). */
   fallbackPerMinute?: number;
+  /** Limit of GET /health's own policy (default 6000 per window, never below the fallback's). */
+  healthPerMinute?: number;
 };
 
 export interface EdgeDeps {
@@ -40,9 +42,9 @@ export interface EdgeDeps {
 
 export async function registerEdgePlugins(app: FastifyInstance, deps: EdgeDeps): Promise<void> {
   const { config } = deps;
-  const { windowMs, fallbackPerMinute, ...overrides } = deps.rateLimit ?? {};
+  const { windowMs, fallbackPerMinute, healthPerMinute, ...overrides } = deps.rateLimit ?? {};
   await app.register(rateLimitPlugin, {
-    policies: policiesFromConfig(config.rateLimits.value, { windowMs, fallbackPerMinute }),
+    policies: policiesFromConfig(config.rateLimits.value, { windowMs, fallbackPerMinute, healthPerMinute }),
     redis: deps.redis instanceof Redis ? deps.redis : config.redisUrl.value,
     apiKey: config.apiKey.value,
     ...overrides,

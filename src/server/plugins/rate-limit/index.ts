@@ -67,11 +67,24 @@ export const MINUTE_MS = 60_000;
 export const DEFAULT_FALLBACK_PER_MINUTE = 600;
 /** The synthetic budget per client: a verify run sends ~100 requests; a flood of forged markers is ordinary traffic. */
 export const DEFAULT_SYNTHETIC_PER_MINUTE = 600;
+/**
+ * GET /health's own budget per client: it is for probes (load balancers, uptime monitors, deploy
+ * gates), which may poll often from one address, so it is far above the shared one; a flood of
+ * it is still bounded (each answer costs a `SELECT 1`, shared by the requests in flight).
+ */
+export const DEFAULT_HEALTH_PER_MINUTE = 6000;
 
-/** The policies of issue #3: search and delegate (and feedback, under delegate) from config, everything else the fallback. */
-export function policiesFromConfig(limits: RateLimits, options: { windowMs?: number; fallbackPerMinute?: number; syntheticPerMinute?: number } = {}): RateLimitPolicies {
+/**
+ * The policies of issue #3: search and delegate (and feedback, under delegate) from config,
+ * /health its own high one (issue 16), everything else the fallback.
+ */
+export function policiesFromConfig(
+  limits: RateLimits,
+  options: { windowMs?: number; fallbackPerMinute?: number; syntheticPerMinute?: number; healthPerMinute?: number } = {},
+): RateLimitPolicies {
   const windowMs = options.windowMs ?? MINUTE_MS;
   const delegate: RateLimitPolicy = { name: 'delegate', limit: limits.delegatePerMinute, windowMs };
+  const fallbackLimit = options.fallbackPerMinute ?? DEFAULT_FALLBACK_PER_MINUTE;
   return {
     routes: {
       '/router/search-by-location': { name: 'search', limit: limits.searchPerMinute, windowMs },
@@ -79,8 +92,10 @@ export function policiesFromConfig(limits: RateLimits, options: { windowMs?: num
       // One budget with delegate (a policy is its budget: same name, same store key): a rating
       // follows a delegation, at most one per session worth keeping.
       '/router/feedback': delegate,
+      // Never below the shared policy: raising that (tests, benchmarks) raises this too.
+      '/health': { name: 'health', limit: options.healthPerMinute ?? Math.max(DEFAULT_HEALTH_PER_MINUTE, fallbackLimit), windowMs },
     },
-    fallback: { name: 'default', limit: options.fallbackPerMinute ?? DEFAULT_FALLBACK_PER_MINUTE, windowMs },
+    fallback: { name: 'default', limit: fallbackLimit, windowMs },
     synthetic: { name: 'synthetic', limit: options.syntheticPerMinute ?? DEFAULT_SYNTHETIC_PER_MINUTE, windowMs },
   };
 }

@@ -12,8 +12,15 @@ export interface MemoryStoreOptions {
 /** One `(policy, client)` log. */
 export interface ClientLog {
   windowMs: number;
-  /** Admission times, ascending. Never longer than the policy's limit. */
+  /**
+   * Admission times, ascending, from `head` on (those before it have left the window). Trimming
+   * moves `head` — O(1) per hit, where splicing the front was O(entries): 14–23 µs a hit at
+   * 30k–78k admissions in a window (issue 16). The dead prefix is dropped once it is as long as
+   * the live part, so the array stays within twice the policy's limit.
+   */
   times: number[];
+  /** Index of the oldest admission still in the window. */
+  head: number;
   /** Admissions made while Redis was skipped (a subset of `times`): Redis learns them with the next command for this key. */
   unsynced: number[] | undefined;
 }
@@ -36,8 +43,8 @@ export interface Reservation {
  * admissions — exact, unlike a fixed window, which lets 2× through around a boundary.
  * Rejected requests are not logged, so hammering does not extend the wait.
  *
- * Memory is bounded: each log holds at most `limit` numbers, idle logs are swept periodically,
- * and the number of logs is capped by `maxKeys`.
+ * Memory is bounded: each log holds at most `limit` live numbers (and at most as many dead ones
+ * before its head), idle logs are swept periodically, and the number of logs is capped by `maxKeys`.
  */
 export class MemoryStore implements RateLimitStore {
   private readonly logs = new Map<string, ClientLog>();
@@ -78,9 +85,10 @@ export class MemoryStore implements RateLimitStore {
 
   /** Give a reserved slot back (Redis refused the request). */
   release(reservation: Reservation): void {
-    const { times } = reservation.log;
-    const i = times.lastIndexOf(reservation.at);
-    if (i >= 0) times.splice(i, 1);
+    const { log } = reservation;
+    const i = log.times.lastIndexOf(reservation.at);
+    // Just reserved, so (nearly always) the newest: splicing the end is O(1).
+    if (i >= log.head) log.times.splice(i, 1);
   }
 
   /**
@@ -120,7 +128,7 @@ export class MemoryStore implements RateLimitStore {
     let log = this.logs.get(key);
     if (!log) {
       if (this.logs.size >= this.maxKeys) this.makeRoom(nowMs ?? this.now());
-      log = { windowMs: policy.windowMs, times: [], unsynced: undefined };
+      log = { windowMs: policy.windowMs, times: [], head: 0, unsynced: undefined };
       this.logs.set(key, log);
     }
     return log;
@@ -129,25 +137,32 @@ export class MemoryStore implements RateLimitStore {
   /** Now, but never before the log's newest admission (the wall clock may step back), so logs stay sorted. */
   private timeIn(log: ClientLog, nowMs: number | undefined): number {
     const now = nowMs ?? this.now();
-    const newest = log.times.length > 0 ? log.times[log.times.length - 1]! : now;
+    const newest = log.times.length > log.head ? log.times[log.times.length - 1]! : now;
     const t = newest > now ? newest : now;
     if (t > this.last) this.last = t;
     return t;
   }
 
   private decide(log: ClientLog, policy: RateLimitPolicy, t: number): RateLimitDecision {
-    const times = log.times;
+    let times = log.times;
     const floor = t - policy.windowMs;
-    let expired = 0;
-    while (expired < times.length && times[expired]! <= floor) expired++;
-    if (expired > 0) times.splice(0, expired);
-    const allowed = times.length < policy.limit;
+    let head = log.head;
+    while (head < times.length && times[head]! <= floor) head++;
+    if (head > 0 && head >= times.length - head) {
+      // The dead prefix is as long as the live part: drop it (amortised O(1) per admission).
+      times = log.times = head === times.length ? [] : times.slice(head);
+      head = 0;
+    }
+    log.head = head;
+    const count = times.length - head;
+    const allowed = count < policy.limit;
     if (allowed) times.push(t);
-    const oldest = times[0];
+    const held = allowed ? count + 1 : count;
+    const oldest = held > 0 ? times[head] : undefined;
     return {
       allowed,
       policy,
-      remaining: Math.max(0, policy.limit - times.length),
+      remaining: Math.max(0, policy.limit - held),
       resetMs: oldest === undefined ? 0 : Math.max(0, oldest + policy.windowMs - t),
       store: 'memory',
     };
@@ -161,7 +176,7 @@ export class MemoryStore implements RateLimitStore {
   /** Drop logs whose newest admission has left the window. */
   sweep(at: number = Math.max(this.now(), this.last)): void {
     for (const [key, log] of this.logs) {
-      const newest = log.times[log.times.length - 1];
+      const newest = log.times.length > log.head ? log.times[log.times.length - 1] : undefined;
       if (newest === undefined || newest <= at - log.windowMs) this.logs.delete(key);
     }
   }
