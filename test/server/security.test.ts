@@ -77,6 +77,40 @@ describe('security headers', () => {
       expect(r.headers['x-powered-by']).toBeUndefined();
     }
   });
+
+  it('issue 16: the static header set is what @fastify/helmet sent, byte for byte and in order — on 200, 404, 429, 401 and preflights', async () => {
+    // Listed from a real response of the helmet-based edge (helmet 8, this API's options) before it was replaced.
+    const HELMET_SET = [
+      ['content-security-policy', "default-src 'none';frame-ancestors 'none'"],
+      ['cross-origin-opener-policy', 'same-origin'],
+      ['cross-origin-resource-policy', 'same-origin'],
+      ['origin-agent-cluster', '?1'],
+      ['referrer-policy', 'no-referrer'],
+      ['strict-transport-security', 'max-age=31536000; includeSubDomains'],
+      ['x-content-type-options', 'nosniff'],
+      ['x-dns-prefetch-control', 'off'],
+      ['x-download-options', 'noopen'],
+      ['x-frame-options', 'SAMEORIGIN'],
+      ['x-permitted-cross-domain-policies', 'none'],
+      ['x-xss-protection', '0'],
+    ];
+    const names = new Set(HELMET_SET.map(([n]) => n));
+    const a = await app({ RATE_LIMIT_SEARCH_PER_MIN: '1', ROUTERGPT_API_KEY: 'k'.repeat(32) }); // routergpt:allow-secret
+    const auth = { authorization: `Bearer ${'k'.repeat(32)}` }; // routergpt:allow-secret
+    const responses = [
+      await a.inject({ method: 'GET', url: '/health' }),
+      await a.inject({ method: 'GET', url: '/missing', headers: auth }),
+      await a.inject({ method: 'POST', url: SEARCH, payload: body, headers: auth }),
+      await a.inject({ method: 'POST', url: SEARCH, payload: body, headers: auth }),
+      await a.inject({ method: 'POST', url: SEARCH, payload: body }),
+      await a.inject({ method: 'OPTIONS', url: SEARCH, headers: { origin: 'https://chatgpt.com', 'access-control-request-method': 'POST' } }),
+    ];
+    expect(responses.map((r) => r.statusCode)).toEqual([200, 404, 200, 429, 401, 204]);
+    for (const r of responses) {
+      const seen = Object.entries(r.headers).filter(([n]) => names.has(n));
+      expect(seen, `status ${r.statusCode}`).toEqual(HELMET_SET);
+    }
+  });
 });
 
 describe('HTTP → HTTPS redirect', () => {

@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { errorBody } from '../errors.js';
+import { setSecurityHeaders } from './security-headers.js';
 
 export interface SecurityOptions {
   /** Exact origins allowed to call from a browser (scheme://host[:port]); nothing else is reflected. */
@@ -72,14 +72,10 @@ const securityPlugin: FastifyPluginAsync<SecurityOptions> = async (app: FastifyI
   const allowed = new Set(options.allowedOrigins);
   const publicPaths = new Set<string>(options.publicPaths ?? DEFAULT_PUBLIC_PATHS);
 
-  // Security headers for a JSON API: HSTS for a year with subdomains; a CSP that allows nothing
-  // (responses are JSON/YAML, never rendered pages); the rest of helmet's defaults. Registered
-  // before CORS, so its preflight answers carry them too (issue 14, A12: they lacked HSTS).
-  await app.register(helmet, {
-    hsts: { maxAge: 31_536_000, includeSubDomains: true, preload: false },
-    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-    crossOriginResourcePolicy: { policy: 'same-origin' },
-  });
+  // Security headers for a JSON API (src/server/plugins/security-headers.ts: HSTS, a CSP that
+  // allows nothing, …), computed once. Added before CORS, so its preflight answers carry them too
+  // (issue 14, A12: they lacked HSTS).
+  app.addHook('onRequest', setSecurityHeaders);
 
   // CORS: exact allowlist. A function origin makes @fastify/cors add `Vary: Origin` to every
   // response and set Access-Control-Allow-Origin only to the matching origin (never `*`, never
@@ -153,7 +149,7 @@ const securityPlugin: FastifyPluginAsync<SecurityOptions> = async (app: FastifyI
   }
 };
 
-// Not encapsulated: CORS, helmet and the hooks must cover every route and the 404 handler.
+// Not encapsulated: CORS, the security headers and the hooks must cover every route and the 404 handler.
 Object.assign(securityPlugin, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: 'routergpt-security' });
 
 export { securityPlugin };
