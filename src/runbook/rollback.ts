@@ -17,7 +17,7 @@ export function parseTiers(values: string[] | undefined): Tier[] {
 }
 
 function sourceOf(run: RunRecord, item: ItemRecord) {
-  return { runId: run.id, state: item.state, outputs: item.outputs ?? {} };
+  return { runId: run.id, state: item.state, outputs: item.outputs ?? {}, ...(item.checkpoint ? { checkpoint: item.checkpoint } : {}) };
 }
 
 /** The deploy's journaled steps that left something to undo, in reverse step order. */

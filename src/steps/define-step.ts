@@ -73,6 +73,8 @@ export interface UndoSource {
   runId: string;
   state: string;
   outputs: Record<string, unknown>;
+  /** The item's last checkpoint (a rolling code.deploy's host states, when it did not finish). */
+  checkpoint?: Record<string, unknown>;
 }
 
 /**

@@ -182,6 +182,30 @@ describe('rolling deploy on loopback hosts', () => {
     expect(f.versions()).toEqual({ 'web-1': 'v1', 'web-2': 'v1', 'web-3': 'v1' });
   });
 
+  it('rollback --tier code of a rolling deploy: only the hosts it moved, in reverse order, each gated on the release it ran before', async () => {
+    const f = await fleet();
+    const deployed = await codeDeployStep.run(context(f, '{ batch: 1, gate_timeout: 5s }', 'v2'));
+    appendFileSync(path.join(f.dir, 'log'), '--- undo\n');
+    const undo = codeDeployStep.undo!;
+    const ctx = context(f, '{ batch: 1, gate_timeout: 5s }', 'ops-rollback');
+    const source = { runId: 'run-fleet', state: 'done', outputs: deployed.outputs! };
+    expect(await undo.plan(ctx, source)).toEqual([expect.stringContaining('in reverse order: web-3 → v1, web-2 → v1, web-1 → v1; each gated on its own /health')]);
+    const result = await undo.run(ctx, source);
+    expect(result.summary).toBe('rolled back web-3 → v1, web-2 → v1, web-1 → v1');
+    expect(f.log().slice(f.log().indexOf('--- undo') + 1)).toEqual(['rollback web-3 v1', 'rollback web-2 v1', 'rollback web-1 v1']);
+
+    // A run killed after web-1 and during web-2 (its checkpoint only): web-3 was never moved and is left alone.
+    writeFileSync(path.join(f.dir, 'log'), '');
+    const killed = { runId: 'run-killed', state: 'running', outputs: {}, checkpoint: { rolling: true, phase: 'rolling-out', hosts: [{ name: 'web-1', state: 'done', from: 'v0' }, { name: 'web-2', state: 'deploying', from: 'v0' }, { name: 'web-3', state: 'pending', from: 'v0' }] } };
+    const partial = await undo.run(context(f, '{ batch: 1, gate_timeout: 5s }', 'ops'), killed);
+    expect(partial.summary).toBe('rolled back web-2 → v0, web-1 → v0');
+    expect(f.log()).toEqual(['rollback web-2 v0', 'rollback web-1 v0']);
+
+    // A rollout that stopped and rolled back every host it moved leaves nothing to undo.
+    const stopped = { runId: 'run-stopped', state: 'failed', outputs: {}, checkpoint: { rolling: true, phase: 'stopping', hosts: [{ name: 'web-1', state: 'rolled-back' }, { name: 'web-2', state: 'rolled-back' }, { name: 'web-3', state: 'pending' }] } };
+    expect((await undo.run(context(f, '{ batch: 1 }', 'ops'), stopped)).status).toBe('skipped');
+  });
+
   it('refuses without a release (nothing to gate on) before any host is changed', async () => {
     const f = await fleet();
     const ctx = context(f, '{ batch: 1 }', undefined as never);

@@ -1,7 +1,7 @@
 import { OperationError } from '../../errors.js';
 import { defineStep, type StepContext } from '../define-step.js';
 import { describeCommands, releaseVariables, runCommands } from './run-commands.js';
-import { describeRollout, rolloutRefusal, runRollout } from './rolling.js';
+import { describeRollout, describeRolloutUndo, movedHosts, rolloutRefusal, runRollout, undoRollout } from './rolling.js';
 
 const ROLLBACK_RELEASE = 'ROUTERGPT_ROLLBACK_RELEASE';
 
@@ -41,15 +41,22 @@ export const codeDeployStep = defineStep({
     // A deploy that ran no command (none configured) left no code to roll back.
     // A failed deploy may have changed some hosts; a done one only if it ran commands.
     applies: (source) => source.state === 'failed' || source.state === 'running' || ((source.state === 'done' || source.state === 'warn') && Array.isArray(source.outputs.runs) && source.outputs.runs.length > 0),
-    async plan(ctx) {
-      const { hosts, rollbackCommands } = ctx.config.deploy.value;
+    async plan(ctx, source) {
+      const { hosts, rollbackCommands, strategy } = ctx.config.deploy.value;
       if (rollbackCommands.length === 0) return ['No rollback commands configured (deploy.rollback_commands): the step fails'];
+      // A rolling deploy: the hosts it moved, each back to its release, gated (rolling.ts).
+      if (strategy && movedHosts(source)) return describeRolloutUndo(ctx, source);
       const missing = missingRollbackRelease(ctx, rollbackCommands);
       return [...describeCommands(hosts, rollbackCommands, releaseVariables(ctx)), ...(missing ? [`refused: ${missing}`] : [])];
     },
-    async run(ctx) {
+    async run(ctx, source) {
       if (ctx.config.deploy.value.rollbackCommands.length === 0) {
         throw new OperationError(`${ctx.config.name} has no code-rollback commands, so the deployed code cannot be rolled back by routergpt.`, 'Set deploy.rollback_commands in routergpt.config.yaml (docs/configuration.md), or roll the code back by hand.');
+      }
+      const { strategy } = ctx.config.deploy.value;
+      if (strategy && movedHosts(source)) {
+        await ctx.confirm(`Roll the code back on ${ctx.config.name}'s hosts the deploy moved?`);
+        return (await undoRollout(ctx, strategy, source))!;
       }
       const missing = missingRollbackRelease(ctx, ctx.config.deploy.value.rollbackCommands);
       if (missing) throw new OperationError(`Not rolling the code back: ${missing}.`, `Roll the code back by hand to the release that ran before (\`routergpt status --env ${ctx.config.name}\` shows each run's release), or run the rollback commands with ${ROLLBACK_RELEASE} set.`);

@@ -2,7 +2,7 @@ import { OperationError, UsageError } from '../../errors.js';
 import { planBatches } from '../../config/deploy-settings.js';
 import { resolveSyntheticKey } from '../../db/synthetic-key.js';
 import type { DeployHost, RolloutStrategy } from '../../config/types.js';
-import type { StepContext, StepResult } from '../define-step.js';
+import type { StepContext, StepResult, UndoSource } from '../define-step.js';
 import { checkReachable, readHealth, waitForHostRelease } from './host-gate.js';
 import { releaseVariables, runOnHost, type CommandRun } from './run-commands.js';
 
@@ -183,4 +183,51 @@ async function smokeHost(ctx: StepContext, host: DeployHost, key: string | undef
   const outcomes = await runChecks({ checks, deps: { config: ctx.config, ...(ctx.db?.pool ? { db: ctx.db.pool } : {}), apiBase: host.url!, fetch, now: ctx.now, ...(key ? { syntheticKey: key } : {}) } });
   const bad = outcomes.filter((o) => o.status === 'fail' || o.status === 'error' || o.status === 'skip');
   if (bad.length) throw new OperationError(`${host.name}: smoke ${bad.map((o) => `${o.id} ${o.status} (${o.summary})`).join('; ')} against ${host.url}.`, 'Look at the host; the rollout rolled it back.');
+}
+
+/** The hosts a rolling deploy left on its release (done, or moved and not rolled back), in rollout order. */
+export function movedHosts(source: UndoSource): HostProgress[] | undefined {
+  const fromOutputs = Array.isArray(source.outputs.hosts) ? (source.outputs.hosts as HostProgress[]) : undefined;
+  const fromCheckpoint = source.checkpoint?.rolling === true ? (source.checkpoint as RolloutCheckpoint).hosts : undefined;
+  const hosts = fromOutputs ?? fromCheckpoint;
+  return hosts?.filter((h) => h.state === 'done' || h.state === 'deploying' || h.state === 'failed' || h.state === 'rolling-back' || h.state === 'rollback-failed');
+}
+
+/** The rollback target of one host: the release the rollback run names (the last good deploy's), else what the host ran before. */
+function undoTarget(ctx: StepContext, progress: HostProgress): string | undefined {
+  return (typeof ctx.params.rollbackRelease === 'string' && ctx.params.rollbackRelease) || progress.from;
+}
+
+/** The plan of `rollback --tier code` for a rolling deploy: the moved hosts in reverse, each gated. */
+export function describeRolloutUndo(ctx: StepContext, source: UndoSource): string[] {
+  const moved = movedHosts(source);
+  if (!moved) return [];
+  if (moved.length === 0) return ['no host is left on the deploy\'s release (the rollout rolled back every host it moved): nothing to do'];
+  return [`in reverse order: ${[...moved].reverse().map((h) => `${h.name} → ${undoTarget(ctx, h) ?? '(unknown release: refused)'}`).join(', ')}; each gated on its own /health reporting it; the hosts the deploy did not move are not touched`];
+}
+
+/**
+ * `rollback --tier code` of a rolling deploy: only the hosts it moved (and did not roll back
+ * itself), in reverse order, each with ROUTERGPT_ROLLBACK_RELEASE and gated on /health
+ * reporting that release; the first host that fails its gate stops the rollback, naming it.
+ */
+export async function undoRollout(ctx: StepContext, strategy: RolloutStrategy, source: UndoSource): Promise<StepResult | undefined> {
+  const moved = movedHosts(source);
+  if (!moved) return undefined;
+  if (moved.length === 0) return { status: 'skipped', summary: 'no host was left on the deploy\'s release: the rollout rolled back every host it moved', outputs: { runs: [] } };
+  const { hosts, rollbackCommands } = ctx.config.deploy.value;
+  const unknown = moved.filter((h) => !undoTarget(ctx, h));
+  if (unknown.length) throw new OperationError(`Not rolling back: the release ${unknown.map((h) => h.name).join(', ')} ran before the deploy is not known (its /health reported none, and no earlier deploy recorded one).`, 'Roll those hosts back by hand, or run `routergpt rollback --tier code --release ID` naming the release to return to.');
+  const { key } = await resolveSyntheticKey(ctx.config, ctx.db?.pool);
+  const runs: CommandRun[] = [];
+  const back: string[] = [];
+  for (const progress of [...moved].reverse()) {
+    const host = hosts.find((h) => h.name === progress.name);
+    if (!host) throw new OperationError(`Not rolling back ${progress.name}: it is no longer in deploy.hosts of ${ctx.config.name}.`, `Roll ${progress.name} back by hand, or put it back in deploy.hosts.`);
+    const target = undoTarget(ctx, progress)!;
+    await runOnHost(ctx, host, rollbackCommands, { ...releaseVariables(ctx), ROUTERGPT_ROLLBACK_RELEASE: target }, runs);
+    await waitForHostRelease(host, { want: target, timeoutMs: strategy.gateTimeoutMs, key, log: ctx.log });
+    back.push(`${host.name} → ${target}`);
+  }
+  return { status: 'done', summary: `rolled back ${back.join(', ')}`, details: runs.map((r) => `${r.host}: ${r.command} → exit ${r.exitCode} (${r.durationMs} ms)`), outputs: { runs, hosts: back } };
 }
