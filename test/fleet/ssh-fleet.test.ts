@@ -1,7 +1,9 @@
 /**
  * Issue 15 (fleet) on real parts: three hosts on 127.0.1.1–3, each with its own sshd and a real
  * `routergpt serve`, behind haproxy; `routergpt deploy` rolls a release through `via: [ssh, …]`
- * while a client sends steady traffic through the load balancer.
+ * while a client sends steady traffic through the load balancer. Each host start is a real
+ * `routergpt serve` start-up (about a second on an idle machine, several under load), so the
+ * tests allow minutes, and a quiet run takes well under one.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -75,7 +77,7 @@ describe('a real fleet: sshd per host on 127.0.1.x, routergpt serve, haproxy', (
     expect(status.exitCode, status.stderr).toBe(0);
     for (const h of fleet.hosts) expect(status.stdout).toMatch(new RegExp(`${h.name}[\\s│]+${h.url.replace(/\./g, '\\.')}[\\s│]+v2[\\s│]+healthy, running v2`));
     console.log(`fleet: rolling deploy of 3 hosts through ssh in ${Math.round(wallMs)} ms, ${seen.total} requests through haproxy, 0 failed, slowest ${Math.round(seen.slowest)} ms`);
-  });
+  }, 150_000);
 
   it('a release that does not start on the second host: the rollout stops there, the first host is back on the old release, the third never touched, traffic never failed', async () => {
     writeFileSync(path.join(fleet.hosts[1]!.dir, 'cannot-start-v3'), '');
@@ -95,5 +97,5 @@ describe('a real fleet: sshd per host on 127.0.1.x, routergpt serve, haproxy', (
     const item = rows[0]!.record.items.find((i) => i.id === 'code.deploy')!;
     expect(item.state).toBe('failed');
     expect(item.checkpoint).toMatchObject({ phase: 'stopping', hosts: [{ name: 'web-1', state: 'rolled-back', from: 'v2' }, { name: 'web-2', state: 'rolled-back', from: 'v2' }, { name: 'web-3', state: 'pending' }] });
-  });
+  }, 150_000);
 });
