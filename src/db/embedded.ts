@@ -6,6 +6,7 @@ import { LockHeldError } from '../errors.js';
 import { patchQueryQueue } from './embedded-queue.js';
 import { dumpPglite, requestDump, startDumpChannel } from './embedded-dump.js';
 import { isProcessAlive } from '../lib/process-alive.js';
+import { routergptCacheDir, seedFromTemplate } from './embedded-template.js';
 
 /**
  * The embedded database: PGlite (PostgreSQL compiled to WebAssembly) kept in a data directory,
@@ -44,6 +45,11 @@ export interface OpenEmbeddedOptions {
   drainMs?: number;
   /** Who is opening it, recorded in the lock file for error messages. */
   command?: string;
+  /**
+   * Where the ready data directory a fresh state is copied from is cached (embedded-template.ts;
+   * default `$XDG_CACHE_HOME/routergpt`); false runs initdb in place.
+   */
+  templateCache?: string | false;
 }
 
 interface LockInfo {
@@ -83,7 +89,7 @@ function urlFor(host: string, port: number): string {
   return `postgres://postgres@${host}:${port}/postgres`;
 }
 
-export async function openEmbedded({ dataDir, startWaitMs = 30_000, drainMs = 300_000, command = 'routergpt' }: OpenEmbeddedOptions): Promise<EmbeddedDatabase> {
+export async function openEmbedded({ dataDir, startWaitMs = 30_000, drainMs = 300_000, command = 'routergpt', templateCache }: OpenEmbeddedOptions): Promise<EmbeddedDatabase> {
   mkdirSync(dataDir, { recursive: true });
   const lockFile = path.join(dataDir, LOCK_NAME);
   const deadline = Date.now() + startWaitMs;
@@ -122,7 +128,7 @@ export async function openEmbedded({ dataDir, startWaitMs = 30_000, drainMs = 30
     writeSync(fd, JSON.stringify(info));
     closeSync(fd);
     try {
-      return await startOwner(dataDir, lockFile, info, drainMs);
+      return await startOwner(dataDir, lockFile, info, drainMs, templateCache ?? routergptCacheDir());
     } catch (error) {
       unlinkSync(lockFile);
       throw error;
@@ -130,10 +136,13 @@ export async function openEmbedded({ dataDir, startWaitMs = 30_000, drainMs = 30
   }
 }
 
-async function startOwner(dataDir: string, lockFile: string, info: LockInfo, drainMs: number): Promise<EmbeddedDatabase> {
+async function startOwner(dataDir: string, lockFile: string, info: LockInfo, drainMs: number, templateCache: string | false): Promise<EmbeddedDatabase> {
   // Loaded lazily: PGlite is a large WebAssembly module that only this path needs.
   const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-socket')]);
-  const db = await PGlite.create({ dataDir: path.join(dataDir, 'pgdata') });
+  const pgdata = path.join(dataDir, 'pgdata');
+  // A fresh state: copy the cached, verified result of initdb instead of running it (we hold the lock).
+  if (templateCache !== false) await seedFromTemplate(pgdata, templateCache);
+  const db = await PGlite.create({ dataDir: pgdata });
   // maxConnections > 1: a pg Pool opens several connections (with 1 it gets ECONNRESET).
   // They share one backend, so statements serialise; that is the embedded trade-off.
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 100 });

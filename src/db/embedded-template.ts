@@ -1,0 +1,179 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * A ready PGlite data directory, made once and copied into every fresh embedded state instead of
+ * running initdb there (initdb is most of a fresh `deploy --yes` on the embedded database).
+ *
+ * The template is what initdb leaves — an empty cluster, none of our migrations in it — so a
+ * state seeded from it is exactly a state that ran initdb itself: `migrate up` and `deploy`
+ * behave as on any fresh state. It lives under `$XDG_CACHE_HOME/routergpt` (default
+ * `~/.cache/routergpt`), in a directory named for the PGlite version and this format, with a
+ * manifest of every file's size and SHA-256 written last. Using it verifies each file against
+ * the manifest as it is copied; a template that is missing, of another PGlite, or whose files do
+ * not match is removed and made again, never trusted. The template itself is never opened by a
+ * running state: each state gets its own copy.
+ */
+
+/** Bump when what the template holds (or how it is made) changes. */
+const FORMAT = 1;
+const MANIFEST = 'routergpt-template.json';
+
+interface Manifest {
+  format: number;
+  pglite: string;
+  pgVersion: string;
+  createdAt: string;
+  files: Record<string, { size: number; sha256: string }>;
+}
+
+export type SeedResult = { seeded: 'copied' | 'rebuilt' | 'created'; templateDir: string } | { seeded: 'unavailable'; reason: string };
+
+function pgliteVersion(): string {
+  const require = createRequire(import.meta.url);
+  // The package's exports do not list package.json: read it next to the resolved entry point.
+  let dir = path.dirname(require.resolve('@electric-sql/pglite'));
+  for (let i = 0; i < 4; i += 1) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === '@electric-sql/pglite' && pkg.version) return pkg.version;
+    }
+    dir = path.dirname(dir);
+  }
+  throw new Error('cannot find the version of @electric-sql/pglite');
+}
+
+/** `$XDG_CACHE_HOME/routergpt`, else `~/.cache/routergpt` (an XDG_CACHE_HOME that is not absolute is ignored, as the spec says). */
+export function routergptCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_CACHE_HOME;
+  return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache'), 'routergpt');
+}
+
+export function templateDirFor(cacheDir: string, version = pgliteVersion()): string {
+  return path.join(cacheDir, 'pglite', `pgdata-${version}-f${FORMAT}`);
+}
+
+function listFiles(root: string, rel = ''): string[] {
+  return readdirSync(path.join(root, rel), { withFileTypes: true }).flatMap((e) => {
+    const child = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) return [child + '/', ...listFiles(root, child)];
+    return e.isFile() ? [child] : [];
+  });
+}
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** Read the manifest if it is ours and for this PGlite; undefined otherwise. */
+function readManifest(templateDir: string, version: string): Manifest | undefined {
+  try {
+    const manifest = JSON.parse(readFileSync(path.join(templateDir, MANIFEST), 'utf8')) as Manifest;
+    if (manifest.format !== FORMAT || manifest.pglite !== version || typeof manifest.files !== 'object' || !manifest.files.PG_VERSION) return undefined;
+    return manifest;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Copy the template into `dest` (which must not exist), checking every file against the
+ * manifest on the way. Throws on any mismatch; `dest` is then removed.
+ */
+function copyVerified(templateDir: string, manifest: Manifest, dest: string): void {
+  const expected = new Set(Object.keys(manifest.files));
+  const tmp = `${dest}.seeding-${process.pid}-${randomBytes(3).toString('hex')}`;
+  try {
+    mkdirSync(tmp, { recursive: true, mode: 0o700 });
+    for (const rel of listFiles(path.join(templateDir, 'pgdata'))) {
+      if (rel.endsWith('/')) {
+        mkdirSync(path.join(tmp, rel), { recursive: true, mode: 0o700 });
+        continue;
+      }
+      const want = manifest.files[rel];
+      if (!want) throw new Error(`unexpected file ${rel}`);
+      const data = readFileSync(path.join(templateDir, 'pgdata', rel));
+      if (data.length !== want.size || sha256(data) !== want.sha256) throw new Error(`${rel} does not match the manifest`);
+      writeFileSync(path.join(tmp, rel), data, { mode: 0o600 });
+      expected.delete(rel);
+    }
+    if (expected.size > 0) throw new Error(`missing ${[...expected][0]}`);
+    renameSync(tmp, dest);
+  } catch (error) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Make the template: initdb (PGlite.create on an empty directory) in a private directory, closed cleanly, its manifest last, then renamed into place. */
+async function buildTemplate(templateDir: string, version: string): Promise<void> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const building = `${templateDir}.building-${process.pid}-${randomBytes(3).toString('hex')}`;
+  try {
+    mkdirSync(building, { recursive: true, mode: 0o700 });
+    const db = await PGlite.create({ dataDir: path.join(building, 'pgdata') });
+    await db.close();
+    const root = path.join(building, 'pgdata');
+    const files: Manifest['files'] = {};
+    for (const rel of listFiles(root)) {
+      if (rel.endsWith('/')) continue;
+      const data = readFileSync(path.join(root, rel));
+      files[rel] = { size: data.length, sha256: sha256(data) };
+    }
+    const manifest: Manifest = { format: FORMAT, pglite: version, pgVersion: readFileSync(path.join(root, 'PG_VERSION'), 'utf8').trim(), createdAt: new Date().toISOString(), files };
+    writeFileSync(path.join(building, MANIFEST), `${JSON.stringify(manifest)}\n`, { mode: 0o600 });
+    rmSync(templateDir, { recursive: true, force: true }); // a rejected one
+    try {
+      renameSync(building, templateDir);
+    } catch (error) {
+      // Another process put its template there first: theirs is as good as ours.
+      if (!['ENOTEMPTY', 'EEXIST'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    }
+  } finally {
+    rmSync(building, { recursive: true, force: true });
+  }
+}
+
+function isFresh(pgdata: string): boolean {
+  if (!existsSync(pgdata)) return true;
+  return statSync(pgdata).isDirectory() && readdirSync(pgdata).length === 0;
+}
+
+/**
+ * Give a fresh embedded state (no data directory yet at `pgdata`) its data directory from the
+ * template, making the template first when there is none or it does not verify. Leaves an
+ * existing data directory alone. Never fails the caller: when the cache cannot be used (a
+ * read-only home, a full disk) it says why and PGlite runs initdb in place as before.
+ */
+export async function seedFromTemplate(pgdata: string, cacheDir: string = routergptCacheDir()): Promise<SeedResult | undefined> {
+  if (!isFresh(pgdata)) return undefined;
+  try {
+    const version = pgliteVersion();
+    const templateDir = templateDirFor(cacheDir, version);
+    // 'created': there was none; 'rebuilt': there was one, but of another PGlite or format, or corrupt.
+    let made: 'created' | 'rebuilt' | undefined;
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      let manifest = readManifest(templateDir, version);
+      if (!manifest) {
+        made ??= existsSync(templateDir) ? 'rebuilt' : 'created';
+        await buildTemplate(templateDir, version);
+        manifest = readManifest(templateDir, version);
+        if (!manifest) return { seeded: 'unavailable', reason: `the template in ${templateDir} could not be made` };
+      }
+      try {
+        if (existsSync(pgdata)) rmSync(pgdata, { recursive: true, force: true }); // the empty directory
+        copyVerified(templateDir, manifest, pgdata);
+        return { seeded: made ?? 'copied', templateDir };
+      } catch {
+        // Corrupt or tampered with: never trusted. Remove it and make it again (once).
+        rmSync(templateDir, { recursive: true, force: true });
+        made = 'rebuilt';
+      }
+    }
+    return { seeded: 'unavailable', reason: `the template in ${templateDir} does not verify` };
+  } catch (error) {
+    return { seeded: 'unavailable', reason: (error as Error).message };
+  }
+}

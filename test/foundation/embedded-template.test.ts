@@ -1,0 +1,67 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openEmbedded, type EmbeddedDatabase } from '../../src/db/embedded.js';
+import { routergptCacheDir, seedFromTemplate, templateDirFor } from '../../src/db/embedded-template.js';
+import { tempDir } from '../helpers/cli.js';
+
+/**
+ * Issue 16 (5): a fresh embedded state gets its data directory by copying a cached, verified
+ * result of initdb instead of running initdb; the cache is rebuilt whenever it does not verify.
+ */
+describe('A deploy that does not wait for initdb: the PGlite template', () => {
+  const root = tempDir('routergpt-template-');
+  const cache = path.join(root, 'cache');
+  const template = templateDirFor(cache);
+  let first: EmbeddedDatabase | undefined;
+
+  beforeAll(async () => {
+    // The first fresh state makes the template (initdb once), then opens its own copy.
+    first = await openEmbedded({ dataDir: path.join(root, 'a'), drainMs: 0, templateCache: cache });
+    await first.pglite!.exec('CREATE TABLE only_in_a (id int)');
+  }, 120_000);
+  afterAll(async () => {
+    await first?.close();
+  });
+
+  it('lives under XDG_CACHE_HOME/routergpt (else ~/.cache/routergpt), named for the PGlite version', () => {
+    expect(routergptCacheDir({ XDG_CACHE_HOME: '/x/cache' })).toBe('/x/cache/routergpt');
+    expect(routergptCacheDir({ XDG_CACHE_HOME: 'relative', HOME: process.env.HOME })).toMatch(/\.cache\/routergpt$/);
+    const manifest = JSON.parse(readFileSync(path.join(template, 'routergpt-template.json'), 'utf8')) as { pglite: string; files: Record<string, unknown> };
+    const pkg = JSON.parse(readFileSync(path.join(import.meta.dirname, '..', '..', 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')) as { version: string };
+    expect(manifest.pglite).toBe(pkg.version);
+    expect(template).toContain(`pgdata-${pkg.version}-`);
+    expect(Object.keys(manifest.files)).toContain('PG_VERSION');
+  });
+
+  it('a second fresh state is a copy: its own data directory, none of the first one in it', async () => {
+    const dataDir = path.join(root, 'b');
+    expect(await seedFromTemplate(path.join(dataDir, 'pgdata'), cache)).toEqual({ seeded: 'copied', templateDir: template });
+    const second = await openEmbedded({ dataDir, drainMs: 0, templateCache: cache });
+    try {
+      expect((await second.pglite!.query<{ t: string | null }>("SELECT to_regclass('only_in_a')::text AS t")).rows[0]!.t).toBeNull();
+      expect((await first!.pglite!.query<{ t: string | null }>("SELECT to_regclass('only_in_a')::text AS t")).rows[0]!.t).toBe('only_in_a');
+    } finally {
+      await second.close();
+    }
+    // An existing state is left alone.
+    expect(await seedFromTemplate(path.join(dataDir, 'pgdata'), cache)).toBeUndefined();
+  }, 60_000);
+
+  it('a corrupt template is never trusted: it is rebuilt, and the copy verifies', async () => {
+    const file = path.join(template, 'pgdata', 'PG_VERSION');
+    writeFileSync(file, '9\n');
+    const result = await seedFromTemplate(path.join(root, 'c', 'pgdata'), cache);
+    expect(result).toEqual({ seeded: 'rebuilt', templateDir: template });
+    expect(readFileSync(file, 'utf8')).not.toBe('9\n');
+    expect(readFileSync(path.join(root, 'c', 'pgdata', 'PG_VERSION'), 'utf8')).toBe(readFileSync(file, 'utf8'));
+  }, 120_000);
+
+  it('a template of another PGlite version is rebuilt', async () => {
+    const manifestFile = path.join(template, 'routergpt-template.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { pglite: string };
+    writeFileSync(manifestFile, JSON.stringify({ ...manifest, pglite: '0.0.1' }));
+    expect(await seedFromTemplate(path.join(root, 'd', 'pgdata'), cache)).toEqual({ seeded: 'rebuilt', templateDir: template });
+    expect((JSON.parse(readFileSync(manifestFile, 'utf8')) as { pglite: string }).pglite).toBe(manifest.pglite);
+  }, 120_000);
+});
