@@ -2,9 +2,16 @@
  * What a customer's plain-English message says: which service, which day and time (chrono-node,
  * in the shop's time zone), and their name. No booking logic here.
  */
-import * as chrono from 'chrono-node';
+import { createRequire } from 'node:module';
+import type * as Chrono from 'chrono-node';
 import { fromWallTime, offsetMinutes } from '../booking/time.js';
 import type { ServiceRow } from '../booking/types.js';
+
+// chrono-node (the date parser) is loaded on the first message that needs it, not at start-up:
+// most requests never chat (issue 16). Its CommonJS build, so parseWhen stays synchronous.
+const require = createRequire(import.meta.url);
+let chronoModule: typeof Chrono | undefined;
+const chrono = (): typeof Chrono => (chronoModule ??= require('chrono-node') as typeof Chrono);
 
 const STOPWORDS = new Set(['and', 'with', 'the', 'a', 'an', 'for', 'of', 'to', 'in', 'on', 'at', 'my', 'me', 'i', 'please']);
 
@@ -64,7 +71,7 @@ const NUMERIC_DATE = /\b\d{1,6}\/\d{1,2}(?:\/\d{1,9})?\b|\b\d{1,6}[.-]\d{1,2}[.-
 
 /** The first date/time in the message, read in the shop's zone relative to `now`. */
 export function parseWhen(message: string, now: Date, timeZone: string): WhenParsed | undefined {
-  const result = chrono.parse(message, { instant: now, timezone: offsetMinutes(now, timeZone) }, { forwardDate: true })[0];
+  const result = chrono().parse(message, { instant: now, timezone: offsetMinutes(now, timeZone) }, { forwardDate: true })[0];
   // A numeric date chrono did not take as the date it found is one it could not read.
   const covered = result ? [result.index, result.index + result.text.length] : [0, 0];
   for (const m of message.matchAll(NUMERIC_DATE)) {
@@ -92,7 +99,7 @@ const INTRO_NAME_RE = /(?:\bI am|\bI'm|\bI’m|\b[Tt]his is)\s+(\p{Lu}[\p{L}'’
 /** "a Beard Trim next Tuesday at 11am for Sam", "under Sam Lee": a capitalised name after for/under. */
 const FOR_NAME_RE = /\b(?:for|under)\s+(\p{Lu}[\p{L}'’-]*(?:\s+\p{Lu}[\p{L}'’-]*){0,2})/gu;
 
-/** Capitalised words that follow "for" and are not a name: days, months, times, pronouns. */
+/** Words after "for", "I'm" or "my name is" that are not a name: days, months, times, pronouns, fillers. */
 const NOT_A_NAME = new Set([
   'today', 'tonight', 'tomorrow', 'next', 'this', 'noon', 'midnight', 'morning', 'afternoon', 'evening', 'week', 'weekend',
   'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday', 'mon', 'tue', 'tues', 'wed', 'thu', 'thur', 'thurs', 'fri', 'sat', 'sun',
