@@ -43,13 +43,22 @@ export interface VerifyOptions {
 
 const exec = promisify(execFile);
 
-async function findRepo(cwd: string): Promise<string | undefined> {
-  try {
-    const { stdout } = await exec('git', ['rev-parse', '--show-toplevel'], { cwd });
-    return stdout.trim() || undefined;
-  } catch {
-    return undefined;
+/**
+ * The working tree's repository, asked of git once per process and directory: a run calls
+ * runVerify for every check group, and each spawned `git rev-parse` before.
+ */
+const repos = new Map<string, Promise<string | undefined>>();
+
+function findRepo(cwd: string): Promise<string | undefined> {
+  let repo = repos.get(cwd);
+  if (!repo) {
+    repo = exec('git', ['rev-parse', '--show-toplevel'], { cwd }).then(
+      ({ stdout }) => stdout.trim() || undefined,
+      () => undefined,
+    );
+    repos.set(cwd, repo);
   }
+  return repo;
 }
 
 export function findOpenapiFile(cwd: string, env: string): string | undefined {
