@@ -41,13 +41,13 @@ export interface CatalogSnapshot {
 
 /** The current schema's tables, columns, indexes, views and functions, read once. */
 export async function readCatalog(db: Queryable): Promise<CatalogSnapshot> {
-  const [tables, columns, indexes, views, functions] = await Promise.all([
-    db.query<{ name: string }>(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`),
-    db.query<{ table_name: string; column_name: string; udt_name: string; domain_name: string | null }>(`SELECT table_name, column_name, udt_name, domain_name FROM information_schema.columns WHERE table_schema = current_schema()`),
-    db.query<{ name: string; valid: boolean }>(`SELECT c.relname AS name, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema()`),
-    db.query<{ name: string }>(`SELECT viewname AS name FROM pg_views WHERE schemaname = current_schema() UNION SELECT matviewname FROM pg_matviews WHERE schemaname = current_schema()`),
-    db.query<{ name: string }>(`SELECT p.proname AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema()`),
-  ]);
+  // One after another: `db` is often a single client (the migrator's, under its lock), and
+  // queries sent to a client already busy are deprecated in pg (a warning on every deploy).
+  const tables = await db.query<{ name: string }>(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`);
+  const columns = await db.query<{ table_name: string; column_name: string; udt_name: string; domain_name: string | null }>(`SELECT table_name, column_name, udt_name, domain_name FROM information_schema.columns WHERE table_schema = current_schema()`);
+  const indexes = await db.query<{ name: string; valid: boolean }>(`SELECT c.relname AS name, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema()`);
+  const views = await db.query<{ name: string }>(`SELECT viewname AS name FROM pg_views WHERE schemaname = current_schema() UNION SELECT matviewname FROM pg_matviews WHERE schemaname = current_schema()`);
+  const functions = await db.query<{ name: string }>(`SELECT p.proname AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema()`);
   return {
     tables: new Set(tables.rows.map((r) => r.name)),
     columns: new Map(columns.rows.map((r) => [`${r.table_name}.${r.column_name}`, { udt: r.udt_name, domain: r.domain_name }])),
