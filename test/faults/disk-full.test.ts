@@ -159,7 +159,7 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-describe('fault: the backup directory is full', () => {
+describe.concurrent('fault: the backup directory is full', () => {
   // Regression: pg_dump 15 exits 0 with an empty archive when its last write meets a full volume;
   // the manifest's write then failed with the bare "ENOSPC: no space left on device, write".
   it('routergpt backup: exit 1, the dump and the free space named, the run failed in the file and the table, no partial; with room again backup --resume <id> writes a dump that verifies', async () => {
@@ -253,7 +253,7 @@ describe('fault: the backup directory is full', () => {
   });
 });
 
-describe('fault: the run directory fills up during a deploy', () => {
+describe.concurrent('fault: the run directory fills up during a deploy', () => {
   it('the journal stops fitting: exit 1, the journal file and the free space named, the table says failed, status shows nothing running; with room again deploy --resume <id> reaches the same final state', async () => {
     const ws = await workspace('deploy_runs');
     const runs = runsDir(ws);
