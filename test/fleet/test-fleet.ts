@@ -266,12 +266,13 @@ export async function startFleet(options: { databaseUrl: string; size?: number }
 }
 
 /** Steady traffic through the load balancer until stopped: every answer's status and the version it came from. */
-export function steadyTraffic(lbUrl: string, options: { concurrency?: number; path?: string; pauseMs?: number } = {}): { stop(): Promise<{ total: number; failed: Array<{ status: string; at: number }>; versions: Set<string>; slowest: number }> } {
+export function steadyTraffic(lbUrl: string, options: { concurrency?: number; path?: string; pauseMs?: number } = {}): { stop(): Promise<{ total: number; failed: Array<{ status: string; at: number }>; versions: Set<string>; slowest: number; slow: number }> } {
   let running = true;
   const failed: Array<{ status: string; at: number }> = [];
   const versions = new Set<string>();
   let total = 0;
   let slowest = 0;
+  let slow = 0;
   const worker = async () => {
     while (running) {
       const started = performance.now();
@@ -291,7 +292,9 @@ export function steadyTraffic(lbUrl: string, options: { concurrency?: number; pa
         failed.push({ status: String((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message), at: Date.now() });
       }
       total += 1;
-      slowest = Math.max(slowest, performance.now() - started);
+      const took = performance.now() - started;
+      slowest = Math.max(slowest, took);
+      if (took > 1000) slow += 1;
       await new Promise((r) => setTimeout(r, options.pauseMs ?? 200));
     }
   };
@@ -300,7 +303,7 @@ export function steadyTraffic(lbUrl: string, options: { concurrency?: number; pa
     async stop() {
       running = false;
       await Promise.all(workers);
-      return { total, failed, versions, slowest };
+      return { total, failed, versions, slowest, slow };
     },
   };
 }
