@@ -33,7 +33,8 @@ export function clampToSchema(value: unknown, schema: JsonSchema | undefined, cu
   if (branches) return clampToSchema(value, branchFor(value, branches), cut);
   if (typeof value === 'string') {
     const max = schema.maxLength;
-    if (typeof max !== 'number') return value;
+    // UTF-16 length ≥ code points: within it, within the bound (the common case, no copy).
+    if (typeof max !== 'number' || value.length <= max) return value;
     const chars = Array.from(value);
     if (chars.length <= max) return value;
     cut.count++;
@@ -42,18 +43,24 @@ export function clampToSchema(value: unknown, schema: JsonSchema | undefined, cu
   if (Array.isArray(value)) {
     const max = typeof schema.maxItems === 'number' ? schema.maxItems : value.length;
     if (value.length > max) cut.count++;
-    const kept = value.slice(0, max).map((item) => clampToSchema(item, schema.items as JsonSchema | undefined, cut));
-    return kept.length === value.length && kept.every((k, i) => k === value[i]) ? value : kept;
+    let out: unknown[] | undefined = value.length > max ? value.slice(0, max) : undefined;
+    for (let i = 0; i < Math.min(max, value.length); i++) {
+      const clamped = clampToSchema(value[i], schema.items as JsonSchema | undefined, cut);
+      if (clamped !== value[i]) (out ??= value.slice(0, max))[i] = clamped;
+    }
+    return out ?? value;
   }
   if (typeof value === 'object' && schema.properties) {
-    let changed = false;
-    const out: Record<string, unknown> = {};
-    for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-      const clamped = clampToSchema(v, (schema.properties as JsonSchema)[key], cut);
-      if (clamped !== v) changed = true;
-      out[key] = clamped;
+    const properties = schema.properties as JsonSchema;
+    const source = value as Record<string, unknown>;
+    // Copied only once something in it is cut.
+    let out: Record<string, unknown> | undefined;
+    for (const key in source) {
+      const v = source[key];
+      const clamped = clampToSchema(v, properties[key], cut);
+      if (clamped !== v) (out ??= { ...source })[key] = clamped;
     }
-    return changed ? out : value;
+    return out ?? value;
   }
   return value;
 }
