@@ -397,8 +397,11 @@ function connectionLost(deps: ExecutorDeps, item: RunItem, error: unknown, lockL
   const resume = resumeCommand(kind, config.name, journal.record.id, journal.record.cadence);
   const rollback = kind === 'deploy' ? ' (or undo what already ran: the rollback plan)' : '';
   const next = kind === 'rollback' ? 'Check the database (`routergpt db ping`), then run the rollback again for the tiers not done.' : `Check the database (\`routergpt db ping --env ${config.name}\`), then resume with \`${resume}\`${rollback}.`;
+  if (lockLost && error === lockLost) {
+    return new DatabaseConnectionLostError(`database connection lost before ${item.id}: the run lock's session ended (${connectionLostReason(lockLost)}), so the run stopped — another run could have started meanwhile.`, next, { cause: lockLost });
+  }
   if (lockLost && !isConnectionLost(error)) {
-    return new DatabaseConnectionLostError(`database connection lost during ${item.id}: the run lock's session ended (${connectionLostReason(lockLost)}), so the run stopped — another run could have started meanwhile.`, next, { cause: lockLost });
+    return new DatabaseConnectionLostError(`database connection lost during ${item.id}: the run lock's session ended (${connectionLostReason(lockLost)}), and the item failed: ${(error as Error).message ?? String(error)}`, next, { cause: error });
   }
   const message = error instanceof DatabaseConnectionLostError ? error.message : `database connection lost during ${item.id}: ${connectionLostReason(error)}.`;
   return new DatabaseConnectionLostError(message, next, { cause: error });
@@ -445,16 +448,12 @@ export async function executeItems(deps: ExecutorDeps, items: RunItem[]): Promis
     const t0 = performance.now();
     let cancel: unknown;
     try {
+      // The run lock went with its session while the item before ran: that item finished and
+      // keeps what it did (its outputs are what a rollback undoes), and the run stops here.
       const lostBefore = deps.lockLost?.();
       if (lostBefore) throw lostBefore;
       const ok = await runItem(deps, item, record);
-      // The item finished, but the run lock went with its session meanwhile: what the item did
-      // stands (its details say what it reported), and it runs again on --resume.
-      const lostDuring = deps.lockLost?.();
-      if (lostDuring) {
-        if (record.summary) record.details = [...(record.details ?? []), `it reported: ${record.summary}`];
-        throw lostDuring;
-      }
+      if (deps.lockLost?.()) record.details = [...(record.details ?? []), `the run lock's session ended while this ran: the run stops after it`];
       if (ok && record.state === 'running') record.state = 'done';
       if (!ok) record.state = 'failed';
     } catch (thrown) {

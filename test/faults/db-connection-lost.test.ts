@@ -223,8 +223,12 @@ async function cutDuring(c: Case, expected: Awaited<ReturnType<typeof finalState
   const failedItems = run.items.filter((i) => i.state === 'failed');
   expect(failedItems.map((i) => i.errorKind), label).toEqual(['DatabaseConnectionLostError']);
   const at = run.items.indexOf(failedItems[0]!);
-  expect(at, `${label}: failed at ${failedItems[0]!.id}`).toBeGreaterThanOrEqual(run.items.findIndex((i) => i.id === c.step));
-  if (seamed) expect(failedItems[0]!.id, label).toBe(c.step);
+  const stepAt = run.items.findIndex((i) => i.id === c.step);
+  expect(at, `${label}: failed at ${failedItems[0]!.id}`).toBeGreaterThanOrEqual(stepAt);
+  // The step's own connection cut: the step fails. The lock's session alone: the step finishes
+  // and keeps what it did (its outputs are what a rollback undoes); the next item is not started.
+  if (seamed) expect(failedItems[0]!.id, label).toBe(c.cut === 'lock session' ? run.items[stepAt + 1]!.id : c.step);
+  const doneBefore = run.items.slice(0, at).map((i) => i.id);
   expect(run.items.slice(0, at).every((i) => ['done', 'warn', 'skipped'].includes(i.state)), label).toBe(true);
   expect(run.items.slice(at + 1).every((i) => i.state === 'pending'), label).toBe(true);
   expect(failedItems[0]!.summary, label).toContain('database connection lost');
@@ -252,6 +256,8 @@ async function cutDuring(c: Case, expected: Awaited<ReturnType<typeof finalState
   expect(after.id).toBe(run.id);
   expect(after.status).toBe('succeeded');
   expect(after.resumes).toHaveLength(1);
+  // No item done before the cut runs twice.
+  for (const id of doneBefore) expect(after.items.find((i) => i.id === id)!.attempts, `${label}: ${id}`).toBe(1);
   expect(await finalState(ws), label).toEqual(expected);
   await dropWorkspace(ws);
 }
