@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
+import { routergptCacheDir } from '../lib/cache-dir.js';
 
 /**
  * A ready PGlite data directory, made once and copied into every fresh embedded state instead of
@@ -47,11 +47,7 @@ function pgliteVersion(): string {
   throw new Error('cannot find the version of @electric-sql/pglite');
 }
 
-/** `$XDG_CACHE_HOME/routergpt`, else `~/.cache/routergpt` (an XDG_CACHE_HOME that is not absolute is ignored, as the spec says). */
-export function routergptCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const xdg = env.XDG_CACHE_HOME;
-  return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache'), 'routergpt');
-}
+export { routergptCacheDir };
 
 export function templateDirFor(cacheDir: string, version = pgliteVersion()): string {
   return path.join(cacheDir, 'pglite', `pgdata-${version}-f${FORMAT}`);

@@ -1,0 +1,92 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { routergptCacheDir } from '../../lib/cache-dir.js';
+import type { CheckResult } from '../define-check.js';
+
+/**
+ * openapi.valid's answer, kept by what it is a function of: the document's exact text and path,
+ * the code that checks it (its own modules and the ruleset, by content) and the installed
+ * versions of Spectral and swagger-parser. Validating compiles the OpenAPI meta-schema and every
+ * Spectral rule — the largest CPU cost of `verify` and of a deploy's gate — and gives the same
+ * answer for the same inputs, so a run whose document, code and dependencies are unchanged reuses
+ * the last answer (like eslint --cache). A document with a $ref outside itself is never cached
+ * (swagger-parser may read the file it names). An entry that does not parse or whose key differs
+ * is ignored and replaced. Under `$XDG_CACHE_HOME/routergpt/checks/openapi-valid/`.
+ */
+
+const CODE = ['./valid', './document', './result-cache', '../define-check', '../../openapi/spectral', '../../openapi/spectral-ruleset', '../../openapi/gpt-actions-rules'];
+const PACKAGES = ['@apidevtools/swagger-parser', '@stoplight/spectral-core', '@stoplight/spectral-functions', '@stoplight/spectral-owasp-ruleset', '@stoplight/spectral-parsers', '@stoplight/spectral-ref-resolver', '@stoplight/spectral-rulesets', 'ajv'];
+const KEEP = 64;
+
+let codeKey: string | null | undefined;
+
+function installedVersion(require: NodeJS.Require, name: string): string {
+  let dir = path.dirname(require.resolve(name));
+  for (let i = 0; i < 6; i += 1) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === name && pkg.version) return pkg.version;
+    }
+    dir = path.dirname(dir);
+  }
+  throw new Error(`no version for ${name}`);
+}
+
+/** The checking code and its dependencies, by content; null when any cannot be read (then nothing is cached). */
+function code(): string | null {
+  if (codeKey !== undefined) return codeKey;
+  try {
+    const self = fileURLToPath(import.meta.url);
+    const ext = path.extname(self); // .js in dist/, .ts when run from src/
+    const hash = createHash('sha256').update(process.version);
+    for (const rel of CODE) hash.update(rel).update(readFileSync(path.resolve(path.dirname(self), `${rel}${ext}`)));
+    const require = createRequire(import.meta.url);
+    for (const name of PACKAGES) hash.update(`${name}@${installedVersion(require, name)}`);
+    codeKey = hash.digest('hex');
+  } catch {
+    codeKey = null;
+  }
+  return codeKey;
+}
+
+function keyFor(file: string, text: string): string | undefined {
+  // A $ref to anything but this document ('#…') may make the answer depend on another file.
+  for (const m of text.matchAll(/\$ref["']?\s*:\s*["']?([^"'\s,}]*)/g)) if (!m[1]!.startsWith('#')) return undefined;
+  const c = code();
+  return c ? createHash('sha256').update(c).update('\0').update(path.resolve(file)).update('\0').update(text).digest('hex') : undefined;
+}
+
+const dirOf = (cacheDir: string) => path.join(cacheDir, 'checks', 'openapi-valid');
+
+export function cachedResult(file: string, text: string, cacheDir = routergptCacheDir()): { key?: string; result?: CheckResult } {
+  const key = keyFor(file, text);
+  if (!key) return {};
+  try {
+    const entry = JSON.parse(readFileSync(path.join(dirOf(cacheDir), `${key}.json`), 'utf8')) as { key?: string; result?: CheckResult };
+    if (entry.key === key && entry.result && typeof entry.result.status === 'string' && typeof entry.result.summary === 'string') return { key, result: entry.result };
+  } catch {
+    /* none, or unreadable: computed again */
+  }
+  return { key };
+}
+
+export function storeResult(key: string, result: CheckResult, cacheDir = routergptCacheDir()): void {
+  try {
+    const dir = dirOf(cacheDir);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const tmp = path.join(dir, `.${key}.${process.pid}.${randomBytes(3).toString('hex')}`);
+    writeFileSync(tmp, JSON.stringify({ key, result }), { mode: 0o600 });
+    renameSync(tmp, path.join(dir, `${key}.json`));
+    const entries = readdirSync(dir).filter((f) => f.endsWith('.json'));
+    if (entries.length > KEEP * 2) {
+      const byAge = entries.map((f) => ({ f, t: statSync(path.join(dir, f)).mtimeMs })).sort((a, b) => b.t - a.t);
+      for (const { f } of byAge.slice(KEEP)) rmSync(path.join(dir, f), { force: true });
+    }
+  } catch {
+    /* a cache that cannot be written only costs the next run the work */
+  }
+}
