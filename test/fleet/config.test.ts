@@ -40,6 +40,13 @@ describe('fleet config: hosts with url and a rolling strategy', () => {
     expect(planBatches(['a', 'b', 'c'], { batch: { count: 1 }, canary: false })).toEqual([['a'], ['b'], ['c']]);
   });
 
+  it('config show says the deploy is rolling, and how', async () => {
+    const dir = writeConfig([...THREE, 'strategy: { batch: "50%", pause: 2s, max_fail: 1, canary: true }']);
+    const shown = await runCli(['config', 'show', '--env', 'staging'], { cwd: dir, env: { DATABASE_URL: 'postgres://u@127.0.0.1:1/db' } });
+    expect(shown.exitCode, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('1 command(s) on web-1, web-2, web-3; rolling, batch 50%, max_fail 1, pause 2 s, canary first, gate 120 s');
+  });
+
   it('gives every command ROUTERGPT_HOST and ROUTERGPT_HOST_URL: in front of the remote command through via, in the plan too', () => {
     const host = { name: 'web-2', via: ['ssh', 'web-2'], url: 'http://127.0.1.2:8787' };
     const lines = describeCommands([host], ['pm2 restart routergpt --update-env'], { ROUTERGPT_RELEASE: 'v2' });

@@ -49,7 +49,7 @@ export function runConfigShow(config: EnvironmentConfig, environments: string[],
     row('migrations_dir', config.migrationsDir, config.migrationsDir.value),
     row('server.host', server.host, server.host.value),
     row('server.port', server.port, String(server.port.value)),
-    row('deploy', config.deploy, `${config.deploy.value.commands.length} command(s) on ${config.deploy.value.hosts.map((h) => h.name).join(', ') || 'this machine'}`),
+    row('deploy', config.deploy, `${config.deploy.value.commands.length} command(s) on ${config.deploy.value.hosts.map((h) => h.name).join(', ') || 'this machine'}${describeStrategy(config.deploy.value.strategy)}`),
     row('privacy_policy_url', config.privacyPolicyUrl, config.privacyPolicyUrl.value ?? '(not set)'),
     row('log_file', config.logFile, config.logFile.value ?? '(not set)'),
     row('allow_test_bookings', config.allowTestBookings, String(config.allowTestBookings.value)),
@@ -116,4 +116,11 @@ function retentionRows(config: EnvironmentConfig): ConfigShowRow[] {
     row('retention.analytics_delete_days', r.analyticsDeleteDays, days(r.analyticsDeleteDays.value)),
     row('retention.chat_anonymise_days', r.chatAnonymiseDays, days(r.chatAnonymiseDays.value)),
   ];
+}
+
+/** `deploy.strategy` in one phrase for `config show`: `; rolling, batch 1, max_fail 0, canary`. */
+function describeStrategy(strategy: EnvironmentConfig['deploy']['value']['strategy']): string {
+  if (!strategy) return '';
+  const batch = 'count' in strategy.batch ? `batch ${strategy.batch.count}` : `batch ${strategy.batch.percent}%`;
+  return `; rolling, ${batch}, max_fail ${strategy.maxFail}${strategy.pauseMs ? `, pause ${strategy.pauseMs / 1000} s` : ''}${strategy.canary ? ', canary first' : ''}, gate ${strategy.gateTimeoutMs / 1000} s`;
 }
