@@ -45,6 +45,7 @@ export function describeRollout(ctx: StepContext, strategy: RolloutStrategy, hos
   const lines = batches.map((b, i) => `batch ${i + 1}/${batches.length}${strategy.canary && i === 0 ? ' (canary)' : ''}: ${b.map((h) => h.name).join(', ')}`);
   lines.push(`after each host's commands: wait up to ${fmt(strategy.gateTimeoutMs)} for its own /health (${hosts.map((h) => h.url).join(', ')}) to report ${want ? JSON.stringify(want) : '(no release: refused)'}${smoke.length ? `, then ${smoke.join(', ')} against its url` : ''}`);
   if (strategy.pauseMs > 0) lines.push(`${fmt(strategy.pauseMs)} pause between batches`);
+  if (strategy.canary) lines.push(`the canary is gated like every host; its ${fmt(strategy.canaryBakeMs)} bake under watch (canary_bake) is not run yet — add an api.watch item after the deploy to watch the release`);
   lines.push(strategy.maxFail === 0
     ? 'a host that fails its gate stops the rollout: the hosts moved so far (it included) are rolled back in reverse order, each gated on /health reporting its old release; the others are not touched'
     : `up to ${strategy.maxFail} failed host(s) are rolled back on their own and the rollout goes on; one more stops it and rolls back every host moved so far, in reverse order`);
