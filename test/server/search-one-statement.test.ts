@@ -15,6 +15,7 @@ import { migrateUp } from '../../src/db/migrator/migrator.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
 import { searchShops } from '../../src/server/search/search-shops.js';
 import { REPO_ROOT, tempDir } from '../helpers/cli.js';
+import { freePort } from '../helpers/pg-cluster.js';
 import { createServerDb, type ServerDb } from './helpers.js';
 
 /** A Queryable that counts what goes through it. */
@@ -135,6 +136,21 @@ describe('one statement per location search (issue 16)', () => {
       expect(mode[0]!.m).toBe('force_custom_plan');
     } finally {
       await client.end();
+    }
+  });
+});
+
+describe('one statement per location search while the database is unreachable', () => {
+  it('a search fails with the connection error after ONE attempt (the probe), and the next search asks again', async () => {
+    const pool = createPool({ connectionString: `postgres://postgres@127.0.0.1:${await freePort()}/postgres`, max: 2, connectionTimeoutMillis: 2000 });
+    try {
+      const db = counting(pool);
+      await expect(searchShops(db, SEARCHES[0]!)).rejects.toThrow(/ECONNREFUSED/);
+      expect(db.statements).toEqual(['SELECT version() AS v']);
+      await expect(searchShops(db, SEARCHES[0]!)).rejects.toThrow(/ECONNREFUSED/);
+      expect(db.statements).toHaveLength(2);
+    } finally {
+      await pool.end();
     }
   });
 });

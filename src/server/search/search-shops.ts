@@ -26,20 +26,21 @@ export interface ShopHit extends ShopRow {
 // Per pool (or client): may it use named prepared statements? Settled by the first search.
 const namedOk = new WeakMap<object, Promise<boolean>>();
 
-/** True on a real PostgreSQL server; false on PGlite (its version() says so). */
+/**
+ * True on a real PostgreSQL server; false on PGlite (its version() says so). A failed probe
+ * (the database unreachable) fails the search with the probe's error — the error the search
+ * itself would have met, without waiting for the connection a second time — and is asked
+ * again by the next search.
+ */
 function usesNamedStatements(db: Queryable): Promise<boolean> {
   let known = namedOk.get(db);
   if (known === undefined) {
-    known = db.query<{ v: string }>('SELECT version() AS v').then(
-      ({ rows }) => !/PGlite|emscripten/i.test(rows[0]?.v ?? ''),
-      () => {
-        // A failed probe (a lost connection) is asked again next time; this search goes unnamed,
-        // which works on either server.
-        namedOk.delete(db);
-        return false;
-      },
-    );
-    namedOk.set(db, known);
+    const probe = db.query<{ v: string }>('SELECT version() AS v').then(({ rows }) => !/PGlite|emscripten/i.test(rows[0]?.v ?? ''));
+    probe.catch(() => {
+      if (namedOk.get(db) === probe) namedOk.delete(db);
+    });
+    namedOk.set(db, probe);
+    known = probe;
   }
   return known;
 }
