@@ -11,6 +11,7 @@ import { VERSION } from '../version.js';
 import type { AnalyticsSettings } from './analytics/writer.js';
 import { selectAssistant } from './chat/select-assistant.js';
 import type { Assistant } from './chat/types.js';
+import { registerAccessLog } from './access-log.js';
 import { createLogger, type ServerLoggerOptions } from './logger.js';
 import { registerEdgePlugins, type EdgeDeps } from './plugins/edge.js';
 import { createEdgeAnswers } from './plugins/edge-answers.js';
@@ -74,7 +75,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
     // X-Forwarded-* are believed only from the configured proxies.
     trustProxy: trusted.length > 0 ? trusted : false,
     return503OnClosing: true,
-    // One access line per request (the onResponse hook below) instead of Fastify's two: each
+    // One access line per request (registerAccessLog below) instead of Fastify's two: each
     // line is a write, and two per request halved /health throughput (bench/http).
     logController: new LogController({ disableRequestLogging: true }),
     clientErrorHandler: (error, socket) => answers.clientError(error, socket),
@@ -110,10 +111,8 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
     if (closing) reply.header('connection', 'close');
   });
 
-  app.addHook('onResponse', (request, reply, done) => {
-    request.log.info({ method: request.method, url: request.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime }, 'request completed');
-    done();
-  });
+  // One access line per request, with what the route noted about it (src/server/access-log.ts).
+  registerAccessLog(app);
 
   // Rate limits, CORS, HSTS, HTTPS redirect, auth: the one place they are registered.
   await registerEdgePlugins(app, { ...deps, answers });

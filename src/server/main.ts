@@ -5,7 +5,6 @@
  * embedded database — and exit within 10 s whatever happens. With src/cli/main.ts, the only
  * module allowed to end the process (STYLE.md §2).
  */
-import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { EnvironmentConfig } from '../config/types.js';
 import { openDatabase, type Database } from '../db/connect.js';
@@ -14,7 +13,7 @@ import { loadMigrations } from '../db/migrator/files.js';
 import { migrateUp } from '../db/migrator/migrator.js';
 import { seedDemo } from '../db/seed.js';
 import { buildApp } from './app.js';
-import { createLogger } from './logger.js';
+import { createLogDestination, createLogger, flushLog, type LogDestination } from './logger.js';
 
 export const SHUTDOWN_DEADLINE_MS = 10_000;
 
@@ -57,14 +56,13 @@ export async function startServer(options: StartServerOptions): Promise<StartedS
   const env = options.env ?? process.env;
   const db = await openDatabase(config, { applicationName: 'routergpt serve' });
   let app: FastifyInstance | undefined;
+  let destination: LogDestination | undefined;
   try {
     const prepared = config.name === 'local' || db.kind === 'embedded' ? await prepareLocal(db, config) : { migrationsApplied: 0, seededShops: 0 };
     const secrets = [config.openaiApiKey.value, config.apiKey.value];
-    const logger = createLogger({
-      level: env.LOG_LEVEL ?? 'info',
-      destination: config.logFile.value ? pino.destination({ dest: config.logFile.value, mkdir: true, sync: true }) : undefined,
-      secrets,
-    });
+    // Asynchronous (stdout or the log file), flushed on close and at exit: src/server/logger.ts.
+    destination = createLogDestination(config.logFile.value || undefined);
+    const logger = createLogger({ level: env.LOG_LEVEL ?? 'info', destination, secrets });
     const timeoutMs = Number(env.OPENAI_TIMEOUT_MS);
     app = await buildApp({
       pool: db.pool,
@@ -84,6 +82,7 @@ export async function startServer(options: StartServerOptions): Promise<StartedS
     app.log.info({ url, env: config.name, release: env.ROUTERGPT_RELEASE?.trim() || undefined, database: db.display, expectedSchema: app.rgpt.schema.expected, ...prepared }, `[ROUTER] RouterGPT API listening on ${url} (${config.name})`);
     let closing: Promise<void> | undefined;
     const started = app;
+    const log = destination;
     return {
       url,
       app,
@@ -96,12 +95,14 @@ export async function startServer(options: StartServerOptions): Promise<StartedS
             started.log.info('[ROUTER] HTTP server closed and analytics flushed; closing the database');
           } finally {
             await db.close();
+            if (log) await flushLog(log);
           }
         })()),
     };
   } catch (error) {
     await app?.close().catch(() => {});
     await db.close();
+    if (destination) await flushLog(destination);
     throw error;
   }
 }

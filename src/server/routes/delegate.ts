@@ -6,6 +6,7 @@ import { clientHmac } from '../analytics/client-hmac.js';
 import { HttpError } from '../errors.js';
 import { LOG_TAGS } from '../logger.js';
 import { delegateBodySchema, delegateResponseSchema, errorResponses, type DelegateBody } from '../schemas.js';
+import { noteForAccessLog } from '../access-log.js';
 
 export function greeting(shop: ShopRow, services: ServiceRow[], intent: string | undefined): string {
   const where = shop.city ? ` in ${shop.city}` : '';
@@ -29,7 +30,7 @@ export async function delegateRoutes(app: FastifyInstance): Promise<void> {
       clientHmac: clientHmac(app.currentSyntheticKey(), app.rateLimitClientKey(request)),
     });
     analytics.record({ eventType: 'delegate', sessionId, shopId: shop.id, searchId: body.search_id ?? null, latencyMs: reply.elapsedTime, synthetic: request.synthetic, payload: { source, ...(intent ? { intent } : {}) } });
-    request.log.info({ session_id: sessionId, shop: shop.slug, search_id: body.search_id ?? null, source }, `${LOG_TAGS.router} delegated to ${shop.slug}`);
+    noteForAccessLog(request, { session_id: sessionId, shop: shop.slug, search_id: body.search_id ?? null, source }, `${LOG_TAGS.router} delegated to ${shop.slug}`);
     return reply.code(201).send({
       session_id: sessionId,
       shop: { slug: shop.slug, name: shop.name, category: shop.category, address: shop.address, city: shop.city, state: shop.state, postal_code: shop.postal_code, phone: shop.phone, timezone: shop.timezone },

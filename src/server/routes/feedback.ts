@@ -9,6 +9,7 @@ import { HttpError } from '../errors.js';
 import { upsertFeedback } from '../feedback/store.js';
 import { LOG_TAGS } from '../logger.js';
 import { errorResponses, feedbackBodySchema, feedbackResponseSchema, type FeedbackBody } from '../schemas.js';
+import { noteForAccessLog } from '../access-log.js';
 
 const notFound = (sessionId: string) => new HttpError('session_not_found', `No chat session ${sessionId}. Send the session_id that delegateToShop returned for this conversation.`);
 
@@ -29,7 +30,7 @@ export async function feedbackRoutes(app: FastifyInstance): Promise<void> {
     });
     // The comment stays in router_feedback: analytics rows carry no free text from the customer.
     analytics.record({ eventType: 'feedback', sessionId: session.id, shopId: shop.id, searchId: session.search_id, latencyMs: reply.elapsedTime, synthetic, payload: { rating: stored.rating, replaced: stored.replaced, has_comment: comment !== null } });
-    request.log.info({ session_id: session.id, shop: shop.slug, rating: stored.rating, replaced: stored.replaced }, `${LOG_TAGS.router} feedback ${stored.rating}/5${stored.replaced ? ' (replaces the earlier rating)' : ''}`);
+    noteForAccessLog(request, { session_id: session.id, shop: shop.slug, rating: stored.rating, replaced: stored.replaced }, `${LOG_TAGS.router} feedback ${stored.rating}/5${stored.replaced ? ' (replaces the earlier rating)' : ''}`);
     return reply.code(201).send({
       session_id: stored.session_id,
       rating: stored.rating,

@@ -5,6 +5,7 @@ import { HttpError } from '../errors.js';
 import { LOG_TAGS } from '../logger.js';
 import { errorResponses, SEARCH_MAX_RADIUS_MILES, searchBodySchema, searchResponseSchema, type SearchBody } from '../schemas.js';
 import { searchShops } from '../search/search-shops.js';
+import { noteForAccessLog } from '../access-log.js';
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
@@ -54,7 +55,7 @@ export async function searchRoutes(app: FastifyInstance): Promise<void> {
           longitude: round(body.longitude, 2),
         },
       });
-      request.log.info({ search_id: searchId, results: hits.length, radius_miles: body.radius_miles, category: category ?? null, latency_ms: round(latencyMs, 1) }, `${LOG_TAGS.router} search found ${hits.length} shop(s)`);
+      noteForAccessLog(request, { search_id: searchId, results: hits.length, radius_miles: body.radius_miles, category: category ?? null, latency_ms: round(latencyMs, 1) }, `${LOG_TAGS.router} search found ${hits.length} shop(s)`);
       return {
         search_id: searchId,
         count: hits.length,
