@@ -24,8 +24,9 @@ import backupAge from './backup/age.js';
 import dbSlowQueries from './db/slow-queries.js';
 import { API_CHECKS } from './api/index.js';
 import apiSchemaMatches from './api/schema-matches.js';
+import apiFleetConsistent from './api/fleet-consistent.js';
 
-// api.schema-matches reads what api.health reads (/health), so it is listed right after it.
+// api.schema-matches and api.fleet-consistent read what api.health reads (/health), so they are listed right after it.
 const afterHealth = API_CHECKS.findIndex((c) => c.id === 'api.health') + 1;
 
 /**
@@ -59,6 +60,7 @@ export const CHECKS: readonly Check[] = [
   dbSlowQueries,
   ...API_CHECKS.slice(0, afterHealth),
   apiSchemaMatches,
+  apiFleetConsistent,
   ...API_CHECKS.slice(afterHealth),
 ];
 
