@@ -8,7 +8,8 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { MemoryStore, RedisStore, type RateLimitDecision, type RateLimitPolicy } from '../../src/server/plugins/rate-limit/index.js';
+import { MemoryStore, type RateLimitDecision, type RateLimitPolicy } from '../../src/server/plugins/rate-limit/index.js';
+import { RedisStore } from '../../src/server/plugins/rate-limit/redis-store.js';
 import { buildEdgeTestApp, edgeConfig } from './edge-test-app.js';
 
 const T0 = 1_700_000_000_000;

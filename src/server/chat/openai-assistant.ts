@@ -6,7 +6,7 @@
  * create_booking requires customer_name (and customer_phone where the shop requires one): a call
  * without them books nothing and tells the model to ask the customer, then call again.
  */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { formatLocal, fromWallTime, toWallTime } from '../booking/time.js';
 import { cleanName, cleanPhone } from '../booking/create-booking.js';
@@ -84,7 +84,10 @@ function localIso(d: Date, timeZone: string): string {
 
 export function createOpenAiAssistant(options: OpenAiAssistantOptions): Assistant {
   const timeoutMs = options.timeoutMs ?? DEFAULT_OPENAI_TIMEOUT_MS;
-  const client = new OpenAI({ apiKey: options.apiKey, baseURL: options.baseURL, timeout: timeoutMs, maxRetries: 0 });
+  // The `openai` module is loaded on the first turn, not at start-up: a server without a key (or
+  // one that never chats) does not carry it in memory (issue 16).
+  let client: Promise<OpenAI> | undefined;
+  const openai = () => (client ??= import('openai').then(({ default: OpenAIClient }) => new OpenAIClient({ apiKey: options.apiKey, baseURL: options.baseURL, timeout: timeoutMs, maxRetries: 0 })));
   const model = options.model ?? DEFAULT_OPENAI_MODEL;
   const maxRounds = options.maxRounds ?? 4;
 
@@ -110,7 +113,7 @@ export function createOpenAiAssistant(options: OpenAiAssistantOptions): Assistan
       for (let round = 0; round < maxRounds; round++) {
         const remaining = deadline - Date.now();
         if (remaining <= 0) throw new Error(`OpenAI turn exceeded ${timeoutMs} ms`);
-        const completion = await client.chat.completions.create({ model, messages, tools: toolList, tool_choice: 'auto' }, { timeout: remaining, maxRetries: 0 });
+        const completion = await (await openai()).chat.completions.create({ model, messages, tools: toolList, tool_choice: 'auto' }, { timeout: remaining, maxRetries: 0 });
         const message = completion.choices[0]?.message;
         if (!message) throw new Error('OpenAI returned no choices');
         const calls = (message.tool_calls ?? []).filter((c) => c.type === 'function');

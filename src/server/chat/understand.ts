@@ -2,9 +2,16 @@
  * What a customer's plain-English message says: which service, which day and time (chrono-node,
  * in the shop's time zone), and their name. No booking logic here.
  */
-import * as chrono from 'chrono-node';
+import { createRequire } from 'node:module';
+import type * as Chrono from 'chrono-node';
 import { fromWallTime, offsetMinutes } from '../booking/time.js';
 import type { ServiceRow } from '../booking/types.js';
+
+// chrono-node (the date parser) is loaded on the first message that needs it, not at start-up:
+// most requests never chat (issue 16). Its CommonJS build, so parseWhen stays synchronous.
+const require = createRequire(import.meta.url);
+let chronoModule: typeof Chrono | undefined;
+const chrono = (): typeof Chrono => (chronoModule ??= require('chrono-node') as typeof Chrono);
 
 const STOPWORDS = new Set(['and', 'with', 'the', 'a', 'an', 'for', 'of', 'to', 'in', 'on', 'at', 'my', 'me', 'i', 'please']);
 
@@ -64,7 +71,7 @@ const NUMERIC_DATE = /\b\d{1,6}\/\d{1,2}(?:\/\d{1,9})?\b|\b\d{1,6}[.-]\d{1,2}[.-
 
 /** The first date/time in the message, read in the shop's zone relative to `now`. */
 export function parseWhen(message: string, now: Date, timeZone: string): WhenParsed | undefined {
-  const result = chrono.parse(message, { instant: now, timezone: offsetMinutes(now, timeZone) }, { forwardDate: true })[0];
+  const result = chrono().parse(message, { instant: now, timezone: offsetMinutes(now, timeZone) }, { forwardDate: true })[0];
   // A numeric date chrono did not take as the date it found is one it could not read.
   const covered = result ? [result.index, result.index + result.text.length] : [0, 0];
   for (const m of message.matchAll(NUMERIC_DATE)) {

@@ -8,7 +8,7 @@
  * 429 in preParsing, after CORS/security headers/redirect/auth have run, so a 429 still has CORS headers.
  */
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { EnvironmentConfig } from '../../config/types.js';
 import { policiesFromConfig, rateLimitPlugin, type RateLimitOptions } from './rate-limit/index.js';
 import { EDGE_ANSWER_PATH, type EdgeAnswers } from './edge-answers.js';
@@ -40,12 +40,17 @@ export interface EdgeDeps {
   answers?: EdgeAnswers;
 }
 
+function isRedisClient(value: unknown): value is Redis {
+  return typeof value === 'object' && value !== null && typeof (value as Redis).defineCommand === 'function' && typeof (value as Redis).status === 'string';
+}
+
 export async function registerEdgePlugins(app: FastifyInstance, deps: EdgeDeps): Promise<void> {
   const { config } = deps;
   const { windowMs, fallbackPerMinute, healthPerMinute, ...overrides } = deps.rateLimit ?? {};
   await app.register(rateLimitPlugin, {
     policies: policiesFromConfig(config.rateLimits.value, { windowMs, fallbackPerMinute, healthPerMinute }),
-    redis: deps.redis instanceof Redis ? deps.redis : config.redisUrl.value,
+    // A client of the caller's (duck-typed: ioredis is loaded only when Redis is configured), else the URL.
+    redis: isRedisClient(deps.redis) ? deps.redis : config.redisUrl.value,
     apiKey: config.apiKey.value,
     ...overrides,
   });

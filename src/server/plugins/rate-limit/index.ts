@@ -5,12 +5,12 @@ import { errorBody } from '../../errors.js';
 import { createClientKey, type KeyBy } from './client-key.js';
 import { rateLimitHeaders } from './headers.js';
 import { MemoryStore } from './memory-store.js';
-import { RedisStore } from './redis-store.js';
+import type { RedisStore } from './redis-store.js';
 import type { RateLimitDecision, RateLimitPolicy, RateLimitStatus } from './types.js';
 
 export type { KeyBy } from './client-key.js';
 export { MemoryStore } from './memory-store.js';
-export { RedisStore } from './redis-store.js';
+// RedisStore (and ioredis) are imported from './redis-store.js' where needed: the plugin loads them only when Redis is configured.
 export type { RateLimitDecision, RateLimitPolicy, RateLimitStatus } from './types.js';
 
 declare module 'fastify' {
@@ -114,6 +114,8 @@ const rateLimitPlugin: FastifyPluginAsync<RateLimitOptions> = async (app: Fastif
 
   let redis: RedisStore | undefined;
   if (options.redis) {
+    // Loaded only when configured: ioredis is ~10 MB of a server's idle memory (issue 16).
+    const { RedisStore } = await import('./redis-store.js');
     redis = new RedisStore({
       redis: options.redis,
       keyPrefix: options.keyPrefix,
