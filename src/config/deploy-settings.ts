@@ -1,4 +1,5 @@
 import type { RawEnvironment } from './file-schema.js';
+import { releasesDeployCommands, releasesRollbackCommands } from './releases-layout.js';
 import type { DeployHost, DeploySettings, RolloutStrategy, Sourced } from './types.js';
 
 type RawDeploy = NonNullable<RawEnvironment['deploy']>;
@@ -6,6 +7,30 @@ type RawDeploy = NonNullable<RawEnvironment['deploy']>;
 const DEFAULT_TIMEOUT_MS = 300_000;
 const DEFAULT_GATE_TIMEOUT_MS = 120_000;
 const DEFAULT_CANARY_BAKE_MS = 5 * 60_000;
+const DEFAULT_KEEP_RELEASES = 5;
+
+/** `deploy.layout: releases`: path, keep_releases and restart checked; the commands become the generated ones. */
+function applyReleasesLayout(raw: RawDeploy, value: DeploySettings, fileLabel: (key: string) => string, problems: string[]): void {
+  if (raw.layout !== 'releases') {
+    for (const key of ['path', 'keep_releases', 'restart'] as const) {
+      if (raw[key] !== undefined) problems.push(`${fileLabel(`deploy.${key}`)} is set, and deploy.layout is not releases: set deploy.layout: releases to keep releases side by side, or remove deploy.${key}.`);
+    }
+    return;
+  }
+  const before = problems.length;
+  const root = raw.path ?? '';
+  if (!root.startsWith('/') || /['\n]/.test(root) || root.split('/').includes('..')) problems.push(`${fileLabel('deploy.path')} is ${raw.path === undefined ? 'not set' : JSON.stringify(raw.path)}: under deploy.layout: releases write the app's root on each host as an absolute path, e.g. path: /srv/routergpt (releases/, current and previous live in it).`);
+  const keep = raw.keep_releases ?? DEFAULT_KEEP_RELEASES;
+  if (!Number.isInteger(keep) || keep < 2) problems.push(`${fileLabel('deploy.keep_releases')} is ${keep}: keep at least 2 releases (the current one and the one a code rollback returns to); the default is ${DEFAULT_KEEP_RELEASES}.`);
+  if (!raw.restart?.trim()) problems.push(`${fileLabel('deploy.restart')} is not set: under deploy.layout: releases routergpt switches the current symlink and then restarts the server — write the command, e.g. restart: ROUTERGPT_RELEASE="$ROUTERGPT_RELEASE" pm2 restart routergpt --update-env.`);
+  if (raw.rollback_commands?.length) problems.push(`${fileLabel('deploy.rollback_commands')} is set, and deploy.layout: releases rolls the code back itself (the current symlink switched back, then deploy.restart): remove rollback_commands.`);
+  if (value.commands.length === 0) problems.push(`${fileLabel('deploy.commands')} is empty, and deploy.layout: releases needs the commands that fill releases/<release>/ (they run inside it), e.g. git clone --depth 1 --branch "$ROUTERGPT_RELEASE" git@example.com:app.git . && npm ci.`);
+  if (problems.length > before) return;
+  const layout = { path: root.replace(/\/+$/, ''), keep, restart: raw.restart!, commands: value.commands };
+  value.releases = layout;
+  value.commands = releasesDeployCommands(layout);
+  value.rollbackCommands = releasesRollbackCommands(layout);
+}
 
 /** `batch:` as written — 1, "25%" — or the problem with it (each problem names the fix). */
 function parseBatch(value: number | string | undefined, where: string, problems: string[]): RolloutStrategy['batch'] {
@@ -63,6 +88,7 @@ export function resolveDeploy(raw: RawDeploy | undefined, fileLabel: (key: strin
     rollbackCommands: raw.rollback_commands ?? [],
     timeoutMs: duration(raw.timeout, fileLabel('deploy.timeout')) ?? DEFAULT_TIMEOUT_MS,
   };
+  applyReleasesLayout(raw, value, fileLabel, problems);
   const s = raw.strategy;
   if (s) {
     const strategy: RolloutStrategy = {

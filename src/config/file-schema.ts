@@ -26,6 +26,11 @@ export interface RawEnvironment {
     commands?: string[];
     rollback_commands?: string[];
     timeout?: string | number;
+    /** `releases`: releases/<release>/ + a `current` symlink per host (steps/code/releases-layout.ts, docs/fleet.md). */
+    layout?: 'commands' | 'releases';
+    path?: string;
+    keep_releases?: number;
+    restart?: string;
   };
   privacy_policy_url?: string;
   log_file?: string;
@@ -138,6 +143,10 @@ const environmentSchema = {
         commands: stringList,
         rollback_commands: stringList,
         timeout: duration,
+        layout: { enum: ['commands', 'releases'] },
+        path: { type: 'string' },
+        keep_releases: { type: 'integer' },
+        restart: { type: 'string' },
       },
     },
     privacy_policy_url: { type: 'string' },

@@ -61,6 +61,23 @@ export interface DeploySettings {
   timeoutMs: number;
   /** Unset: every host in turn, no gate between them (the commands alone). */
   strategy?: RolloutStrategy;
+  /**
+   * `deploy.layout: releases`: each host keeps `<path>/releases/<release>/` and a `current` symlink;
+   * `commands` and `rollbackCommands` above are then the generated ones (steps/code/releases-layout.ts).
+   */
+  releases?: ReleasesLayout;
+}
+
+/** `deploy.layout: releases` (Capistrano's layout). */
+export interface ReleasesLayout {
+  /** The app root on each host (absolute): releases/, current, previous live in it. */
+  path: string;
+  /** Releases kept per host (never removing the one `current` or `previous` points to). */
+  keep: number;
+  /** Restarts the server from `<path>/current`. */
+  restart: string;
+  /** The configured commands, as written (they run inside releases/<release>/). */
+  commands: string[];
 }
 
 /** The resolved configuration of one environment. Every value remembers its source. */

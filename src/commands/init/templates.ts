@@ -73,6 +73,16 @@ environments:
         - git checkout "$ROUTERGPT_ROLLBACK_RELEASE"
         - npm ci
         - ROUTERGPT_RELEASE="$ROUTERGPT_ROLLBACK_RELEASE" pm2 restart routergpt --update-env
+      # Or releases side by side (docs/fleet.md#releases-side-by-side): each host keeps
+      # <path>/releases/<release>/ and a current symlink; the commands run inside the new release's
+      # directory, then routergpt switches current and runs restart; the code rollback switches
+      # current back and restarts (seconds, no rebuild). Replaces commands/rollback_commands above:
+      # layout: releases
+      # path: /srv/routergpt
+      # keep_releases: 5
+      # commands:
+      #   - git clone --depth 1 --branch "$ROUTERGPT_RELEASE" git@github.com:you/routergpt.git . && npm ci
+      # restart: ROUTERGPT_RELEASE="$ROUTERGPT_RELEASE" pm2 startOrRestart ecosystem.config.cjs --update-env
 `;
 
 export const ENV_EXAMPLE_TEMPLATE = `# Copy to .env (git-ignored) and fill in. Real environment variables win over .env.

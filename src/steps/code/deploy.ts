@@ -7,6 +7,8 @@ const ROLLBACK_RELEASE = 'ROUTERGPT_ROLLBACK_RELEASE';
 
 /** Why rollback commands that use `$ROUTERGPT_ROLLBACK_RELEASE` cannot run (none is known: a checkout of ""), if they cannot. */
 function missingRollbackRelease(ctx: StepContext, commands: string[]): string | undefined {
+  // deploy.layout: releases falls back to the host's own `previous` symlink (config/releases-layout.ts).
+  if (ctx.config.deploy.value.releases) return undefined;
   if (releaseVariables(ctx)[ROLLBACK_RELEASE] || !commands.some((c) => c.includes(ROLLBACK_RELEASE))) return undefined;
   return `the rollback commands use $${ROLLBACK_RELEASE}, and no successful deploy of ${ctx.config.name} before the one being undone recorded a release`;
 }
