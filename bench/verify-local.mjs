@@ -60,22 +60,31 @@ export async function run() {
     const lock = JSON.parse(readFileSync(path.join(dir, '.routergpt', 'local', 'routergpt.lock'), 'utf8'));
     const probes = byHandProbes(port, ['-h', '127.0.0.1', '-p', String(lock.port), '-U', 'postgres', '-d', 'postgres']);
     const env = { PUBLIC_API_BASE: `http://127.0.0.1:${port}` };
-    cli(['verify', '--reporter', 'json'], dir, env); // warm-up
-    const verify = [];
-    const byHand = [];
-    let checks = 0;
-    for (let i = 0; i < RUNS; i += 1) {
-      const r = cli(['verify', '--reporter', 'json'], dir, env);
-      verify.push(r.ms);
-      checks = JSON.parse(r.stdout).checks.length;
-      const started = performance.now();
-      for (const [cmd, args] of probes) spawnSync(cmd, args, { stdio: 'ignore', env: { ...process.env, PGCONNECT_TIMEOUT: '5' } });
-      byHand.push(performance.now() - started);
-    }
+    const { verify, byHand, checks } = timeVerifyAndProbes(dir, env, probes, RUNS);
     return verifyResult('verify-local', 'verify --env local < 3 s and ≥ 3× faster than the probes by hand', { verify, byHand, probes: probes.length, checks, minFaster: 3, maxMs: 3000 });
   } finally {
     await stopServe(server);
   }
+}
+
+/**
+ * `routergpt verify` and the same probes by hand, interleaved `runs` times after one warm-up
+ * verify: the milliseconds of each, and how many checks verify ran.
+ */
+export function timeVerifyAndProbes(dir, env, probes, runs) {
+  cli(['verify', '--reporter', 'json'], dir, env); // warm-up
+  const verify = [];
+  const byHand = [];
+  let checks = 0;
+  for (let i = 0; i < runs; i += 1) {
+    const r = cli(['verify', '--reporter', 'json'], dir, env);
+    verify.push(r.ms);
+    checks = JSON.parse(r.stdout).checks.length;
+    const started = performance.now();
+    for (const [cmd, args] of probes) spawnSync(cmd, args, { stdio: 'ignore', env: { ...process.env, PGCONNECT_TIMEOUT: '5' } });
+    byHand.push(performance.now() - started);
+  }
+  return { verify, byHand, checks };
 }
 
 const spread = (xs) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;

@@ -4,12 +4,11 @@
 // or `curl` process each, in sequence: bench/verify-local.mjs's list) — interleaved in the same
 // run. Target (issue 16): ≥ 5× faster than by hand. A throwaway database, dropped at the end.
 import { spawn } from 'node:child_process';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { BIN, cli, exited, freePort, freshDir } from './_local.mjs';
-import { byHandProbes, verifyResult } from './verify-local.mjs';
+import { byHandProbes, timeVerifyAndProbes, verifyResult } from './verify-local.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -48,18 +47,7 @@ export async function run() {
     }
     if (!up) throw new Error('routergpt serve did not start');
     const probes = byHandProbes(port, [dbUrl.toString()]);
-    cli(['verify', '--reporter', 'json'], dir, env); // warm-up
-    const verify = [];
-    const byHand = [];
-    let checks = 0;
-    for (let i = 0; i < RUNS; i += 1) {
-      const r = cli(['verify', '--reporter', 'json'], dir, env);
-      verify.push(r.ms);
-      checks = JSON.parse(r.stdout).checks.length;
-      const started = performance.now();
-      for (const [cmd, args] of probes) spawnSync(cmd, args, { stdio: 'ignore', env: { ...process.env, PGCONNECT_TIMEOUT: '5' } });
-      byHand.push(performance.now() - started);
-    }
+    const { verify, byHand, checks } = timeVerifyAndProbes(dir, env, probes, RUNS);
     return verifyResult('verify-pg', 'verify on real PostgreSQL ≥ 5× faster than the probes by hand', { verify, byHand, probes: probes.length, checks, minFaster: 5 });
   } finally {
     if (server) {
