@@ -3,12 +3,15 @@
  * (openapi/openapi_chatgpt.yaml, components.schemas) — one schema, one type (issue 14, A14):
  * the bounds the document publishes (maxLength, maxItems, minimum/maximum, patterns) are the
  * ones the routes validate requests with (a 422 past them), fast-json-stringify serialises with,
- * and src/server/plugins/response-bounds.ts holds responses to. Change a bound in the document;
+ * and src/server/plugins/response-bounds.ts holds responses to; the request bodies' TypeScript
+ * types are generated from the same document (src/openapi/contract-types.ts, `npm run
+ * openapi:types`; test/foundation/contract-types.test.ts fails when it is stale). Change a bound in the document;
  * `routergpt openapi validate` (Spectral, OWASP rules) checks that every field has one.
  *
  * Read once, at import, from the packaged template (the same file GET /openapi.yaml renders).
  */
 import YAML from 'yaml';
+import type { components } from '../openapi/contract-types.js';
 import { readOpenapiTemplate } from '../openapi/document.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON Schema objects read from YAML
@@ -72,13 +75,8 @@ export const SEARCH_MAX_RADIUS_MILES = stated(searchBodySchema, 'radius_miles', 
 export const SEARCH_DEFAULT_LIMIT = stated(searchBodySchema, 'limit', 'default');
 export const SEARCH_MAX_LIMIT = stated(searchBodySchema, 'limit', 'maximum');
 
-export interface SearchBody {
-  latitude: number;
-  longitude: number;
-  radius_miles: number;
-  category?: string;
-  limit: number;
-}
+/** The request body as the document defines it (src/openapi/contract-types.ts, generated from it), defaults applied. */
+export type SearchBody = components['schemas']['SearchRequest'];
 
 export const searchResultSchema = componentSchema('ShopResult');
 export const searchResponseSchema = componentSchema('SearchResponse');
@@ -86,11 +84,8 @@ export const searchResponseSchema = componentSchema('SearchResponse');
 // --- POST /router/delegate -------------------------------------------------------------------
 export const delegateBodySchema = componentSchema('DelegateRequest');
 
-export interface DelegateBody {
-  shop_slug: string;
-  intent?: string;
-  search_id?: string;
-}
+/** The request body as the document defines it (src/openapi/contract-types.ts, generated from it), defaults applied. */
+export type DelegateBody = components['schemas']['DelegateRequest'];
 
 export const shopSchema = componentSchema('Shop');
 export const delegateResponseSchema = componentSchema('DelegateResponse');
@@ -100,12 +95,8 @@ export const chatBodySchema = componentSchema('ChatRequest');
 export const CHAT_MAX_MESSAGE_LENGTH = stated(chatBodySchema, 'message', 'maxLength');
 export const IDEMPOTENCY_KEY_MAX_LENGTH = stated(chatBodySchema, 'idempotency_key', 'maxLength');
 
-export interface ChatBody {
-  session_id: string;
-  message: string;
-  customer_name?: string;
-  idempotency_key?: string;
-}
+/** The request body as the document defines it (src/openapi/contract-types.ts, generated from it), defaults applied. */
+export type ChatBody = components['schemas']['ChatRequest'];
 
 export const bookingSchema = componentSchema('Booking');
 export const chatResponseSchema = componentSchema('ChatResponse');
@@ -114,11 +105,8 @@ export const chatResponseSchema = componentSchema('ChatResponse');
 export const feedbackBodySchema = componentSchema('FeedbackRequest');
 export const FEEDBACK_MAX_COMMENT_LENGTH = stated(feedbackBodySchema, 'comment', 'maxLength');
 
-export interface FeedbackBody {
-  session_id: string;
-  rating: number;
-  comment?: string;
-}
+/** The request body as the document defines it (src/openapi/contract-types.ts, generated from it), defaults applied. */
+export type FeedbackBody = components['schemas']['FeedbackRequest'];
 
 export const feedbackResponseSchema = componentSchema('FeedbackResponse');
 
