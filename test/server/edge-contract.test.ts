@@ -116,6 +116,30 @@ describe('A12: answers outside the router carry the contract', () => {
   });
 });
 
+describe('A12: an edge answer ends its connection', () => {
+  it('the server closes the socket after answering CONNECT or a parser error, though the client never closes its side', async () => {
+    for (const bytes of ['CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 'THIS IS NOT HTTP\r\n\r\n']) {
+      const socket = net.connect(port, '127.0.0.1');
+      let data = '';
+      socket.on('data', (chunk) => (data += chunk.toString('latin1')));
+      socket.write(bytes);
+      // The client never calls end(): the server must close (it used to leave the socket half-open forever).
+      const closed = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), 4_000);
+        socket.on('close', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      socket.destroy();
+      expect(closed, JSON.stringify(bytes)).toBe(true);
+      expect(data).toMatch(/^HTTP\/1\.1 (405|400) /);
+    }
+    const open = await new Promise<number>((resolve, reject) => app.server.getConnections((error, n) => (error ? reject(error) : resolve(n))));
+    expect(open).toBe(0);
+  });
+});
+
 describe('A12: Content-Encoding', () => {
   it('a request without a body is served whatever Content-Encoding it names (the fuzz suite found GET /health refused with 415)', async () => {
     const r = await raw('GET /health HTTP/1.1\r\nHost: x\r\nContent-Encoding: x-unknown\r\nConnection: close\r\n\r\n');
@@ -140,6 +164,18 @@ describe('A12: CORS preflights', () => {
     const r = await preflight('https://evil.example');
     expectError(r, 403, 'origin_not_allowed');
     expect(r.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('an OPTIONS over the budget is 429 like any request (it was answered 204/403 for free)', async () => {
+    const small = await buildEdgeTestApp(edgeConfig(), { rateLimit: { fallbackPerMinute: 2 } });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 3; i += 1) statuses.push((await small.inject({ method: 'OPTIONS', url: '/router/search-by-location' })).statusCode);
+      expect(statuses).toEqual([204, 204, 429]);
+      expect((await small.inject({ method: 'OPTIONS', url: '/chat', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } })).statusCode).toBe(429);
+    } finally {
+      await small.close();
+    }
   });
 
   it('an OPTIONS without Origin is 204 with Allow; an allowed origin without a request method is 204, not text/plain 400', async () => {

@@ -23,6 +23,9 @@ export const EDGE_ANSWER_PATH = '/__edge-answer';
 const TOKEN_HEADER = 'x-routergpt-edge-token';
 const KIND_HEADER = 'x-routergpt-edge-kind';
 
+/** The longest a connection answered here stays open. */
+const ANSWER_TIMEOUT_MS = 5_000;
+
 type AnswerKind = 'connect' | 'bad-url' | 'bad-request' | 'headers-too-large' | 'request-timeout';
 
 const ANSWERS: Record<AnswerKind, { status: number; code: ApiErrorCode; message: string }> = {
@@ -94,8 +97,20 @@ export function createEdgeAnswers(): EdgeAnswers {
   };
 
   const answerOnSocket = (kind: AnswerKind, socket: Duplex, remoteAddress: string | undefined, headers: Record<string, string> = {}) => {
+    // A response still in progress on this connection (a request pipelined before the bad one):
+    // a raw answer now would be read as its answer. Close instead, as Node's own handler does.
+    if ((socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
+      socket.destroy();
+      return;
+    }
+    // The connection ends with this answer. Node accepts sockets half-open, so a client that never
+    // closes its side would hold the descriptor (and app.close()) forever: destroy once written,
+    // and after a few seconds whatever happens.
+    const guard = setTimeout(() => socket.destroy(), ANSWER_TIMEOUT_MS);
+    guard.unref();
+    socket.once('close', () => clearTimeout(guard));
     void inject(kind, remoteAddress, headers).then((answer) => {
-      if (socket.writable) socket.end(rawResponse(answer));
+      if (socket.writable) socket.end(rawResponse(answer), () => socket.destroy());
       else socket.destroy();
     });
   };

@@ -95,7 +95,8 @@ const securityPlugin: FastifyPluginAsync<SecurityOptions> = async (app: FastifyI
   // An OPTIONS that CORS did not answer: from an origin that is not allowed, a JSON 403 saying so
   // (it was a 404, as if the route did not exist); without an Origin, a 204 with the methods.
   app.addHook('onRequest', (request, reply, done) => {
-    if (request.method !== 'OPTIONS') return done();
+    // Over its budget: on to the rate limiter's 429 (in preParsing), not answered here for free.
+    if (request.method !== 'OPTIONS' || request.rateLimit?.allowed === false) return done();
     const origin = request.headers.origin;
     if (origin !== undefined && !allowed.has(origin)) {
       void reply.code(403).send(errorBody('origin_not_allowed', `The origin ${JSON.stringify(origin.slice(0, 100))} may not call this API from a browser. Allowed origins are set in ALLOWED_ORIGINS.`));
