@@ -78,6 +78,9 @@ function readManifest(templateDir: string, version: string): Manifest | undefine
  * Copy the template into `dest` (which must not exist), checking every file against the
  * manifest on the way. Throws on any mismatch; `dest` is then removed.
  */
+/** The template is not what its manifest says: the one failure that condemns the shared template. */
+class TemplateMismatch extends Error {}
+
 function copyVerified(templateDir: string, manifest: Manifest, dest: string): void {
   const expected = new Set(Object.keys(manifest.files));
   const tmp = `${dest}.seeding-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -89,13 +92,13 @@ function copyVerified(templateDir: string, manifest: Manifest, dest: string): vo
         continue;
       }
       const want = manifest.files[rel];
-      if (!want) throw new Error(`unexpected file ${rel}`);
+      if (!want) throw new TemplateMismatch(`unexpected file ${rel}`);
       const data = readFileSync(path.join(templateDir, 'pgdata', rel));
-      if (data.length !== want.size || sha256(data) !== want.sha256) throw new Error(`${rel} does not match the manifest`);
+      if (data.length !== want.size || sha256(data) !== want.sha256) throw new TemplateMismatch(`${rel} does not match the manifest`);
       writeFileSync(path.join(tmp, rel), data, { mode: 0o600 });
       expected.delete(rel);
     }
-    if (expected.size > 0) throw new Error(`missing ${[...expected][0]}`);
+    if (expected.size > 0) throw new TemplateMismatch(`missing ${[...expected][0]}`);
     renameSync(tmp, dest);
   } catch (error) {
     rmSync(tmp, { recursive: true, force: true });
@@ -120,12 +123,21 @@ async function buildTemplate(templateDir: string, version: string): Promise<void
     }
     const manifest: Manifest = { format: FORMAT, pglite: version, pgVersion: readFileSync(path.join(root, 'PG_VERSION'), 'utf8').trim(), createdAt: new Date().toISOString(), files };
     writeFileSync(path.join(building, MANIFEST), `${JSON.stringify(manifest)}\n`, { mode: 0o600 });
-    rmSync(templateDir, { recursive: true, force: true }); // a rejected one
+    // Rename first: a template another process finished meanwhile is as good as ours, and removing
+    // it first could pull it from under a third process copying it. Only a rejected one is replaced.
+    const taken = (error: unknown) => ['ENOTEMPTY', 'EEXIST'].includes((error as NodeJS.ErrnoException).code ?? '');
     try {
       renameSync(building, templateDir);
     } catch (error) {
-      // Another process put its template there first: theirs is as good as ours.
-      if (!['ENOTEMPTY', 'EEXIST'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+      if (!taken(error)) throw error;
+      if (!readManifest(templateDir, version)) {
+        rmSync(templateDir, { recursive: true, force: true });
+        try {
+          renameSync(building, templateDir);
+        } catch (again) {
+          if (!taken(again)) throw again;
+        }
+      }
     }
   } finally {
     rmSync(building, { recursive: true, force: true });
@@ -162,7 +174,10 @@ export async function seedFromTemplate(pgdata: string, cacheDir: string = router
         if (existsSync(pgdata)) rmSync(pgdata, { recursive: true, force: true }); // the empty directory
         copyVerified(templateDir, manifest, pgdata);
         return { seeded: made ?? 'copied', templateDir };
-      } catch {
+      } catch (error) {
+        // Any other failure (no room in the destination, a file removed mid-copy by a rebuild
+        // elsewhere) is this copy's, not the template's: the caller runs initdb in place.
+        if (!(error instanceof TemplateMismatch)) throw error;
         // Corrupt or tampered with: never trusted. Remove it and make it again (once).
         rmSync(templateDir, { recursive: true, force: true });
         made = 'rebuilt';

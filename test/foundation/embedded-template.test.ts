@@ -57,6 +57,18 @@ describe('A deploy that does not wait for initdb: the PGlite template', () => {
     expect(readFileSync(path.join(root, 'c', 'pgdata', 'PG_VERSION'), 'utf8')).toBe(readFileSync(file, 'utf8'));
   }, 120_000);
 
+  it('a copy that fails for its own reason (the destination cannot be written) leaves the shared template alone', async () => {
+    const manifestFile = path.join(template, 'routergpt-template.json');
+    const before = readFileSync(manifestFile, 'utf8');
+    // The state's directory sits under a regular file: every write into it fails (ENOTDIR), as a full disk would.
+    const blocker = path.join(root, 'blocker');
+    writeFileSync(blocker, 'not a directory');
+    const result = await seedFromTemplate(path.join(blocker, 'e', 'pgdata'), cache);
+    expect(result?.seeded).toBe('unavailable');
+    expect(readFileSync(manifestFile, 'utf8')).toBe(before); // not deleted, not rebuilt
+    expect(await seedFromTemplate(path.join(root, 'f', 'pgdata'), cache)).toEqual({ seeded: 'copied', templateDir: template });
+  }, 60_000);
+
   it('a template of another PGlite version is rebuilt', async () => {
     const manifestFile = path.join(template, 'routergpt-template.json');
     const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { pglite: string };
