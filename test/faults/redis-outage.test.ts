@@ -299,12 +299,14 @@ describe('A7: rate limits across a Redis outage (two servers, throwaway redis-se
         if (current && w.at - current[0]!.at < COMMAND_TIMEOUT_MS + 50) current.push(w);
         else episodes.push([w]);
       }
-      expect(episodes.length).toBeGreaterThanOrEqual(1);
       expect(episodes.length).toBeLessThanOrEqual(Math.floor((thawedAt - frozenAt) / BREAKER_MS) + 1);
       expect(episodes[0]!.length).toBeLessThanOrEqual(WORKERS);
       for (const e of episodes.slice(1)) expect(e).toHaveLength(1);
       for (let i = 1; i < episodes.length; i++) expect(episodes[i]![0]!.at - episodes[i - 1]![0]!.at).toBeGreaterThanOrEqual(BREAKER_MS - 50);
     }
+    // The freeze was seen: some request waited the timeout (a server with nothing in flight when
+    // Redis froze may find out through a probe that the thaw already answered: none of its own).
+    expect(slowPerServer.flat().length).toBeGreaterThanOrEqual(1);
     // Everyone else is decided without waiting on Redis.
     expect(durations.length).toBeGreaterThan(10 * SERVERS);
     expect(durations[Math.floor(durations.length / 2)]!).toBeLessThan(COMMAND_TIMEOUT_MS / 4);

@@ -241,7 +241,8 @@ describe('routergpt deploy on a real PostgreSQL with a real running server', () 
 
   it('purge → rollback --tier purge puts exactly the purged rows back', async () => {
     ws = await createWorkspace();
-    expect((await ws.deploy()).exitCode).toBe(0);
+    const deployed = await ws.deploy();
+    expect(deployed.exitCode, `${deployed.stdout}\n${deployed.stderr}`).toBe(0);
     const purge = journalOf(ws).items.find((i) => i.id === 'db.purge-test-data')!;
     expect(purge.outputs?.deletedSlugs).toEqual(expect.arrayContaining(['bishops-barbershop-tempe', 'mesa-cuts']));
     const others = await ws.query('SELECT slug FROM shops ORDER BY slug');
