@@ -47,6 +47,20 @@ describe('fleet config: hosts with url and a rolling strategy', () => {
     expect(shown.stdout).toContain('1 command(s) on web-1, web-2, web-3; rolling, batch 50%, max_fail 1, pause 2 s, canary first, gate 120 s');
   });
 
+  it('config show names the releases layout: its path, keep_releases, how the code rolls back; the commands counted as configured', async () => {
+    const dir = writeConfig([...THREE.slice(0, -1), 'layout: releases', 'path: /srv/routergpt', 'keep_releases: 3', 'commands: [npm ci]', 'restart: pm2 restart routergpt --update-env', 'strategy: { batch: 1 }']);
+    const shown = await runCli(['config', 'show', '--env', 'staging'], { cwd: dir, env: { DATABASE_URL: 'postgres://u@127.0.0.1:1/db' } });
+    expect(shown.exitCode, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('1 command(s) on web-1, web-2, web-3; releases layout in /srv/routergpt (keep 3, code rollback = switch current back + restart); rolling, batch 1, max_fail 0, gate 120 s');
+    const json = await runCli(['config', 'show', '--env', 'staging', '--json'], { cwd: dir, env: { DATABASE_URL: 'postgres://u@127.0.0.1:1/db' } });
+    const deploy = (JSON.parse(json.stdout) as { values: Array<{ key: string; value: string }> }).values.find((v) => v.key === 'deploy');
+    expect(deploy?.value).toContain('releases layout in /srv/routergpt (keep 3');
+    // Without the layout the row says nothing of it.
+    const plain = await runCli(['config', 'show', '--env', 'staging'], { cwd: writeConfig(THREE), env: { DATABASE_URL: 'postgres://u@127.0.0.1:1/db' } });
+    expect(plain.stdout).toContain('1 command(s) on web-1, web-2, web-3');
+    expect(plain.stdout).not.toContain('releases layout');
+  });
+
   it('gives every command ROUTERGPT_HOST and ROUTERGPT_HOST_URL: in front of the remote command through via, in the plan too', () => {
     const host = { name: 'web-2', via: ['ssh', 'web-2'], url: 'http://127.0.1.2:8787' };
     const lines = describeCommands([host], ['pm2 restart routergpt --update-env'], { ROUTERGPT_RELEASE: 'v2' });

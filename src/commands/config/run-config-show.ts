@@ -49,7 +49,7 @@ export function runConfigShow(config: EnvironmentConfig, environments: string[],
     row('migrations_dir', config.migrationsDir, config.migrationsDir.value),
     row('server.host', server.host, server.host.value),
     row('server.port', server.port, String(server.port.value)),
-    row('deploy', config.deploy, `${config.deploy.value.commands.length} command(s) on ${config.deploy.value.hosts.map((h) => h.name).join(', ') || 'this machine'}${describeStrategy(config.deploy.value.strategy)}`),
+    row('deploy', config.deploy, describeDeploy(config.deploy.value)),
     row('privacy_policy_url', config.privacyPolicyUrl, config.privacyPolicyUrl.value ?? '(not set)'),
     row('log_file', config.logFile, config.logFile.value ?? '(not set)'),
     row('allow_test_bookings', config.allowTestBookings, String(config.allowTestBookings.value)),
@@ -116,6 +116,17 @@ function retentionRows(config: EnvironmentConfig): ConfigShowRow[] {
     row('retention.analytics_delete_days', r.analyticsDeleteDays, days(r.analyticsDeleteDays.value)),
     row('retention.chat_anonymise_days', r.chatAnonymiseDays, days(r.chatAnonymiseDays.value)),
   ];
+}
+
+/**
+ * The deploy row: the commands as configured (under the releases layout, the ones that fill
+ * releases/<release>/, not the generated ones around them), the hosts, the layout, the strategy.
+ */
+function describeDeploy(deploy: EnvironmentConfig['deploy']['value']): string {
+  const { releases } = deploy;
+  const count = releases ? releases.commands.length : deploy.commands.length;
+  const layout = releases ? `; releases layout in ${releases.path} (keep ${releases.keep}, code rollback = switch current back + restart)` : '';
+  return `${count} command(s) on ${deploy.hosts.map((h) => h.name).join(', ') || 'this machine'}${layout}${describeStrategy(deploy.strategy)}`;
 }
 
 /** `deploy.strategy` in one phrase for `config show`: `; rolling, batch 1, max_fail 0, canary`. */
