@@ -2,6 +2,7 @@ import { ConfigError } from '../errors.js';
 import { maskUrl } from '../config/mask.js';
 import type { EnvironmentConfig } from '../config/types.js';
 import { openEmbedded, type EmbeddedDatabase } from './embedded.js';
+import type { TemplateVariant } from './embedded-template.js';
 import { createPool, type Pool } from './pool.js';
 
 export interface Database {
@@ -21,6 +22,8 @@ export interface OpenDatabaseOptions {
   applicationName?: string;
   /** Run `SELECT 1` first and turn connection failures into clear ConfigErrors. */
   verify?: boolean;
+  /** The embedded database only: a template variant for a fresh state (embedded-template.ts). */
+  templateVariant?: TemplateVariant;
 }
 
 /** Open the environment's database: a pool on its URL, or the embedded database served locally. */
@@ -28,7 +31,7 @@ export async function openDatabase(config: EnvironmentConfig, options: OpenDatab
   const target = config.database.value;
   const applicationName = options.applicationName ?? 'routergpt';
   if (target.kind === 'embedded') {
-    const embedded = await openEmbedded({ dataDir: target.dataDir, command: applicationName });
+    const embedded = await openEmbedded({ dataDir: target.dataDir, command: applicationName, ...(options.templateVariant ? { templateVariant: options.templateVariant } : {}) });
     const pool = createPool({ connectionString: embedded.url, max: options.poolSize ?? 4, applicationName });
     const db: Database = {
       pool,

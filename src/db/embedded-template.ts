@@ -16,6 +16,11 @@ import { routergptCacheDir } from '../lib/cache-dir.js';
  * the manifest as it is copied; a template that is missing, of another PGlite, or whose files do
  * not match is removed and made again, never trusted. The template itself is never opened by a
  * running state: each state gets its own copy.
+ *
+ * A variant is a template made differently from the plain one (embedded-premigrated.ts: the
+ * cluster with the current migration set applied), in its own directory named for its id, with
+ * the id in its manifest; it is verified the same way, and when it cannot be used the plain
+ * template is used instead.
  */
 
 /** Bump when what the template holds (or how it is made) changes. */
@@ -25,12 +30,24 @@ const MANIFEST = 'routergpt-template.json';
 interface Manifest {
   format: number;
   pglite: string;
+  /** The variant's id (absent for the plain template). */
+  variant?: string;
   pgVersion: string;
   createdAt: string;
   files: Record<string, { size: number; sha256: string }>;
 }
 
-export type SeedResult = { seeded: 'copied' | 'rebuilt' | 'created'; templateDir: string } | { seeded: 'unavailable'; reason: string };
+export type SeedResult = { seeded: 'copied' | 'rebuilt' | 'created'; templateDir: string; variant?: string } | { seeded: 'unavailable'; reason: string };
+
+/** A template made another way than by initdb alone; see the module comment. */
+export interface TemplateVariant {
+  /** Names the variant's directory and is checked in its manifest: say what it holds (lowercase letters, digits, dashes). */
+  id: string;
+  /** Ids of this variant's family (same prefix, e.g. `m-`) that other ones replace: an older one is removed once a new one is installed. */
+  family?: string;
+  /** Make the data directory `pgdata` (which does not exist yet) and leave it closed cleanly; `cacheDir` holds the plain template it may start from. */
+  build(pgdata: string, cacheDir: string): Promise<void>;
+}
 
 function pgliteVersion(): string {
   const require = createRequire(import.meta.url);
@@ -49,8 +66,8 @@ function pgliteVersion(): string {
 
 export { routergptCacheDir };
 
-export function templateDirFor(cacheDir: string, version = pgliteVersion()): string {
-  return path.join(cacheDir, 'pglite', `pgdata-${version}-f${FORMAT}`);
+export function templateDirFor(cacheDir: string, version = pgliteVersion(), variant?: string): string {
+  return path.join(cacheDir, 'pglite', `pgdata-${version}-f${FORMAT}${variant ? `-${variant}` : ''}`);
 }
 
 function listFiles(root: string, rel = ''): string[] {
@@ -63,11 +80,11 @@ function listFiles(root: string, rel = ''): string[] {
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-/** Read the manifest if it is ours and for this PGlite; undefined otherwise. */
-function readManifest(templateDir: string, version: string): Manifest | undefined {
+/** Read the manifest if it is ours, for this PGlite and this variant (none: the plain template); undefined otherwise. */
+function readManifest(templateDir: string, version: string, variant?: string): Manifest | undefined {
   try {
     const manifest = JSON.parse(readFileSync(path.join(templateDir, MANIFEST), 'utf8')) as Manifest;
-    if (manifest.format !== FORMAT || manifest.pglite !== version || typeof manifest.files !== 'object' || !manifest.files.PG_VERSION) return undefined;
+    if (manifest.format !== FORMAT || manifest.pglite !== version || manifest.variant !== variant || typeof manifest.files !== 'object' || !manifest.files.PG_VERSION) return undefined;
     return manifest;
   } catch {
     return undefined;
@@ -106,14 +123,19 @@ function copyVerified(templateDir: string, manifest: Manifest, dest: string): vo
   }
 }
 
-/** Make the template: initdb (PGlite.create on an empty directory) in a private directory, closed cleanly, its manifest last, then renamed into place. */
-async function buildTemplate(templateDir: string, version: string): Promise<void> {
+/** initdb: PGlite.create on an empty directory, closed cleanly. */
+async function initdb(pgdata: string): Promise<void> {
   const { PGlite } = await import('@electric-sql/pglite');
+  const db = await PGlite.create({ dataDir: pgdata });
+  await db.close();
+}
+
+/** Make a template (`make` fills the data directory) in a private directory, its manifest last, then renamed into place. */
+async function buildTemplate(templateDir: string, version: string, make: (pgdata: string) => Promise<void>, variant?: string): Promise<void> {
   const building = `${templateDir}.building-${process.pid}-${randomBytes(3).toString('hex')}`;
   try {
     mkdirSync(building, { recursive: true, mode: 0o700 });
-    const db = await PGlite.create({ dataDir: path.join(building, 'pgdata') });
-    await db.close();
+    await make(path.join(building, 'pgdata'));
     const root = path.join(building, 'pgdata');
     const files: Manifest['files'] = {};
     for (const rel of listFiles(root)) {
@@ -121,7 +143,7 @@ async function buildTemplate(templateDir: string, version: string): Promise<void
       const data = readFileSync(path.join(root, rel));
       files[rel] = { size: data.length, sha256: sha256(data) };
     }
-    const manifest: Manifest = { format: FORMAT, pglite: version, pgVersion: readFileSync(path.join(root, 'PG_VERSION'), 'utf8').trim(), createdAt: new Date().toISOString(), files };
+    const manifest: Manifest = { format: FORMAT, pglite: version, ...(variant ? { variant } : {}), pgVersion: readFileSync(path.join(root, 'PG_VERSION'), 'utf8').trim(), createdAt: new Date().toISOString(), files };
     writeFileSync(path.join(building, MANIFEST), `${JSON.stringify(manifest)}\n`, { mode: 0o600 });
     // Rename first: a template another process finished meanwhile is as good as ours, and removing
     // it first could pull it from under a third process copying it. Only a rejected one is replaced.
@@ -130,7 +152,7 @@ async function buildTemplate(templateDir: string, version: string): Promise<void
       renameSync(building, templateDir);
     } catch (error) {
       if (!taken(error)) throw error;
-      if (!readManifest(templateDir, version)) {
+      if (!readManifest(templateDir, version, variant)) {
         rmSync(templateDir, { recursive: true, force: true });
         try {
           renameSync(building, templateDir);
@@ -153,21 +175,38 @@ function isFresh(pgdata: string): boolean {
  * Give a fresh embedded state (no data directory yet at `pgdata`) its data directory from the
  * template, making the template first when there is none or it does not verify. Leaves an
  * existing data directory alone. Never fails the caller: when the cache cannot be used (a
- * read-only home, a full disk) it says why and PGlite runs initdb in place as before.
+ * read-only home, a full disk) it says why and PGlite runs initdb in place as before. With a
+ * variant, its template is tried first; when it cannot be made or used, the plain one is.
  */
-export async function seedFromTemplate(pgdata: string, cacheDir: string = routergptCacheDir()): Promise<SeedResult | undefined> {
+export async function seedFromTemplate(pgdata: string, cacheDir: string = routergptCacheDir(), variant?: TemplateVariant): Promise<SeedResult | undefined> {
   if (!isFresh(pgdata)) return undefined;
+  let version: string;
   try {
-    const version = pgliteVersion();
-    const templateDir = templateDirFor(cacheDir, version);
+    version = pgliteVersion();
+  } catch (error) {
+    return { seeded: 'unavailable', reason: (error as Error).message };
+  }
+  if (variant) {
+    const templateDir = templateDirFor(cacheDir, version, variant.id);
+    const seeded = await seedFrom(pgdata, version, templateDir, (dir) => variant.build(dir, cacheDir), variant.id);
+    if (seeded.seeded !== 'unavailable') {
+      if (seeded.seeded !== 'copied' && variant.family) removeOlder(cacheDir, version, variant);
+      return { ...seeded, variant: variant.id };
+    }
+  }
+  return seedFrom(pgdata, version, templateDirFor(cacheDir, version), initdb);
+}
+
+async function seedFrom(pgdata: string, version: string, templateDir: string, make: (pgdata: string) => Promise<void>, variant?: string): Promise<SeedResult> {
+  try {
     // 'created': there was none; 'rebuilt': there was one, but of another PGlite or format, or corrupt.
     let made: 'created' | 'rebuilt' | undefined;
     for (let attempt = 0; attempt < 2; attempt += 1) {
-      let manifest = readManifest(templateDir, version);
+      let manifest = readManifest(templateDir, version, variant);
       if (!manifest) {
         made ??= existsSync(templateDir) ? 'rebuilt' : 'created';
-        await buildTemplate(templateDir, version);
-        manifest = readManifest(templateDir, version);
+        await buildTemplate(templateDir, version, make, variant);
+        manifest = readManifest(templateDir, version, variant);
         if (!manifest) return { seeded: 'unavailable', reason: `the template in ${templateDir} could not be made` };
       }
       try {
@@ -186,5 +225,19 @@ export async function seedFromTemplate(pgdata: string, cacheDir: string = router
     return { seeded: 'unavailable', reason: `the template in ${templateDir} does not verify` };
   } catch (error) {
     return { seeded: 'unavailable', reason: (error as Error).message };
+  }
+}
+
+/** A new template of a family was installed: the family's others (an older migration set) are only disk space now. */
+function removeOlder(cacheDir: string, version: string, variant: TemplateVariant): void {
+  const keep = path.basename(templateDirFor(cacheDir, version, variant.id));
+  const prefix = path.basename(templateDirFor(cacheDir, version, variant.family));
+  try {
+    for (const name of readdirSync(path.join(cacheDir, 'pglite'))) {
+      // Only finished templates (no .building-…): a builder elsewhere owns its own directory.
+      if (name !== keep && name.startsWith(prefix) && !name.includes('.building-')) rmSync(path.join(cacheDir, 'pglite', name), { recursive: true, force: true });
+    }
+  } catch {
+    /* only housekeeping */
   }
 }

@@ -6,7 +6,7 @@ import { LockHeldError } from '../errors.js';
 import { patchQueryQueue } from './embedded-queue.js';
 import { dumpPglite, requestDump, startDumpChannel } from './embedded-dump.js';
 import { isProcessAlive } from '../lib/process-alive.js';
-import { routergptCacheDir, seedFromTemplate } from './embedded-template.js';
+import { routergptCacheDir, seedFromTemplate, type TemplateVariant } from './embedded-template.js';
 
 /**
  * The embedded database: PGlite (PostgreSQL compiled to WebAssembly) kept in a data directory,
@@ -50,6 +50,11 @@ export interface OpenEmbeddedOptions {
    * default `$XDG_CACHE_HOME/routergpt`); false runs initdb in place.
    */
   templateCache?: string | false;
+  /**
+   * For a fresh state, a template variant to try before the plain one (embedded-premigrated.ts:
+   * the cluster already migrated, for a caller about to migrate it to the latest version).
+   */
+  templateVariant?: TemplateVariant;
 }
 
 interface LockInfo {
@@ -89,7 +94,7 @@ function urlFor(host: string, port: number): string {
   return `postgres://postgres@${host}:${port}/postgres`;
 }
 
-export async function openEmbedded({ dataDir, startWaitMs = 30_000, drainMs = 300_000, command = 'routergpt', templateCache }: OpenEmbeddedOptions): Promise<EmbeddedDatabase> {
+export async function openEmbedded({ dataDir, startWaitMs = 30_000, drainMs = 300_000, command = 'routergpt', templateCache, templateVariant }: OpenEmbeddedOptions): Promise<EmbeddedDatabase> {
   mkdirSync(dataDir, { recursive: true });
   const lockFile = path.join(dataDir, LOCK_NAME);
   const deadline = Date.now() + startWaitMs;
@@ -128,7 +133,7 @@ export async function openEmbedded({ dataDir, startWaitMs = 30_000, drainMs = 30
     writeSync(fd, JSON.stringify(info));
     closeSync(fd);
     try {
-      return await startOwner(dataDir, lockFile, info, drainMs, templateCache ?? routergptCacheDir());
+      return await startOwner(dataDir, lockFile, info, drainMs, templateCache ?? routergptCacheDir(), templateVariant);
     } catch (error) {
       unlinkSync(lockFile);
       throw error;
@@ -136,12 +141,12 @@ export async function openEmbedded({ dataDir, startWaitMs = 30_000, drainMs = 30
   }
 }
 
-async function startOwner(dataDir: string, lockFile: string, info: LockInfo, drainMs: number, templateCache: string | false): Promise<EmbeddedDatabase> {
+async function startOwner(dataDir: string, lockFile: string, info: LockInfo, drainMs: number, templateCache: string | false, templateVariant: TemplateVariant | undefined): Promise<EmbeddedDatabase> {
   // Loaded lazily: PGlite is a large WebAssembly module that only this path needs.
   const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-socket')]);
   const pgdata = path.join(dataDir, 'pgdata');
   // A fresh state: copy the cached, verified result of initdb instead of running it (we hold the lock).
-  if (templateCache !== false) await seedFromTemplate(pgdata, templateCache);
+  if (templateCache !== false) await seedFromTemplate(pgdata, templateCache, templateVariant);
   const db = await PGlite.create({ dataDir: pgdata });
   // maxConnections > 1: a pg Pool opens several connections (with 1 it gets ECONNRESET).
   // They share one backend, so statements serialise; that is the embedded trade-off.

@@ -29,7 +29,7 @@ function progress(io: IO, verbose: boolean) {
         if (verbose) note(io, `${event.direction === 'up' ? 'applying' : 'reverting'} ${event.version}_${event.name}…`);
         break;
       case 'applied':
-        note(io, `${event.direction === 'up' ? '↑ applied ' : '↓ reverted'} ${event.version}_${event.name} (${Math.round(event.ms)} ms)`);
+        note(io, `${event.direction === 'up' ? '↑ applied ' : '↓ reverted'} ${event.version}_${event.name} (${Math.round(event.ms)} ms${event.fromTemplate ? ', in the pre-migrated template this state was copied from' : ''})`);
         break;
       case 'retrying':
         note(io, `retrying ${event.version} (attempt ${event.attempt}): ${event.reason}`);

@@ -65,7 +65,11 @@ export async function runMigrateUp(options: MigrateCommonOptions & { to?: string
   // An unmanaged schema is refused under the lock: 001 would only fail on "relation shops already exists".
   requireTarget(deps.migrations, options.to, 'up');
   const beforeApply = refuseUnmanaged(deps.migrations, options.config.name);
-  return withDatabase(options.config, (db) => migrateUp({ ...deps, pool: db.pool, beforeApply }, { to: options.to }), { poolSize: 2, applicationName: 'routergpt migrate up' });
+  // To the latest version on the embedded database: a fresh state is copied from the cached
+  // pre-migrated template (its migrations claimed by this run) instead of applying every file.
+  const toLatest = options.to === undefined || options.to === deps.migrations.at(-1)?.version;
+  const templateVariant = toLatest && options.config.database.value.kind === 'embedded' ? (await import('../../db/embedded-premigrated.js')).premigratedTemplate(deps.migrations, { lockTimeoutMs: deps.lockTimeoutMs }) : undefined;
+  return withDatabase(options.config, (db) => migrateUp({ ...deps, pool: db.pool, beforeApply }, { to: options.to }), { poolSize: 2, applicationName: 'routergpt migrate up', ...(templateVariant ? { templateVariant } : {}) });
 }
 
 export async function runMigrateDown(options: MigrateCommonOptions & { to: string }): Promise<MigrateResult> {

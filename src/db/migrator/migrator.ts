@@ -4,6 +4,7 @@ import { connectionLostReason, isConnectionLost } from '../connection-lost.js';
 import { AdvisoryLockTimeoutError, describeHolder, withAdvisoryLock, withClient, type LockHolder, type Pool, type PoolClient, type Queryable } from '../pool.js';
 import type { MigrationFile } from './files.js';
 import { concurrentIndexNames, splitStatements } from './sql-split.js';
+import { claimTemplateRows, TEMPLATE_APPLIED_BY } from './template-rows.js';
 
 /** Our bookkeeping table; not created by a migration so that migration 001 can be dropped. */
 export const MIGRATIONS_TABLE = 'routergpt_schema_migrations';
@@ -39,7 +40,8 @@ export interface MigrationStatus {
 export type MigrationEvent =
   | { type: 'waiting-for-lock'; holder: LockHolder | undefined }
   | { type: 'applying'; version: string; name: string; direction: 'up' | 'down' }
-  | { type: 'applied'; version: string; name: string; direction: 'up' | 'down'; ms: number }
+  /** fromTemplate: it ran in the pre-migrated template this state was copied from (template-rows.ts); ms is that run's. */
+  | { type: 'applied'; version: string; name: string; direction: 'up' | 'down'; ms: number; fromTemplate?: boolean }
   | { type: 'retrying'; version: string; reason: string; attempt: number }
   | { type: 'rebuilding-invalid-index'; index: string };
 
@@ -244,12 +246,15 @@ export function requireTarget(migrations: MigrationFile[], to: string | undefine
 export async function migrateUp(deps: MigratorDeps, options: { to?: string } = {}): Promise<MigrateResult> {
   requireTarget(deps.migrations, options.to, 'up');
   return withMigrationLock(deps, async (client) => {
-    const before = computeStatus(deps.migrations, await readApplied(client));
+    const applied = await readApplied(client);
+    const before = computeStatus(deps.migrations, applied);
     verifyNoEdits(before);
     // Before the history table is created: a refusal leaves the database as it was.
     await deps.beforeApply?.(client, before);
     await ensureTable(client);
-    const ran: MigrateResult['ran'] = [];
+    // A fresh embedded state copied from the pre-migrated template: its migrations become this run's.
+    const fromTemplate = applied.filter((row) => row.applied_by === TEMPLATE_APPLIED_BY);
+    const ran: MigrateResult['ran'] = fromTemplate.length > 0 ? await claimTemplateRows(client, MIGRATIONS_TABLE, fromTemplate, deps.appliedBy, deps.onEvent) : [];
     for (const group of planUp(deps.migrations, before, options.to)) {
       const m = deps.migrations.find((x) => x.version === group.version)!;
       deps.onEvent?.({ type: 'applying', version: m.version, name: m.name, direction: 'up' });

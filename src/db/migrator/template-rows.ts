@@ -1,0 +1,54 @@
+import type { PoolClient } from '../pool.js';
+import type { AppliedRow, MigrationEvent } from './migrator.js';
+
+/**
+ * A fresh embedded state copied from the pre-migrated template (src/db/embedded-premigrated.ts)
+ * holds the migrations as the template's own run recorded them, under this name. The next
+ * migrator to take the lock there claims them (migrateUp): the rows get this run's time and name,
+ * and the values a migration draws per database are drawn again, so the state is the one this
+ * run would have made by applying the files itself. Nothing else ever writes this name.
+ */
+export const TEMPLATE_APPLIED_BY = 'routergpt (pre-migrated template)';
+
+/**
+ * Every value a migration draws from the clock or from randomness for its database, drawn again
+ * for a copy: the synthetic-traffic signing key (010, which must never be shared by two
+ * databases) and the router flag's seed row (005). test/foundation/embedded-premigrated.test.ts
+ * fails when a migration leaves rows anywhere else, so a new one is looked at before it is copied.
+ */
+export const REDRAW_PER_DATABASE = `DO $redraw$
+BEGIN
+  IF to_regclass('routergpt.synthetic_key') IS NOT NULL THEN
+    UPDATE routergpt.synthetic_key SET key = replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), created_at = now();
+  END IF;
+  IF to_regclass('feature_flags') IS NOT NULL THEN
+    UPDATE feature_flags SET updated_at = now() WHERE updated_by = 'migration 005';
+  END IF;
+END
+$redraw$`;
+
+/**
+ * Claim the template's rows for this run, in one transaction, under the caller's migration lock:
+ * each row gets the time it is claimed and `appliedBy`, keeping the checksum and the execution
+ * time its migration took when it ran in the template. Returns the rows this call claimed (none
+ * when another process on the same embedded database claimed them first) and reports them as
+ * applied, as a run applying the files would.
+ */
+export async function claimTemplateRows(client: PoolClient, table: string, rows: readonly AppliedRow[], appliedBy: string | undefined, onEvent?: (event: MigrationEvent) => void): Promise<Array<{ version: string; name: string; ms: number }>> {
+  const claimed: Array<{ version: string; name: string; ms: number }> = [];
+  await client.query('BEGIN');
+  try {
+    for (const row of rows) {
+      onEvent?.({ type: 'applying', version: row.version, name: row.name, direction: 'up' });
+      const result = await client.query(`UPDATE ${table} SET applied_at = clock_timestamp(), applied_by = $2 WHERE version = $1 AND applied_by = $3`, [row.version, appliedBy ?? null, TEMPLATE_APPLIED_BY]);
+      if ((result.rowCount ?? 0) > 0) claimed.push({ version: row.version, name: row.name, ms: row.execution_ms });
+    }
+    if (claimed.length > 0) await client.query(REDRAW_PER_DATABASE);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+  for (const c of claimed) onEvent?.({ type: 'applied', version: c.version, name: c.name, direction: 'up', ms: c.ms, fromTemplate: true });
+  return claimed;
+}
