@@ -72,7 +72,7 @@ export function windowLines(report: WatchReport, window: WatchWindow): string[] 
 function baselineLine(report: WatchReport): string {
   const b = report.baseline;
   if (b.kind === 'none') return `baseline: none — ${b.reason}`;
-  return `baseline: ${b.kind === 'previous-release' ? `previous release ${b.release}` : 'one week earlier'} (${b.from} → ${b.to}, ${b.requests} requests) — ${b.reason}`;
+  return `baseline: ${b.kind === 'previous-release' ? `previous release ${b.release}` : b.kind === 'concurrent' ? `release ${b.release} on the rest of the fleet` : 'one week earlier'} (${b.from} → ${b.to}, ${b.requests} requests) — ${b.reason}`;
 }
 
 function headline(report: WatchReport): string {

@@ -100,7 +100,8 @@ function context(f: Fleet, strategy: string, release: string, overrides: Partial
 describe('rolling deploy on loopback hosts', () => {
   it('moves every host, batch by batch, each gated on its own /health reporting the new release; the plan shows the batches', async () => {
     const f = await fleet();
-    const ctx = context(f, '{ batch: 2, canary: true, gate_timeout: 5s }', 'v2');
+    // canary_bake 0s: the canary is gated, not baked (the bake is test/fleet/ssh-fleet.test.ts).
+    const ctx = context(f, '{ batch: 2, canary: true, canary_bake: 0s, gate_timeout: 5s }', 'v2');
     const plan = await codeDeployStep.plan(ctx);
     expect(plan).toEqual(expect.arrayContaining(['batch 1/2 (canary): web-1', 'batch 2/2: web-2, web-3']));
     expect(plan.join('\n')).toContain('to report "v2"');
@@ -128,6 +129,17 @@ describe('rolling deploy on loopback hosts', () => {
     // Reverse order: web-2 (the failed one) first, then web-1; web-3 never ran a command.
     expect(f.log()).toEqual(['deploy web-1 v2 ' + f.hosts[0]!.url, 'deploy web-2 v2 ' + f.hosts[1]!.url, 'rollback web-2 v1', 'rollback web-1 v1']);
     expect(ctx.saved.at(-1)).toMatchObject({ phase: 'stopping', hosts: [{ name: 'web-1', state: 'rolled-back' }, { name: 'web-2', state: 'rolled-back' }, { name: 'web-3', state: 'pending' }] });
+  });
+
+  it('a canary that fails its gate stops the rollout whatever max_fail allows; the plan says how the canary bakes', async () => {
+    const f = await fleet();
+    f.crashesOn.add('web-1@v2');
+    const baking = context(f, '{ batch: 1, canary: true, canary_bake: 90s, max_fail: 2, gate_timeout: 1s }', 'v2');
+    expect((await codeDeployStep.plan(baking)).join('\n')).toContain('then the canary bakes for 90 s (`watch --on-fail stop` against its own url, every 1 min)');
+    const error = await codeDeployStep.run(baking).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OperationError);
+    expect((error as Error).message).toMatch(/^The rollout of v2 stopped: web-1 \(.*HTTP 503 \(crashed\)\)\. Rolled back: web-1; not touched: web-2, web-3\.$/);
+    expect(f.log()).toEqual([`deploy web-1 v2 ${f.hosts[0]!.url}`, 'rollback web-1 v1']);
   });
 
   it('a failed host within max_fail is rolled back on its own and the rollout goes on', async () => {

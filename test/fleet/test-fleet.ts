@@ -214,6 +214,8 @@ export async function startFleet(options: { databaseUrl: string; size?: number }
         '#!/bin/sh',
         'set -eu',
         '. ./env',
+        // A release's own settings on this host (hosts/NAME/env-RELEASE), e.g. the database role it connects as.
+        'if [ -f "./env-$ROUTERGPT_RELEASE" ]; then . "./env-$ROUTERGPT_RELEASE"; fi',
         'export DATABASE_URL ROUTERGPT_ENV',
         `if [ -f "./cannot-start-$ROUTERGPT_RELEASE" ]; then echo "release $ROUTERGPT_RELEASE: Error: Cannot find module './dist/main.js'" >&2; exit 1; fi`,
         `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} serve --host "$ADDR" --port "$PORT"`,
@@ -265,8 +267,8 @@ export async function startFleet(options: { databaseUrl: string; size?: number }
   return fleet;
 }
 
-/** Steady traffic through the load balancer until stopped: every answer's status and the version it came from. */
-export function steadyTraffic(lbUrl: string, options: { concurrency?: number; path?: string; pauseMs?: number } = {}): { stop(): Promise<{ total: number; failed: Array<{ status: string; at: number }>; versions: Set<string>; slowest: number; slow: number }> } {
+/** Steady traffic through the load balancer until stopped (GET, or POST of `body`): every answer's status and the version it came from. */
+export function steadyTraffic(lbUrl: string, options: { concurrency?: number; path?: string; pauseMs?: number; body?: unknown } = {}): { stop(): Promise<{ total: number; failed: Array<{ status: string; at: number }>; versions: Set<string>; slowest: number; slow: number }> } {
   let running = true;
   const failed: Array<{ status: string; at: number }> = [];
   const versions = new Set<string>();
@@ -277,7 +279,11 @@ export function steadyTraffic(lbUrl: string, options: { concurrency?: number; pa
     while (running) {
       const started = performance.now();
       try {
-        const res = await fetch(`${lbUrl}${options.path ?? '/health'}`, { signal: AbortSignal.timeout(5000) });
+        const res = await fetch(`${lbUrl}${options.path ?? '/health'}`, {
+          signal: AbortSignal.timeout(5000),
+          // A body makes it a POST of JSON (e.g. /router/search-by-location).
+          ...(options.body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(options.body) }),
+        });
         const text = await res.text();
         const body = (() => {
           try {

@@ -61,6 +61,8 @@ environments:
       # With several hosts: a rolling deploy, host by host, each gated on its own /health
       # reporting the new release; a failed host stops it and rolls back the moved ones (docs/fleet.md).
       # strategy: { batch: 1, pause: 10s, max_fail: 0, gate_timeout: 2m }
+      # canary: true makes the first batch one host that bakes under watch for canary_bake first:
+      # strategy: { batch: "25%", canary: true, canary_bake: 5m, max_fail: 0 }
       # Each command gets ROUTERGPT_RELEASE (the release being deployed: --release, else
       # git describe); --update-env hands it to the server, whose /health reports it as "version"
       # (api.wait-healthy waits for it). Rollback commands also get ROUTERGPT_ROLLBACK_RELEASE:

@@ -84,7 +84,7 @@ async function renderOne({ item, report: r }: JournaledWatch, index: number): Pr
     ['verdict', html`${badge(r.status)} ${r.completed ? 'ran its full length' : 'ended early'}`],
     ['release', r.release ? html`<code>${r.release}</code>` : 'unknown'],
     ['watched', html`${time(r.startedAt)} → ${time(r.endedAt)} · for ${duration(r.forMs)}, every ${duration(r.intervalMs)} · ${r.apiBase}`],
-    ['baseline', b.kind === 'none' ? b.reason : html`${b.kind === 'previous-release' ? `release ${b.release ?? '?'}` : 'a week earlier'}, ${time(b.from)} → ${time(b.to)}, ${b.requests} requests — ${b.reason}`],
+    ['baseline', b.kind === 'none' ? b.reason : html`${b.kind === 'previous-release' ? `release ${b.release ?? '?'}` : b.kind === 'concurrent' ? `release ${b.release ?? '?'} on the rest of the fleet, same window` : 'a week earlier'}, ${time(b.from)} → ${time(b.to)}, ${b.requests} requests — ${b.reason}`],
     ['limits', `${limits} · verdicts need ${r.minRequests} requests${r.strict ? ' · --strict' : ''}`],
   ];
   if (r.action) facts.push(['on fail', html`${r.action.onFail}: ${r.action.taken} — ${r.action.reason}${r.action.rollbackRunId ? html` (rollback run <code>${r.action.rollbackRunId}</code>)` : ''}`]);

@@ -60,16 +60,24 @@ export interface WatchBaseline {
   /**
    * `previous-release`: the first window of the same length of the release before this one;
    * `week-earlier`: the same window one week earlier; `none`: neither had any traffic (or the
-   * release under watch is unknown and a week ago was empty) — absolute limits alone apply.
+   * release under watch is unknown and a week ago was empty) — absolute limits alone apply;
+   * `concurrent`: a canary's bake — the release the rest of the fleet still runs, over the same
+   * window as the canary (its requests grow with the watch).
    */
-  kind: 'previous-release' | 'week-earlier' | 'none';
-  /** The previous release, for `previous-release`. */
+  kind: 'previous-release' | 'week-earlier' | 'none' | 'concurrent';
+  /** The previous release, for `previous-release`; the fleet's release, for `concurrent`. */
   release?: string;
   /** ISO timestamps of the baseline window (absent for `none`). */
   from?: string;
   to?: string;
-  /** Requests in the baseline window, all routes. */
+  /** Requests in the baseline window, all routes (for `concurrent`, as counted: before `scale`). */
   requests: number;
+  /**
+   * The baseline's counts are multiplied by this before they are compared (a canary: its hosts ÷
+   * the rest of the fleet's, so one host's traffic is weighed against one host's share); ratios
+   * and latencies are unchanged by it. Absent: 1.
+   */
+  scale?: number;
   /** In words, e.g. "no baseline: release v1.3 is the first one recorded and a week ago had no traffic". */
   reason: string;
 }
@@ -122,6 +130,11 @@ export interface WatchReport {
   apiBase: string;
   /** The release under watch (what /health reports as `version`). */
   release?: string;
+  /**
+   * Only `release`'s rows are the watch's figures (a canary: one host on the new release while
+   * the others serve the old one); absent: every release's rows in the window.
+   */
+  releaseOnly?: boolean;
   startedAt: string;
   endedAt?: string;
   forMs: number;

@@ -1,10 +1,12 @@
-import { OperationError, UsageError } from '../../errors.js';
+import { CancelledError, OperationError, UsageError } from '../../errors.js';
 import { planBatches } from '../../config/deploy-settings.js';
 import { resolveSyntheticKey } from '../../db/synthetic-key.js';
 import type { DeployHost, RolloutStrategy } from '../../config/types.js';
 import type { StepContext, StepResult, UndoSource } from '../define-step.js';
 import { checkReachable, readHealth, waitForHostRelease } from './host-gate.js';
 import { releaseVariables, runOnHost, type CommandRun } from './run-commands.js';
+import { failures } from '../../runbook/watch/on-fail.js';
+import type { WatchReport } from '../../runbook/watch/types.js';
 
 /**
  * A host's place in a rolling deploy, checkpointed after every change: `deploying` on resume
@@ -26,6 +28,8 @@ export interface RolloutCheckpoint extends Record<string, unknown> {
   /** `stopping`: more than max_fail hosts failed and the moved hosts are being rolled back. */
   phase: 'rolling-out' | 'stopping';
   hosts: HostProgress[];
+  /** The canary's bake (deploy.strategy.canary_bake), journaled window by window: a resumed run continues it. */
+  bake?: WatchReport;
 }
 
 const REACH_TIMEOUT_MS = 15_000;
@@ -45,7 +49,7 @@ export function describeRollout(ctx: StepContext, strategy: RolloutStrategy, hos
   const lines = batches.map((b, i) => `batch ${i + 1}/${batches.length}${strategy.canary && i === 0 ? ' (canary)' : ''}: ${b.map((h) => h.name).join(', ')}`);
   lines.push(`after each host's commands: wait up to ${fmt(strategy.gateTimeoutMs)} for its own /health (${hosts.map((h) => h.url).join(', ')}) to report ${want ? JSON.stringify(want) : '(no release: refused)'}${smoke.length ? `, then ${smoke.join(', ')} against its url` : ''}`);
   if (strategy.pauseMs > 0) lines.push(`${fmt(strategy.pauseMs)} pause between batches`);
-  if (strategy.canary) lines.push(`the canary is gated like every host; its ${fmt(strategy.canaryBakeMs)} bake under watch (canary_bake) is not run yet — add an api.watch item after the deploy to watch the release`);
+  if (strategy.canary && batches.length > 1) lines.push(bakePlan(ctx, strategy));
   lines.push(strategy.maxFail === 0
     ? 'a host that fails its gate stops the rollout: the hosts moved so far (it included) are rolled back in reverse order, each gated on /health reporting its old release; the others are not touched'
     : `up to ${strategy.maxFail} failed host(s) are rolled back on their own and the rollout goes on; one more stops it and rolls back every host moved so far, in reverse order`);
@@ -129,13 +133,13 @@ export async function runRollout(ctx: StepContext, strategy: RolloutStrategy): P
   if (state.phase === 'stopping') return stop();
 
   const batches = planBatches(hosts, strategy);
+  const baking = strategy.canary && strategy.canaryBakeMs > 0 && batches.length > 1;
   // A host left `failed` (its rollback not begun) is redone on resume, so it is not counted yet.
-  let failures = state.hosts.filter((p) => p.state === 'rolled-back' || p.state === 'rollback-failed').length;
+  let failed = state.hosts.filter((p) => p.state === 'rolled-back' || p.state === 'rollback-failed').length;
   for (const [i, batch] of batches.entries()) {
     const todo = batch.filter((h) => !['done', 'rolled-back', 'rollback-failed'].includes(progress.get(h.name)!.state));
-    if (todo.length === 0) continue;
-    ctx.log(`batch ${i + 1}/${batches.length}${strategy.canary && i === 0 ? ' (canary)' : ''}: ${todo.map((h) => h.name).join(', ')}`);
     const failedNow: DeployHost[] = [];
+    if (todo.length) ctx.log(`batch ${i + 1}/${batches.length}${strategy.canary && i === 0 ? ' (canary)' : ''}: ${todo.map((h) => h.name).join(', ')}`);
     await Promise.all(todo.map(async (host) => {
       const p = progress.get(host.name)!;
       p.state = 'deploying';
@@ -154,20 +158,98 @@ export async function runRollout(ctx: StepContext, strategy: RolloutStrategy): P
       }
       await save();
     }));
-    failures += failedNow.length;
-    if (failures > strategy.maxFail) return stop();
+    failed += failedNow.length;
+    if (failed > strategy.maxFail) return stop();
+    if (i === 0 && strategy.canary && batches.length > 1) {
+      // A canary that fails its gate or its bake stops the rollout, whatever max_fail allows: that is what a canary is for.
+      if (failedNow.length) return stop();
+      const canary = batch[0]!;
+      if (baking && progress.get(canary.name)!.state === 'done') {
+        // Baked already (a resumed run) or baking now; a bake interrupted mid-way goes on from its last window.
+        let bake = state.bake;
+        let why: string | undefined;
+        try {
+          if (!bake || (!bake.completed && bake.status !== 'fail')) {
+            bake = await bakeCanary(ctx, strategy, canary, { from: progress.get(canary.name)!.from, hosts: hosts.length - 1 }, bake, async (report) => {
+              state.bake = report;
+              await save();
+            });
+          }
+          if (bake.status === 'fail') why = `the canary's ${fmt(strategy.canaryBakeMs)} bake failed: ${failures(bake).join('; ')}`;
+        } catch (error) {
+          // Ctrl-C interrupts the run (resume continues the bake); a bake that cannot watch is a failed canary.
+          if (error instanceof CancelledError) throw error;
+          why = `the canary's bake could not run: ${(error as Error).message}`;
+        }
+        if (why || !bake) {
+          const p = progress.get(canary.name)!;
+          p.state = 'failed';
+          p.error = why;
+          return stop();
+        }
+        ctx.log(`${canary.name}: the canary's bake ended ${bake.status}${bake.status === 'inconclusive' ? ` (fewer than ${bake.minRequests} requests on ${want}: nothing could be judged)` : ''}; rolling on`);
+      }
+    }
     for (const host of failedNow) await rollBack(host);
-    if (i < batches.length - 1 && strategy.pauseMs > 0) await new Promise((r) => setTimeout(r, strategy.pauseMs));
+    if (todo.length && i < batches.length - 1 && strategy.pauseMs > 0) await new Promise((r) => setTimeout(r, strategy.pauseMs));
   }
   const done = state.hosts.filter((p) => p.state === 'done');
   const skipped = state.hosts.filter((p) => p.state !== 'done');
-  const summary = `${done.length} of ${hosts.length} host(s) on ${want}${skipped.length ? `; rolled back on their own (within max_fail ${strategy.maxFail}): ${skipped.map((p) => p.name).join(', ')}` : ''}`;
+  const bakeNote = state.bake ? `; the canary's bake: ${state.bake.status}` : '';
+  const summary = `${done.length} of ${hosts.length} host(s) on ${want}${skipped.length ? `; rolled back on their own (within max_fail ${strategy.maxFail}): ${skipped.map((p) => p.name).join(', ')}` : ''}${bakeNote}`;
   return {
-    status: skipped.length ? 'warn' : 'done',
+    // A bake that could judge nothing (too little traffic) is said, not taken as a pass.
+    status: skipped.length || (state.bake && state.bake.status !== 'pass') ? 'warn' : 'done',
     summary,
-    details: [...state.hosts.map((p) => `${p.name}: ${p.state}${p.from ? ` (was ${p.from})` : ''}${p.error ? ` — ${p.error}` : ''}`), ...runs.map((r) => `${r.host}: ${r.command} → exit ${r.exitCode} (${r.durationMs} ms)`)],
-    outputs: { runs, hosts: state.hosts, release: want },
+    details: [...(state.bake ? [`canary bake on ${state.bake.apiBase}: ${state.bake.status}, ${state.bake.windows.length} window(s); ${state.bake.baseline.reason}`] : []),...state.hosts.map((p) => `${p.name}: ${p.state}${p.from ? ` (was ${p.from})` : ''}${p.error ? ` — ${p.error}` : ''}`), ...runs.map((r) => `${r.host}: ${r.command} → exit ${r.exitCode} (${r.durationMs} ms)`)],
+    outputs: { runs, hosts: state.hosts, release: want, ...(state.bake ? { bake: state.bake } : {}) },
   };
+}
+
+/** The watch settings of a canary's bake: watch.* with canary_bake as its length. */
+function bakeSettings(ctx: StepContext, strategy: RolloutStrategy) {
+  const base = ctx.config.watch.value;
+  return { ...base, forMs: strategy.canaryBakeMs, intervalMs: Math.min(base.intervalMs, strategy.canaryBakeMs) };
+}
+
+function bakePlan(ctx: StepContext, strategy: RolloutStrategy): string {
+  if (strategy.canaryBakeMs === 0) return 'the canary is gated like every host (canary_bake 0: no bake)';
+  const s = bakeSettings(ctx, strategy);
+  return `then the canary bakes for ${fmt(s.forMs)} (\`watch --on-fail stop\` against its own url, every ${fmt(s.intervalMs)}): its release's requests against the rest of the fleet's over the same window, and the limits; a fail stops the rollout and rolls the canary back; fewer than ${s.minRequests} requests: inconclusive, said, and the rollout goes on`;
+}
+
+/**
+ * The canary's bake: `watch --on-fail stop` against the canary's own url for canary_bake — the
+ * new release's rows only, against the fleet's release over the same minutes (a concurrent
+ * baseline) and the watch limits. Every window is checkpointed through `save`, so a resumed
+ * rollout continues the bake instead of starting it again.
+ */
+async function bakeCanary(ctx: StepContext, strategy: RolloutStrategy, canary: DeployHost, fleet: { from: string | undefined; hosts: number }, resumed: WatchReport | undefined, save: (report: WatchReport) => Promise<void>): Promise<WatchReport> {
+  const [{ watchRelease, abortableSleep }, { healthReader }, { windowLines }] = await Promise.all([
+    import('../../runbook/watch/watch-loop.js'),
+    import('../../runbook/watch/health.js'),
+    import('../../report/watch.js'),
+  ]);
+  const settings = bakeSettings(ctx, strategy);
+  ctx.log(`${canary.name}: ${resumed ? `resuming the canary's bake after window ${resumed.windows.length}` : `the canary bakes for ${fmt(settings.forMs)}`}`);
+  return watchRelease({
+    db: ctx.db.pool,
+    env: ctx.config.name,
+    apiBase: canary.url!,
+    settings,
+    strict: false,
+    onFail: 'stop',
+    ...(fleet.from ? { canary: { fleetRelease: fleet.from, canaryHosts: 1, fleetHosts: fleet.hosts } } : {}),
+    readHealth: await healthReader(canary.url!, ctx.config, ctx.db.pool),
+    now: ctx.now,
+    sleep: abortableSleep(ctx.signal),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    ...(resumed ? { resumed } : {}),
+    checkpoint: save,
+    onWindow: (window, r) => windowLines(r, window).forEach((line) => ctx.log(`${canary.name}: ${line.trim()}`)),
+    // `--on-fail stop`: the router stays on; the rollout rolls the canary back itself.
+    handleFail: async () => ({ onFail: 'stop', taken: 'stopped', reason: 'the canary failed its bake: the rollout stops and rolls the canary back' }),
+  });
 }
 
 /** The item's smoke checks (params.smoke) against the host's own url; any failure fails the host. */
