@@ -5,7 +5,7 @@
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/resolve.js';
@@ -192,6 +192,28 @@ describe('rolling deploy on loopback hosts', () => {
     expect(error.hint).toContain('take it out of deploy.hosts');
     expect(f.log()).toEqual([]);
     expect(f.versions()).toEqual({ 'web-1': 'v1', 'web-2': 'v1', 'web-3': 'v1' });
+  });
+
+  it('a host that does not answer through ssh (a timeout) stops the deploy before any host is changed, naming it', async () => {
+    const f = await fleet();
+    const ctx = context(f, '{ batch: 1 }', 'v2');
+    // web-2's "sshd" accepts the connection and never says a word: ssh waits until the reach timeout.
+    const sockets: Socket[] = [];
+    const tcp = createTcpServer((socket) => sockets.push(socket));
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+    const port = (tcp.address() as AddressInfo).port;
+    ctx.config.deploy.value.timeoutMs = 1500;
+    ctx.config.deploy.value.hosts[1]!.via = ['ssh', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-p', String(port), 'deploy@127.0.0.1'];
+    try {
+      const error = (await codeDeployStep.run(ctx).catch((e: unknown) => e)) as OperationError;
+      expect(error).toBeInstanceOf(OperationError);
+      expect(error.message).toMatch(new RegExp(`^web-2 is unreachable through \`ssh .* -p ${port} deploy@127\\.0\\.0\\.1\` \\(no answer within 2 s\\); no host was changed\\.$`));
+      expect(f.log()).toEqual([]);
+      expect(f.versions()).toEqual({ 'web-1': 'v1', 'web-2': 'v1', 'web-3': 'v1' });
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      await new Promise((r) => tcp.close(r));
+    }
   });
 
   it('rollback --tier code of a rolling deploy: only the hosts it moved, in reverse order, each gated on the release it ran before', async () => {
