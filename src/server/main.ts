@@ -8,6 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { EnvironmentConfig } from '../config/types.js';
 import { openDatabase, type Database } from '../db/connect.js';
+import { premigratedTemplate } from '../db/embedded-premigrated.js';
 import { refuseUnmanaged } from '../db/migrator/baseline.js';
 import { loadMigrations } from '../db/migrator/files.js';
 import { migrateUp } from '../db/migrator/migrator.js';
@@ -54,7 +55,9 @@ async function prepareLocal(db: Database, config: EnvironmentConfig): Promise<{ 
 export async function startServer(options: StartServerOptions): Promise<StartedServer> {
   const { config } = options;
   const env = options.env ?? process.env;
-  const db = await openDatabase(config, { applicationName: 'routergpt serve' });
+  // A fresh embedded state is copied from the pre-migrated template: prepareLocal's migrate up then claims it.
+  const templateVariant = config.database.value.kind === 'embedded' ? premigratedTemplate(loadMigrations(config.migrationsDir.value), { lockTimeoutMs: config.lockTimeoutMs.value }) : undefined;
+  const db = await openDatabase(config, { applicationName: 'routergpt serve', ...(templateVariant ? { templateVariant } : {}) });
   let app: FastifyInstance | undefined;
   let destination: LogDestination | undefined;
   try {
