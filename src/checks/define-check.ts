@@ -60,6 +60,11 @@ export interface Check {
   defaultOffIn?: readonly string[];
   timeoutMs?: number;
   /**
+   * Takes seconds where most take milliseconds (many requests, a whole-schema diff): the runner
+   * starts these first, so a run is not left waiting on one started last. Results keep their order.
+   */
+  slow?: boolean;
+  /**
    * Names of the `deps.params` keys this check reads (a check without it takes none). The
    * checklist loader rejects any other key on a check item, so a misspelt parameter is an error
    * before the run rather than a default silently used.

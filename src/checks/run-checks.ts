@@ -82,13 +82,18 @@ async function runOne(check: Check, deps: CheckDeps, timeoutMs: number): Promise
   }
 }
 
-/** Run checks concurrently with a bound; results come back in the order the checks were given. */
+/**
+ * Run checks concurrently with a bound; results come back in the order the checks were given.
+ * The `slow` ones start first (longest job first: the run ends when its longest check does, so
+ * that one must not start last); the others follow in their order.
+ */
 export async function runChecks({ checks, deps, concurrency = 4, timeoutMs = 15_000, onStart, onFinish }: RunChecksOptions): Promise<CheckOutcome[]> {
   const results = new Array<CheckOutcome>(checks.length);
+  const order = [...checks.keys()].sort((a, b) => Number(checks[b]!.slow === true) - Number(checks[a]!.slow === true) || a - b);
   let next = 0;
   async function worker(): Promise<void> {
-    while (next < checks.length) {
-      const index = next;
+    while (next < order.length) {
+      const index = order[next]!;
       next += 1;
       const check = checks[index]!;
       onStart?.(check);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { GEOCODING_SCHEMA } from './geocoding-settings.js';
 import { RETENTION_SCHEMA } from './retention-settings.js';
 import { METRIC_DURATION_KEYS, metricsSchema, type RawMetrics } from './metric-targets.js';
@@ -214,3 +215,12 @@ export const configFileSchema = {
     environments: { type: 'object', additionalProperties: environmentSchema },
   },
 } as const;
+
+/** The ajv options the file is validated with (src/config/resolve.ts, and the build's precompiled validator). */
+export const CONFIG_AJV_OPTIONS = { allErrors: true, strict: false, verbose: true } as const;
+
+let hash: string | undefined;
+/** What the precompiled validator (dist/config/file-schema.validate.cjs) must have been made from. */
+export function configSchemaHash(): string {
+  return (hash ??= createHash('sha256').update(JSON.stringify([configFileSchema, CONFIG_AJV_OPTIONS])).digest('hex'));
+}

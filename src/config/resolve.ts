@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
-import YAML from 'yaml';
+import type { ErrorObject } from 'ajv';
 import { ConfigError, UsageError } from '../errors.js';
 import { parseDurationOrMs } from './duration.js';
 import { mergeEnv, readDotEnv } from './dotenv.js';
 import { maskUrl, registerSecret, urlPassword } from './mask.js';
 import { resolveMetricSettings } from './metric-targets.js';
-import { configFileSchema, DURATION_KEYS, ENV_VAR_PATTERN, type RawConfigFile, type RawEnvironment } from './file-schema.js';
+import { CONFIG_AJV_OPTIONS, configFileSchema, configSchemaHash, DURATION_KEYS, ENV_VAR_PATTERN, type RawConfigFile, type RawEnvironment } from './file-schema.js';
 import type { ConfigFlags, DatabaseTarget, EnvironmentConfig, NotifyEventName, NotifyTarget, RateLimits, Source, Sourced, SourcedPart } from './types.js';
 
 /** What a `notify:` target without `events:` is told: the runs that need a person. */
@@ -202,7 +202,32 @@ function quoteRaw(raw: unknown): string {
   return typeof raw === 'string' ? JSON.stringify(raw) : String(raw);
 }
 
+// The YAML parser and ajv are loaded only when there is a config file to read (a fresh clone has
+// none): together they are a tenth of a command's start-up (issue 16). Both are CommonJS, so a
+// require keeps loading the configuration synchronous.
+const requireDep = createRequire(import.meta.url);
+
+type ConfigValidator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+let validator: ConfigValidator | undefined;
+
+/**
+ * The file's validator: the one the build compiled (scripts/build-validators.mjs) when it was made
+ * from this very schema and these options, else ajv compiling it now (from src/, or a stale dist/).
+ */
+export function configValidator(): ConfigValidator {
+  if (validator) return validator;
+  try {
+    const built = requireDep('./file-schema.validate.cjs') as ConfigValidator & { default?: ConfigValidator; schemaHash?: string };
+    if (built.schemaHash === configSchemaHash()) return (validator = built.default ?? built);
+  } catch {
+    /* not built (running from src/): compiled below */
+  }
+  const { Ajv } = requireDep('ajv') as typeof import('ajv');
+  return (validator = new Ajv(CONFIG_AJV_OPTIONS).compile(configFileSchema) as ConfigValidator);
+}
+
 function readConfigFile(file: string): { file: RawConfigFile; problems: string[] } {
+  const YAML = requireDep('yaml') as typeof import('yaml');
   let parsed: unknown;
   try {
     parsed = YAML.parse(readFileSync(file, 'utf8'), { prettyErrors: true });
@@ -211,8 +236,7 @@ function readConfigFile(file: string): { file: RawConfigFile; problems: string[]
     throw new ConfigError(`${path.basename(file)} is not valid YAML: ${reason}`, `Fix the YAML syntax in ${file}.`);
   }
   if (parsed === null || parsed === undefined) return { file: {}, problems: [] };
-  const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-  const validate = ajv.compile(configFileSchema);
+  const validate = configValidator();
   const errors = validate(parsed) ? [] : validate.errors ?? [];
   const problems = [...schemaProblems(errors), ...durationProblems(parsed)].map((p) => `${path.basename(file)}: ${p}`);
   if (errors.length === 0) return { file: parsed as RawConfigFile, problems };

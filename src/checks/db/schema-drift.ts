@@ -10,6 +10,7 @@ export default defineCheck({
   title: 'Live schema matches what the applied migrations produce (no manual changes)',
   needs: ['db'],
   stages: ['pre', 'post'],
+  slow: true,
   async run({ db, config }) {
     const report = await detectDrift(db!, config.migrationsDir.value);
     switch (report.outcome) {

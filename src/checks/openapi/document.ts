@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import YAML from 'yaml';
+import { parseYamlCached } from '../../lib/yaml-cache.js';
 
 type Read = { doc: Record<string, unknown>; text: string } | string;
 
@@ -7,7 +7,8 @@ type Read = { doc: Record<string, unknown>; text: string } | string;
  * The last parse of each file in this process, by its exact text: openapi.valid,
  * openapi.gpt-actions and openapi.matches-server each read the document, in `verify` and in every
  * check group of a run, and YAML parsing was a fifth of verify's CPU. Reading the file again is
- * cheap; a file whose text changed is parsed again.
+ * cheap; a file whose text changed is parsed again — through the on-disk cache of parses
+ * (src/lib/yaml-cache.ts), so the next process reads JSON instead.
  */
 const parsed = new Map<string, { text: string; read: Read }>();
 
@@ -30,7 +31,7 @@ export async function readDocument(file: string): Promise<Read> {
 
 function parse(file: string, text: string): Read {
   try {
-    const doc = YAML.parse(text) as unknown;
+    const doc = parseYamlCached(text);
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return `${file} is not a YAML mapping`;
     return { doc: doc as Record<string, unknown>, text };
   } catch (error) {

@@ -55,6 +55,7 @@ export default defineCheck({
   title: 'Input validation working',
   needs: ['api'],
   stages: ['post'],
+  slow: true,
   tags: ['api'],
   params: ['bodyLimitBytes'],
   async run(deps) {

@@ -1,0 +1,69 @@
+/**
+ * YAML parsed once per text, on this machine: a large document (the OpenAPI file, 40 kB) takes
+ * 70–90 ms to parse with `yaml` and under 1 ms to read back as JSON. The answer is a function of
+ * the text and the parser's version only, so it is kept in memory for the process and on disk under
+ * `$XDG_CACHE_HOME/routergpt/yaml/<sha256>.json` (like eslint --cache; everything there can be
+ * deleted). Only a document whose value survives JSON unchanged is stored (no `.inf`, no
+ * undefined), so reading it back is indistinguishable from parsing. Small texts are parsed as
+ * they are: reading a file would cost more than it saves. A text that does not parse throws
+ * `yaml`'s own error, as YAML.parse does.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import YAML from 'yaml';
+import { routergptCacheDir } from './cache-dir.js';
+
+/** Below this many characters a text is parsed directly. */
+const MIN_CACHED = 8_000;
+const memory = new Map<string, unknown>();
+let parserVersion: string | undefined;
+
+function version(): string {
+  if (parserVersion === undefined) {
+    try {
+      const require = createRequire(import.meta.url);
+      parserVersion = (JSON.parse(readFileSync(require.resolve('yaml/package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      parserVersion = '';
+    }
+  }
+  return parserVersion;
+}
+
+/** YAML.parse(text), from the cache when this text was parsed before; each caller gets its own copy. */
+export function parseYamlCached(text: string, cacheDir: string = routergptCacheDir()): unknown {
+  if (text.length < MIN_CACHED) return YAML.parse(text);
+  const hit = memory.get(text);
+  if (hit !== undefined) return structuredClone(hit);
+  const v = version();
+  const key = createHash('sha256').update(`yaml@${v}\0`).update(text).digest('hex');
+  const file = path.join(cacheDir, 'yaml', `${key}.json`);
+  let value: unknown;
+  if (v) {
+    try {
+      value = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      /* not cached yet, or unreadable: parsed below */
+    }
+  }
+  if (value === undefined) {
+    value = YAML.parse(text) as unknown;
+    const json = JSON.stringify(value);
+    if (v && json !== undefined && isDeepStrictEqual(JSON.parse(json), value)) {
+      try {
+        mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+        // Written aside and renamed: a reader never sees half a file.
+        const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+        writeFileSync(tmp, json, { mode: 0o600 });
+        renameSync(tmp, file);
+      } catch {
+        /* a cache that cannot be written is only slower */
+      }
+    }
+  }
+  if (value !== undefined) memory.set(text, value);
+  return structuredClone(value);
+}

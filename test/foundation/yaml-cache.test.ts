@@ -1,0 +1,64 @@
+/**
+ * src/lib/yaml-cache.ts: a large YAML text is parsed once per machine — the next process reads
+ * the parse back as JSON. What it returns must be what YAML.parse returns, whatever the cache holds.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import YAML from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { parseYamlCached } from '../../src/lib/yaml-cache.js';
+import { REPO_ROOT, tempDir } from '../helpers/cli.js';
+
+const OPENAPI = readFileSync(path.join(REPO_ROOT, 'openapi', 'openapi_chatgpt.yaml'), 'utf8');
+const entries = (dir: string) => (existsSync(path.join(dir, 'yaml')) ? readdirSync(path.join(dir, 'yaml')) : []);
+
+describe('parseYamlCached', () => {
+  it('returns what YAML.parse returns, and keeps the parse on disk for the next process', () => {
+    const dir = tempDir('routergpt-yaml-cache-');
+    const first = parseYamlCached(OPENAPI, dir);
+    expect(first).toEqual(YAML.parse(OPENAPI));
+    expect(entries(dir)).toHaveLength(1);
+    // A copy per caller: changing one answer does not change the next.
+    (first as { openapi: string }).openapi = 'changed';
+    expect((parseYamlCached(OPENAPI, dir) as { openapi: string }).openapi).toBe(YAML.parse(OPENAPI).openapi);
+  });
+
+  it('the next process reads the stored parse back; an unreadable one is parsed again and replaced', async () => {
+    const dir = tempDir('routergpt-yaml-cache-');
+    // Its own text: this process keeps the parses it made in memory too.
+    const text = `${OPENAPI}\n# the next process\n`;
+    parseYamlCached(text, dir);
+    const file = path.join(dir, 'yaml', entries(dir)[0]!);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(YAML.parse(text));
+    const input = path.join(dir, 'input.yaml');
+    writeFileSync(input, text);
+    // Another process (the built module), as the next `verify` would be.
+    const next = async () => {
+      const { stdout } = await execa(process.execPath, ['--input-type=module', '-e', `import { readFileSync } from 'node:fs'; const { parseYamlCached } = await import(${JSON.stringify(path.join(REPO_ROOT, 'dist', 'lib', 'yaml-cache.js'))}); process.stdout.write(JSON.stringify(parseYamlCached(readFileSync(${JSON.stringify(input)}, 'utf8'), ${JSON.stringify(dir)})));`]);
+      return JSON.parse(stdout) as unknown;
+    };
+    // What is stored is what it answers (the key is the text's hash): a marker proves it read the file, not the text.
+    writeFileSync(file, '{"marker":true}');
+    expect(await next()).toEqual({ marker: true });
+    writeFileSync(file, '{"half": ');
+    expect(await next()).toEqual(YAML.parse(text));
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(YAML.parse(text));
+  });
+
+  it('does not store a document JSON cannot hold (.inf), and small texts are parsed as they are', () => {
+    const dir = tempDir('routergpt-yaml-cache-');
+    const text = `limit: .inf\n${'# padding\n'.repeat(1000)}`;
+    expect(parseYamlCached(text, dir)).toEqual({ limit: Infinity });
+    expect(entries(dir)).toEqual([]);
+    expect(parseYamlCached('a: 1\n', dir)).toEqual({ a: 1 });
+    expect(entries(dir)).toEqual([]);
+  });
+
+  it('a text that is not YAML throws as YAML.parse does', () => {
+    const dir = tempDir('routergpt-yaml-cache-');
+    const broken = `${OPENAPI}\n  - : [unclosed\n`;
+    expect(() => parseYamlCached(broken, dir)).toThrow();
+    expect(entries(dir)).toEqual([]);
+  });
+});
