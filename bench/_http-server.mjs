@@ -1,7 +1,8 @@
 // A server for bench/http.mjs, in its own process so that the load generator, the server and
 // its baselines each have their own CPU accounting:
 //   app   = the real buildApp() from dist/ on the bench database (rate limits raised, logs at
-//           info to /dev/null, as a production server writes them);
+//           info to /dev/null through serve's own destination, createLogDestination: batched,
+//           asynchronous — as a production server writes them);
 //   bare  = a bare Fastify app with the SAME SQL: POST /router/search-by-location runs the real
 //           searchShops() (one statement, named on PostgreSQL) and returns its rows; GET /health
 //           runs one `SELECT 1` — no schema, hooks, headers, rate limits or logs;
@@ -11,7 +12,6 @@
 import os from 'node:os';
 import path from 'node:path';
 import Fastify from 'fastify';
-import { pino } from 'pino';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const [mode, databaseUrl] = process.argv.slice(2);
@@ -42,6 +42,7 @@ if (mode === 'hello') {
   const { loadConfig } = await import(path.join(ROOT, 'dist/config/resolve.js'));
   const { createPool } = await import(path.join(ROOT, 'dist/db/pool.js'));
   const { buildApp } = await import(path.join(ROOT, 'dist/server/app.js'));
+  const { createLogDestination } = await import(path.join(ROOT, 'dist/server/logger.js'));
   const { config } = loadConfig({
     flags: { env: 'prod' },
     cwd: os.tmpdir(),
@@ -51,7 +52,7 @@ if (mode === 'hello') {
   app = await buildApp({
     pool,
     config,
-    logger: { level: process.env.BENCH_LOG_LEVEL ?? 'info', destination: pino.destination({ dest: '/dev/null', sync: false }) },
+    logger: { level: process.env.BENCH_LOG_LEVEL ?? 'info', destination: createLogDestination('/dev/null') },
     // The shared fallback policy (/health, 404s) too, so the /health run is never 429'd.
     rateLimit: { fallbackPerMinute: 1_000_000_000 },
   });

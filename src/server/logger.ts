@@ -85,16 +85,50 @@ const open = new Set<LogDestination>();
 let exitHook = false;
 
 /**
- * The server's asynchronous destination, stdout or a file (issue 16): a line is handed to the
- * kernel in the background — a request never waits on a write — and lines logged while a write
- * is in flight go out together in the next one. Nothing is lost at shutdown: `flushLog` drains it
- * (startServer's close), and whatever is still buffered when the process exits — a watchdog's
- * exit, a second Ctrl-C — is written synchronously from the 'exit' event.
+ * sonic-boom writes only once `minLength` bytes are buffered: a timer, armed by the first line of
+ * a batch (none while nothing is buffered, so an idle server makes no writes), writes the rest.
+ */
+function flushWithin(destination: LogDestination, ms: number): void {
+  const state = destination as unknown as { _writing: boolean; _len: number; destroyed: boolean };
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    timer = undefined;
+    if (state.destroyed || state._len === 0) return;
+    // A write in flight leaves less than a batch buffered when it ends: look again later.
+    if (state._writing) arm();
+    else destination.flush();
+  };
+  const arm = () => {
+    timer = setTimeout(flush, ms);
+    timer.unref();
+  };
+  const write = destination.write.bind(destination);
+  destination.write = (data: string) => {
+    const ok = write(data);
+    if (timer === undefined && state._len > 0) arm();
+    return ok;
+  };
+}
+
+/** A batch is written once this many bytes are buffered… */
+export const LOG_BATCH_BYTES = 8192;
+/** …or this long after its first line, whichever comes first. */
+export const LOG_FLUSH_MS = 50;
+
+/**
+ * The server's asynchronous destination, stdout or a file (issue 16): lines are handed to the
+ * kernel in the background, in batches — a request never waits on a write, and a write is made
+ * once LOG_BATCH_BYTES are buffered or LOG_FLUSH_MS after the batch's first line. One write per
+ * line was half of a search's system calls (the write, the thread-pool hand-off and its
+ * completion: bench/http) for lines that are read seconds later. Nothing is lost at shutdown:
+ * `flushLog` drains it (startServer's close), and whatever is still buffered when the process
+ * exits — a watchdog's exit, a second Ctrl-C — is written synchronously from the 'exit' event.
  */
 export function createLogDestination(file?: string): LogDestination {
   // The file is opened here, synchronously: a destination still opening could not be flushed at exit.
   if (file) mkdirSync(path.dirname(file), { recursive: true });
-  const destination = pino.destination({ dest: file ? openSync(file, 'a') : 1, sync: false });
+  const destination = pino.destination({ dest: file ? openSync(file, 'a') : 1, sync: false, minLength: LOG_BATCH_BYTES });
+  flushWithin(destination, LOG_FLUSH_MS);
   open.add(destination);
   destination.on('close', () => open.delete(destination));
   if (!exitHook) {
