@@ -17,6 +17,11 @@ export interface ToggleState {
 
 export interface RouterToggle {
   state(): Promise<ToggleState>;
+  /**
+   * The state when it is known without a read (the config switch, or a row read within the
+   * TTL), else undefined: the request path takes it synchronously, without a promise per request.
+   */
+  fresh(): ToggleState | undefined;
 }
 
 export interface RouterToggleOptions {
@@ -53,10 +58,16 @@ export function createRouterToggle({ db, configEnabled, configOrigin, ttlMs = 10
     }
   }
 
+  const off: ToggleState = { enabled: false, reason: `RouterGPT is switched off by ENABLE_ROUTER_GPT=false (${configOrigin}).` };
+  const fresh = (): ToggleState | undefined => {
+    if (!configEnabled) return off;
+    return cached && now() - cached.at < ttlMs ? cached.state : undefined;
+  };
   return {
+    fresh,
     async state() {
-      if (!configEnabled) return { enabled: false, reason: `RouterGPT is switched off by ENABLE_ROUTER_GPT=false (${configOrigin}).` };
-      if (cached && now() - cached.at < ttlMs) return cached.state;
+      const known = fresh();
+      if (known) return known;
       // One query at a time, however many requests arrive when the cache expires.
       inflight ??= read().finally(() => {
         inflight = undefined;

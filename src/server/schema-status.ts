@@ -28,6 +28,8 @@ export interface SchemaStatus {
   readonly expected: string | null;
   /** The report, or undefined when the migrations table could not be read (database trouble: /health's ping says why). */
   report(): Promise<SchemaReport | undefined>;
+  /** `{report}` when it was read within the TTL (no read needed), else undefined: /health takes it without a promise. */
+  fresh(): { report: SchemaReport | undefined } | undefined;
 }
 
 export interface SchemaStatusOptions {
@@ -102,10 +104,13 @@ export function createSchemaStatus({ db, expected, ttlMs = 1000, timeoutMs = 200
     return report;
   }
 
+  const fresh = () => (cached && now() - cached.at < ttlMs ? cached : undefined);
   return {
     expected,
+    fresh,
     async report() {
-      if (cached && now() - cached.at < ttlMs) return cached.report;
+      const known = fresh();
+      if (known) return known.report;
       inflight ??= read().finally(() => {
         inflight = undefined;
       });

@@ -117,9 +117,17 @@ export const syntheticPlugin = globalPlugin<SyntheticOptions>(async (app: Fastif
     done();
   });
 
-  app.addHook('preParsing', async (request, _reply, payload) => {
+  // Callback style: a request without a marker (nearly all) passes with no promise of its own.
+  app.addHook('preParsing', (request, _reply, payload, done) => {
     const claim = request.syntheticClaim;
-    if (!claim) return payload;
+    if (!claim) return done(null, payload);
+    verifyMarked(request, claim, payload).then(
+      (replay) => done(null, replay),
+      (error: Error) => done(error),
+    );
+  });
+
+  async function verifyMarked(request: FastifyRequest, claim: SyntheticClaim, payload: NodeJS.ReadableStream): Promise<Readable> {
     const { body, complete } = await readBody(payload, opts.bodyLimit);
     const key = await keys.get();
     const result = complete ? verifySynthetic(claim, { method: request.method, path: request.url, body, key, nowMs: opts.now?.() }) : undefined;
@@ -134,5 +142,5 @@ export const syntheticPlugin = globalPlugin<SyntheticOptions>(async (app: Fastif
     const replay = Readable.from(body.length > 0 ? [body] : [], { objectMode: false }) as Readable & { receivedEncodedLength?: number };
     replay.receivedEncodedLength = body.length;
     return replay;
-  });
+  }
 }, 'routergpt-synthetic');

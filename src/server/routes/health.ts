@@ -56,7 +56,12 @@ export interface HealthRouteOptions {
 export async function healthRoutes(app: FastifyInstance, { version }: HealthRouteOptions): Promise<void> {
   const ping = sharedPing(app);
   app.get('/health', { schema: { response: { 200: healthResponseSchema, 503: healthResponseSchema } } }, async (request, reply) => {
-    const [problem, toggle, schema] = await Promise.all([ping(), app.rgpt.toggle.state(), app.rgpt.schema.report()]);
+    const pinged = ping();
+    // The flag and the schema version are cached (≤ 1 s): taken as they are, without a promise
+    // each, except for the one probe a second that reads them — while the ping is in flight.
+    const toggle = app.rgpt.toggle.fresh() ?? (await app.rgpt.toggle.state());
+    const schema = (app.rgpt.schema.fresh() ?? { report: await app.rgpt.schema.report() }).report;
+    const problem = await pinged;
     // Redis down is not unhealthy: limits fall back to this server (fail open), so still 200.
     const rateLimits = app.rateLimitStatus();
     // Omitted when the migrations table could not be read; the ping then says why.
