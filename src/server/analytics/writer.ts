@@ -133,7 +133,8 @@ export function createAnalyticsWriter(db: Queryable, log: Logger, settings: Anal
   return {
     record(event) {
       buffer.push(event);
-      log.debug({ event_type: event.eventType, synthetic: event.synthetic || undefined, session_id: event.sessionId ?? undefined, shop_id: event.shopId ?? undefined, latency_ms: event.latencyMs ?? undefined }, `${LOG_TAGS.analytics} ${event.eventType}`);
+      // The record is built only when it is written: at info (production) a search pays nothing for it.
+      if (log.isLevelEnabled('debug')) log.debug({ event_type: event.eventType, synthetic: event.synthetic || undefined, session_id: event.sessionId ?? undefined, shop_id: event.shopId ?? undefined, latency_ms: event.latencyMs ?? undefined }, `${LOG_TAGS.analytics} ${event.eventType}`);
       if (buffer.length >= maxBatch && Date.now() >= flusher.retryAt()) void flusher.flush();
       else flusher.schedule(Math.max(flushIntervalMs, flusher.retryAt() - Date.now()));
     },

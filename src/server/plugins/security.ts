@@ -92,23 +92,30 @@ const securityPlugin: FastifyPluginAsync<SecurityOptions> = async (app: FastifyI
     strictPreflight: false,
   });
 
-  // An OPTIONS that CORS did not answer: from an origin that is not allowed, a JSON 403 saying so
-  // (it was a 404, as if the route did not exist); without an Origin, a 204 with the methods.
+  const apiKey = options.apiKey;
+  // The contract says JSON (issue 14, A12): Fastify's built-in text/plain parser let a JSON body
+  // sent as text/plain through to validation (a 422); without it, that is the documented 415.
+  app.removeContentTypeParser('text/plain');
+
+  // What the edge decides about a request once CORS has run, in order — one hook, not four: a
+  // hook is a dispatch and a closure call for every request (bench/http).
   app.addHook('onRequest', (request, reply, done) => {
-    // Over its budget: on to the rate limiter's 429 (in preParsing), not answered here for free.
-    if (request.method !== 'OPTIONS' || request.rateLimit?.allowed === false) return done();
-    const origin = request.headers.origin;
-    if (origin !== undefined && !allowed.has(origin)) {
-      void reply.code(403).send(errorBody('origin_not_allowed', `The origin ${JSON.stringify(origin.slice(0, 100))} may not call this API from a browser. Allowed origins are set in ALLOWED_ORIGINS.`));
+    // 1. An OPTIONS that CORS did not answer: from an origin that is not allowed, a JSON 403 saying
+    //    so (it was a 404, as if the route did not exist); without an Origin, a 204 with the
+    //    methods. Over its budget: on to the rate limiter's 429 (in preParsing), not answered here for free.
+    if (request.method === 'OPTIONS' && request.rateLimit?.allowed !== false) {
+      const origin = request.headers.origin;
+      if (origin !== undefined && !allowed.has(origin)) {
+        void reply.code(403).send(errorBody('origin_not_allowed', `The origin ${JSON.stringify(origin.slice(0, 100))} may not call this API from a browser. Allowed origins are set in ALLOWED_ORIGINS.`));
+        return;
+      }
+      void reply.code(204).header('allow', 'GET, POST, OPTIONS').header('content-length', '0').send();
       return;
     }
-    void reply.code(204).header('allow', 'GET, POST, OPTIONS').header('content-length', '0').send();
-  });
 
-  // HTTP → HTTPS: only when a trusted proxy says the client used plain http. A direct plain-http
-  // connection (local use, tests, a load balancer's health probe) is served as is; an untrusted
-  // peer's X-Forwarded-Proto is ignored because request.protocol ignores it.
-  app.addHook('onRequest', (request, reply, done) => {
+    // 2. HTTP → HTTPS: only when a trusted proxy says the client used plain http. A direct
+    //    plain-http connection (local use, tests, a load balancer's health probe) is served as is;
+    //    an untrusted peer's X-Forwarded-Proto is ignored because request.protocol ignores it.
     if (request.headers['x-forwarded-proto'] !== undefined && request.protocol === 'http' && isFromTrustedProxy(request)) {
       const location = httpsLocation(request.url, options.publicApiBase);
       if (location) {
@@ -116,38 +123,32 @@ const securityPlugin: FastifyPluginAsync<SecurityOptions> = async (app: FastifyI
         return;
       }
     }
-    done();
-  });
 
-  // The contract says JSON (issue 14, A12): Fastify's built-in text/plain parser let a JSON body
-  // sent as text/plain through to validation (a 422); without it, that is the documented 415.
-  app.removeContentTypeParser('text/plain');
-  // Bodies are read as sent: a compressed one (Content-Encoding: gzip, br …) would be parsed as
-  // garbage, so it is refused as the media type it is.
-  // Only a request with a body has one to decode: a GET /health with a stray Content-Encoding
-  // header is served (the fuzz suite found it refused with 415).
-  app.addHook('onRequest', (request, reply, done) => {
+    // 3. Bodies are read as sent: a compressed one (Content-Encoding: gzip, br …) would be parsed
+    //    as garbage, so it is refused as the media type it is. Only a request with a body has one
+    //    to decode: a GET /health with a stray Content-Encoding header is served (the fuzz suite
+    //    found it refused with 415).
     const encoding = request.headers['content-encoding'];
-    if (encoding === undefined || encoding.trim().toLowerCase() === 'identity' || encoding.trim() === '' || !hasBody(request)) return done();
-    void reply.code(415).send(errorBody('unsupported_media_type', `Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not supported: send the body uncompressed, as JSON with Content-Type: application/json.`));
-  });
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity' && encoding.trim() !== '' && hasBody(request)) {
+      void reply.code(415).send(errorBody('unsupported_media_type', `Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not supported: send the body uncompressed, as JSON with Content-Type: application/json.`));
+      return;
+    }
 
-  const apiKey = options.apiKey;
-  if (apiKey) {
-    app.addHook('onRequest', (request, reply, done) => {
-      // The matched route pattern, not the raw URL: no spelling of a URL can make a private route public.
+    // 4. The API key, when one is configured. The matched route pattern, not the raw URL: no
+    //    spelling of a URL can make a private route public.
+    if (apiKey) {
       const route = request.routeOptions.url;
-      if (request.method === 'OPTIONS' || (route !== undefined && publicPaths.has(route)) || bearerTokenMatches(request.headers.authorization, apiKey)) {
-        done();
+      if (!(request.method === 'OPTIONS' || (route !== undefined && publicPaths.has(route)) || bearerTokenMatches(request.headers.authorization, apiKey))) {
+        reply
+          .code(401)
+          .header('www-authenticate', 'Bearer realm="routergpt"')
+          .type('application/json; charset=utf-8')
+          .send(errorBody('unauthorized', 'Missing or wrong API key. Send `Authorization: Bearer <key>` (the key configured as ROUTERGPT_API_KEY).'));
         return;
       }
-      reply
-        .code(401)
-        .header('www-authenticate', 'Bearer realm="routergpt"')
-        .type('application/json; charset=utf-8')
-        .send(errorBody('unauthorized', 'Missing or wrong API key. Send `Authorization: Bearer <key>` (the key configured as ROUTERGPT_API_KEY).'));
-    });
-  }
+    }
+    done();
+  });
 };
 
 // Not encapsulated: CORS, the security headers and the hooks must cover every route and the 404 handler.

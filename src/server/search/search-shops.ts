@@ -25,6 +25,8 @@ export interface ShopHit extends ShopRow {
 
 // Per pool (or client): may it use named prepared statements? Settled by the first search.
 const namedOk = new WeakMap<object, Promise<boolean>>();
+// The settled answers, read synchronously: a search then awaits its query alone (bench/http).
+const namedKnown = new WeakMap<object, boolean>();
 
 /**
  * True on a real PostgreSQL server; false on PGlite (its version() says so). A failed probe
@@ -35,7 +37,11 @@ const namedOk = new WeakMap<object, Promise<boolean>>();
 function usesNamedStatements(db: Queryable): Promise<boolean> {
   let known = namedOk.get(db);
   if (known === undefined) {
-    const probe = db.query<{ v: string }>('SELECT version() AS v').then(({ rows }) => !/PGlite|emscripten/i.test(rows[0]?.v ?? ''));
+    const probe = db.query<{ v: string }>('SELECT version() AS v').then(({ rows }) => {
+      const named = !/PGlite|emscripten/i.test(rows[0]?.v ?? '');
+      namedKnown.set(db, named);
+      return named;
+    });
     probe.catch(() => {
       if (namedOk.get(db) === probe) namedOk.delete(db);
     });
@@ -47,7 +53,7 @@ function usesNamedStatements(db: Queryable): Promise<boolean> {
 
 export async function searchShops(db: Queryable, params: SearchShopsParams): Promise<ShopHit[]> {
   const { name, text, values } = searchQuery(params);
-  const named = await usesNamedStatements(db);
+  const named = namedKnown.get(db) ?? (await usesNamedStatements(db));
   const { rows } = await db.query<ShopHit>(named ? { name, text, values } : { text, values });
   return rows;
 }

@@ -87,14 +87,30 @@ export function ipv6Prefix64(ip: string): string | undefined {
 }
 
 /**
+ * Spelling → key for the addresses seen lately: the canonical form takes a handful of regular
+ * expressions and arrays, and a client sends many requests from one address (bench/http).
+ */
+const ipKeys = new Map<string, string>();
+const IP_KEY_CACHE_SIZE = 10_000;
+
+/**
  * The client's address as a key. `request.ip` is the forwarded address behind a trusted proxy;
  * when that is not an address at all, the socket's peer (the proxy) is used instead — a garbage
  * header must not be a budget of its own.
  */
 export function ipKey(request: FastifyRequest): string {
-  const ip = canonicalClientIp(request.ip ?? '') ?? canonicalClientIp(request.socket?.remoteAddress ?? '');
-  return `ip:${ip ?? 'unknown'}`;
+  const raw = request.ip ?? '';
+  const known = ipKeys.get(raw);
+  if (known !== undefined) return known;
+  const ip = canonicalClientIp(raw);
+  if (ip === undefined) return `ip:${canonicalClientIp(request.socket?.remoteAddress ?? '') ?? 'unknown'}`;
+  const key = `ip:${ip}`;
+  // Bounded: a flood of distinct addresses costs a cleared cache, never memory.
+  if (ipKeys.size >= IP_KEY_CACHE_SIZE) ipKeys.clear();
+  ipKeys.set(raw, key);
+  return key;
 }
+
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
