@@ -24,6 +24,8 @@ export interface OpenDatabaseOptions {
   verify?: boolean;
   /** The embedded database only: a template variant for a fresh state (embedded-template.ts). */
   templateVariant?: TemplateVariant;
+  /** The embedded database only: how its WebAssembly is compiled (embedded.ts; 'optimized' for long-running processes). */
+  wasmTier?: 'baseline' | 'optimized';
 }
 
 /** Open the environment's database: a pool on its URL, or the embedded database served locally. */
@@ -31,7 +33,7 @@ export async function openDatabase(config: EnvironmentConfig, options: OpenDatab
   const target = config.database.value;
   const applicationName = options.applicationName ?? 'routergpt';
   if (target.kind === 'embedded') {
-    const embedded = await openEmbedded({ dataDir: target.dataDir, command: applicationName, ...(options.templateVariant ? { templateVariant: options.templateVariant } : {}) });
+    const embedded = await openEmbedded({ dataDir: target.dataDir, command: applicationName, ...(options.templateVariant ? { templateVariant: options.templateVariant } : {}), ...(options.wasmTier ? { wasmTier: options.wasmTier } : {}) });
     const pool = createPool({ connectionString: embedded.url, max: options.poolSize ?? 4, applicationName });
     const db: Database = {
       pool,

@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import v8 from 'node:v8';
 import type { PGlite } from '@electric-sql/pglite';
 import { LockHeldError } from '../errors.js';
 import { patchQueryQueue } from './embedded-queue.js';
@@ -55,6 +56,14 @@ export interface OpenEmbeddedOptions {
    * the cluster already migrated, for a caller about to migrate it to the latest version).
    */
   templateVariant?: TemplateVariant;
+  /**
+   * How V8 compiles PGlite's WebAssembly (9 MB). 'baseline' (the default: Liftoff only) suits a
+   * command that runs for seconds: V8's default re-compiles hot functions with TurboFan on
+   * background threads, which on two loaded cores delayed a fresh `migrate up` by 0.3–0.9 s
+   * (issue 16). 'optimized' keeps that for long-running processes (serve). A V8 flag, so it is
+   * the process's: the first embedded database opened in a process decides.
+   */
+  wasmTier?: 'baseline' | 'optimized';
 }
 
 interface LockInfo {
@@ -94,7 +103,7 @@ function urlFor(host: string, port: number): string {
   return `postgres://postgres@${host}:${port}/postgres`;
 }
 
-export async function openEmbedded({ dataDir, startWaitMs = 30_000, drainMs = 300_000, command = 'routergpt', templateCache, templateVariant }: OpenEmbeddedOptions): Promise<EmbeddedDatabase> {
+export async function openEmbedded({ dataDir, startWaitMs = 30_000, drainMs = 300_000, command = 'routergpt', templateCache, templateVariant, wasmTier = 'baseline' }: OpenEmbeddedOptions): Promise<EmbeddedDatabase> {
   mkdirSync(dataDir, { recursive: true });
   const lockFile = path.join(dataDir, LOCK_NAME);
   const deadline = Date.now() + startWaitMs;
@@ -133,7 +142,7 @@ export async function openEmbedded({ dataDir, startWaitMs = 30_000, drainMs = 30
     writeSync(fd, JSON.stringify(info));
     closeSync(fd);
     try {
-      return await startOwner(dataDir, lockFile, info, drainMs, templateCache ?? routergptCacheDir(), templateVariant);
+      return await startOwner(dataDir, lockFile, info, drainMs, templateCache ?? routergptCacheDir(), templateVariant, wasmTier);
     } catch (error) {
       unlinkSync(lockFile);
       throw error;
@@ -141,7 +150,16 @@ export async function openEmbedded({ dataDir, startWaitMs = 30_000, drainMs = 30
   }
 }
 
-async function startOwner(dataDir: string, lockFile: string, info: LockInfo, drainMs: number, templateCache: string | false, templateVariant: TemplateVariant | undefined): Promise<EmbeddedDatabase> {
+let wasmTierSet = false;
+
+function setWasmTier(tier: 'baseline' | 'optimized'): void {
+  if (wasmTierSet) return;
+  wasmTierSet = true;
+  if (tier === 'baseline') v8.setFlagsFromString('--liftoff-only');
+}
+
+async function startOwner(dataDir: string, lockFile: string, info: LockInfo, drainMs: number, templateCache: string | false, templateVariant: TemplateVariant | undefined, wasmTier: 'baseline' | 'optimized'): Promise<EmbeddedDatabase> {
+  setWasmTier(wasmTier);
   // Loaded lazily: PGlite is a large WebAssembly module that only this path needs.
   const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-socket')]);
   const pgdata = path.join(dataDir, 'pgdata');
@@ -181,9 +199,12 @@ async function startOwner(dataDir: string, lockFile: string, info: LockInfo, dra
       closed = true;
       // Other routergpt processes may have joined through our socket (our own pool is closed
       // by now): let them finish before the database goes away under them.
-      const drainUntil = Date.now() + drainMs;
+      // Polled often at first: our own pool's sockets close a moment after pool.end() returns,
+      // and every command's exit waits here (issue 16) — then every 100 ms for other processes.
+      const drainStarted = Date.now();
+      const drainUntil = drainStarted + drainMs;
       while (server.getStats().activeConnections > 0 && Date.now() < drainUntil) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await new Promise((resolve) => setTimeout(resolve, Date.now() - drainStarted < 500 ? 5 : 100));
       }
       await channel.close();
       await server.stop();

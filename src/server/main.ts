@@ -57,7 +57,8 @@ export async function startServer(options: StartServerOptions): Promise<StartedS
   const env = options.env ?? process.env;
   // A fresh embedded state is copied from the pre-migrated template: prepareLocal's migrate up then claims it.
   const templateVariant = config.database.value.kind === 'embedded' ? premigratedTemplate(loadMigrations(config.migrationsDir.value), { lockTimeoutMs: config.lockTimeoutMs.value }) : undefined;
-  const db = await openDatabase(config, { applicationName: 'routergpt serve', ...(templateVariant ? { templateVariant } : {}) });
+  // A server runs for hours: PGlite's hot functions are worth optimising (embedded.ts).
+  const db = await openDatabase(config, { applicationName: 'routergpt serve', wasmTier: 'optimized', ...(templateVariant ? { templateVariant } : {}) });
   let app: FastifyInstance | undefined;
   let destination: LogDestination | undefined;
   try {

@@ -11,21 +11,16 @@ import type { AppliedRow, MigrationEvent } from './migrator.js';
 export const TEMPLATE_APPLIED_BY = 'routergpt (pre-migrated template)';
 
 /**
- * Every value a migration draws from the clock or from randomness for its database, drawn again
- * for a copy: the synthetic-traffic signing key (010, which must never be shared by two
- * databases) and the router flag's seed row (005). test/foundation/embedded-premigrated.test.ts
- * fails when a migration leaves rows anywhere else, so a new one is looked at before it is copied.
+ * Every value a migration draws from the clock or from randomness for its database, by the
+ * migration that draws it, drawn again for a copy: the synthetic-traffic signing key (010, which
+ * must never be shared by two databases) and the router flag's seed row (005).
+ * test/foundation/embedded-premigrated.test.ts fails when a migration leaves rows anywhere else,
+ * so a new one is looked at before it is copied.
  */
-export const REDRAW_PER_DATABASE = `DO $redraw$
-BEGIN
-  IF to_regclass('routergpt.synthetic_key') IS NOT NULL THEN
-    UPDATE routergpt.synthetic_key SET key = replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), created_at = now();
-  END IF;
-  IF to_regclass('feature_flags') IS NOT NULL THEN
-    UPDATE feature_flags SET updated_at = now() WHERE updated_by = 'migration 005';
-  END IF;
-END
-$redraw$`;
+export const REDRAW_PER_DATABASE: ReadonlyArray<{ migration: string; sql: string }> = [
+  { migration: '005', sql: "UPDATE feature_flags SET updated_at = now() WHERE updated_by = 'migration 005'" },
+  { migration: '010', sql: "UPDATE routergpt.synthetic_key SET key = replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), created_at = now()" },
+];
 
 /**
  * Claim the template's rows for this run, in one transaction, under the caller's migration lock:
@@ -46,7 +41,9 @@ export async function claimTemplateRows(client: PoolClient, table: string, rows:
       [appliedBy ?? null, TEMPLATE_APPLIED_BY, rows.map((r) => r.version)],
     );
     claimed = result.rows.map((r) => ({ version: r.version, name: r.name, ms: r.execution_ms })).sort((a, b) => (a.version < b.version ? -1 : 1));
-    if (claimed.length > 0) await client.query(REDRAW_PER_DATABASE);
+    // Only for migrations this call claimed (the set may end before 010); one simple-protocol round trip.
+    const redraw = REDRAW_PER_DATABASE.filter((r) => claimed.some((c) => c.version === r.migration)).map((r) => r.sql);
+    if (redraw.length > 0) await client.query(redraw.join(';\n'));
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
