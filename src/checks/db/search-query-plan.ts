@@ -70,7 +70,6 @@ export default defineCheck({
   title: 'Location search uses an index, within budget',
   needs: ['db'],
   stages: ['post'],
-  slow: true,
   params: ['latitude', 'longitude', 'radiusMiles', 'category', 'budgetMs'],
   async run({ db, params }) {
     const pool = db!;
