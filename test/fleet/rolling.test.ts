@@ -142,6 +142,26 @@ describe('rolling deploy on loopback hosts', () => {
     expect(f.log()).toEqual([`deploy web-1 v2 ${f.hosts[0]!.url}`, 'rollback web-1 v1']);
   });
 
+  it('resume after the canary baked: the bake is not run again (a finished one goes on, a failed one stops and rolls the canary back)', async () => {
+    const strategy = '{ batch: 1, canary: true, canary_bake: 10m, gate_timeout: 5s }';
+    const bake = (status: 'pass' | 'fail', completed: boolean) => ({ env: 'staging', apiBase: 'http://canary', release: 'v2', startedAt: new Date().toISOString(), forMs: 600_000, intervalMs: 60_000, minRequests: 20, strict: false, limits: { p95_ms: {}, error_rate: 0.01, rate_429: 0.05 }, baseline: { kind: 'concurrent', release: 'v1', requests: 90, reason: 'release v1 on the other hosts' }, windows: [], status, completed });
+    // Killed after the canary's bake finished: the rest follow, no bake (there is no database here to run one on).
+    const f = await fleet();
+    writeFileSync(path.join(f.dir, 'web-1.version'), 'v2');
+    const killedAfter = (status: 'pass' | 'fail', completed: boolean) => ({ rolling: true, phase: 'rolling-out', hosts: [{ name: 'web-1', state: 'done', from: 'v1' }, { name: 'web-2', state: 'pending', from: 'v1' }, { name: 'web-3', state: 'pending', from: 'v1' }], bake: bake(status, completed) });
+    const result = await codeDeployStep.run(context(f, strategy, 'v2', { resumed: killedAfter('pass', true) }));
+    expect(result.summary).toBe("3 of 3 host(s) on v2; the canary's bake: pass");
+    expect(f.log().map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual(['deploy web-2', 'deploy web-3']);
+
+    // Killed after the bake failed, before the rollback began: the canary is rolled back, nothing else touched.
+    const g = await fleet();
+    writeFileSync(path.join(g.dir, 'web-1.version'), 'v2');
+    const error = await codeDeployStep.run(context(g, strategy, 'v2', { resumed: killedAfter('fail', false) })).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/^The rollout of v2 stopped: web-1 \(the canary's 10 min bake failed\)\. Rolled back: web-1; not touched: web-2, web-3\.$/);
+    expect(g.log()).toEqual(['rollback web-1 v1']);
+    expect(g.versions()).toEqual({ 'web-1': 'v1', 'web-2': 'v1', 'web-3': 'v1' });
+  });
+
   it('a failed host within max_fail is rolled back on its own and the rollout goes on', async () => {
     const f = await fleet();
     f.crashesOn.add('web-2@v2');

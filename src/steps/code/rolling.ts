@@ -80,7 +80,7 @@ export async function runRollout(ctx: StepContext, strategy: RolloutStrategy): P
   const { key } = await resolveSyntheticKey(ctx.config, ctx.db?.pool);
   const resumed = ctx.resumed?.rolling === true ? (ctx.resumed as RolloutCheckpoint) : undefined;
   const progress = new Map<string, HostProgress>(hosts.map((h) => [h.name, resumed?.hosts.find((p) => p.name === h.name) ?? { name: h.name, state: 'pending' as HostState }]));
-  const state: RolloutCheckpoint = { rolling: true, phase: resumed?.phase ?? 'rolling-out', hosts: hosts.map((h) => progress.get(h.name)!) };
+  const state: RolloutCheckpoint = { rolling: true, phase: resumed?.phase ?? 'rolling-out', hosts: hosts.map((h) => progress.get(h.name)!), ...(resumed?.bake ? { bake: resumed.bake } : {}) };
   const save = () => ctx.checkpoint(state);
   const runs: CommandRun[] = [];
   const baseVars = releaseVariables(ctx);
@@ -175,7 +175,7 @@ export async function runRollout(ctx: StepContext, strategy: RolloutStrategy): P
               await save();
             });
           }
-          if (bake.status === 'fail') why = `the canary's ${fmt(strategy.canaryBakeMs)} bake failed: ${failures(bake).join('; ')}`;
+          if (bake.status === 'fail') why = `the canary's ${fmt(strategy.canaryBakeMs)} bake failed${failures(bake).length ? `: ${failures(bake).join('; ')}` : ''}`;
         } catch (error) {
           // Ctrl-C interrupts the run (resume continues the bake); a bake that cannot watch is a failed canary.
           if (error instanceof CancelledError) throw error;
