@@ -49,31 +49,49 @@ const REDACTED = '[Redacted]';
  * replaced whole, at any depth. Returns the record unchanged (the same
  * object) when nothing in it needed masking, so the common line costs one walk and no copy.
  */
-export function maskRecord(value: unknown, mask: (text: string) => string, depth = 0, seen = new WeakSet<object>()): unknown {
+export function maskRecord(value: unknown, mask: (text: string) => string, depth = 0, seen?: WeakSet<object>): unknown {
   if (typeof value === 'string') return mask(value);
   if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return value;
-  if (seen.has(value)) return value;
-  seen.add(value);
+  if (seen?.has(value)) return value;
+  // The set of objects walked is made only once a record nests an object: the common line (an
+  // access line: strings and numbers) allocates nothing here (issue 16).
   if (Array.isArray(value)) {
-    let changed = false;
-    const out = value.map((item) => {
-      const m = maskRecord(item, mask, depth + 1, seen);
-      if (m !== item) changed = true;
-      return m;
-    });
-    return changed ? out : value;
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      let m: unknown;
+      if (typeof item === 'string') m = mask(item);
+      else if (item === null || typeof item !== 'object') m = item;
+      else {
+        (seen ??= new WeakSet<object>()).add(value);
+        m = maskRecord(item, mask, depth + 1, seen);
+      }
+      if (m !== item) (out ??= value.slice())[i] = m;
+    }
+    return out ?? value;
   }
   if (value instanceof Error) {
+    (seen ??= new WeakSet<object>()).add(value);
     const plain: Record<string, unknown> = { type: value.name, message: value.message, stack: value.stack, ...Object.fromEntries(Object.entries(value)) };
     if ((value as { cause?: unknown }).cause !== undefined) plain.cause = (value as { cause?: unknown }).cause;
     const masked = maskRecord(plain, mask, depth, seen) as Record<string, unknown>;
     return JSON.stringify(masked) === JSON.stringify(plain) ? value : masked;
   }
   if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return value;
+  const record = value as Record<string, unknown>;
   let out: Record<string, unknown> | undefined;
-  for (const [key, item] of Object.entries(value)) {
-    const m = REDACTED_KEYS.has(key) && item !== undefined && item !== null ? REDACTED : maskRecord(item, mask, depth + 1, seen);
-    if (m !== item) (out ??= { ...(value as Record<string, unknown>) })[key] = m;
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue;
+    const item = record[key];
+    let m: unknown;
+    if (REDACTED_KEYS.has(key) && item !== undefined && item !== null) m = REDACTED;
+    else if (typeof item === 'string') m = mask(item);
+    else if (item === null || typeof item !== 'object') m = item;
+    else {
+      (seen ??= new WeakSet<object>()).add(value);
+      m = maskRecord(item, mask, depth + 1, seen);
+    }
+    if (m !== item) (out ??= { ...record })[key] = m;
   }
   return out ?? value;
 }
