@@ -46,6 +46,21 @@ export interface AnalyticsWriter {
 
 const COLUMNS = 10;
 
+/** The INSERT for `rows` events, built once per batch size (a batch is at most maxBatch rows). */
+const insertSqlByRows = new Map<number, string>();
+function insertSql(rows: number): string {
+  let sql = insertSqlByRows.get(rows);
+  if (sql === undefined) {
+    const tuples = Array.from({ length: rows }, (_, i) => {
+      const p = (k: number) => `$${i * COLUMNS + k}`;
+      return `(${p(1)}, ${p(2)}::uuid, ${p(3)}::bigint, ${p(4)}::uuid, ${p(5)}::int, ${p(6)}::jsonb, ${p(7)}::timestamptz, ${p(8)}::boolean, ${p(9)}, ${p(10)})`;
+    });
+    sql = `INSERT INTO router_analytics (event_type, session_id, shop_id, search_id, latency_ms, payload, created_at, synthetic, release, host) VALUES ${tuples.join(', ')}`;
+    if (insertSqlByRows.size < 1000) insertSqlByRows.set(rows, sql);
+  }
+  return sql;
+}
+
 export function createAnalyticsWriter(db: Queryable, log: Logger, settings: AnalyticsSettings = {}, clock: () => Date = () => new Date()): AnalyticsWriter {
   const flushIntervalMs = settings.flushIntervalMs ?? 250;
   const maxBatch = settings.maxBatch ?? 100;
@@ -60,7 +75,7 @@ export function createAnalyticsWriter(db: Queryable, log: Logger, settings: Anal
 
   async function writeBatch(batch: AnalyticsEvent[]): Promise<void> {
     const values: unknown[] = [];
-    const rows = batch.map((e, i) => {
+    for (const e of batch) {
       values.push(
         e.eventType,
         e.sessionId ?? null,
@@ -73,10 +88,8 @@ export function createAnalyticsWriter(db: Queryable, log: Logger, settings: Anal
         release,
         host,
       );
-      const p = (k: number) => `$${i * COLUMNS + k}`;
-      return `(${p(1)}, ${p(2)}::uuid, ${p(3)}::bigint, ${p(4)}::uuid, ${p(5)}::int, ${p(6)}::jsonb, ${p(7)}::timestamptz, ${p(8)}::boolean, ${p(9)}, ${p(10)})`;
-    });
-    await db.query(`INSERT INTO router_analytics (event_type, session_id, shop_id, search_id, latency_ms, payload, created_at, synthetic, release, host) VALUES ${rows.join(', ')}`, values);
+    }
+    await db.query(insertSql(batch.length), values);
   }
 
   /**
