@@ -30,7 +30,9 @@ describe('parseYamlCached', () => {
     const text = `${OPENAPI}\n# the next process\n`;
     parseYamlCached(text, dir);
     const file = path.join(dir, 'yaml', entries(dir)[0]!);
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(YAML.parse(text));
+    const entry = JSON.parse(readFileSync(file, 'utf8')) as { key: string; value: unknown };
+    expect(entry.value).toEqual(YAML.parse(text));
+    expect(`${entry.key}.json`).toBe(path.basename(file));
     const input = path.join(dir, 'input.yaml');
     writeFileSync(input, text);
     // Another process (the built module), as the next `verify` would be.
@@ -38,12 +40,21 @@ describe('parseYamlCached', () => {
       const { stdout } = await execa(process.execPath, ['--input-type=module', '-e', `import { readFileSync } from 'node:fs'; const { parseYamlCached } = await import(${JSON.stringify(path.join(REPO_ROOT, 'dist', 'lib', 'yaml-cache.js'))}); process.stdout.write(JSON.stringify(parseYamlCached(readFileSync(${JSON.stringify(input)}, 'utf8'), ${JSON.stringify(dir)})));`]);
       return JSON.parse(stdout) as unknown;
     };
-    // What is stored is what it answers (the key is the text's hash): a marker proves it read the file, not the text.
-    writeFileSync(file, '{"marker":true}');
+    // What is stored under the text's key is what it answers: a marker proves it read the file, not the text.
+    writeFileSync(file, JSON.stringify({ key: entry.key, value: { marker: true } }));
     expect(await next()).toEqual({ marker: true });
+    // An entry under another key (a file copied into place), or half a file: parsed again, and replaced.
+    writeFileSync(file, JSON.stringify({ key: 'another', value: { marker: true } }));
+    expect(await next()).toEqual(YAML.parse(text));
     writeFileSync(file, '{"half": ');
     expect(await next()).toEqual(YAML.parse(text));
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(YAML.parse(text));
+    expect((JSON.parse(readFileSync(file, 'utf8')) as { value: unknown }).value).toEqual(YAML.parse(text));
+  });
+
+  it('keeps the newest 32 entries', () => {
+    const dir = tempDir('routergpt-yaml-cache-');
+    for (let i = 0; i < 40; i += 1) parseYamlCached(`${OPENAPI}\n# edit ${i}\n`, dir);
+    expect(entries(dir)).toHaveLength(32);
   });
 
   it('does not store a document JSON cannot hold (.inf), and small texts are parsed as they are', () => {

@@ -198,7 +198,7 @@ describe('the baseline', () => {
 });
 
 /** The loop on a virtual clock: sleeping moves the clock; /health is the real server's. */
-async function watchOn(options: { forMs: number; intervalMs: number; strict?: boolean; resumed?: WatchReport; checkpoints?: WatchReport[] }) {
+async function watchOn(options: { forMs: number; intervalMs: number; strict?: boolean; resumed?: WatchReport; checkpoints?: WatchReport[]; canary?: { release: string; fleetRelease?: string; canaryHosts: number; fleetHosts: number } }) {
   let clock = options.resumed ? Date.parse(options.resumed.startedAt) + options.resumed.windows.length * options.intervalMs : S.getTime();
   const actions: WatchReport[] = [];
   const report = await watchRelease({
@@ -214,6 +214,7 @@ async function watchOn(options: { forMs: number; intervalMs: number; strict?: bo
       clock += ms;
     },
     ...(options.resumed ? { resumed: structuredClone(options.resumed) } : {}),
+    ...(options.canary ? { canary: options.canary } : {}),
     checkpoint: async (r) => {
       options.checkpoints?.push(structuredClone(r));
     },
@@ -224,6 +225,53 @@ async function watchOn(options: { forMs: number; intervalMs: number; strict?: bo
   });
   return { report, actions };
 }
+
+describe('a canary bake: the canary release against the rest of the fleet over the same minutes', () => {
+  const uuid = (kind: number, i: number) => `00000000-0000-4000-800${kind}-${String(i).padStart(12, '0')}`;
+  /** In the watch's first 5 minutes: v1 on two hosts, v2 (the canary) on one; every search delegated on v1, none on v2. */
+  async function sideBySide() {
+    for (let i = 0; i < 16; i += 1) {
+      if (i < 2) await event('error', at(S, 10 + i), 'v1', { payload: { route: SEARCH, status: 503 } });
+      else {
+        await event('search', at(S, 10 + i), 'v1', { latency: 40, searchId: uuid(1, i), payload: { shop_ids: [shopId] } });
+        await event('delegate', at(S, 20 + i), 'v1', { latency: 30, searchId: uuid(1, i), sessionId: uuid(2, i), shopId });
+      }
+    }
+    for (let i = 0; i < 11; i += 1) {
+      if (i < 1) await event('error', at(S, 40 + i), 'v2', { payload: { route: SEARCH, status: 503 } });
+      else await event('search', at(S, 40 + i), 'v2', { latency: 45, searchId: uuid(3, i), payload: { shop_ids: [shopId] } });
+    }
+  }
+
+  it("judges the canary's rows only, against the fleet's unscaled rates, its volume per host, its funnel by release", async () => {
+    await sideBySide();
+    const { report } = await watchOn({ forMs: 5 * 60_000, intervalMs: 5 * 60_000, canary: { release: 'v2', fleetRelease: 'v1', canaryHosts: 1, fleetHosts: 2 } });
+    expect(report).toMatchObject({ release: 'v2', releaseOnly: true, baseline: { kind: 'concurrent', release: 'v1', scale: 0.5, requests: 30 } });
+    const search = report.windows[0]!.routes.find((r) => r.route === 'search')!;
+    const v = (metric: string) => search.verdicts.find((x) => x.metric === metric)!;
+    // 11 canary requests against 16 of the fleet's, weighed × 0.5 per host: not "fell away".
+    expect(v('requests')).toMatchObject({ status: 'pass', actual: 11, baseline: 16 });
+    expect(v('requests').reason).toBe('11 requests (baseline 16 × 0.5 per host = 8)');
+    // A shared outage: 1 of 11 (9.1 %) on the canary, 2 of 16 (12.5 %) on the fleet — over the
+    // limit, but not the canary's doing: warn, judged on the fleet's 16 requests as they are (not 8,
+    // which would be under min_requests and leave no baseline, making it a fail).
+    expect(v('error_rate')).toMatchObject({ status: 'warn', baseline: 0.125, samples: 11 });
+    // The funnel by release: the fleet's searches were all delegated, the canary's none.
+    const conversion = report.windows[0]!.conversion.find((c) => c.metric === 'search_to_delegate')!;
+    expect(conversion).toMatchObject({ status: 'warn', actual: 0, baseline: 1, samples: 10 });
+    expect(report.status).not.toBe('fail');
+  });
+
+  it("with the fleet's release unknown, the baseline is every release but the canary's", async () => {
+    await sideBySide();
+    await event('search', at(S, 60), null, { latency: 40 });
+    const { report } = await watchOn({ forMs: 5 * 60_000, intervalMs: 5 * 60_000, canary: { release: 'v2', canaryHosts: 1, fleetHosts: 2 } });
+    expect(report.baseline).toMatchObject({ kind: 'concurrent', exceptRelease: 'v2', requests: 31 });
+    expect(report.baseline.release).toBeUndefined();
+    expect(report.baseline.reason).toContain('every release but v2');
+    expect(report.windows[0]!.routes.find((r) => r.route === 'search')!.verdicts.find((x) => x.metric === 'requests')).toMatchObject({ actual: 11, baseline: 17 });
+  });
+});
 
 describe('the watch loop', () => {
   it('no traffic: every window inconclusive, never pass — exit 0, or 3 under --strict', async () => {

@@ -51,7 +51,6 @@ export default defineCheck({
   title: 'Response times within budget (p95)',
   needs: ['api'],
   stages: ['post'],
-  slow: true,
   timeoutMs: 120_000,
   params: ['requests', 'budgets', 'chat', 'locations'],
   async run(deps) {

@@ -97,8 +97,12 @@ export async function dailyActivity(db: Queryable, w: AnalyticsWindow): Promise<
   }));
 }
 
-/** The ordered funnel of the searches made in the window (module comment). */
-export async function orderedFunnel(db: Queryable, w: AnalyticsWindow, windowHours = 24): Promise<FunnelResult> {
+/**
+ * The ordered funnel of the searches made in the window (module comment); with `releases`, only
+ * the searches served by that release (`release`) or by any other (`exceptRelease`) — a canary's
+ * cohort, whatever host served what followed.
+ */
+export async function orderedFunnel(db: Queryable, w: AnalyticsWindow, windowHours = 24, releases: { release?: string; exceptRelease?: string } = {}): Promise<FunnelResult> {
   const { rows } = await db.query<Record<string, unknown>>(
     // Written for the planner as much as for the reader (bench/analytics, 10 M events): shop_ids
     // is normalised to an array in s, because a jsonb_typeof() filter on a CTE's column is
@@ -113,6 +117,7 @@ export async function orderedFunnel(db: Queryable, w: AnalyticsWindow, windowHou
               CASE WHEN jsonb_typeof(a.payload -> 'shop_ids') = 'array' THEN a.payload -> 'shop_ids' ELSE '[]'::jsonb END AS shop_ids
          FROM ${ANALYTICS_EVENTS} a
         WHERE a.event_type = 'search' AND a.created_at >= $1 AND a.created_at < $2 AND NOT a.synthetic AND a.search_id IS NOT NULL
+          AND ($4::text IS NULL OR a.release = $4) AND ($5::text IS NULL OR a.release IS DISTINCT FROM $5)
      ), d AS (
        SELECT DISTINCT ON (s.search_id, x.session_id) s.search_id, x.session_id, x.created_at
          FROM s
@@ -132,7 +137,7 @@ export async function orderedFunnel(db: Queryable, w: AnalyticsWindow, windowHou
             (SELECT count(*) FROM s WHERE jsonb_array_length(s.shop_ids) > 0) AS with_results,
             (SELECT count(DISTINCT search_id) FROM d) AS delegated,
             (SELECT count(*) FROM b) AS booked`,
-    [w.since, w.until, windowHours],
+    [w.since, w.until, windowHours, releases.release ?? null, releases.exceptRelease ?? null],
   );
   const r = rows[0] ?? {};
   return { windowHours, searches: num(r.searches), searchesWithResults: num(r.with_results), delegated: num(r.delegated), booked: num(r.booked) };

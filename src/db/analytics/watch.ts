@@ -20,6 +20,14 @@ export interface WatchQueryWindow {
   to: Date;
   /** Only rows of this release (a baseline of the previous release); all rows when absent. */
   release?: string;
+  /** Only rows of every other release (a canary's concurrent baseline when the fleet's release is unknown). */
+  exceptRelease?: string;
+  /**
+   * The funnel too counts only the searches of `release` / not of `exceptRelease` (a canary's
+   * bake, where the releases serve the same minutes side by side); otherwise it is every
+   * release's searches of the window.
+   */
+  funnelByRelease?: boolean;
 }
 
 export interface RouteFigures {
@@ -44,6 +52,8 @@ const ms = (v: unknown) => (v === null || v === undefined ? null : Math.round(Nu
 
 const ROUTES_SQL = `(VALUES ${WATCH_ROUTES.map((_, i) => `($${i * 3 + 4}::text, $${i * 3 + 5}::text, $${i * 3 + 6}::text)`).join(', ')}) AS r(key, path, event_type)`;
 const ROUTE_PARAMS = WATCH_ROUTES.flatMap((r) => [r.key, r.path, r.eventType]);
+/** The parameter after the routes': exceptRelease. */
+const EXCEPT = `$${4 + ROUTE_PARAMS.length}`;
 
 /** Every watched route's figures over the window (routes without traffic as zeros). */
 export async function routeFigures(db: Queryable, w: WatchQueryWindow): Promise<RouteFigures[]> {
@@ -53,23 +63,23 @@ export async function routeFigures(db: Queryable, w: WatchQueryWindow): Promise<
               percentile_cont(0.5) WITHIN GROUP (ORDER BY a.latency_ms) AS p50,
               percentile_cont(0.95) WITHIN GROUP (ORDER BY a.latency_ms) AS p95
          FROM ${ANALYTICS_EVENTS} a JOIN ${ROUTES_SQL} ON r.event_type = a.event_type
-        WHERE a.created_at >= $1 AND a.created_at < $2 AND NOT a.synthetic AND ($3::text IS NULL OR a.release = $3)
+        WHERE a.created_at >= $1 AND a.created_at < $2 AND NOT a.synthetic AND ($3::text IS NULL OR a.release = $3) AND (${EXCEPT}::text IS NULL OR a.release IS DISTINCT FROM ${EXCEPT})
         GROUP BY r.key
      ), err AS (
        SELECT a.payload ->> 'route' AS path, count(*) AS n
          FROM ${ANALYTICS_EVENTS} a
-        WHERE a.event_type = 'error' AND a.created_at >= $1 AND a.created_at < $2 AND NOT a.synthetic AND ($3::text IS NULL OR a.release = $3)
+        WHERE a.event_type = 'error' AND a.created_at >= $1 AND a.created_at < $2 AND NOT a.synthetic AND ($3::text IS NULL OR a.release = $3) AND (${EXCEPT}::text IS NULL OR a.release IS DISTINCT FROM ${EXCEPT})
         GROUP BY 1
      ), ref AS (
        SELECT f.route AS path, sum(f.count) AS n, coalesce(sum(f.count) FILTER (WHERE f.status = 429), 0) AS n429
          FROM router_refusals f
-        WHERE f.minute >= date_trunc('minute', $1::timestamptz) AND f.minute < $2 AND NOT f.synthetic AND ($3::text IS NULL OR f.release = $3)
+        WHERE f.minute >= date_trunc('minute', $1::timestamptz) AND f.minute < $2 AND NOT f.synthetic AND ($3::text IS NULL OR f.release = $3) AND (${EXCEPT}::text IS NULL OR f.release IS DISTINCT FROM ${EXCEPT})
         GROUP BY 1
      )
      SELECT r.key, coalesce(ok.n, 0) AS successes, coalesce(err.n, 0) AS errors, coalesce(ref.n, 0) AS refusals, coalesce(ref.n429, 0) AS refused429, ok.p50, ok.p95
        FROM ${ROUTES_SQL}
        LEFT JOIN ok ON ok.key = r.key LEFT JOIN err ON err.path = r.path LEFT JOIN ref ON ref.path = r.path`,
-    [w.from, w.to, w.release ?? null, ...ROUTE_PARAMS],
+    [w.from, w.to, w.release ?? null, ...ROUTE_PARAMS, w.exceptRelease ?? null],
   );
   const byKey = new Map(rows.map((r) => [String(r.key), r]));
   return WATCH_ROUTES.map(({ key }) => {
@@ -89,7 +99,9 @@ export async function windowFigures(db: Queryable, w: WatchQueryWindow, rollups?
   const window = { since: w.from, until: w.to };
   // The rolled funnel is the same answer as orderedFunnel (both 24 h, all releases' searches of
   // the window); on a baseline a week back it takes milliseconds instead of seconds.
-  const funnel = async () => (rollups && (await rolledFunnel(db, window, rollups))) || orderedFunnel(db, window);
+  // A funnel by release reads the events (the rollups are every release's).
+  const byRelease = w.funnelByRelease ? { ...(w.release ? { release: w.release } : {}), ...(w.exceptRelease ? { exceptRelease: w.exceptRelease } : {}) } : undefined;
+  const funnel = async () => (byRelease ? orderedFunnel(db, window, undefined, byRelease) : (rollups && (await rolledFunnel(db, window, rollups))) || orderedFunnel(db, window));
   const [routes, f] = await Promise.all([routeFigures(db, w), funnel()]);
   return { routes, funnel: f };
 }

@@ -4,7 +4,7 @@
  * window one week earlier, else none — said so, and the absolute limits alone apply.
  */
 import type { Queryable } from '../../db/pool.js';
-import { previousRelease, routeFigures, type WatchQueryWindow, type WindowFigures } from '../../db/analytics/watch.js';
+import { previousRelease, routeFigures, type WatchQueryWindow } from '../../db/analytics/watch.js';
 import type { WatchBaseline } from './types.js';
 
 export const WEEK_MS = 7 * 86_400_000;
@@ -27,7 +27,7 @@ export function baselineFrom(baseline: WatchBaseline): BaselineChoice {
     windowFor(start, to) {
       if (baseline.kind === 'none' || !from) return undefined;
       const length = to.getTime() - start.getTime();
-      if (baseline.kind === 'concurrent') return { from: start, to, ...(baseline.release ? { release: baseline.release } : {}) };
+      if (baseline.kind === 'concurrent') return { from: start, to, funnelByRelease: true, ...(baseline.release ? { release: baseline.release } : {}), ...(baseline.exceptRelease ? { exceptRelease: baseline.exceptRelease } : {}) };
       if (baseline.kind === 'previous-release') return { from, to: new Date(from.getTime() + length), ...(baseline.release ? { release: baseline.release } : {}) };
       return { from: new Date(start.getTime() - WEEK_MS), to: new Date(to.getTime() - WEEK_MS) };
     },
@@ -56,25 +56,20 @@ export async function chooseBaseline(db: Queryable, release: string | undefined,
 
 /**
  * A canary's baseline: the release the rest of the fleet runs, over the canary's own window —
- * the same traffic, the same minutes, so a change in error rate or latency is the release's.
+ * the same traffic, the same minutes, so a change in error rate or latency is the release's. When
+ * the fleet's release is unknown (its /health named none), every release but the canary's.
  */
-export function concurrentBaseline(canary: { fleetRelease: string; canaryHosts: number; fleetHosts: number }, canaryRelease: string, start: Date, forMs: number): BaselineChoice {
-  const { fleetRelease, canaryHosts, fleetHosts } = canary;
+export function concurrentBaseline(canary: { release: string; fleetRelease?: string; canaryHosts: number; fleetHosts: number }, start: Date, forMs: number): BaselineChoice {
+  const { release, fleetRelease, canaryHosts, fleetHosts } = canary;
   const scale = fleetHosts > 0 ? canaryHosts / fleetHosts : 1;
+  const others = fleetRelease ? `release ${fleetRelease}` : `every release but ${release} (the fleet's /health named none)`;
   return baselineFrom({
     kind: 'concurrent',
-    release: fleetRelease,
+    ...(fleetRelease ? { release: fleetRelease } : { exceptRelease: release }),
     from: start.toISOString(),
     to: new Date(start.getTime() + forMs).toISOString(),
     requests: 0,
     ...(scale !== 1 ? { scale } : {}),
-    reason: `release ${fleetRelease} on the other ${fleetHosts} host(s) over the same window, against ${canaryRelease} on ${canaryHosts}${scale !== 1 ? `; their counts weighed × ${Math.round(scale * 1000) / 1000} (per host)` : ''}`,
+    reason: `${others} on the other ${fleetHosts} host(s) over the same window, against ${release} on ${canaryHosts}${scale !== 1 ? `; its volume weighed × ${Math.round(scale * 1000) / 1000} (per host)` : ''}`,
   });
-}
-
-/** A baseline's figures with its counts multiplied by `scale` (ratios and latencies unchanged). */
-export function scaleFigures(figures: WindowFigures, scale: number | undefined): WindowFigures {
-  if (!scale || scale === 1) return figures;
-  const x = (n: number) => Math.round(n * scale * 10) / 10;
-  return { ...figures, routes: figures.routes.map((r) => ({ ...r, requests: x(r.requests), successes: x(r.successes), errors: x(r.errors), refusals: x(r.refusals), refused429: x(r.refused429) })) };
 }

@@ -23,6 +23,12 @@ export interface EvaluationInput {
   baseline?: WindowFigures;
   limits: WatchLimits;
   minRequests: number;
+  /**
+   * The baseline's share of traffic comparable to the watched one's (a canary: its hosts ÷ the
+   * others'): the volume rule weighs the baseline's request count by it. Rates, latencies and the
+   * min_requests floor are judged on the counts as they are. Absent: 1.
+   */
+  volumeScale?: number;
 }
 
 export interface Evaluation {
@@ -39,6 +45,7 @@ interface RuleContext {
   base: RouteFigures | undefined;
   limits: WatchLimits;
   min: number;
+  volumeScale: number;
 }
 
 type Rule = (ctx: RuleContext) => WatchVerdict;
@@ -56,12 +63,15 @@ function tooFew(metric: WatchVerdict['metric'], unit: WatchVerdict['unit'], samp
 }
 
 const requestsRule: Rule = (ctx) => {
-  const { cur, min } = ctx;
+  const { cur, min, volumeScale } = ctx;
   const baseline = ctx.base ? ctx.base.requests : undefined;
   const common = { metric: 'requests' as const, unit: 'count' as const, actual: cur.requests, ...(baseline !== undefined ? { baseline } : {}), samples: cur.requests };
-  if (cur.requests < min) return { ...common, status: 'inconclusive', reason: `${cur.requests} requests < min_requests ${min}: too few to judge${baseline !== undefined ? ` (baseline ${baseline})` : ''}` };
-  if (baseline !== undefined && baseline >= min && cur.requests < WARN_TRAFFIC * baseline) return { ...common, status: 'warn', reason: `${cur.requests} requests < ${WARN_TRAFFIC} × baseline ${baseline} over the same time: traffic fell away` };
-  return { ...common, status: 'pass', reason: `${cur.requests} requests${baseline !== undefined ? ` (baseline ${baseline})` : ''}` };
+  // A canary's baseline is several hosts' traffic: its share per host is what one host should see.
+  const share = baseline === undefined ? undefined : baseline * volumeScale;
+  const baseText = baseline === undefined ? '' : volumeScale === 1 ? `baseline ${baseline}` : `baseline ${baseline} × ${Math.round(volumeScale * 1000) / 1000} per host = ${Math.round((share ?? 0) * 10) / 10}`;
+  if (cur.requests < min) return { ...common, status: 'inconclusive', reason: `${cur.requests} requests < min_requests ${min}: too few to judge${baseText ? ` (${baseText})` : ''}` };
+  if (baseline !== undefined && baseline >= min && cur.requests < WARN_TRAFFIC * share!) return { ...common, status: 'warn', reason: `${cur.requests} requests < ${WARN_TRAFFIC} × ${baseText} over the same time: traffic fell away` };
+  return { ...common, status: 'pass', reason: `${cur.requests} requests${baseText ? ` (${baseText})` : ''}` };
 };
 
 /**
@@ -136,11 +146,11 @@ function conversionVerdict(metric: WatchConversionMetric, part: (f: FunnelResult
   return { ...common, status: 'pass', reason: `${figures}${typeof baseline === 'number' ? ` (baseline ${pct(baseline)})` : ` (${baselineText(baseline)})`}` };
 }
 
-export function evaluateWindow({ current, baseline, limits, minRequests }: EvaluationInput): Evaluation {
+export function evaluateWindow({ current, baseline, limits, minRequests, volumeScale = 1 }: EvaluationInput): Evaluation {
   const routes = WATCH_ROUTES.map(({ key, path }): WatchRouteReport => {
     const cur = current.routes.find((r) => r.route === key)!;
     const base = baseline?.routes.find((r) => r.route === key);
-    const verdicts = routeRules(key, limits).map((rule) => rule({ cur, base, limits, min: minRequests }));
+    const verdicts = routeRules(key, limits).map((rule) => rule({ cur, base, limits, min: minRequests, volumeScale }));
     return { route: key, path, status: worstStatus(verdicts.map((v) => v.status)), verdicts };
   });
   const c = current.funnel;

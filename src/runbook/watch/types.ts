@@ -67,15 +67,17 @@ export interface WatchBaseline {
   kind: 'previous-release' | 'week-earlier' | 'none' | 'concurrent';
   /** The previous release, for `previous-release`; the fleet's release, for `concurrent`. */
   release?: string;
+  /** For `concurrent` when the fleet's release is unknown: every release but this one (the canary's). */
+  exceptRelease?: string;
   /** ISO timestamps of the baseline window (absent for `none`). */
   from?: string;
   to?: string;
   /** Requests in the baseline window, all routes (for `concurrent`, as counted: before `scale`). */
   requests: number;
   /**
-   * The baseline's counts are multiplied by this before they are compared (a canary: its hosts ÷
-   * the rest of the fleet's, so one host's traffic is weighed against one host's share); ratios
-   * and latencies are unchanged by it. Absent: 1.
+   * The baseline's request count is weighed by this in the volume verdict (a canary: its hosts ÷
+   * the rest of the fleet's, so one host's traffic is compared with one host's share); rates,
+   * latencies and the min_requests floor use the counts as they are. Absent: 1.
    */
   scale?: number;
   /** In words, e.g. "no baseline: release v1.3 is the first one recorded and a week ago had no traffic". */
@@ -131,8 +133,8 @@ export interface WatchReport {
   /** The release under watch (what /health reports as `version`). */
   release?: string;
   /**
-   * Only `release`'s rows are the watch's figures (a canary: one host on the new release while
-   * the others serve the old one); absent: every release's rows in the window.
+   * Only `release`'s rows are the watch's figures, funnel included (a canary: one host on the new
+   * release while the others serve the old one); absent: every release's rows in the window.
    */
   releaseOnly?: boolean;
   startedAt: string;

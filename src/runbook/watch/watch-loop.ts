@@ -10,7 +10,7 @@ import type { WatchSettings } from '../../config/types.js';
 import type { Queryable } from '../../db/pool.js';
 import { readAnalyticsRollupState } from '../../db/analytics/rollups.js';
 import { windowFigures } from '../../db/analytics/watch.js';
-import { baselineFrom, chooseBaseline, concurrentBaseline, scaleFigures } from './baseline.js';
+import { baselineFrom, chooseBaseline, concurrentBaseline } from './baseline.js';
 import { evaluateWindow, windowStatus } from './evaluate.js';
 import type { HealthReader, HealthReading } from './health.js';
 import { worstStatus, type WatchAction, type WatchHealth, type WatchReport, type WatchStatus, type WatchWindow } from './types.js';
@@ -31,10 +31,11 @@ export interface WatchLoopOptions {
   sleep: (ms: number) => Promise<void>;
   signal?: AbortSignal;
   /**
-   * A canary's bake: only the rows of the release /health reports count, and the baseline is the
-   * fleet's release over the same window (baseline.ts concurrentBaseline), not a past window.
+   * A canary's bake: only the rows of `release` (the release the canary was gated on) count, and
+   * the baseline is the rest of the fleet over the same window (baseline.ts concurrentBaseline) —
+   * `fleetRelease` when known, else every other release — not a past window.
    */
-  canary?: { fleetRelease: string; canaryHosts: number; fleetHosts: number };
+  canary?: { release: string; fleetRelease?: string; canaryHosts: number; fleetHosts: number };
   /** A journaled report to continue (the api.watch step on --resume). */
   resumed?: WatchReport;
   /** Called after each window with the report so far (the step journals it). */
@@ -92,13 +93,15 @@ export async function watchRelease(o: WatchLoopOptions): Promise<WatchReport> {
     // Not reaching the API at all is not a verdict on the release (a wrong URL, this machine's
     // network): nothing is watched, and --on-fail toggle never switches a router off for it.
     if (first.httpStatus === null) throw new OperationError(`The API at ${o.apiBase} did not answer /health (${first.problem ?? 'no answer'}); nothing was watched or changed.`, 'Check the URL (--base-url, PUBLIC_API_BASE) and that this machine can reach it, then watch again.');
-    // A canary whose /health names no release cannot be told from the fleet: judged as a whole.
-    const canary = o.canary && first.version && first.version !== o.canary.fleetRelease ? o.canary : undefined;
-    choice = canary ? concurrentBaseline(canary, first.version!, started, settings.forMs) : await chooseBaseline(o.db, first.version, started, settings.forMs);
+    // A canary is judged on its release's rows against the others'; re-deploying the fleet's own
+    // release leaves nothing to tell apart, and the whole fleet is watched.
+    const canary = o.canary && o.canary.release !== o.canary.fleetRelease ? o.canary : undefined;
+    choice = canary ? concurrentBaseline(canary, started, settings.forMs) : await chooseBaseline(o.db, first.version, started, settings.forMs);
+    const release = canary?.release ?? first.version;
     report = {
       env: o.env,
       apiBase: o.apiBase,
-      ...(first.version ? { release: first.version } : {}),
+      ...(release ? { release } : {}),
       ...(canary ? { releaseOnly: true } : {}),
       startedAt: started.toISOString(),
       forMs: settings.forMs,
@@ -124,15 +127,14 @@ export async function watchRelease(o: WatchLoopOptions): Promise<WatchReport> {
     if (o.signal?.aborted) throw new CancelledError(`Watch cancelled after ${report.windows.length} of ${total} windows (verdict so far: ${report.status}).`, 'Run `routergpt watch` again to watch afresh.');
     const to = new Date(Math.min(o.now().getTime(), start.getTime() + report.forMs));
     const health = healthVerdict(await o.readHealth(), report.release);
-    const current = await windowFigures(o.db, { from: start, to, ...(report.releaseOnly && report.release ? { release: report.release } : {}) });
+    const current = await windowFigures(o.db, { from: start, to, ...(report.releaseOnly && report.release ? { release: report.release, funnelByRelease: true } : {}) });
     const baseWindow = choice.windowFor(start, to);
     // The baseline is old traffic: read through the rollups as far as they go (never built here);
     // a concurrent one (a canary's) is the same minutes as the watch, read from the events.
     const concurrent = report.baseline.kind === 'concurrent';
-    const counted = baseWindow ? await windowFigures(o.db, baseWindow, concurrent ? undefined : await readAnalyticsRollupState(o.db)) : undefined;
-    if (concurrent && counted) report.baseline.requests = counted.routes.reduce((n, r) => n + r.requests, 0);
-    const baseline = counted && scaleFigures(counted, report.baseline.scale);
-    const evaluation = evaluateWindow({ current, ...(baseline ? { baseline } : {}), limits: report.limits, minRequests: report.minRequests });
+    const baseline = baseWindow ? await windowFigures(o.db, baseWindow, concurrent ? undefined : await readAnalyticsRollupState(o.db)) : undefined;
+    if (concurrent && baseline) report.baseline.requests = baseline.routes.reduce((n, r) => n + r.requests, 0);
+    const evaluation = evaluateWindow({ current, ...(baseline ? { baseline } : {}), limits: report.limits, minRequests: report.minRequests, ...(report.baseline.scale ? { volumeScale: report.baseline.scale } : {}) });
     const status = windowStatus(evaluation, health, current, baseline, report.minRequests);
     const window: WatchWindow = { index, from: start.toISOString(), to: to.toISOString(), status, health, ...evaluation };
     report.windows.push(window);

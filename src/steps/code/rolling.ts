@@ -49,7 +49,7 @@ export function describeRollout(ctx: StepContext, strategy: RolloutStrategy, hos
   const lines = batches.map((b, i) => `batch ${i + 1}/${batches.length}${strategy.canary && i === 0 ? ' (canary)' : ''}: ${b.map((h) => h.name).join(', ')}`);
   lines.push(`after each host's commands: wait up to ${fmt(strategy.gateTimeoutMs)} for its own /health (${hosts.map((h) => h.url).join(', ')}) to report ${want ? JSON.stringify(want) : '(no release: refused)'}${smoke.length ? `, then ${smoke.join(', ')} against its url` : ''}`);
   if (strategy.pauseMs > 0) lines.push(`${fmt(strategy.pauseMs)} pause between batches`);
-  if (strategy.canary && batches.length > 1) lines.push(bakePlan(ctx, strategy));
+  if (strategy.canary) lines.push(batches.length > 1 ? bakePlan(ctx, strategy) : 'canary: one host only, so there is no canary to bake before the rest: it is gated like any host');
   lines.push(strategy.maxFail === 0
     ? 'a host that fails its gate stops the rollout: the hosts moved so far (it included) are rolled back in reverse order, each gated on /health reporting its old release; the others are not touched'
     : `up to ${strategy.maxFail} failed host(s) are rolled back on their own and the rollout goes on; one more stops it and rolls back every host moved so far, in reverse order`);
@@ -169,8 +169,14 @@ export async function runRollout(ctx: StepContext, strategy: RolloutStrategy): P
         let bake = state.bake;
         let why: string | undefined;
         try {
+          // A canary moved by an earlier, killed run is gated again: it may have been rolled back by hand since.
+          if (!todo.includes(canary) && (!bake || bake.status !== 'fail')) await waitForHostRelease(canary, { want, timeoutMs: strategy.gateTimeoutMs, key, log: ctx.log });
           if (!bake || (!bake.completed && bake.status !== 'fail')) {
-            bake = await bakeCanary(ctx, strategy, canary, { from: progress.get(canary.name)!.from, hosts: hosts.length - 1 }, bake, async (report) => {
+            const from = progress.get(canary.name)!.from;
+            // The hosts the baseline is made of: the others still on the canary's old release (a
+            // host left elsewhere by an earlier rollout would dilute it); all others when unknown.
+            const others = state.hosts.filter((p) => p.name !== canary.name && p.state === 'pending' && (!from || p.from === from)).length;
+            bake = await bakeCanary(ctx, strategy, canary, { release: want, ...(from ? { fleetRelease: from } : {}), canaryHosts: 1, fleetHosts: Math.max(1, others) }, bake, async (report) => {
               state.bake = report;
               await save();
             });
@@ -195,6 +201,8 @@ export async function runRollout(ctx: StepContext, strategy: RolloutStrategy): P
   }
   const done = state.hosts.filter((p) => p.state === 'done');
   const skipped = state.hosts.filter((p) => p.state !== 'done');
+  // Every host failed within max_fail and was rolled back on its own: the release is nowhere.
+  if (done.length === 0) throw new OperationError(`The rollout of ${want} left no host on it: ${skipped.map((p) => `${p.name} (${(p.error ?? p.state).replace(/\.$/, '')})`).join('; ')}; each was rolled back on its own (max_fail ${strategy.maxFail}).`, 'Fix the release, then deploy it again (`routergpt status` shows each host\'s release).');
   const bakeNote = state.bake ? `; the canary's bake: ${state.bake.status}` : '';
   const summary = `${done.length} of ${hosts.length} host(s) on ${want}${skipped.length ? `; rolled back on their own (within max_fail ${strategy.maxFail}): ${skipped.map((p) => p.name).join(', ')}` : ''}${bakeNote}`;
   return {
@@ -224,7 +232,7 @@ function bakePlan(ctx: StepContext, strategy: RolloutStrategy): string {
  * baseline) and the watch limits. Every window is checkpointed through `save`, so a resumed
  * rollout continues the bake instead of starting it again.
  */
-async function bakeCanary(ctx: StepContext, strategy: RolloutStrategy, canary: DeployHost, fleet: { from: string | undefined; hosts: number }, resumed: WatchReport | undefined, save: (report: WatchReport) => Promise<void>): Promise<WatchReport> {
+async function bakeCanary(ctx: StepContext, strategy: RolloutStrategy, canary: DeployHost, judged: { release: string; fleetRelease?: string; canaryHosts: number; fleetHosts: number }, resumed: WatchReport | undefined, save: (report: WatchReport) => Promise<void>): Promise<WatchReport> {
   const [{ watchRelease, abortableSleep }, { healthReader }, { windowLines }] = await Promise.all([
     import('../../runbook/watch/watch-loop.js'),
     import('../../runbook/watch/health.js'),
@@ -239,7 +247,7 @@ async function bakeCanary(ctx: StepContext, strategy: RolloutStrategy, canary: D
     settings,
     strict: false,
     onFail: 'stop',
-    ...(fleet.from ? { canary: { fleetRelease: fleet.from, canaryHosts: 1, fleetHosts: fleet.hosts } } : {}),
+    canary: judged,
     readHealth: await healthReader(canary.url!, ctx.config, ctx.db.pool),
     now: ctx.now,
     sleep: abortableSleep(ctx.signal),
