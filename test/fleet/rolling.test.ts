@@ -172,6 +172,19 @@ describe('rolling deploy on loopback hosts', () => {
     expect(f.versions()).toEqual({ 'web-1': 'v2', 'web-2': 'v1', 'web-3': 'v2' });
   });
 
+  it('every host failing within max_fail fails the rollout (no host is on the release); a one-host canary says it has nothing to bake', async () => {
+    const f = await fleet();
+    for (const h of ['web-1', 'web-2', 'web-3']) f.crashesOn.add(`${h}@v2`);
+    const ctx = context(f, '{ batch: 1, max_fail: 3, gate_timeout: 1s }', 'v2');
+    const error = await codeDeployStep.run(ctx).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OperationError);
+    expect((error as Error).message).toMatch(/^The rollout of v2 left no host on it: web-1 \(.*\); web-2 \(.*\); web-3 \(.*\); each was rolled back on its own \(max_fail 3\)\.$/);
+    expect(f.versions()).toEqual({ 'web-1': 'v1', 'web-2': 'v1', 'web-3': 'v1' });
+
+    const one = await fleet(['web-1']);
+    expect(await codeDeployStep.plan(context(one, '{ batch: 1, canary: true }', 'v2'))).toContain('canary: one host only, so there is no canary to bake before the rest: it is gated like any host');
+  });
+
   it('resume after an interruption mid-host: the done host is kept, the interrupted one redone, the rest follow', async () => {
     const f = await fleet();
     const first = context(f, '{ batch: 1, gate_timeout: 5s }', 'v2');
