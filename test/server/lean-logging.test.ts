@@ -79,6 +79,32 @@ describe('issue 16: the asynchronous destination loses nothing', () => {
     destination.end();
   });
 
+  it('lines are written in batches without a flush: a lone line by its batch timer, a full batch at once, in order', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rgpt-log-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'server.log');
+    const destination = createLogDestination(file);
+    const log = createLogger({ destination });
+    const linesIn = async (n: number) => {
+      // Polled, not timed: the batch timer (LOG_FLUSH_MS) or a full batch writes them.
+      for (let i = 0; i < 400; i++) {
+        const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+        const lines = text.trim() ? text.trim().split('\n') : [];
+        if (lines.length >= n) return lines;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error(`fewer than ${n} lines written`);
+    };
+    log.info({ i: 0 }, 'alone');
+    expect(JSON.parse((await linesIn(1))[0]!)).toMatchObject({ i: 0, msg: 'alone' });
+    // More than a batch (LOG_BATCH_CHARS) in one go, then a few that wait for the timer.
+    for (let i = 1; i <= 300; i++) log.info({ i, pad: 'x'.repeat(40) }, `line ${i}`);
+    const lines = await linesIn(301);
+    expect(lines.map((l) => (JSON.parse(l) as { i: number }).i)).toEqual(Array.from({ length: 301 }, (_, i) => i));
+    await flushLog(destination);
+    destination.end();
+  });
+
   it('lines logged just before process.exit() are written (flushed from the exit event)', () => {
     const logger = path.join(REPO_ROOT, 'dist/server/logger.js');
     expect(existsSync(logger), 'dist/ is missing: run `npm run build`').toBe(true);
