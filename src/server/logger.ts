@@ -73,9 +73,14 @@ export function maskRecord(value: unknown, mask: (text: string) => string, depth
   if (value instanceof Error) {
     (seen ??= new WeakSet<object>()).add(value);
     const plain: Record<string, unknown> = { type: value.name, message: value.message, stack: value.stack, ...Object.fromEntries(Object.entries(value)) };
-    if ((value as { cause?: unknown }).cause !== undefined) plain.cause = (value as { cause?: unknown }).cause;
+    // A cause already on the walk (the error itself, or a loop) is not returned as it is: the err
+    // serializer would expand it, unmasked.
+    const cause = (value as { cause?: unknown }).cause;
+    if (cause !== undefined) plain.cause = typeof cause === 'object' && cause !== null && seen.has(cause) ? '[Circular]' : cause;
+    // The walk returns the very record when it masked nothing (a cause that is the error itself
+    // included: JSON could not even compare that).
     const masked = maskRecord(plain, mask, depth, seen) as Record<string, unknown>;
-    return JSON.stringify(masked) === JSON.stringify(plain) ? value : masked;
+    return masked === plain ? value : masked;
   }
   if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return value;
   const record = value as Record<string, unknown>;

@@ -81,6 +81,26 @@ describe('regression: no secret reaches the server log, at any depth', () => {
     expect(maskRecord(clean, (t) => t)).toBe(clean);
   });
 
+  it('an error whose cause is itself is logged, masked, without throwing', () => {
+    let text = '';
+    const log = createLogger({ level: 'info', secrets: ['hunter2-very-secret'], destination: new Writable({ write(c, _e, d) { text += String(c); d(); } }) });
+    const err = new Error('loop with hunter2-very-secret') as Error & { cause?: unknown };
+    err.cause = err;
+    expect(() => log.error({ err }, 'a circular cause')).not.toThrow();
+    expect(text).toContain('a circular cause');
+    // A loop of two: the secret only in the second.
+    const a = new Error('outer') as Error & { cause?: unknown };
+    const b = new Error('inner hunter2-very-secret') as Error & { cause?: unknown };
+    a.cause = b;
+    b.cause = a;
+    expect(() => log.error({ err: a }, 'a loop of causes')).not.toThrow();
+    expect(text).toContain('a loop of causes');
+    expect(text).not.toContain('hunter2');
+    const plain = new Error('nothing secret') as Error & { cause?: unknown };
+    plain.cause = plain;
+    expect(maskRecord(plain, (t) => t)).toBe(plain);
+  });
+
   it('the secrets check recognises current OpenAI key forms (sk-proj-, sk-svcacct-, sk-admin- with - and _), not placeholders', () => {
     expect(findSecrets(`OPENAI_API_KEY=${KEY}`).map((f) => f.name)).toEqual(['OpenAI API key']);
     expect(findSecrets(`key: ${FOREIGN}`).map((f) => f.name)).toEqual(['OpenAI API key']);
