@@ -44,7 +44,7 @@ describe('fleet config: hosts with url and a rolling strategy', () => {
     const dir = writeConfig([...THREE, 'strategy: { batch: "50%", pause: 2s, max_fail: 1, canary: true }']);
     const shown = await runCli(['config', 'show', '--env', 'staging'], { cwd: dir, env: { DATABASE_URL: 'postgres://u@127.0.0.1:1/db' } });
     expect(shown.exitCode, shown.stderr).toBe(0);
-    expect(shown.stdout).toContain('1 command(s) on web-1, web-2, web-3; rolling, batch 50%, max_fail 1, pause 2 s, canary first, gate 120 s');
+    expect(shown.stdout).toContain('1 command(s) on web-1, web-2, web-3; rolling, batch 50%, max_fail 1, pause 2 s, canary first (bakes 5 min), gate 120 s');
   });
 
   it('config show names the releases layout: its path, keep_releases, how the code rolls back; the commands counted as configured', async () => {

@@ -133,5 +133,5 @@ function describeDeploy(deploy: EnvironmentConfig['deploy']['value']): string {
 function describeStrategy(strategy: EnvironmentConfig['deploy']['value']['strategy']): string {
   if (!strategy) return '';
   const batch = 'count' in strategy.batch ? `batch ${strategy.batch.count}` : `batch ${strategy.batch.percent}%`;
-  return `; rolling, ${batch}, max_fail ${strategy.maxFail}${strategy.pauseMs ? `, pause ${strategy.pauseMs / 1000} s` : ''}${strategy.canary ? ', canary first' : ''}, gate ${strategy.gateTimeoutMs / 1000} s`;
+  return `; rolling, ${batch}, max_fail ${strategy.maxFail}${strategy.pauseMs ? `, pause ${strategy.pauseMs / 1000} s` : ''}${strategy.canary ? `, canary first${strategy.canaryBakeMs ? ` (bakes ${strategy.canaryBakeMs % 60_000 === 0 ? `${strategy.canaryBakeMs / 60_000} min` : `${strategy.canaryBakeMs / 1000} s`})` : ' (no bake)'}` : ''}, gate ${strategy.gateTimeoutMs / 1000} s`;
 }
