@@ -130,8 +130,38 @@ async function initdb(pgdata: string): Promise<void> {
   await db.close();
 }
 
+/** Whether process `pid` is alive (a process we may not signal is alive too). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The build directories of builders that died (SIGKILL, a crash) before renaming or removing
+ * them: `<template>.building-<pid>-<hex>` of a pid no longer running. A live builder's is left.
+ */
+export function sweepAbandonedBuilds(dir: string): string[] {
+  const swept: string[] = [];
+  try {
+    for (const name of readdirSync(dir)) {
+      const m = /\.building-(\d+)-[0-9a-f]+$/.exec(name);
+      if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+      rmSync(path.join(dir, name), { recursive: true, force: true });
+      swept.push(name);
+    }
+  } catch {
+    /* only housekeeping */
+  }
+  return swept;
+}
+
 /** Make a template (`make` fills the data directory) in a private directory, its manifest last, then renamed into place. */
 async function buildTemplate(templateDir: string, version: string, make: (pgdata: string) => Promise<void>, variant?: string): Promise<void> {
+  sweepAbandonedBuilds(path.dirname(templateDir));
   const building = `${templateDir}.building-${process.pid}-${randomBytes(3).toString('hex')}`;
   try {
     mkdirSync(building, { recursive: true, mode: 0o700 });

@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execaSync } from 'execa';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEmbedded, type EmbeddedDatabase } from '../../src/db/embedded.js';
@@ -48,13 +49,21 @@ describe('A deploy that does not wait for initdb: the PGlite template', () => {
     expect(await seedFromTemplate(path.join(dataDir, 'pgdata'), cache)).toBeUndefined();
   }, 60_000);
 
-  it('a corrupt template is never trusted: it is rebuilt, and the copy verifies', async () => {
+  it('a corrupt template is never trusted: it is rebuilt, and the copy verifies; a killed builder\'s directory is swept, a live one\'s kept', async () => {
+    // A builder SIGKILLed mid-build left its directory; another (this process's parent) is still running.
+    const dead = execaSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout;
+    const abandoned = `${template}.building-${dead}-abc123`;
+    const running = `${template}.building-${process.ppid}-def456`;
+    for (const dir of [abandoned, running]) mkdirSync(path.join(dir, 'pgdata'), { recursive: true });
     const file = path.join(template, 'pgdata', 'PG_VERSION');
     writeFileSync(file, '9\n');
     const result = await seedFromTemplate(path.join(root, 'c', 'pgdata'), cache);
     expect(result).toEqual({ seeded: 'rebuilt', templateDir: template });
     expect(readFileSync(file, 'utf8')).not.toBe('9\n');
     expect(readFileSync(path.join(root, 'c', 'pgdata', 'PG_VERSION'), 'utf8')).toBe(readFileSync(file, 'utf8'));
+    expect(existsSync(abandoned)).toBe(false);
+    expect(existsSync(running)).toBe(true);
+    rmSync(running, { recursive: true, force: true });
   }, 120_000);
 
   it('a copy that fails for its own reason (the destination cannot be written) leaves the shared template alone', async () => {
