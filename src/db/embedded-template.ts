@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { routergptCacheDir } from '../lib/cache-dir.js';
+import { isProcessAlive } from '../lib/process-alive.js';
 
 /**
  * A ready PGlite data directory, made once and copied into every fresh embedded state instead of
@@ -130,16 +131,6 @@ async function initdb(pgdata: string): Promise<void> {
   await db.close();
 }
 
-/** Whether process `pid` is alive (a process we may not signal is alive too). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * The build directories of builders that died (SIGKILL, a crash) before renaming or removing
  * them: `<template>.building-<pid>-<hex>` of a pid no longer running. A live builder's is left.
@@ -149,7 +140,7 @@ export function sweepAbandonedBuilds(dir: string): string[] {
   try {
     for (const name of readdirSync(dir)) {
       const m = /\.building-(\d+)-[0-9a-f]+$/.exec(name);
-      if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+      if (!m || Number(m[1]) === process.pid || isProcessAlive(Number(m[1]))) continue;
       rmSync(path.join(dir, name), { recursive: true, force: true });
       swept.push(name);
     }

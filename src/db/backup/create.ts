@@ -10,6 +10,7 @@ import { ledgerIn, type Ledger } from './ledger.js';
 import { manifestPathFor, sha256Directory, sha256File, writeManifest, type BackupManifest } from './manifest.js';
 import { checkPlainDump } from './plain-sql.js';
 import { pgEnvFromUrl, readServerVersion, requireTool, runTool, type PgToolOptions } from './pg-tools.js';
+import { isProcessAlive } from '../../lib/process-alive.js';
 
 /** The runbook journal's schema (src/runbook/journal.ts), never part of a backup. */
 const JOURNAL_SCHEMA = 'routergpt';
@@ -268,21 +269,12 @@ function publish(partial: string, file: string): void {
   fsyncPath(path.dirname(file));
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Remove what interrupted backups left (their process is gone), saying so. */
 export function sweepPartials(dir: string, log?: (line: string) => void): string[] {
   const removed: string[] = [];
   for (const name of readdirSync(dir)) {
     const m = PARTIAL.exec(name);
-    if (!m || alive(Number(m[2]))) continue;
+    if (!m || isProcessAlive(Number(m[2]))) continue;
     rmSync(path.join(dir, name), { recursive: true, force: true });
     removed.push(m[1]!);
   }
