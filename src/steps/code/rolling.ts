@@ -130,6 +130,38 @@ export async function runRollout(ctx: StepContext, strategy: RolloutStrategy): P
     );
   };
 
+  /**
+   * The canary's bake, or the rest of it after a resume: why the canary failed, or undefined to
+   * roll on. A canary moved by an earlier, killed run is gated again first (it may have been
+   * rolled back by hand since); a bake that failed before the kill is not run again.
+   */
+  const bake = async (canary: DeployHost, movedEarlier: boolean): Promise<string | undefined> => {
+    let report = state.bake;
+    try {
+      if (movedEarlier && report?.status !== 'fail') await waitForHostRelease(canary, { want, timeoutMs: strategy.gateTimeoutMs, key, log: ctx.log });
+      if (!report || (!report.completed && report.status !== 'fail')) {
+        const from = progress.get(canary.name)!.from;
+        // The baseline's hosts: the others still on the canary's old release (a host left
+        // elsewhere by an earlier rollout would dilute it); all others when that is unknown.
+        const others = state.hosts.filter((p) => p.name !== canary.name && p.state === 'pending' && (!from || p.from === from)).length;
+        report = await bakeCanary(ctx, strategy, canary, { release: want, ...(from ? { fleetRelease: from } : {}), canaryHosts: 1, fleetHosts: Math.max(1, others) }, report, async (r) => {
+          state.bake = r;
+          await save();
+        });
+      }
+    } catch (error) {
+      // Ctrl-C interrupts the run (resume continues the bake); a bake that cannot watch is a failed canary.
+      if (error instanceof CancelledError) throw error;
+      return `the canary's bake could not run: ${(error as Error).message}`;
+    }
+    if (report.status === 'fail') {
+      const verdicts = failures(report);
+      return `the canary's ${fmt(strategy.canaryBakeMs)} bake failed${verdicts.length ? `: ${verdicts.join('; ')}` : ''}`;
+    }
+    ctx.log(`${canary.name}: the canary's bake ended ${report.status}${report.status === 'inconclusive' ? ` (fewer than ${report.minRequests} requests on ${want}: nothing could be judged)` : ''}; rolling on`);
+    return undefined;
+  };
+
   if (state.phase === 'stopping') return stop();
 
   const batches = planBatches(hosts, strategy);
@@ -165,35 +197,13 @@ export async function runRollout(ctx: StepContext, strategy: RolloutStrategy): P
       if (failedNow.length) return stop();
       const canary = batch[0]!;
       if (baking && progress.get(canary.name)!.state === 'done') {
-        // Baked already (a resumed run) or baking now; a bake interrupted mid-way goes on from its last window.
-        let bake = state.bake;
-        let why: string | undefined;
-        try {
-          // A canary moved by an earlier, killed run is gated again: it may have been rolled back by hand since.
-          if (!todo.includes(canary) && (!bake || bake.status !== 'fail')) await waitForHostRelease(canary, { want, timeoutMs: strategy.gateTimeoutMs, key, log: ctx.log });
-          if (!bake || (!bake.completed && bake.status !== 'fail')) {
-            const from = progress.get(canary.name)!.from;
-            // The hosts the baseline is made of: the others still on the canary's old release (a
-            // host left elsewhere by an earlier rollout would dilute it); all others when unknown.
-            const others = state.hosts.filter((p) => p.name !== canary.name && p.state === 'pending' && (!from || p.from === from)).length;
-            bake = await bakeCanary(ctx, strategy, canary, { release: want, ...(from ? { fleetRelease: from } : {}), canaryHosts: 1, fleetHosts: Math.max(1, others) }, bake, async (report) => {
-              state.bake = report;
-              await save();
-            });
-          }
-          if (bake.status === 'fail') why = `the canary's ${fmt(strategy.canaryBakeMs)} bake failed${failures(bake).length ? `: ${failures(bake).join('; ')}` : ''}`;
-        } catch (error) {
-          // Ctrl-C interrupts the run (resume continues the bake); a bake that cannot watch is a failed canary.
-          if (error instanceof CancelledError) throw error;
-          why = `the canary's bake could not run: ${(error as Error).message}`;
-        }
-        if (why || !bake) {
+        const why = await bake(canary, !todo.includes(canary));
+        if (why) {
           const p = progress.get(canary.name)!;
           p.state = 'failed';
           p.error = why;
           return stop();
         }
-        ctx.log(`${canary.name}: the canary's bake ended ${bake.status}${bake.status === 'inconclusive' ? ` (fewer than ${bake.minRequests} requests on ${want}: nothing could be judged)` : ''}; rolling on`);
       }
     }
     for (const host of failedNow) await rollBack(host);
