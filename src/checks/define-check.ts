@@ -35,6 +35,7 @@ export interface CheckDeps {
   openapiFile?: string;
   /** Extra CA certificates (PEM) to trust for TLS checks — tests use a throwaway CA. */
   tlsCa?: string[];
+  /** For fetching pages as a browser would (privacy.policy-published follows redirects); the API checks use api/transport.ts. */
   fetch: typeof fetch;
   /**
    * Signs every API request as synthetic (src/lib/synthetic.ts), so routergpt's own traffic never

@@ -1,6 +1,6 @@
 /**
- * The HTTP client every API check uses: the injected fetch (so tests can replace it), the
- * check's abort signal, the environment's API key, JSON in and out, and the time each request
+ * The HTTP client every API check uses: node:http(s) through ./transport.ts (a keep-alive
+ * agent per check), the check's abort signal, the environment's API key, JSON in and out, and the time each request
  * took. Never logs or returns a secret.
  *
  * Client identity. The server limits each client (by IP, 20 searches and 10 delegations a
@@ -18,13 +18,15 @@
  * api.performance) ask for the real policy (`policy=real`).
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { Agent } from 'undici';
+import { setMaxListeners } from 'node:events';
+import type { Agent } from 'node:http';
 import { SYNTHETIC_HEADER, signSynthetic, type SyntheticPolicy } from '../../lib/synthetic.js';
 import { fail, warn, type CheckDeps, type CheckResult } from '../define-check.js';
+import { createAgent, send as transportSend, TransportError, type ResponseHeaders, type TransportRequest, type TransportResponse } from './transport.js';
 
 export interface ApiResponse {
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   text: string;
   /** The parsed body when it is JSON, else undefined. */
   json: unknown;
@@ -39,7 +41,6 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** Statuses the caller handles itself; 429 otherwise ends the check with a warning. */
   expect429?: boolean;
-  redirect?: RequestInit['redirect'];
 }
 
 export interface ApiClient {
@@ -72,7 +73,7 @@ export class ApiConnectError extends Error {
   }
 }
 
-/** Node's codes for a certificate this machine does not trust (undici passes them through). */
+/** Node's codes for a certificate this machine does not trust. */
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS|ALTNAME|EPROTO/i;
 
 /** The next action for an API that could not be reached: a certificate problem is not a stopped server. */
@@ -93,8 +94,7 @@ export function isLoopbackBase(base: string): boolean {
 }
 
 function connectCode(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (error as Error).message;
+  return error instanceof TransportError ? error.code : (error as Error).message;
 }
 
 export interface ApiClientOptions {
@@ -106,18 +106,25 @@ export function createApiClient(deps: CheckDeps, clientOptions: ApiClientOptions
   const base = deps.apiBase!.replace(/\/+$/, '');
   const host = new URL(base).hostname;
   let sourceAddress: string | undefined = LOOPBACK_V4.test(host) ? `127.${randomInt(1, 255)}.${randomInt(0, 256)}.${randomInt(1, 255)}` : undefined;
-  let agent: Agent | undefined = sourceAddress ? new Agent({ localAddress: sourceAddress }) : undefined;
+  let agent: Agent = createAgent(base, sourceAddress);
+  // The client's requests listen to one signal of its own, which follows the check's: a check
+  // may have dozens in flight (input-validation's probes), each request a listener.
+  const aborter = new AbortController();
+  setMaxListeners(0, aborter.signal);
+  const follow = () => aborter.abort(deps.signal?.reason);
+  if (deps.signal?.aborted) follow();
+  else deps.signal?.addEventListener('abort', follow, { once: true });
   const identity = `routergpt-verify-${randomBytes(6).toString('hex')}`;
   const auth: Record<string, string> = deps.config.apiKey.value ? { authorization: `Bearer ${deps.config.apiKey.value}`, 'openai-ephemeral-user-id': identity } : {};
 
-  async function send(url: string, init: RequestInit): Promise<Response> {
+  async function send(url: string, init: TransportRequest): Promise<TransportResponse> {
     try {
-      return await deps.fetch(url, agent ? ({ ...init, dispatcher: agent } as unknown as RequestInit) : init);
+      return await transportSend(url, agent, init);
     } catch (error) {
-      if (agent && connectCode(error) === 'EADDRNOTAVAIL') {
+      if (sourceAddress && connectCode(error) === 'EADDRNOTAVAIL') {
         // Only 127.0.0.1 exists here (macOS): share the one address.
-        await agent.close().catch(() => {});
-        agent = undefined;
+        agent.destroy();
+        agent = createAgent(base);
         sourceAddress = undefined;
         return send(url, init);
       }
@@ -139,19 +146,18 @@ export function createApiClient(deps: CheckDeps, clientOptions: ApiClientOptions
     if (deps.syntheticKey) headers[SYNTHETIC_HEADER] = signSynthetic(deps.syntheticKey, { method, path, body, policy: clientOptions.syntheticPolicy });
     Object.assign(headers, options.headers);
     const started = performance.now();
-    let res: Response;
-    let text: string;
+    let res: TransportResponse;
     try {
-      res = await send(`${base}${path}`, { method, headers, body, signal: deps.signal, redirect: options.redirect ?? 'manual' });
-      text = await res.text();
+      res = await send(`${base}${path}`, { method, headers, body, signal: aborter.signal });
     } catch (error) {
-      if (deps.signal?.aborted) throw error;
+      if (aborter.signal.aborted) throw error;
       const code = connectCode(error);
       throw new ApiConnectError(`${options.method ?? 'GET'} ${path}: ${code}`, code, answered > 0);
     }
     answered += 1;
     const ms = performance.now() - started;
     let json: unknown;
+    const { text } = res;
     if ((res.headers.get('content-type') ?? '').includes('json') && text) {
       try {
         json = JSON.parse(text);
@@ -172,7 +178,8 @@ export function createApiClient(deps: CheckDeps, clientOptions: ApiClientOptions
     get: (path, options) => request(path, { ...options, method: 'GET' }),
     post: (path, body, options) => request(path, { ...options, method: 'POST', body }),
     close: async () => {
-      await agent?.close().catch(() => {});
+      deps.signal?.removeEventListener('abort', follow);
+      agent.destroy();
     },
   };
 }
