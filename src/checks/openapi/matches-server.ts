@@ -1,25 +1,12 @@
-import SwaggerParser from '@apidevtools/swagger-parser';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { listOperations, type Operation } from '../../openapi/gpt-actions-rules.js';
-import { brief, UUID_RE, withApiClient, type ApiResponse } from '../api/http.js';
+import { brief, withApiClient, type ApiResponse } from '../api/http.js';
 import { defineCheck, fail, pass, warn } from '../define-check.js';
 import { readDocument } from './document.js';
+import { loadResponseContract, type ResponseContract } from './response-validators.js';
 import { parseYamlCached } from '../../lib/yaml-cache.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- walking a dereferenced OpenAPI document
 type Json = Record<string, any>;
-
-function createAjv(): Ajv2020 {
-  // Each response schema is compiled for a handful of answers: unoptimised code compiles 2–3×
-  // faster (ajv's code.optimize), and the few validations it runs do not notice.
-  const ajv = new Ajv2020({ strict: false, allErrors: true, code: { optimize: false } });
-  ajv.addFormat('uuid', UUID_RE);
-  // OpenAPI's integer formats: the documented minimum/maximum are what bound the value.
-  ajv.addFormat('int32', true);
-  ajv.addFormat('int64', true);
-  ajv.addFormat('date-time', (s: string) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(s) && !Number.isNaN(Date.parse(s)));
-  return ajv;
-}
 
 /** Values learnt from earlier responses, so later documented examples talk about real things. */
 interface Learnt {
@@ -56,7 +43,7 @@ function requestBody(op: Json, learnt: Learnt): unknown {
 }
 
 /** Everything about one exchange that differs from the document. */
-function conformance(ajv: Ajv2020, o: Operation, res: ApiResponse): string[] {
+function conformance(contract: ResponseContract, o: Operation, res: ApiResponse): string[] {
   const op = o.op as Json;
   const response = op.responses?.[String(res.status)] as Json | undefined;
   if (!response) return [`${o.label} answered ${res.status}, which the document does not list: ${brief(res)}`];
@@ -64,11 +51,8 @@ function conformance(ajv: Ajv2020, o: Operation, res: ApiResponse): string[] {
   const types = Object.keys(response.content ?? {});
   const contentType = res.headers.get('content-type') ?? '';
   if (types.length > 0 && !types.some((t) => contentType.startsWith(t))) problems.push(`${o.label} ${res.status}: content-type ${contentType || '(none)'}, documented ${types.join(', ')}`);
-  const schema = types[0] ? response.content[types[0]].schema : undefined;
-  if (schema) {
-    const validate = ajv.compile(schema as object);
-    if (!validate(res.json)) problems.push(`${o.label} ${res.status}: body does not match the documented schema: ${ajv.errorsText(validate.errors)}`);
-  }
+  const mismatch = types[0] ? contract.mismatch(o.method, o.path, String(res.status), types[0], res.json) : null;
+  if (mismatch) problems.push(`${o.label} ${res.status}: body does not match the documented schema: ${mismatch}`);
   for (const name of Object.keys(response.headers ?? {})) {
     // Only a header the document marks required must be there (CORS headers come only for an allowed Origin).
     if (response.headers[name]?.required === true && res.headers.get(name) === null) problems.push(`${o.label} ${res.status}: documented header ${name} is missing`);
@@ -94,14 +78,9 @@ export default defineCheck({
   async run(deps) {
     const read = await readDocument(deps.openapiFile!);
     if (typeof read === 'string') return fail(read, { hint: 'See openapi.valid.' });
-    let doc: Json;
-    try {
-      doc = (await SwaggerParser.dereference(structuredClone(read.doc) as never)) as Json;
-    } catch (error) {
-      return fail(`cannot dereference the document: ${(error as Error).message}`, { hint: 'See openapi.valid.' });
-    }
-    const ajv = createAjv();
-    const ops = listOperations(doc);
+    const contract = await loadResponseContract(read.doc);
+    if (typeof contract === 'string') return fail(contract, { hint: 'See openapi.valid.' });
+    const ops = listOperations(contract.doc);
     return withApiClient(deps, async (api) => {
       const problems: string[] = [];
       const notes: string[] = [];
@@ -111,7 +90,7 @@ export default defineCheck({
         const body = requestBody(op, learnt);
         const res = await api.request(o.path, { method: o.method.toUpperCase(), body });
         learn(learnt, res.json);
-        problems.push(...conformance(ajv, o, res));
+        problems.push(...conformance(contract, o, res));
         const success = Object.keys(op.responses ?? {}).find((s) => s.startsWith('2'));
         if (success && String(res.status) !== success) notes.push(`${o.label}: answered ${res.status}, not the documented success ${success} — ${brief(res)}`);
         else notes.push(`${o.label}: ${res.status} as documented`);

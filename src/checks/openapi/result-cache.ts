@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { routergptCacheDir } from '../../lib/cache-dir.js';
+import { readEntry, writeEntry } from '../../lib/disk-cache.js';
 import type { CheckResult } from '../define-check.js';
 
 /**
@@ -65,28 +66,12 @@ const dirOf = (cacheDir: string) => path.join(cacheDir, 'checks', 'openapi-valid
 export function cachedResult(file: string, text: string, cacheDir = routergptCacheDir()): { key?: string; result?: CheckResult } {
   const key = keyFor(file, text);
   if (!key) return {};
-  try {
-    const entry = JSON.parse(readFileSync(path.join(dirOf(cacheDir), `${key}.json`), 'utf8')) as { key?: string; result?: CheckResult };
-    if (entry.key === key && entry.result && typeof entry.result.status === 'string' && typeof entry.result.summary === 'string') return { key, result: entry.result };
-  } catch {
-    /* none, or unreadable: computed again */
-  }
+  const result = readEntry(dirOf(cacheDir), key) as CheckResult | undefined;
+  // An entry that is not a result is computed again (and replaced).
+  if (result && typeof result.status === 'string' && typeof result.summary === 'string') return { key, result };
   return { key };
 }
 
 export function storeResult(key: string, result: CheckResult, cacheDir = routergptCacheDir()): void {
-  try {
-    const dir = dirOf(cacheDir);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const tmp = path.join(dir, `.${key}.${process.pid}.${randomBytes(3).toString('hex')}`);
-    writeFileSync(tmp, JSON.stringify({ key, result }), { mode: 0o600 });
-    renameSync(tmp, path.join(dir, `${key}.json`));
-    const entries = readdirSync(dir).filter((f) => f.endsWith('.json'));
-    if (entries.length > KEEP * 2) {
-      const byAge = entries.map((f) => ({ f, t: statSync(path.join(dir, f)).mtimeMs })).sort((a, b) => b.t - a.t);
-      for (const { f } of byAge.slice(KEEP)) rmSync(path.join(dir, f), { force: true });
-    }
-  } catch {
-    /* a cache that cannot be written only costs the next run the work */
-  }
+  writeEntry(dirOf(cacheDir), key, JSON.stringify(result), KEEP);
 }
