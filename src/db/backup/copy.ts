@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { execa } from 'execa';
 import { redactSecrets } from '../../config/mask.js';
 import { withTrackedChild } from '../../lib/children.js';
 import { backupPathOf, readManifest, writeManifest, type BackupCopy, type BackupManifest } from './manifest.js';
@@ -21,6 +20,7 @@ export async function copyBackupOffHost(manifestFile: string, settings: { comman
   const file = backupPathOf(manifestFile, manifest);
   // Added to this process's environment (the copy tool's credentials are there), as code.deploy's commands are.
   const env = { ROUTERGPT_BACKUP_FILE: file, ROUTERGPT_BACKUP_MANIFEST: manifestFile, ROUTERGPT_BACKUP_NAME: path.basename(file), ROUTERGPT_BACKUP_SHA256: manifest.sha256 };
+  const { execa } = await import('execa');
   const run = (command: string) => withTrackedChild(execa(command, { shell: '/bin/sh', env, reject: false, timeout: COPY_TIMEOUT_MS, detached: true, stdin: 'ignore', ...(options.signal ? { cancelSignal: options.signal } : {}) }));
   const lastLine = (text: unknown) => redactSecrets(String(text ?? '').trim().split('\n').at(-1) ?? '').slice(0, 200);
   const copied = await run(settings.command);

@@ -1,6 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import { ConfigError, OperationError } from '../../errors.js';
 import { withTrackedChild } from '../../lib/children.js';
 import type { Queryable } from '../pool.js';
@@ -73,6 +72,7 @@ export async function findTools(tool: PgTool, options: PgToolOptions = {}): Prom
     const candidate = path.join(dir, tool);
     if (seen.has(candidate) || !existsSync(candidate)) continue;
     seen.add(candidate);
+    const { execa } = await import('execa');
     // Detached like runTool's: a Ctrl-C during the search must not make an installed tool look missing.
     const result = await withTrackedChild(execa(candidate, ['--version'], { reject: false, timeout: 10_000, stdin: 'ignore', detached: true }));
     const parsed = parseToolVersion(String(result.stdout));
@@ -154,6 +154,7 @@ export interface RunToolOptions {
 }
 
 export async function runTool(tool: FoundTool, args: string[], pgEnv: Record<string, string>, { what, hint, signal }: RunToolOptions): Promise<string> {
+  const { execa } = await import('execa'); // loaded when a tool runs: `verify` reads backups without spawning one (issue 16)
   const result = await withTrackedChild(
     execa(tool.path, args, {
       env: toolEnv(pgEnv),
