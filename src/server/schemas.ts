@@ -10,7 +10,7 @@
  *
  * Read once, at import, from the packaged template (the same file GET /openapi.yaml renders).
  */
-import YAML from 'yaml';
+import { parseYamlCached } from '../lib/yaml-cache.js';
 import type { components } from '../openapi/contract-types.js';
 import { readOpenapiTemplate } from '../openapi/document.js';
 
@@ -22,7 +22,8 @@ const COMPONENT_REF = '#/components/schemas/';
 const OPENAPI_ONLY_FORMATS = new Set(['int32', 'int64']);
 
 function readComponents(): Record<string, JsonSchema> {
-  const doc = YAML.parse(readOpenapiTemplate()) as { components?: { schemas?: Record<string, JsonSchema> } };
+  // Through the parse cache: yaml itself is not loaded when the template was parsed before (issue 16).
+  const doc = parseYamlCached(readOpenapiTemplate()) as { components?: { schemas?: Record<string, JsonSchema> } };
   const schemas = doc.components?.schemas;
   if (!schemas) throw new Error('openapi/openapi_chatgpt.yaml has no components.schemas');
   return schemas;

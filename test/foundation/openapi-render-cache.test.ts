@@ -1,0 +1,44 @@
+/**
+ * renderOpenapi (src/openapi/document.ts) keeps each rendered text in the disk cache: the next
+ * process gets the same text without loading yaml, and other options or another template are
+ * rendered afresh — never another render's text.
+ */
+import { readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { readOpenapiTemplate, renderOpenapi } from '../../src/openapi/document.js';
+import { REPO_ROOT, tempDir } from '../helpers/cli.js';
+
+const PROD = { serverUrl: 'https://api.example.com', serverDescription: 'prod', requireAuth: true };
+
+describe('renderOpenapi', () => {
+  it('the next process reads the render back without loading yaml; other options and templates render afresh', async () => {
+    const dir = tempDir('routergpt-render-cache-');
+    const first = renderOpenapi(PROD, dir);
+    expect(first).toContain('url: https://api.example.com');
+    const child = async (options: object) => {
+      const module = path.join(REPO_ROOT, 'dist', 'openapi', 'document.js');
+      const script = `import { createRequire } from 'node:module'; const { renderOpenapi } = await import(${JSON.stringify(module)});
+        const text = renderOpenapi(${JSON.stringify(options)}, ${JSON.stringify(dir)});
+        process.stdout.write(JSON.stringify({ text, yaml: Object.keys(createRequire(${JSON.stringify(module)}).cache).some((f) => f.includes('/node_modules/yaml/')) }));`;
+      return JSON.parse((await execa(process.execPath, ['--input-type=module', '-e', script])).stdout) as { text: string; yaml: boolean };
+    };
+    expect(await child(PROD)).toEqual({ text: first, yaml: false });
+    // Another environment's options: its own render (yaml loads), then its own entry.
+    const staging = { serverUrl: 'https://staging.example.com', serverDescription: 'staging' };
+    const other = await child(staging);
+    expect(other.yaml).toBe(true);
+    expect(other.text).toContain('url: https://staging.example.com');
+    expect(other.text).toBe(renderOpenapi(staging, tempDir('routergpt-render-fresh-')));
+    expect(other.text).not.toBe(first);
+    expect(readdirSync(path.join(dir, 'openapi-render')).filter((f) => f.endsWith('.json'))).toHaveLength(2);
+    // Another template: rendered from it, not taken from the entry of the shipped one.
+    const edited = `${readOpenapiTemplate()}\n# edited\n`;
+    expect(renderOpenapi({ ...PROD, template: edited }, dir)).toContain('# edited');
+    // A damaged entry is rendered again.
+    const entries = readdirSync(path.join(dir, 'openapi-render'));
+    for (const e of entries) writeFileSync(path.join(dir, 'openapi-render', e), '{"key":"x","value":"not this"}');
+    expect(renderOpenapi(PROD, dir)).toBe(first);
+  });
+});
