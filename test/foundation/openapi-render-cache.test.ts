@@ -6,6 +6,7 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { readOpenapiTemplate, renderOpenapi } from '../../src/openapi/document.js';
 import { REPO_ROOT, tempDir } from '../helpers/cli.js';
@@ -13,6 +14,22 @@ import { REPO_ROOT, tempDir } from '../helpers/cli.js';
 const PROD = { serverUrl: 'https://api.example.com', serverDescription: 'prod', requireAuth: true };
 
 describe('renderOpenapi', () => {
+  it('the server URL put in place of the placeholder gives yaml\'s own text, for any port and path; an unusual URL is rendered whole', () => {
+    const dir = tempDir('routergpt-render-cache-');
+    // The reference: what yaml itself writes for these options (render, without the cache).
+    const direct = (url: string) => {
+      const doc = YAML.parseDocument(readOpenapiTemplate());
+      doc.setIn(['servers'], doc.createNode([{ url: url.replace(/\/+$/, ''), description: 'prod', 'x-internal': false }]));
+      doc.setIn(['security'], doc.createNode([{ bearerAuth: [] }]));
+      return doc.toString({ lineWidth: 0 });
+    };
+    for (const url of ['http://127.0.0.1:37923', 'http://127.0.0.1:41111', 'https://api.example.com/v1/', 'https://a.example.com:8443/x?y=1&z=2', 'https://x.example.com/a#b: c']) {
+      expect(renderOpenapi({ ...PROD, serverUrl: url }, dir)).toBe(direct(url));
+    }
+    // One entry for every plain URL of this environment (the ports differ per run).
+    expect(readdirSync(path.join(dir, 'openapi-render')).filter((f) => f.endsWith('.json'))).toHaveLength(1);
+  });
+
   it('the next process reads the render back without loading yaml; other options and templates render afresh', async () => {
     const dir = tempDir('routergpt-render-cache-');
     const first = renderOpenapi(PROD, dir);
