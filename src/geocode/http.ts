@@ -1,4 +1,4 @@
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { redactSecrets } from '../config/mask.js';
 import { GeocodeProviderError } from './errors.js';
 
@@ -28,6 +28,8 @@ export interface ProviderRequest {
 export async function getText(req: ProviderRequest): Promise<ProviderResponse> {
   const signal = req.signal ? AbortSignal.any([req.signal, AbortSignal.timeout(req.timeoutMs)]) : AbortSignal.timeout(req.timeoutMs);
   try {
+    // Loaded on the first request (110 modules): a deploy geocoding offline never needs it.
+    const { request } = await import('undici');
     const res = await request(req.url, { method: 'GET', headers: { accept: 'application/json', ...req.headers }, signal, ...(req.dispatcher ? { dispatcher: req.dispatcher } : {}) });
     const body = await res.body.text();
     const retryAfter = Number(res.headers['retry-after']);

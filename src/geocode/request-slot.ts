@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis as RedisClient } from 'ioredis';
 import lockfile from 'proper-lockfile';
 import { OperationError } from '../errors.js';
 import type { Pool } from '../db/pool.js';
@@ -68,6 +69,8 @@ export function createRedisSlot(redisUrl: string, options: SlotOptions): Request
   const s = settings(options);
   const key = `routergpt:slot:${options.name}`;
   const token = `${process.pid}:${randomBytes(6).toString('hex')}`;
+  // Required here, not imported: only a Redis-configured geocoding run needs ioredis (issue 16).
+  const { Redis } = createRequire(import.meta.url)('ioredis') as { Redis: typeof RedisClient };
   const client = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000, enableOfflineQueue: true });
   client.on('error', () => {});
   const display = (() => {

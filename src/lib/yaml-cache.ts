@@ -5,7 +5,8 @@
  * `$XDG_CACHE_HOME/routergpt/yaml/<sha256>.json` (like eslint --cache; everything there can be
  * deleted; the newest 32 entries are kept). Only a document whose value survives JSON unchanged is stored (no `.inf`, no
  * undefined), so reading it back is indistinguishable from parsing. Small texts are parsed as
- * they are: reading a file would cost more than it saves. A text that does not parse throws
+ * they are once yaml is loaded: reading a file would then cost more than it saves. Never used for
+ * the configuration file, which may hold a credential (a literal database URL). A text that does not parse throws
  * `yaml`'s own error, as YAML.parse does.
  */
 import { createRequire } from 'node:module';
@@ -30,7 +31,9 @@ function parse(text: string): unknown {
 
 /** YAML.parse(text), from the cache when this text was parsed before; each caller gets its own copy. */
 export function parseYamlCached(text: string, cacheDir: string = routergptCacheDir()): unknown {
-  if (text.length < MIN_CACHED) return parse(text);
+  // A small text is parsed as it is once the parser is loaded; before, reading the stored parse
+  // costs less than loading yaml (a deploy's checklist, ≈ 3 kB, was its only YAML).
+  if (text.length < MIN_CACHED && yaml !== undefined) return parse(text);
   const hit = memory.get(text);
   if (hit !== undefined) return structuredClone(hit);
   const v = packageVersion('yaml');

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
+import { parseYamlCached } from '../lib/yaml-cache.js';
 import { ConfigError } from '../errors.js';
 import { didYouMean } from '../lib/nearest.js';
 import { CADENCES, type Cadence } from './cadence.js';
@@ -240,7 +240,7 @@ export function loadChecklist(file: string, known: KnownIds): Checklist {
   if (!existsSync(file)) throw new ConfigError(`Checklist not found: ${file}`, 'Pass --checklist FILE or add checklists/<env>.yaml.');
   let raw: unknown;
   try {
-    raw = YAML.parse(readFileSync(file, 'utf8'));
+    raw = parseYamlCached(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new ConfigError(`${path.basename(file)} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, `Fix ${file}.`);
   }

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import YAML from 'yaml';
+import { createRequire } from 'node:module';
+import type YAMLModule from 'yaml';
 import { UsageError } from '../errors.js';
 import type { ChecklistItem } from './checklist.js';
 import { identityProblem, normaliseIdentity, type Identity } from './identity.js';
@@ -70,6 +71,8 @@ export function readSignoffFile(file: string, expect: SignoffExpectations): Sign
   if (!existsSync(file)) throw new UsageError(`Sign-off file not found: ${file}`, 'Check the --signoff-file path (see docs/signoff.md for the format).');
   let raw: unknown;
   try {
+    // Required here: only a run given --signoff-file reads YAML (issue 16: yaml is 72 modules).
+    const YAML = createRequire(import.meta.url)('yaml') as typeof YAMLModule;
     raw = YAML.parse(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new UsageError(`Sign-off file ${file} is not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}`, 'Fix the file (see docs/signoff.md); nothing was changed.');
