@@ -60,22 +60,17 @@ export default defineCheck({
     const where = (await probeTargets(deps)).locations[0]!;
     const searchBody = { latitude: where.latitude, longitude: where.longitude, radius_miles: where.radius_miles };
     return withApiClient(deps, async (api) => {
+      const runs: Measured[] = [];
       const shop = await firstShop(api, where.latitude, where.longitude, where.radius_miles);
-      // The routes are measured side by side, each series one request after another (a verify
-      // spent most of this check waiting for 40 answers in a row): what a budget bounds is one
-      // request's time on a server that has other traffic, which the other series is.
-      const chat = async (): Promise<Measured[]> => {
-        if (!shop || !withChat) return [];
-        const session = await api.post(DELEGATE_PATH, { shop_slug: shop.slug });
-        const id = (session.json as DelegateResponse | undefined)?.session_id;
-        return id ? [await measure('chat', n, () => api.post(CHAT_PATH, { session_id: id, message: 'What services do you offer?' }), 200)] : [];
-      };
-      const series = await Promise.all([
-        measure('search', n, () => api.post(SEARCH_PATH, searchBody), 200).then((m) => [m]),
-        shop ? measure('delegate', n, () => api.post(DELEGATE_PATH, { shop_slug: shop.slug, search_id: shop.searchId }), 201).then((m) => [m]) : [],
-        chat(),
-      ]);
-      const runs: Measured[] = series.flat();
+      runs.push(await measure('search', n, () => api.post(SEARCH_PATH, searchBody), 200));
+      if (shop) {
+        runs.push(await measure('delegate', n, () => api.post(DELEGATE_PATH, { shop_slug: shop.slug, search_id: shop.searchId }), 201));
+        if (withChat) {
+          const session = await api.post(DELEGATE_PATH, { shop_slug: shop.slug });
+          const id = (session.json as DelegateResponse | undefined)?.session_id;
+          if (id) runs.push(await measure('chat', n, () => api.post(CHAT_PATH, { session_id: id, message: 'What services do you offer?' }), 200));
+        }
+      }
       const errors = runs.flatMap((r) => (r.error ? [r.error] : []));
       const details: string[] = [];
       const over: string[] = [];
