@@ -6,7 +6,7 @@
  * read or written is only slower: nothing here throws.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -32,6 +32,21 @@ export function packageVersion(name: string): string {
     versions.set(name, v);
   }
   return v;
+}
+
+/**
+ * Is `dir` this user's own, and writable by no one else (not a link)? Only such an area may hold
+ * something that is run (response-validators' code): under a shared or group-writable
+ * XDG_CACHE_HOME another user could plant an entry. False when it does not exist yet.
+ */
+export function isPrivateDir(dir: string): boolean {
+  try {
+    const st = lstatSync(dir);
+    const uid = process.getuid?.();
+    return st.isDirectory() && (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
 }
 
 /** The value stored under `key` in `dir`, or undefined. */

@@ -3,7 +3,7 @@
  * document, the next process reads them back without loading swagger-parser or ajv's compiler,
  * and they judge a body exactly as ajv compiling the schema does.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import YAML from 'yaml';
@@ -57,6 +57,11 @@ describe('loadResponseContract', () => {
     // Damaged: made again (the libraries load), and replaced.
     writeFileSync(path.join(dir, 'openapi-responses', entries(dir)[0]!), '{"key":"another","value":{}}');
     expect(await child()).toEqual({ ...first });
+    expect(await child()).toEqual({ ...second });
+    // An area others can write to is never read: the code there is not run.
+    chmodSync(path.join(dir, 'openapi-responses'), 0o777);
+    expect(await child()).toEqual({ ...first });
+    chmodSync(path.join(dir, 'openapi-responses'), 0o700);
     expect(await child()).toEqual({ ...second });
   });
 

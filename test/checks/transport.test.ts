@@ -1,5 +1,6 @@
 /** The API checks' transport (src/checks/api/transport.ts) against a real loopback server. */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, send, TransportError } from '../../src/checks/api/transport.js';
@@ -15,6 +16,10 @@ beforeAll(async () => {
     req.on('end', () => {
       seen.push({ method: req.method, length: req.headers['content-length'], body, address: req.socket.remoteAddress });
       if (req.url === '/slow') return; // never answers
+      if (req.url === '/dup') {
+        res.writeHead(200, ['Content-Type', 'text/plain', 'Content-Type', 'text/html']).end('x');
+        return;
+      }
       if (req.url === '/redirect') {
         res.writeHead(301, { Location: 'https://example.test/' }).end();
         return;
@@ -40,6 +45,14 @@ describe('send', () => {
     expect(res.headers.get('absent')).toBeNull();
     expect(JSON.parse(res.text)).toEqual({ échos: '{"q":"café"}' });
     expect(seen.at(-1)).toMatchObject({ method: 'POST', length: String(Buffer.byteLength('{"q":"café"}')) });
+  });
+
+  it('repeated values of any header are joined, as fetch joins them; an upper-case HTTPS scheme gets an https agent', async () => {
+    const res = await send(`${base}/dup`, undefined, { method: 'GET', headers: {} });
+    expect(res.headers.get('content-type')).toBe('text/plain, text/html');
+    const agent = createAgent('HTTPS://api.example.com');
+    expect(agent).toBeInstanceOf(https.Agent);
+    agent.destroy();
   });
 
   it('does not follow a redirect, and binds the agent\'s local address', async () => {

@@ -32,8 +32,6 @@ describe('renderOpenapi', () => {
 
   it('the next process reads the render back without loading yaml; other options and templates render afresh', async () => {
     const dir = tempDir('routergpt-render-cache-');
-    const first = renderOpenapi(PROD, dir);
-    expect(first).toContain('url: https://api.example.com');
     const child = async (options: object) => {
       const module = path.join(REPO_ROOT, 'dist', 'openapi', 'document.js');
       const script = `import { createRequire } from 'node:module'; const { renderOpenapi } = await import(${JSON.stringify(module)});
@@ -41,6 +39,12 @@ describe('renderOpenapi', () => {
         process.stdout.write(JSON.stringify({ text, yaml: Object.keys(createRequire(${JSON.stringify(module)}).cache).some((f) => f.includes('/node_modules/yaml/')) }));`;
       return JSON.parse((await execa(process.execPath, ['--input-type=module', '-e', script])).stdout) as { text: string; yaml: boolean };
     };
+    // The built module in other processes (its own code is part of the key: src/ and dist/ differ).
+    const made = await child(PROD);
+    expect(made.yaml).toBe(true);
+    const first = made.text;
+    expect(first).toContain('url: https://api.example.com');
+    expect(first).toBe(renderOpenapi(PROD, tempDir('routergpt-render-fresh-')));
     expect(await child(PROD)).toEqual({ text: first, yaml: false });
     // Another environment's options: its own render (yaml loads), then its own entry.
     const staging = { serverUrl: 'https://staging.example.com', serverDescription: 'staging' };

@@ -107,6 +107,8 @@ export function createApiClient(deps: CheckDeps, clientOptions: ApiClientOptions
   const host = new URL(base).hostname;
   let sourceAddress: string | undefined = LOOPBACK_V4.test(host) ? `127.${randomInt(1, 255)}.${randomInt(0, 256)}.${randomInt(1, 255)}` : undefined;
   let agent: Agent = createAgent(base, sourceAddress);
+  /** Every agent this client made (one more after an EADDRNOTAVAIL): closed together. */
+  const agents: Agent[] = [agent];
   // The client's requests listen to one signal of its own, which follows the check's: a check
   // may have dozens in flight (input-validation's probes), each request a listener.
   const aborter = new AbortController();
@@ -117,15 +119,20 @@ export function createApiClient(deps: CheckDeps, clientOptions: ApiClientOptions
   const identity = `routergpt-verify-${randomBytes(6).toString('hex')}`;
   const auth: Record<string, string> = deps.config.apiKey.value ? { authorization: `Bearer ${deps.config.apiKey.value}`, 'openai-ephemeral-user-id': identity } : {};
 
+  const bound = agent;
   async function send(url: string, init: TransportRequest): Promise<TransportResponse> {
+    const used = agent;
     try {
-      return await transportSend(url, agent, init);
+      return await transportSend(url, used, init);
     } catch (error) {
-      if (sourceAddress && connectCode(error) === 'EADDRNOTAVAIL') {
-        // Only 127.0.0.1 exists here (macOS): share the one address.
-        agent.destroy();
-        agent = createAgent(base);
-        sourceAddress = undefined;
+      if (used === bound && connectCode(error) === 'EADDRNOTAVAIL') {
+        // Only 127.0.0.1 exists here (macOS): share the one address. Requests sent at once all
+        // meet it; the first swaps the agent, and each is sent again on the unbound one.
+        if (agent === bound) {
+          agent = createAgent(base);
+          agents.push(agent);
+          sourceAddress = undefined;
+        }
         return send(url, init);
       }
       throw error;
@@ -179,7 +186,7 @@ export function createApiClient(deps: CheckDeps, clientOptions: ApiClientOptions
     post: (path, body, options) => request(path, { ...options, method: 'POST', body }),
     close: async () => {
       deps.signal?.removeEventListener('abort', follow);
-      agent.destroy();
+      for (const a of agents) a.destroy();
     },
   };
 }

@@ -40,12 +40,12 @@ export class TransportError extends Error {
   }
 }
 
-function headersOf(raw: http.IncomingHttpHeaders): ResponseHeaders {
+/** Every value of a repeated header, joined as fetch's Headers.get does (Node keeps only the first of some, e.g. content-type). */
+function headersOf(distinct: NodeJS.Dict<string[]>): ResponseHeaders {
   return {
     get(name) {
-      const value = raw[name.toLowerCase()];
-      if (value === undefined) return null;
-      return Array.isArray(value) ? value.join(', ') : value;
+      const values = distinct[name.toLowerCase()];
+      return values === undefined ? null : values.join(', ');
     },
   };
 }
@@ -53,7 +53,8 @@ function headersOf(raw: http.IncomingHttpHeaders): ResponseHeaders {
 /** A keep-alive agent for `url`'s scheme, optionally bound to a local address. */
 export function createAgent(url: string, localAddress?: string): http.Agent {
   const options = { keepAlive: true, ...(localAddress ? { localAddress } : {}) };
-  return url.startsWith('https:') ? new https.Agent(options) : new http.Agent(options);
+  // The parsed scheme: `HTTPS://…` is https too.
+  return new URL(url).protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
 }
 
 /** One request; without an agent, on a connection of its own that is closed after it. */
@@ -71,7 +72,7 @@ export function send(url: string, agent: http.Agent | undefined, req: TransportR
       res.setEncoding('utf8');
       let text = '';
       res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: headersOf(res.headers), text }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: headersOf(res.headersDistinct), text }));
       res.on('error', fail);
     });
     outgoing.on('error', fail);

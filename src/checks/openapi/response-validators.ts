@@ -9,8 +9,8 @@
  * (src/lib/disk-cache.ts, area `openapi-responses`): the dereferenced document as JSON and the
  * validators as ajv's standalone code, which needs only ajv's small runtime helpers to run. A
  * run with the entry loads neither library. The code is evaluated from a private cache directory
- * (0700) the way ajv's standalone output is meant to be loaded, with `require` resolving from
- * this package; an entry names its key, so a file put in place of another is not taken for it.
+ * (0700; an area that is not this user's, or that others can write to, is not read) the way
+ * ajv's standalone output is meant to be loaded, with `require` resolving from this package; an entry names its key, so a file put in place of another is not taken for it.
  * A document with a $ref outside itself is used, never stored (the answer depends on that file).
  */
 import { readFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { listOperations } from '../../openapi/gpt-actions-rules.js';
 import { routergptCacheDir } from '../../lib/cache-dir.js';
-import { cacheKey, packageVersion, readEntry, writeEntry } from '../../lib/disk-cache.js';
+import { cacheKey, isPrivateDir, packageVersion, readEntry, writeEntry } from '../../lib/disk-cache.js';
 import { UUID_RE } from '../api/http.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- walking a dereferenced OpenAPI document
@@ -62,11 +62,13 @@ interface Entry {
 }
 
 let ownCode: string | undefined;
-/** This module's own text: how an entry is made and read is part of its key. */
+/** The text of this module and of listOperations' (the entry's keys are its operations): how an entry is made and read is part of its key. */
 function ownSource(): string {
   if (ownCode === undefined) {
     try {
-      ownCode = readFileSync(fileURLToPath(import.meta.url), 'utf8');
+      const self = fileURLToPath(import.meta.url);
+      const ext = path.extname(self); // .js in dist/, .ts when run from src/
+      ownCode = [self, path.resolve(path.dirname(self), '..', '..', 'openapi', `gpt-actions-rules${ext}`)].map((f) => readFileSync(f, 'utf8')).join('\0');
     } catch {
       ownCode = '';
     }
@@ -87,7 +89,8 @@ export async function loadResponseContract(doc: Json, cacheDir: string = routerg
   const cacheable = parts.every((p) => p !== '' && !p.endsWith('@')) && !refersOutside(doc);
   const key = cacheKey(...parts, JSON.stringify(AJV_OPTIONS), JSON.stringify(doc));
   const dir = path.join(cacheDir, 'openapi-responses');
-  let entry = cacheable ? (readEntry(dir, key) as Entry | undefined) : undefined;
+  // Stored code is run only from an area no one else can write to.
+  let entry = cacheable && isPrivateDir(dir) ? (readEntry(dir, key) as Entry | undefined) : undefined;
   if (!isEntry(entry)) {
     const built = await build(doc);
     if (typeof built === 'string') return built;
