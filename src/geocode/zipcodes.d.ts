@@ -10,6 +10,8 @@ declare module 'zipcodes' {
   }
   export function lookup(zip: string | number): ZipCodeEntry | undefined;
   export function lookupByName(city: string, state: string): ZipCodeEntry[];
-  const zipcodes: { lookup: typeof lookup; lookupByName: typeof lookupByName };
+  /** Every entry by ZIP (US) or postal prefix (Canada, 3 characters). */
+  export const codes: Record<string, ZipCodeEntry>;
+  const zipcodes: { lookup: typeof lookup; lookupByName: typeof lookupByName; codes: typeof codes };
   export default zipcodes;
 }
