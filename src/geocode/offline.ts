@@ -57,10 +57,6 @@ function fromCodes(codes: Record<string, ZipEntry>): ZipTable {
   };
 }
 
-function data(): ZipTable {
-  return zipTable();
-}
-
 /**
  * Offline geocoding from the `zipcodes` package (US ZIP centroids with city and state): no
  * network, no key, no terms. A ZIP centroid lands ≈ 0.6 km from a street address, a city average
@@ -84,14 +80,14 @@ export function geocodeOffline(query: GeocodeQuery): GeocodeResult | null {
   const state = query.state?.trim().toUpperCase();
   const zip = /^\s*(\d{5})(?:-\d{4})?\s*$/.exec(query.postalCode ?? '')?.[1];
   if (zip) {
-    const entry = data().lookup(zip);
+    const entry = zipTable().lookup(zip);
     if (entry && isCoordinate(entry.latitude, entry.longitude) && (!state || entry.state === state)) {
       return { latitude: entry.latitude, longitude: entry.longitude, accuracy: 'postal_code', formatted: `${entry.zip} ${entry.city}, ${entry.state} (ZIP centroid)`, postalCode: entry.zip, state: [entry.state] };
     }
   }
   const city = query.city?.trim();
   if (city && state) {
-    const entries = data().lookupByName(city, state).filter((e) => isCoordinate(e.latitude, e.longitude));
+    const entries = zipTable().lookupByName(city, state).filter((e) => isCoordinate(e.latitude, e.longitude));
     if (entries.length > 0) {
       const latitude = round(entries.reduce((sum, e) => sum + e.latitude, 0) / entries.length);
       const longitude = round(entries.reduce((sum, e) => sum + e.longitude, 0) / entries.length);

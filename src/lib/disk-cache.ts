@@ -6,9 +6,10 @@
  * read or written is only slower: nothing here throws.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** sha256 of the parts joined by NULs (so ["ab","c"] and ["a","bc"] differ); none but the last may contain one. */
 export function cacheKey(...parts: readonly string[]): string {
@@ -20,18 +21,61 @@ export function cacheKey(...parts: readonly string[]): string {
 const versions = new Map<string, string>();
 const requireHere = createRequire(import.meta.url);
 
+/** The package.json of `name` holding its version: `name/package.json`, else the nearest one above its entry point (a package whose exports hide it). */
+function readVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(requireHere.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
+  } catch {
+    let dir = path.dirname(requireHere.resolve(name));
+    for (let i = 0; i < 6; i += 1) {
+      const file = path.join(dir, 'package.json');
+      if (existsSync(file)) {
+        const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+        if (pkg.name === name && pkg.version) return pkg.version;
+      }
+      dir = path.dirname(dir);
+    }
+    return '';
+  }
+}
+
 /** An installed package's version ('' when it cannot be read: then nothing is cached for it). */
 export function packageVersion(name: string): string {
   let v = versions.get(name);
   if (v === undefined) {
     try {
-      v = (JSON.parse(readFileSync(requireHere.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
+      v = readVersion(name);
     } catch {
       v = '';
     }
     versions.set(name, v);
   }
   return v;
+}
+
+const sources = new Map<string, string>();
+
+/**
+ * A hash of the source of the modules named relative to `moduleUrl`, without extension
+ * (`./valid`, `../../openapi/spectral`): the code that makes or reads an entry is part of its
+ * key. `.js` in dist/, `.ts` when run from src/. '' when one cannot be read (then nothing is cached).
+ */
+export function sourceHash(moduleUrl: string, relatives: readonly string[]): string {
+  const id = `${moduleUrl}\0${relatives.join('\0')}`;
+  let h = sources.get(id);
+  if (h === undefined) {
+    try {
+      const self = fileURLToPath(moduleUrl);
+      const ext = path.extname(self);
+      const hash = createHash('sha256');
+      for (const rel of relatives) hash.update(rel).update('\0').update(readFileSync(path.resolve(path.dirname(self), `${rel}${ext}`))).update('\0');
+      h = hash.digest('hex');
+    } catch {
+      h = '';
+    }
+    sources.set(id, h);
+  }
+  return h;
 }
 
 /**

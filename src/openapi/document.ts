@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type YAMLModule from 'yaml';
 import { routergptCacheDir } from '../lib/cache-dir.js';
-import { cacheKey, packageVersion, readEntry, writeEntry } from '../lib/disk-cache.js';
+import { cacheKey, packageVersion, readEntry, sourceHash, writeEntry } from '../lib/disk-cache.js';
 
 /** openapi/ sits beside src/ and dist/ in the repository and the package. */
 export const OPENAPI_TEMPLATE_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'openapi', 'openapi_chatgpt.yaml');
@@ -46,7 +46,7 @@ export function renderOpenapi(options: RenderOpenapiOptions = {}, cacheDir: stri
   // A URL that is a plain YAML scalar as it is goes in place of the placeholder; any other is rendered whole.
   if (!version || (url !== undefined && !PLAIN_URL.test(url))) return render(template, options);
   const shape = { ...options, serverUrl: url === undefined ? undefined : URL_PLACEHOLDER };
-  const key = cacheKey('openapi-render/v2', ownSource(), `yaml@${version}`, JSON.stringify([shape.serverUrl ?? null, options.serverDescription ?? null, Boolean(options.requireAuth)]), template);
+  const key = cacheKey('openapi-render/v2', sourceHash(import.meta.url, ['./document']), `yaml@${version}`, JSON.stringify([shape.serverUrl ?? null, options.serverDescription ?? null, Boolean(options.requireAuth)]), template);
   const dir = path.join(cacheDir, 'openapi-render');
   const stored = readEntry(dir, key);
   let text: string;
@@ -59,17 +59,6 @@ export function renderOpenapi(options: RenderOpenapiOptions = {}, cacheDir: stri
   const parts = text.split(URL_PLACEHOLDER);
   // The placeholder once, as the servers entry's url: else (a template that happens to hold it) rendered whole.
   return parts.length === 2 ? parts.join(url) : render(template, options);
-}
-
-let ownCode: string | undefined;
-/** This module's text: how a render is made is part of its key. */
-function ownSource(): string {
-  try {
-    ownCode ??= readFileSync(fileURLToPath(import.meta.url), 'utf8');
-  } catch {
-    ownCode = '';
-  }
-  return ownCode;
 }
 
 /** Renders kept: one per environment and template edit. */

@@ -13,14 +13,12 @@
  * ajv's standalone output is meant to be loaded, with `require` resolving from this package; an entry names its key, so a file put in place of another is not taken for it.
  * A document with a $ref outside itself is used, never stored (the answer depends on that file).
  */
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { listOperations } from '../../openapi/gpt-actions-rules.js';
 import { routergptCacheDir } from '../../lib/cache-dir.js';
-import { cacheKey, isPrivateDir, packageVersion, readEntry, writeEntry } from '../../lib/disk-cache.js';
+import { cacheKey, isPrivateDir, packageVersion, readEntry, sourceHash, writeEntry } from '../../lib/disk-cache.js';
 import { UUID_RE } from '../api/http.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- walking a dereferenced OpenAPI document
@@ -61,21 +59,6 @@ interface Entry {
   keys: string[];
 }
 
-let ownCode: string | undefined;
-/** The text of this module and of listOperations' (the entry's keys are its operations): how an entry is made and read is part of its key. */
-function ownSource(): string {
-  if (ownCode === undefined) {
-    try {
-      const self = fileURLToPath(import.meta.url);
-      const ext = path.extname(self); // .js in dist/, .ts when run from src/
-      ownCode = [self, path.resolve(path.dirname(self), '..', '..', 'openapi', `gpt-actions-rules${ext}`)].map((f) => readFileSync(f, 'utf8')).join('\0');
-    } catch {
-      ownCode = '';
-    }
-  }
-  return ownCode;
-}
-
 /** Does a $ref name anything but this document? Then the result depends on another file or URL, and is not stored. */
 function refersOutside(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(refersOutside);
@@ -85,7 +68,8 @@ function refersOutside(value: unknown): boolean {
 
 /** The dereferenced document and its response validators; a string says why the document cannot be dereferenced. */
 export async function loadResponseContract(doc: Json, cacheDir: string = routergptCacheDir()): Promise<ResponseContract | string> {
-  const parts = [ownSource(), process.version, `ajv@${packageVersion('ajv')}`, `swagger-parser@${packageVersion('@apidevtools/swagger-parser')}`];
+  // How an entry is made and read (this module, and listOperations: the entry's keys are its operations) is part of its key.
+  const parts = [sourceHash(import.meta.url, ['./response-validators', '../../openapi/gpt-actions-rules']), process.version, `ajv@${packageVersion('ajv')}`, `swagger-parser@${packageVersion('@apidevtools/swagger-parser')}`];
   const cacheable = parts.every((p) => p !== '' && !p.endsWith('@')) && !refersOutside(doc);
   const key = cacheKey(...parts, JSON.stringify(AJV_OPTIONS), JSON.stringify(doc));
   const dir = path.join(cacheDir, 'openapi-responses');

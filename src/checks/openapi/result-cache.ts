@@ -1,10 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { routergptCacheDir } from '../../lib/cache-dir.js';
-import { readEntry, writeEntry } from '../../lib/disk-cache.js';
+import { cacheKey, packageVersion, readEntry, sourceHash, writeEntry } from '../../lib/disk-cache.js';
 import type { CheckResult } from '../define-check.js';
 
 /**
@@ -24,33 +21,12 @@ const KEEP = 64;
 
 let codeKey: string | null | undefined;
 
-function installedVersion(require: NodeJS.Require, name: string): string {
-  let dir = path.dirname(require.resolve(name));
-  for (let i = 0; i < 6; i += 1) {
-    const file = path.join(dir, 'package.json');
-    if (existsSync(file)) {
-      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === name && pkg.version) return pkg.version;
-    }
-    dir = path.dirname(dir);
-  }
-  throw new Error(`no version for ${name}`);
-}
-
 /** The checking code and its dependencies, by content; null when any cannot be read (then nothing is cached). */
 function code(): string | null {
   if (codeKey !== undefined) return codeKey;
-  try {
-    const self = fileURLToPath(import.meta.url);
-    const ext = path.extname(self); // .js in dist/, .ts when run from src/
-    const hash = createHash('sha256').update(process.version);
-    for (const rel of CODE) hash.update(rel).update(readFileSync(path.resolve(path.dirname(self), `${rel}${ext}`)));
-    const require = createRequire(import.meta.url);
-    for (const name of PACKAGES) hash.update(`${name}@${installedVersion(require, name)}`);
-    codeKey = hash.digest('hex');
-  } catch {
-    codeKey = null;
-  }
+  const source = sourceHash(import.meta.url, CODE);
+  const packages = PACKAGES.map((name) => `${name}@${packageVersion(name)}`);
+  codeKey = source && !packages.some((p) => p.endsWith('@')) ? cacheKey(process.version, source, ...packages) : null;
   return codeKey;
 }
 
