@@ -11,7 +11,7 @@ import { openDatabase, type Database } from '../db/connect.js';
 import { resolveSyntheticKey, unmarkedWarning } from '../db/synthetic-key.js';
 import { signSynthetic, SYNTHETIC_HEADER } from '../lib/synthetic.js';
 import { REPORT_SCHEMA, type VerifyReport } from '../report/types.js';
-import { send, TransportError } from './api/transport.js';
+import { errorCode, send } from './api/transport.js';
 
 export interface VerifyOptions {
   config: EnvironmentConfig;
@@ -75,7 +75,7 @@ async function probeApi(apiBase: string, syntheticKey: string | undefined): Prom
     await send(`${apiBase}/health`, undefined, { method: 'GET', signal: AbortSignal.timeout(3000), headers });
     return undefined;
   } catch (error) {
-    return error instanceof TransportError ? error.code : (error as Error).message;
+    return errorCode(error);
   }
 }
 

@@ -22,7 +22,7 @@ import { setMaxListeners } from 'node:events';
 import type { Agent } from 'node:http';
 import { SYNTHETIC_HEADER, signSynthetic, type SyntheticPolicy } from '../../lib/synthetic.js';
 import { fail, warn, type CheckDeps, type CheckResult } from '../define-check.js';
-import { createAgent, send as transportSend, TransportError, type ResponseHeaders, type TransportRequest, type TransportResponse } from './transport.js';
+import { createAgent, errorCode, send as transportSend, type ResponseHeaders, type TransportRequest, type TransportResponse } from './transport.js';
 
 export interface ApiResponse {
   status: number;
@@ -93,9 +93,6 @@ export function isLoopbackBase(base: string): boolean {
   return LOOPBACK_V4.test(host) || host === 'localhost' || host === '[::1]';
 }
 
-function connectCode(error: unknown): string {
-  return error instanceof TransportError ? error.code : (error as Error).message;
-}
 
 export interface ApiClientOptions {
   /** `real`: the server counts these requests against the real clients' rate-limit policy. */
@@ -125,7 +122,7 @@ export function createApiClient(deps: CheckDeps, clientOptions: ApiClientOptions
     try {
       return await transportSend(url, used, init);
     } catch (error) {
-      if (used === bound && connectCode(error) === 'EADDRNOTAVAIL') {
+      if (used === bound && errorCode(error) === 'EADDRNOTAVAIL') {
         // Only 127.0.0.1 exists here (macOS): share the one address. Requests sent at once all
         // meet it; the first swaps the agent, and each is sent again on the unbound one.
         if (agent === bound) {
@@ -158,7 +155,7 @@ export function createApiClient(deps: CheckDeps, clientOptions: ApiClientOptions
       res = await send(`${base}${path}`, { method, headers, body, signal: aborter.signal });
     } catch (error) {
       if (aborter.signal.aborted) throw error;
-      const code = connectCode(error);
+      const code = errorCode(error);
       throw new ApiConnectError(`${options.method ?? 'GET'} ${path}: ${code}`, code, answered > 0);
     }
     answered += 1;

@@ -40,6 +40,11 @@ export class TransportError extends Error {
   }
 }
 
+/** Node's code of a transport failure (ECONNREFUSED, CERT_HAS_EXPIRED, …), else the error's message. */
+export function errorCode(error: unknown): string {
+  return error instanceof TransportError ? error.code : (error as Error).message;
+}
+
 /** Every value of a repeated header, joined as fetch's Headers.get does (Node keeps only the first of some, e.g. content-type). */
 function headersOf(distinct: NodeJS.Dict<string[]>): ResponseHeaders {
   return {
