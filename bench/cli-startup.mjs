@@ -5,7 +5,7 @@
 // is reported, not targeted (it measures npm), so the README can say which way is fastest.
 import os from 'node:os';
 import path from 'node:path';
-import { fmt, median, timeCommand } from './lib.mjs';
+import { figure, fmt, median, timeCommand } from './lib.mjs';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'routergpt.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
@@ -30,11 +30,19 @@ export async function run() {
   const row = (name, xs, target) => ({ name, median: median(xs), ratio: median(xs) / base, spread: `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`, target });
   const rows = [row('node -e 0 (baseline)', samples.base), row('routergpt --version', samples.version, 1.4), row('routergpt --help', samples.help, 2.5)];
   const pass = rows.every((r) => r.target === undefined || r.ratio <= r.target);
+  // Per run, each command ÷ the `node -e 0` interleaved with it.
+  const perRun = (xs) => xs.map((ms, i) => ms / samples.base[i]);
+  const baseline = { label: '`node -e 0`', median: base, unit: 'ms' };
+  const figures = [
+    figure('cli.version', 'CLI `--version` ÷ `node -e 0`', perRun(samples.version), { target: { op: '<=', value: 1.4 }, baseline }),
+    figure('cli.help', 'CLI `--help` ÷ `node -e 0`', perRun(samples.help), { target: { op: '<=', value: 2.5 }, baseline }),
+  ];
   return {
     name: 'cli-startup',
     target: 'routergpt --version ≤ ×1.4 and --help ≤ ×2.5 of node -e 0',
     runs: RUNS,
     pass,
+    figures,
     lines: [
       ...rows.map((r) => `${r.name.padEnd(24)} median ${fmt(r.median).padStart(10)} (${r.spread})   ×${r.ratio.toFixed(2)}${r.target ? ` (target ≤ ×${r.target})` : ''}`),
       samples.npx.length && !npxError ? `${'npx routergpt --version'.padEnd(24)} median ${fmt(median(samples.npx)).padStart(10)}   ×${(median(samples.npx) / base).toFixed(2)} (reported)` : `npx routergpt --version: not measured (${npxError ?? 'no samples'})`,

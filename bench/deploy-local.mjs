@@ -10,7 +10,7 @@
 // use, which makes both templates, is reported.
 import os from 'node:os';
 import { BIN, cli, exited, freePort, freshDir, latestRun, startServe, stopServe } from './_local.mjs';
-import { fmt, median, timeCommand } from './lib.mjs';
+import { figure, fmt, median, timeCommand } from './lib.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
@@ -68,11 +68,18 @@ export async function run() {
   const tBase = median(toggles.map((t) => t.baseline));
   const items = [...perItem].map(([id, ms]) => [id, median(ms)]).sort((a, b) => b[1] - a[1]);
   const itemsTotal = items.reduce((s, [, ms]) => s + ms, 0);
+  // Per run: each ÷ the baseline interleaved with it.
+  const figures = [
+    figure('deploy.vs-migrate', '`deploy --yes` fresh ÷ `migrate up` fresh', deploys.map((ms, i) => ms / baselines[i]), { target: { op: '<=', value: 1.2 }, baseline: { label: '`migrate up`, fresh', median: base, unit: 'ms' } }),
+    figure('deploy.migrate-vs-node', '`migrate up` fresh ÷ `node -e 0`', baselines.map((ms, i) => ms / nodes[i]), { target: { op: '<=', value: 15 }, baseline: { label: '`node -e 0`', median: node, unit: 'ms' } }),
+    figure('deploy.toggle-503', '`rollback --tier toggle` → first 503', toggles.map((t) => t.first503), { unit: 'ms', target: { op: '<=', value: 5000 } }),
+  ];
   return {
     name: 'deploy-local',
     target: 'deploy --yes ÷ migrate up ≤ ×1.2, migrate up ÷ node -e 0 ≤ ×15 (fresh states); toggle rollback reaches a 503 within 5 s',
     runs: RUNS,
     pass: t503 < 5000 && deploy / base <= 1.2 && base / node <= 15,
+    figures,
     lines: [
       `node -e 0 (baseline)                            median ${fmt(node).padStart(10)} (${spread(nodes)})   ×1.00`,
       `routergpt migrate up, fresh (pre-migrated template cached)   median ${fmt(base).padStart(10)} (${spread(baselines)})   ×${(base / node).toFixed(2)} of node -e 0 (target ≤ ×15)`,

@@ -24,7 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { ensureBenchDb } from './_bench-db.mjs';
-import { median, percentile } from './lib.mjs';
+import { figure, median, percentile } from './lib.mjs';
 import { queryMix } from './search-db.mjs';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 30);
@@ -269,8 +269,22 @@ export async function run() {
     `idle RSS: serve ${f1(rss.app)} MB, bare ${f1(rss.bare)} MB, hello ${f1(rss.hello)} MB → serve ÷ bare ×${f2(rssRatio)} (target ≤ ×${TARGET.rss}) ${mark(rssRatio <= TARGET.rss)}; after the runs ${f1(rss.appAfter)} / ${f1(rss.bareAfter)} MB`,
     `errors / non-2xx in any run: ${allGood ? 'none' : reps.map((r) => [...Object.entries(r.search), ['delegate', r.delegate], ...Object.entries(r.health).map(([k, v]) => [`health ${k}`, v])].filter(([, v]) => !good(v)).map(([k, v]) => `${k} ${v.errors}/${v.non2xx}`).join(', ')).join('; ')}`,
   ];
+  const le = (value) => ({ op: '<=', value });
+  const ge = (value) => ({ op: '>=', value });
+  const appCpu = s('app')((x) => x.cpu.server);
+  const figures = [
+    figure('http.search-p99', `HTTP search @${SEARCH_RATE}/s open loop: p99`, p99, { unit: 'ms', target: le(TARGET.p99) }),
+    figure('http.search-p99-vs-bare', 'HTTP search p99, serve ÷ bare same-SQL route', vsBareP99, { target: le(TARGET.vsBareP99), baseline: { label: 'bare route p99', median: median(s('bare')((x) => x.p99)), unit: 'ms' } }),
+    figure('http.search-cpu-vs-bare', 'HTTP search CPU per request, serve ÷ bare same-SQL route', vsBareCpu, { target: le(TARGET.vsBareCpu), baseline: { label: `bare route (serve ${Math.round(median(appCpu))} µs)`, median: median(s('bare')((x) => x.cpu.server)), unit: 'µs' } }),
+    figure('http.search-p99-vs-hello', 'HTTP search p99, serve ÷ hello-world', vsHelloP99, { baseline: { label: 'hello-world p99', median: median(s('hello')((x) => x.p99)), unit: 'ms' } }),
+    figure('http.health-vs-bare', '`/health` throughput ÷ bare `SELECT 1` route', healthVsBare, { target: ge(TARGET.healthVsBare), baseline: { label: 'bare route', median: median(col((r) => r.health.bare.rps)), unit: 'req/s' } }),
+    figure('http.health-vs-hello', '`/health` throughput ÷ hello-world', healthVsHello, { target: ge(TARGET.healthVsHello), baseline: { label: 'hello-world', median: median(col((r) => r.health.hello.rps)), unit: 'req/s' } }),
+    figure('http.idle-rss', 'idle RSS of `serve` ÷ bare same-SQL route', [rssRatio], { target: le(TARGET.rss), baseline: { label: 'bare route', median: rss.bare, unit: 'MB' }, note: 'once per run, before the load' }),
+    figure('http.delegate-p99', `HTTP delegate @${DELEGATE_RATE}/s: p99`, col((r) => r.delegate.p99), { unit: 'ms', target: le(TARGET.delegateP99) }),
+  ];
   return {
     name: 'http',
+    figures,
     target: `search p99 ≤ ${TARGET.p99} ms @${SEARCH_RATE}/s and ≤ ×${TARGET.vsBareP99} a bare same-SQL route (CPU ≤ ×${TARGET.vsBareCpu}); /health ≥ ×${TARGET.healthVsBare} bare, ≥ ×${TARGET.healthVsHello} hello-world; idle RSS ≤ ×${TARGET.rss}; delegate p99 ≤ ${TARGET.delegateP99} ms @${DELEGATE_RATE}/s`,
     runs: REPEATS,
     pass,

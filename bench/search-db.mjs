@@ -14,7 +14,7 @@
 import path from 'node:path';
 import pg from 'pg';
 import { CATEGORIES, ensureBenchDb, metroCentres, prng, SHOPS, US } from './_bench-db.mjs';
-import { fmt, median, percentile } from './lib.mjs';
+import { figure, fmt, median, percentile } from './lib.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const QUERIES = Math.max(300, Number(process.env.BENCH_QUERIES ?? 400));
@@ -263,8 +263,22 @@ export async function run() {
     const pass = p99 <= TARGET_P99_MS && agree && allExact && statementsPerSearch <= TARGET_STATEMENTS && vsSelect1 <= TARGET_VS_SELECT1 && (!postgis.available || vsGis <= TARGET_VS_POSTGIS);
     const row = (label, values) => `${label.padEnd(34)} p50 ${fmt(median(values)).padStart(9)}   p99 ${fmt(percentile(values, 99)).padStart(9)}   max ${fmt(Math.max(...values))}`;
     const load = (await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ');
+    // Per pass (each pass is the whole query set once): p99 ratios against the same pass's baselines.
+    const perPass = (xs) => Array.from({ length: PASSES }, (_, k) => xs.slice(k * queries.length, (k + 1) * queries.length));
+    const passP99 = (xs) => perPass(xs).map((p) => percentile(p, 99));
+    const [searchP99s, s1P99s, gisP99s] = [passP99(search), passP99(select1), postgis.available ? passP99(gis) : []];
+    const figures = [
+      figure('search-db.statements', 'statements per search (mixed query set)', [statementsPerSearch], { unit: '', target: { op: '<=', value: TARGET_STATEMENTS }, baseline: { label: 'a statement per ring (before)', median: oldStatementsPerSearch, unit: '' }, note: 'counted over all passes' }),
+      figure('search-db.p99-vs-select1', 'in-DB search p99 ÷ `SELECT 1` p99', searchP99s.map((v, k) => v / s1P99s[k]), { target: { op: '<=', value: TARGET_VS_SELECT1 }, baseline: { label: '`SELECT 1` p99', median: median(s1P99s), unit: 'ms' } }),
+      postgis.available
+        ? figure('search-db.p99-vs-postgis', 'in-DB search p99 ÷ PostGIS KNN p99', searchP99s.map((v, k) => v / gisP99s[k]), { target: { op: '<=', value: TARGET_VS_POSTGIS }, baseline: { label: `PostGIS ${postgis.version} KNN p99`, median: median(gisP99s), unit: 'ms' } })
+        : figure('search-db.p99-vs-postgis', 'in-DB search p99 ÷ PostGIS KNN p99', [], { note: `skipped: ${postgis.why}` }),
+      figure('search-db.p99', 'in-DB search p99', searchP99s, { unit: 'ms', target: { op: '<=', value: TARGET_P99_MS } }),
+      figure('search-db.oracle', 'oracle-exact searches', [exact / queries.length], { unit: '', target: { op: '>=', value: 1 }, note: `${exact}/${queries.length} id by id` }),
+    ];
     return {
       name: 'search-db',
+      figures,
       target: `searchShops on ${SHOPS.toLocaleString('en-US')} shops, ${queries.length} mixed queries: p99 ≤ ${TARGET_P99_MS} ms, ≤ ${TARGET_STATEMENTS} statements/search, p99 ≤ ×${TARGET_VS_SELECT1} SELECT 1, ≤ ×${TARGET_VS_POSTGIS} PostGIS KNN, oracle-exact`,
       runs: PASSES,
       pass,

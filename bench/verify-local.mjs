@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cli, freePort, freshDir, startServe, stopServe } from './_local.mjs';
-import { fmt, median } from './lib.mjs';
+import { figure, fmt, median } from './lib.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
@@ -92,11 +92,17 @@ const spread = (xs) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
 export function verifyResult(name, target, { verify, byHand, probes, checks, minFaster, maxMs = Infinity }) {
   const v = median(verify);
   const h = median(byHand);
+  const where = name === 'verify-pg' ? 'real PostgreSQL' : 'local';
+  // Per run: the probes by hand ÷ the verify interleaved with them (how many times faster).
+  const faster = verify.map((ms, i) => byHand[i] / ms);
+  const figures = [figure(`${name}.faster`, `\`verify\` ÷ the same probes by hand, ${where} (times faster)`, faster, { target: { op: '>=', value: minFaster }, baseline: { label: `${probes} psql/curl processes by hand`, median: h, unit: 'ms' } })];
+  if (Number.isFinite(maxMs)) figures.push(figure(`${name}.ms`, `\`verify\` wall time, ${where}`, verify, { unit: 'ms', target: { op: '<=', value: maxMs } }));
   return {
     name,
     target,
     runs: verify.length,
-    pass: v < maxMs && h / v >= minFaster,
+    pass: figures.every((f) => f.pass !== false),
+    figures,
     lines: [
       `by hand: ${probes} psql/curl processes in sequence   median ${fmt(h).padStart(10)} (${spread(byHand)})   ×1.00`,
       `routergpt verify (${checks} checks, concurrency 4)       median ${fmt(v).padStart(10)} (${spread(verify)})   ×${(v / h).toFixed(2)} (${(h / v).toFixed(1)}× faster; target ≥ ${minFaster}×)`,
