@@ -46,6 +46,18 @@ export function urlPassword(raw: string | undefined): string | undefined {
   }
 }
 
+/**
+ * Does a parsed document hold anything that could be a credential: a URL with a password (or a
+ * secret-looking query parameter), a libpq `password=` string, or a key named like one. Used to
+ * keep such documents out of caches on disk.
+ */
+export function holdsCredential(value: unknown): boolean {
+  if (typeof value === 'string') return urlPassword(value) !== undefined || /(^|\s)password\s*=/i.test(value) || /[?&][^=&]*(pass|secret|token|key)[^=&]*=/i.test(value);
+  if (Array.isArray(value)) return value.some(holdsCredential);
+  if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => /pass|secret|token|api_?key|credential/i.test(k) || holdsCredential(v));
+  return false;
+}
+
 /** Remove every known secret value from a text before it is printed or stored. */
 export function redactSecrets(text: string, secrets: ReadonlyArray<string | undefined> = []): string {
   let out = text;

@@ -5,9 +5,10 @@
  * `$XDG_CACHE_HOME/routergpt/yaml/<sha256>.json` (like eslint --cache; everything there can be
  * deleted; the newest 32 entries are kept). Only a document whose value survives JSON unchanged is stored (no `.inf`, no
  * undefined), so reading it back is indistinguishable from parsing. Small texts are parsed as
- * they are once yaml is loaded: reading a file would then cost more than it saves. Never used for
- * the configuration file, which may hold a credential (a literal database URL). A text that does not parse throws
- * `yaml`'s own error, as YAML.parse does.
+ * they are once yaml is loaded: reading a file would then cost more than it saves. A caller whose
+ * text may hold a credential (the configuration file: a literal database URL) says which parsed
+ * values may be stored (`storable`); any other is parsed every time and never written. A text that
+ * does not parse throws `yaml`'s own error, as YAML.parse does.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -29,11 +30,17 @@ function parse(text: string): unknown {
   return yaml.parse(text) as unknown;
 }
 
+export interface YamlCacheOptions {
+  /** Which parsed values may be written to the disk cache (default: all). */
+  storable?: (value: unknown) => boolean;
+}
+
 /** YAML.parse(text), from the cache when this text was parsed before; each caller gets its own copy. */
-export function parseYamlCached(text: string, cacheDir: string = routergptCacheDir()): unknown {
+export function parseYamlCached(text: string, cacheDir: string = routergptCacheDir(), options: YamlCacheOptions = {}): unknown {
   // A small text is parsed as it is once the parser is loaded; before, reading the stored parse
   // costs less than loading yaml (a deploy's checklist, ≈ 3 kB, was its only YAML).
   if (text.length < MIN_CACHED && yaml !== undefined) return parse(text);
+  const storable = options.storable ?? (() => true);
   const hit = memory.get(text);
   if (hit !== undefined) return structuredClone(hit);
   const v = packageVersion('yaml');
@@ -42,6 +49,7 @@ export function parseYamlCached(text: string, cacheDir: string = routergptCacheD
   let value = v ? readEntry(dir, key) : undefined;
   if (value === undefined) {
     value = parse(text);
+    if (!storable(value)) return value;
     const json = JSON.stringify(value);
     if (v && json !== undefined && isDeepStrictEqual(JSON.parse(json), value)) writeEntry(dir, key, json, KEEP);
   }

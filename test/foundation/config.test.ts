@@ -1,6 +1,7 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { holdsCredential } from '../../src/config/mask.js';
 import { loadConfig } from '../../src/config/resolve.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 
@@ -69,5 +70,44 @@ describe('routergpt init and config show', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('DATABASE_URL (from the environment)');
     expect(result.stdout + result.stderr).not.toMatch(/hunter2secret|topsecretapikey/);
+  });
+});
+
+describe('the configuration file through the YAML cache', () => {
+  // A fresh process each time: within one, small texts are parsed directly once yaml is loaded.
+  const stored = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).map((f) => readFileSync(path.join(dir, f), 'utf8')) : []);
+  const show = (cwd: string, cache: string, env: Record<string, string> = {}) => runCli(['config', 'show', '--env', 'staging'], { cwd, env: { XDG_CACHE_HOME: cache, ...env } });
+
+  it('keeps the parse of a file that names its secrets by variable, and reads it back the same', async () => {
+    const cwd = tempDir();
+    const cache = tempDir();
+    writeFileSync(path.join(cwd, 'routergpt.config.yaml'), 'version: 1\nenvironments:\n  staging:\n    database: { url_env: STAGING_DB }\n    public_api_base: https://staging.example.com\n');
+    const env = { STAGING_DB: 'postgres://u:pw-from-env@h/db' }; // routergpt:allow-secret
+    const first = await show(cwd, cache, env);
+    expect(first.exitCode).toBe(0);
+    const entries = stored(path.join(cache, 'routergpt', 'yaml'));
+    expect(entries).toHaveLength(1);
+    expect(JSON.parse(entries[0]!).value).toEqual({ version: 1, environments: { staging: { database: { url_env: 'STAGING_DB' }, public_api_base: 'https://staging.example.com' } } });
+    const again = await show(cwd, cache, env);
+    expect(again).toEqual(first);
+    expect(first.stdout).toContain('https://staging.example.com');
+  });
+
+  it('never writes a file that holds a credential, and still reads it', async () => {
+    const cwd = tempDir();
+    const cache = tempDir();
+    writeFileSync(path.join(cwd, 'routergpt.config.yaml'), 'version: 1\nenvironments:\n  staging:\n    database: { url: "postgres://app:hunter2-literal@db.internal/app" }\n'); // routergpt:allow-secret
+    const r = await show(cwd, cache);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('db.internal');
+    expect(stored(path.join(cache, 'routergpt', 'yaml'))).toEqual([]);
+  });
+
+  it('tells a credential from a name', () => {
+    expect(holdsCredential({ database: { url_env: 'DATABASE_URL' }, public_api_base: 'https://api.example.com/v1?page=2' })).toBe(false);
+    expect(holdsCredential({ database: { url: 'postgres://u:p4ss@h/db' } })).toBe(true); // routergpt:allow-secret
+    expect(holdsCredential({ hosts: [{ name: 'a', url: 'http://h:8080/?token=abc' }] })).toBe(true);
+    expect(holdsCredential({ database: { url: 'host=db user=app password=x dbname=app' } })).toBe(true); // routergpt:allow-secret
+    expect(holdsCredential({ notify: { api_key: 'abc' } })).toBe(true);
   });
 });
