@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Check, CheckDeps, CheckStage } from './define-check.js';
 import { countOutcomes, overallStatus, runChecks, type CheckOutcome } from './run-checks.js';
 import { ConfigError } from '../errors.js';
@@ -9,6 +7,7 @@ import { maskUrl } from '../config/mask.js';
 import type { EnvironmentConfig } from '../config/types.js';
 import { openDatabase, type Database } from '../db/connect.js';
 import { resolveSyntheticKey, unmarkedWarning } from '../db/synthetic-key.js';
+import { gitToplevel } from '../lib/git-toplevel.js';
 import { signSynthetic, SYNTHETIC_HEADER } from '../lib/synthetic.js';
 import { REPORT_SCHEMA, type VerifyReport } from '../report/types.js';
 import { errorCode, send } from './api/transport.js';
@@ -42,24 +41,10 @@ export interface VerifyOptions {
   onWarning?: (line: string) => void;
 }
 
-const exec = promisify(execFile);
-
-/**
- * The working tree's repository, asked of git once per process and directory: a run calls
- * runVerify for every check group, and each spawned `git rev-parse` before.
- */
-const repos = new Map<string, Promise<string | undefined>>();
-
-function findRepo(cwd: string): Promise<string | undefined> {
-  let repo = repos.get(cwd);
-  if (!repo) {
-    repo = exec('git', ['rev-parse', '--show-toplevel'], { cwd }).then(
-      ({ stdout }) => stdout.trim() || undefined,
-      () => undefined,
-    );
-    repos.set(cwd, repo);
-  }
-  return repo;
+/** The working tree's repository, if any (git is asked once per run: src/lib/git-toplevel.ts). */
+async function findRepo(cwd: string): Promise<string | undefined> {
+  const where = await gitToplevel(cwd);
+  return where.kind === 'repo' ? where.root : undefined;
 }
 
 export function findOpenapiFile(cwd: string, env: string): string | undefined {

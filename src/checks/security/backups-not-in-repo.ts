@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { gitToplevel } from '../../lib/git-toplevel.js';
 import { defineCheck, fail, pass, skip, warn } from '../define-check.js';
 
 const exec = promisify(execFile);
@@ -9,6 +10,7 @@ const exec = promisify(execFile);
 /** Where a directory stands with respect to git: outside any work tree, ignored, or exposed (with why). */
 export type GitExposure =
   | { kind: 'outside' }
+  | { kind: 'no-git' }
   | { kind: 'ignored'; repo: string }
   | { kind: 'exposed'; repo: string; rel: string; ignored: boolean; tracked: number }
   | { kind: 'unknown'; reason: string };
@@ -31,15 +33,9 @@ function realExisting(target: string): { existing: string; full: string } {
 /** Is `dir` inside a git work tree and not ignored there? Run with the directory's own repository. */
 export async function gitExposure(dir: string, signal?: AbortSignal): Promise<GitExposure> {
   const { existing, full } = realExisting(dir);
-  let repo: string;
-  try {
-    repo = (await exec('git', ['rev-parse', '--show-toplevel'], { cwd: existing, signal })).stdout.trim();
-  } catch (error) {
-    const stderr = String((error as { stderr?: unknown }).stderr ?? '');
-    if (/not a git repository/i.test(stderr)) return { kind: 'outside' };
-    return { kind: 'unknown', reason: stderr.trim().split('\n')[0] || (error as Error).message };
-  }
-  if (!repo) return { kind: 'outside' }; // inside a .git directory or a bare repository: no work tree
+  const top = await gitToplevel(existing);
+  if (top.kind !== 'repo') return top;
+  const repo = top.root;
   const rel = path.relative(realpathSync(repo), full).split(path.sep).join('/');
   if (rel.startsWith('..') || path.isAbsolute(rel)) return { kind: 'outside' };
   const tracked = (await exec('git', ['ls-files', '-z', '--', rel || '.'], { cwd: repo, signal, maxBuffer: 64 * 1024 * 1024 })).stdout.split('\0').filter(Boolean).length;
@@ -50,10 +46,6 @@ export async function gitExposure(dir: string, signal?: AbortSignal): Promise<Gi
   return { kind: 'exposed', repo, rel: rel || '.', ignored, tracked };
 }
 
-async function hasGit(signal?: AbortSignal): Promise<boolean> {
-  return exec('git', ['--version'], { signal }).then(() => true, () => false);
-}
-
 export default defineCheck({
   id: 'security.backups-not-in-repo',
   title: 'Backups and run records not in git',
@@ -62,7 +54,6 @@ export default defineCheck({
   stages: ['pre'],
   tags: ['config', 'backup'],
   async run({ config, signal }) {
-    if (!(await hasGit(signal))) return skip('git is not installed, so nothing can be committed by it here (install git to run this check)');
     const targets = [
       { label: 'backup directory', dir: config.backupDir.value, origin: config.backupDir.origin },
       { label: 'state directory (journals, purge records, kept writes, logs)', dir: config.stateDir.value, origin: config.stateDir.origin },
@@ -74,6 +65,8 @@ export default defineCheck({
     const fine: string[] = [];
     for (const { label, dir, origin } of targets) {
       const where = await gitExposure(dir, signal);
+      // A directory with no `.git` above it is outside git without asking git (src/lib/git-toplevel.ts).
+      if (where.kind === 'no-git') return skip('git is not installed, so nothing can be committed by it here (install git to run this check)');
       if (where.kind === 'outside') fine.push(`${label} ${dir}: outside any git repository`);
       else if (where.kind === 'ignored') fine.push(`${label} ${dir}: git-ignored in ${where.repo}`);
       else if (where.kind === 'unknown') unknown.push(`${label} ${dir}: git could not tell (${where.reason})`);
