@@ -16,7 +16,7 @@ function row(name, run, f) {
   const value = num(f.median, f.unit);
   const spread = f.samples.length > 1 ? `${num(f.min, f.unit)}–${num(f.max, f.unit)} (${f.samples.length})` : f.samples.length ? `one (${f.note ?? 'single figure'})` : f.note ?? 'not measured';
   const baseline = f.baseline ? `${f.baseline.label}: ${num(f.baseline.median, f.baseline.unit ?? 'ms')}` : '';
-  const target = f.target ? `${f.target.op === '<=' ? '≤' : '≥'} ${num(f.target.value, f.unit)}` : 'reported';
+  const target = f.target ? `${{ '<=': '≤', '<': '<', '>=': '≥', '>': '>' }[f.target.op]} ${num(f.target.value, f.unit)}` : 'reported';
   const verdict = f.pass === null ? '' : f.pass ? '✔' : '✗';
   const when = `${run.date.slice(0, 16).replace('T', ' ')} · ${run.commit} · load ${run.load.before.toFixed(1)}→${run.load.after.toFixed(1)}`;
   return `| ${f.label} | **${value}** | ${spread} | ${baseline} | ${target} ${verdict} | \`${name}\` ${when} |`;

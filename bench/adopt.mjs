@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { BENCH_DB, benchUrl, DATASET_NAME, ensureBenchDb } from './_bench-db.mjs';
-import { fmt, median } from './lib.mjs';
+import { figure, fmt, median } from './lib.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'routergpt.js');
@@ -117,6 +117,10 @@ export async function run() {
     target: `db.schema-drift ≤ ×${TARGET_RATIO} of pg_dump --schema-only on the 1M-shop database`,
     runs: RUNS,
     pass: ratio <= TARGET_RATIO && added <= TARGET_RATIO,
+    figures: [
+      figure('adopt.drift-vs-pg-dump', '`db.schema-drift` in-process ÷ `pg_dump --schema-only` (1M shops)', inProcess.map((ms, i) => ms / dumps[i]), { target: { op: '<=', value: TARGET_RATIO }, baseline: { label: '`pg_dump --schema-only`', median: dump, unit: 'ms' } }),
+      figure('adopt.drift-cli-added', '`verify --only db.schema-drift` less verify\'s fixed cost ÷ `pg_dump`', drifts.map((ms, i) => Math.max(0, ms - reachables[i]) / dumps[i]), { target: { op: '<=', value: TARGET_RATIO }, baseline: { label: '`pg_dump --schema-only`', median: dump, unit: 'ms' } }),
+    ],
     lines: [
       `copy of ${BENCH_DB} (${DATASET_NAME}: ${shops.toLocaleString('en-US')} shops, ${size}) made in ${fmt(copyMs)}; legacy: history table dropped; ${RUNS} interleaved runs`,
       row('pg_dump --schema-only (baseline)', dump),

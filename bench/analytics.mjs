@@ -28,7 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { analyticsBenchUrl, createAnalyticsBenchDb, dropAnalyticsBenchDb } from './_analytics-db.mjs';
-import { fmt, median } from './lib.mjs';
+import { figure, fmt, median } from './lib.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'routergpt.js');
@@ -190,6 +190,12 @@ export async function run() {
       target: `metrics --since 30d and analytics --since 7d each ≤ ${TARGET_RATIO}× the bare SQL (psql) and < ${TARGET_MS / 1000} s, on ${Number(counts.events).toLocaleString('en-US')} events`,
       runs: RUNS,
       pass,
+      figures: [
+        figure('analytics.metrics-vs-sql', '`metrics --since 30d` ÷ the bare SQL by `psql` (10 M events)', s.metrics.map((ms, i) => ms / s.metricsSql[i]), { target: { op: '<=', value: TARGET_RATIO }, baseline: { label: 'bare SQL (psql)', median: m.metricsSql, unit: 'ms' } }),
+        figure('analytics.metrics-ms', '`metrics --since 30d` wall time (10 M events)', s.metrics, { unit: 'ms', target: { op: '<=', value: TARGET_MS } }),
+        figure('analytics.analytics-vs-sql', '`analytics --since 7d` ÷ the bare SQL by `psql`', s.analytics.map((ms, i) => ms / s.analyticsSql[i]), { target: { op: '<=', value: TARGET_RATIO }, baseline: { label: 'bare SQL (psql)', median: m.analyticsSql, unit: 'ms' } }),
+        figure('analytics.analytics-ms', '`analytics --since 7d` wall time', s.analytics, { unit: 'ms', target: { op: '<=', value: TARGET_MS } }),
+      ],
       lines: [
         `dataset: ${loaded.reused ? '(reused, BENCH_REUSE=1) ' : ''}${Number(counts.events).toLocaleString('en-US')} events (${Number(counts.synthetic).toLocaleString('en-US')} synthetic, ${counts.size}), ${Number(counts.bookings).toLocaleString('en-US')} bookings, ${Number(counts.sessions).toLocaleString('en-US')} sessions, ${Number(counts.feedback).toLocaleString('en-US')} ratings, ${Number(counts.refusal_rows).toLocaleString('en-US')} refusal rows; loaded in ${loaded.loadSeconds.toFixed(0)} s`,
         ...rows.map(([name, cmd, base]) => `${name.padEnd(32)} median ${fmt(cmd).padStart(10)}   bare SQL (psql) ${fmt(base).padStart(10)}   ×${(cmd / base).toFixed(2)}`),

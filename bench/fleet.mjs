@@ -23,7 +23,7 @@ import { readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BIN, freshDir } from './_local.mjs';
-import { median } from './lib.mjs';
+import { figure, median } from './lib.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -369,6 +369,11 @@ export async function run() {
       target: `0 failed and 0 > ${SLOW_MS / 1000} s requests through haproxy; rolling item ≤ ×${GATE_TARGET} of its hosts' command times; releases rollback (to every host on the old release) < the deploy`,
       runs: RUNS,
       pass,
+      figures: [
+        figure('fleet.gate-overhead', 'rolling deploy of 3 hosts: `code.deploy` item ÷ the hosts\' own commands', rolls.map((r) => r.ratio), { target: { op: '<=', value: GATE_TARGET }, baseline: { label: 'the hosts\' stop/start commands', median: median(rolls.map((r) => r.commandsMs)), unit: 'ms' } }),
+        figure('fleet.rollback-vs-deploy', '`releases` layout: `rollback --tier code` ÷ the deploy', layoutRuns.map((r) => r.ratio), { target: { op: '<', value: 1 }, baseline: { label: 'the deploy (CLI)', median: median(layoutRuns.map((r) => r.deployMs)), unit: 'ms' } }),
+        figure('fleet.failed-requests', 'requests failed or over the slow bound through haproxy, all phases', [phases.reduce((n, [, t]) => n + t.failed.length + t.slow, 0)], { unit: '', target: { op: '<=', value: 0 }, note: `of ${phases.reduce((n, [, t]) => n + t.total, 0)} requests` }),
+      ],
       lines: [
         `rolling deploy of 3 hosts through ssh (batch 1, gate: own /health on the release + api.health), medians (spread):`,
         `  CLI ${s(median(rolls.map((r) => r.cliMs)))} (${spread(rolls.map((r) => r.cliMs))} ms); code.deploy item ${s(median(rolls.map((r) => r.itemMs)))} (${spread(rolls.map((r) => r.itemMs))} ms); the hosts' own commands ${s(median(rolls.map((r) => r.commandsMs)))} (${spread(rolls.map((r) => r.commandsMs))} ms)`,

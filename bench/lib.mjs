@@ -28,12 +28,13 @@ export function fmt(ms) {
  * One row of a benchmark's target table, for `npm run bench` to collect into bench/results.json
  * and the generated summary of bench/RESULTS.md: the figure in each run (a ratio against a
  * baseline measured in that same run, or an absolute), its median and spread, and whether the
- * median meets the target. `target` is `{ op: '<=' | '>=', value }`; without one the row is
+ * median meets the target. `target` is `{ op: '<=' | '<' | '>=' | '>', value }`; without one the row is
  * reported, not judged. `baseline` names what a ratio divides by, with its median.
  */
 export function figure(id, label, samples, { unit = '×', target, baseline, note } = {}) {
   const values = samples.filter((v) => Number.isFinite(v));
   const mid = values.length ? median(values) : NaN;
-  const pass = !target || !values.length ? null : target.op === '<=' ? mid <= target.value : mid >= target.value;
+  const meets = { '<=': (v) => v <= target.value, '<': (v) => v < target.value, '>=': (v) => v >= target.value, '>': (v) => v > target.value };
+  const pass = !target || !values.length ? null : meets[target.op](mid);
   return { id, label, unit, samples: values, median: mid, min: values.length ? Math.min(...values) : NaN, max: values.length ? Math.max(...values) : NaN, ...(target ? { target } : {}), ...(baseline ? { baseline } : {}), ...(note ? { note } : {}), pass };
 }

@@ -24,7 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { analyticsBenchUrl, createAnalyticsBenchDb, dropAnalyticsBenchDb } from './_analytics-db.mjs';
-import { median, percentile } from './lib.mjs';
+import { figure, median, percentile } from './lib.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'routergpt.js');
@@ -175,6 +175,11 @@ export async function run() {
       target: 'batched archive: no transaction (lock) over 1 s, a DDL waits ≤ 1 s behind it, ≥ 1/3 of the naive rate',
       runs: RUNS,
       pass,
+      figures: [
+        figure('maintain.longest-lock', 'batched archive: longest transaction (lock held)', samples.batched.map((s) => s.longestBatchMs), { unit: 'ms', target: { op: '<=', value: 1000 }, baseline: { label: 'naive, one transaction', median: nHeld, unit: 'ms' } }),
+        figure('maintain.ddl-wait', 'batched archive: longest wait of a migration\'s lock behind it', samples.batched.map((s) => s.longestHeldMs), { unit: 'ms', target: { op: '<=', value: 1000 }, baseline: { label: 'naive', median: nWait, unit: 'ms' } }),
+        figure('maintain.rate-vs-naive', 'batched archive rate ÷ the naive one-transaction rate', samples.batched.map((s, i) => rate(s.rows, s.ms) / rate(samples.naive[i].rows, samples.naive[i].ms)), { target: { op: '>=', value: 1 / 3 }, baseline: { label: 'naive', median: nRate, unit: 'rows/s' } }),
+      ],
       lines: [
         `database: ${k(loaded.counts.events)} events (${loaded.counts.size}), loaded in ${loaded.loadSeconds.toFixed(0)} s; ${k(Number(moved[0].n))} archived by the end`,
         `archive, one day per run (≈ ${k(med(samples.batched, (s) => s.rows))} events): batched (${BATCH} a batch) ${k(bRate)} rows/s vs naive one transaction ${k(nRate)} rows/s (×${(bRate / nRate).toFixed(2)})`,

@@ -19,7 +19,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { BENCH_DB, DATASET_NAME, benchUrl, ensureBenchDb } from './_bench-db.mjs';
 import { BIN, exited, freePort } from './_local.mjs';
-import { fmt, median } from './lib.mjs';
+import { figure, fmt, median } from './lib.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const LOOPBACK = path.join(ROOT, 'test', 'fixtures', 'checklists', 'loopback.yaml');
@@ -404,6 +404,7 @@ async function benchRestore() {
 
 export async function run() {
   const lines = [];
+  const figures = [];
   let pass = true;
   let runs = 0;
   if (PARTS.includes('toggle')) {
@@ -415,6 +416,11 @@ export async function run() {
     const aExit = median(t.idle.map((r) => r.exitMs));
     const bExit = median(t.busy.map((r) => r.exitMs));
     pass &&= a <= BOUND_MS && b <= BOUND_MS;
+    const baseline = { label: '`router status`', median: base, unit: 'ms' };
+    figures.push(
+      figure('rollback.toggle-idle', '`rollback --tier toggle` → first 503, no deploy running', t.idle.map((r) => r.first503), { unit: 'ms', target: { op: '<=', value: BOUND_MS }, baseline }),
+      figure('rollback.toggle-busy', '`rollback --tier toggle` → first 503, a deploy holding the run lock', t.busy.map((r) => r.first503), { unit: 'ms', target: { op: '<=', value: BOUND_MS }, baseline }),
+    );
     const each = (rs) => rs.map((r) => Math.round(r.first503)).join(', ');
     lines.push(
       `toggle (${TOGGLE_RUNS} runs each; polled every ~20 ms; PostgreSQL ${t.lockHeld ? 'advisory run lock held by the deploy' : 'NO run lock seen'}):`,
@@ -440,6 +446,7 @@ export async function run() {
     const verify = median(r.verifies);
     const plain = median(r.plains);
     const total = wall + verify;
+    figures.push(figure('rollback.restore-vs-pg-restore', '`rollback --tier restore` (wall) ÷ a plain `pg_restore` of the same dump (1M shops)', r.rollbacks.map((x, i) => x.ms / r.plains[i]), { baseline: { label: `plain pg_restore -j ${jobs()}`, median: plain, unit: 'ms' } }));
     lines.push(
       `restore (${RESTORE_RUNS} runs, interleaved with the baseline) on a copy of ${BENCH_DB} (${DATASET_NAME}, ${r.shops.toLocaleString('en-US')} shops; copy ${fmt(r.copy.ms)} by ${r.copy.how}; bench db ready in ${fmt(r.setupMs)}):`,
       `  deploy db.backup → db.migrate → db.geocode-shops: ${fmt(r.deployMs)} (backup ${fmt(r.deployBackupMs ?? 0)}, ${r.sizeMb.toFixed(1)} MiB custom dump; geocode ${r.geocodeState})`,
@@ -460,6 +467,7 @@ export async function run() {
     target: `toggle → first 503 within ${BOUND_MS} ms, with and without a deploy holding the run lock (ratio ≈ 1); report the restore tier's split against a plain pg_restore`,
     runs,
     pass,
+    figures,
     lines,
   };
 }

@@ -15,6 +15,8 @@ describe('bench summary', () => {
     const higher = figure('b', 'B', [6, 2, 5, Number.NaN], { target: { op: '>=', value: 5 } });
     expect(higher).toMatchObject({ median: 5, samples: [6, 2, 5], pass: true });
     expect(figure('c', 'C', [2], {}).pass).toBeNull(); // reported, not judged
+    expect(figure('e', 'E', [1], { target: { op: '<', value: 1 } }).pass).toBe(false); // strictly below
+    expect(figure('f', 'F', [0.99], { target: { op: '<', value: 1 } }).pass).toBe(true);
     expect(figure('d', 'D', [], { target: { op: '<=', value: 1 }, note: 'skipped: no PostGIS' })).toMatchObject({ pass: null, note: 'skipped: no PostGIS' });
   });
 
