@@ -40,11 +40,14 @@ function commit() {
   }
 }
 
+// The tree the benchmarks run from: `npm run bench` built dist/ from it just before this script.
+const RUN_COMMIT = commit();
+
 function save(name, result, startedAt, loadBefore) {
   const all = existsSync(RESULTS_JSON) ? JSON.parse(readFileSync(RESULTS_JSON, 'utf8')) : {};
   all[name] = {
     date: startedAt.toISOString(),
-    commit: commit(),
+    commit: RUN_COMMIT,
     node: process.version,
     cores: os.cpus().length,
     load: { before: loadBefore, after: os.loadavg()[0] },
