@@ -1,10 +1,11 @@
-import pg from 'pg';
+import type * as PG from 'pg';
+import pg from './pg-driver.js';
 import { isConnectionLost } from './connection-lost.js';
 
-export type Pool = pg.Pool;
-export type PoolClient = pg.PoolClient;
+export type Pool = PG.Pool;
+export type PoolClient = PG.PoolClient;
 /** Anything that can run a query: a pool or a checked-out client. */
-export type Queryable = Pick<pg.Pool, 'query'>;
+export type Queryable = Pick<PG.Pool, 'query'>;
 
 export interface CreatePoolOptions {
   connectionString: string;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
+import pg from '../pg-driver.js';
 import { ConfigError, OperationError } from '../../errors.js';
 import type { Database } from '../connect.js';
 import { createPool, withTransaction, type Pool } from '../pool.js';

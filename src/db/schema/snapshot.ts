@@ -20,7 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
+import pg from '../pg-driver.js';
 import { ConfigError, OperationError } from '../../errors.js';
 import { maskUrl } from '../../config/mask.js';
 import type { MigrationFile } from '../migrator/files.js';
