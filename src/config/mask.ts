@@ -46,16 +46,44 @@ export function urlPassword(raw: string | undefined): string | undefined {
   }
 }
 
+/** Key names that name a secret (a key ending in `_env` names the variable that holds it: fine). */
+const SECRET_KEY = /pass|secret|token|api_?key|credential|auth/i;
+/** A word that could carry a secret inside a string: `PGPASSWORD=…`, `sslpassword=`, `Bearer …`. */
+const SECRET_WORD = /pass|secret|token|bearer|authorization|api_?key|credential/i;
+
+/** A string that plainly carries no credential: one token, no secret-looking word, and any URL in it without user info or query. */
+function plainString(raw: string): boolean {
+  let text: string;
+  try {
+    text = decodeURIComponent(raw);
+  } catch {
+    return false;
+  }
+  if (/\s/.test(text) || SECRET_WORD.test(text)) return false; // a shell command, a header, a libpq string
+  if (!text.includes('://')) return !/^[^@/]+:[^@/]*@/.test(text); // user:secret@host without a scheme
+  if ((text.match(/:\/\//g) ?? []).length > 1) return false;
+  try {
+    const url = new URL(raw);
+    // No '@' anywhere after the scheme: `postgres://u:123/x@h/db` parses as port 123, path /x@h/db.
+    return url.username === '' && url.password === '' && url.search === '' && !text.slice(text.indexOf('://') + 3).includes('@');
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Does a parsed document hold anything that could be a credential: a URL with a password (or a
- * secret-looking query parameter), a libpq `password=` string, or a key named like one. Used to
- * keep such documents out of caches on disk.
+ * Could a parsed document hold a credential? Conservative: true unless every string in it plainly
+ * carries none (see plainString: commands, URLs with user info or a query, secret-looking words
+ * and percent-encodings of them all count) and no key is named like a secret. Used to keep such
+ * documents out of caches on disk; a cyclic document (YAML aliases) counts as holding one.
  */
-export function holdsCredential(value: unknown): boolean {
-  if (typeof value === 'string') return urlPassword(value) !== undefined || /(^|\s)password\s*=/i.test(value) || /[?&][^=&]*(pass|secret|token|key)[^=&]*=/i.test(value);
-  if (Array.isArray(value)) return value.some(holdsCredential);
-  if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => /pass|secret|token|api_?key|credential/i.test(k) || holdsCredential(v));
-  return false;
+export function holdsCredential(value: unknown, seen: WeakSet<object> = new WeakSet()): boolean {
+  if (typeof value === 'string') return !plainString(value);
+  if (value === null || typeof value !== 'object') return false;
+  if (seen.has(value)) return true;
+  seen.add(value);
+  if (Array.isArray(value)) return value.some((v) => holdsCredential(v, seen));
+  return Object.entries(value).some(([k, v]) => (SECRET_KEY.test(k) && !k.endsWith('_env')) || holdsCredential(v, seen));
 }
 
 /** Remove every known secret value from a text before it is printed or stored. */

@@ -103,11 +103,27 @@ describe('the configuration file through the YAML cache', () => {
     expect(stored(path.join(cache, 'routergpt', 'yaml'))).toEqual([]);
   });
 
-  it('tells a credential from a name', () => {
-    expect(holdsCredential({ database: { url_env: 'DATABASE_URL' }, public_api_base: 'https://api.example.com/v1?page=2' })).toBe(false);
-    expect(holdsCredential({ database: { url: 'postgres://u:p4ss@h/db' } })).toBe(true); // routergpt:allow-secret
-    expect(holdsCredential({ hosts: [{ name: 'a', url: 'http://h:8080/?token=abc' }] })).toBe(true);
-    expect(holdsCredential({ database: { url: 'host=db user=app password=x dbname=app' } })).toBe(true); // routergpt:allow-secret
-    expect(holdsCredential({ notify: { api_key: 'abc' } })).toBe(true);
+  it('tells a credential from a name, conservatively', () => {
+    const plain = { version: 1, environments: { prod: { database: { url_env: 'DATABASE_URL' }, public_api_base: 'https://api.example.com/v1', approvals: { approvers: ['alice@example.com'] }, watch: { interval: '5m' }, notify: [{ url_env: 'SLACK_WEBHOOK' }], rate_limits: { search_per_minute: 60 }, allow_test_bookings: false } } };
+    expect(holdsCredential(plain)).toBe(false);
+    for (const secret of [
+      { database: { url: 'postgres://u:p4ss@h/db' } }, // routergpt:allow-secret
+      { database: { url: 'postgresql+asyncpg://u:p4ss@h/db' } }, // routergpt:allow-secret
+      { database: { url: 'postgres://u:123/x@h/db' } }, // a password that parses as a port
+      { database: { url: 'postgres://u@h/db?p%61ssword=x' } },
+      { database: { url: 'host=db user=app password=x dbname=app' } }, // routergpt:allow-secret
+      { database: { url: 'host=h sslpassword=x' } },
+      { hosts: [{ name: 'a', url: 'http://h:8080/?token=abc' }] },
+      { hosts: [{ name: 'a', url: 'https://ghp_abc123@github.com/org/repo' }] }, // a token as the user name
+      { deploy: { commands: ['PGPASSWORD=hunter2 pg_dump app'] } }, // routergpt:allow-secret
+      { deploy: { commands: ['curl -u admin:s3cret https://h/hook'] } },
+      { backup: { copy_command: 'aws s3 cp {file} s3://b/ --profile x' } }, // any command: not plainly safe
+      { notify: { api_key: 'abc' } },
+      { x: 'AWS_SECRET_ACCESS_KEY=abc' },
+      { x: 'admin:s3cret@db.internal' },
+    ]) expect(holdsCredential(secret), JSON.stringify(secret)).toBe(true);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(holdsCredential(cyclic)).toBe(true); // a YAML alias loop: never cached, and no stack overflow
   });
 });
