@@ -5,7 +5,7 @@
  * git itself could find no repository there (issue 16: a verify spawned git four times).
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 
 export type GitToplevel =
@@ -45,7 +45,13 @@ function ask(dir: string): Promise<GitToplevel> {
 
 /** The work tree `dir` (an existing directory) is in, if any. */
 export function gitToplevel(dir: string): Promise<GitToplevel> {
-  const key = path.resolve(dir);
+  // git walks up from the physical directory: a symlink into a repository is inside it.
+  let key: string;
+  try {
+    key = realpathSync(dir);
+  } catch {
+    return Promise.resolve({ kind: 'unknown', reason: `${dir} does not exist` });
+  }
   const now = Date.now();
   const known = answers.get(key);
   if (known && now - known.at < REUSE_MS) return known.answer;

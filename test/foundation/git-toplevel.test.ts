@@ -1,6 +1,6 @@
 // Which work tree a directory is in: git is asked only where it could find one.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, realpathSync } from 'node:fs';
+import { mkdirSync, realpathSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gitToplevel, mayBeInRepo } from '../../src/lib/git-toplevel.js';
@@ -33,6 +33,19 @@ describe('gitToplevel', () => {
     execFileSync('git', ['init', '-q', repo]);
     process.env.PATH = tempDir('routergpt-empty-path-');
     expect(await gitToplevel(repo)).toEqual({ kind: 'no-git' });
+  });
+
+  it('follows a symlink into a repository, as git does', async () => {
+    const repo = tempDir('routergpt-top-link-');
+    execFileSync('git', ['init', '-q', repo]);
+    mkdirSync(path.join(repo, 'data'));
+    const link = path.join(tempDir('routergpt-top-link2-'), 'data');
+    symlinkSync(path.join(repo, 'data'), link);
+    expect(await gitToplevel(link)).toEqual({ kind: 'repo', root: realpathSync(repo) });
+  });
+
+  it('says so when the directory does not exist, instead of blaming git', async () => {
+    expect(await gitToplevel(path.join(tempDir('routergpt-top-gone-'), 'missing'))).toMatchObject({ kind: 'unknown', reason: expect.stringMatching(/does not exist/) });
   });
 
   it('asks git when the environment points it at a repository', () => {
