@@ -32,7 +32,9 @@ export function fmt(ms) {
  * reported, not judged. `baseline` names what a ratio divides by, with its median.
  */
 export function figure(id, label, samples, { unit = '×', target, baseline, note } = {}) {
-  const values = samples.filter((v) => Number.isFinite(v));
+  // NaN is "not measured"; Infinity stays: it is a run that timed out (no 503 within the bound),
+  // and must weigh on the median (it is saved as null in results.json and shown as timed out).
+  const values = samples.filter((v) => typeof v === 'number' && !Number.isNaN(v));
   const mid = values.length ? median(values) : NaN;
   const meets = { '<=': (v) => v <= target.value, '<': (v) => v < target.value, '>=': (v) => v >= target.value, '>': (v) => v > target.value };
   const pass = !target || !values.length ? null : meets[target.op](mid);

@@ -27,6 +27,15 @@ if (unknown.length) {
 const RESULTS_JSON = path.join(dir, 'results.json');
 const RESULTS_MD = path.join(dir, 'RESULTS.md');
 const record = process.env.BENCH_NO_RECORD !== '1';
+// Before any benchmark runs (they take minutes): the summary block must be there to regenerate.
+if (record) {
+  try {
+    replaceSummary(readFileSync(RESULTS_MD, 'utf8'), {});
+  } catch (error) {
+    console.error(`bench: ${error.message}`);
+    process.exit(2);
+  }
+}
 
 function commit() {
   try {

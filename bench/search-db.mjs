@@ -274,7 +274,7 @@ export async function run() {
         ? figure('search-db.p99-vs-postgis', 'in-DB search p99 ÷ PostGIS KNN p99', searchP99s.map((v, k) => v / gisP99s[k]), { target: { op: '<=', value: TARGET_VS_POSTGIS }, baseline: { label: `PostGIS ${postgis.version} KNN p99`, median: median(gisP99s), unit: 'ms' } })
         : figure('search-db.p99-vs-postgis', 'in-DB search p99 ÷ PostGIS KNN p99', [], { note: `skipped: ${postgis.why}` }),
       figure('search-db.p99', 'in-DB search p99', searchP99s, { unit: 'ms', target: { op: '<=', value: TARGET_P99_MS } }),
-      figure('search-db.oracle', 'oracle-exact searches', [exact / queries.length], { unit: '', target: { op: '>=', value: 1 }, note: `${exact}/${queries.length} id by id` }),
+      figure('search-db.oracle', 'oracle-exact share (searchShops, before, PostGIS; sequential-scan agreement)', [agree ? Math.min(exact, oldExact, postgis.available ? gisExact : exact) / queries.length : 0], { unit: '', target: { op: '>=', value: 1 }, note: `${exact}/${queries.length} id by id; before ${oldExact}; PostGIS ${postgis.available ? gisExact : 'n/a'}; sequential scan ${agree ? 'agrees' : 'DIFFERS'}` }),
     ];
     return {
       name: 'search-db',

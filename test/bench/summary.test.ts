@@ -16,6 +16,8 @@ describe('bench summary', () => {
     expect(higher).toMatchObject({ median: 5, samples: [6, 2, 5], pass: true });
     expect(figure('c', 'C', [2], {}).pass).toBeNull(); // reported, not judged
     expect(figure('e', 'E', [1], { target: { op: '<', value: 1 } }).pass).toBe(false); // strictly below
+    // A run that timed out (Infinity) weighs on the median instead of being dropped.
+    expect(figure('g', 'G', [Infinity, Infinity, 300], { unit: 'ms', target: { op: '<=', value: 2000 } })).toMatchObject({ median: Infinity, pass: false });
     expect(figure('f', 'F', [0.99], { target: { op: '<', value: 1 } }).pass).toBe(true);
     expect(figure('d', 'D', [], { target: { op: '<=', value: 1 }, note: 'skipped: no PostGIS' })).toMatchObject({ pass: null, note: 'skipped: no PostGIS' });
   });
@@ -38,6 +40,13 @@ describe('bench summary', () => {
     expect(rows[2]).toContain('node -e 0: 61.2 ms');
     expect(rows[2]).toContain('≤ ×1.40 ✔');
     expect(rows[2]).toContain('load 1.5→2.3');
+    expect(rows[2]).toContain('`cli-startup` PASS');
+  });
+
+  it('shows a run that timed out as such, after the JSON round trip', () => {
+    const saved = JSON.parse(JSON.stringify({ 'deploy-local': run([figure('t', 'toggle → first 503', [Infinity, Infinity, 300], { unit: 'ms', target: { op: '<', value: 5000 } })]) }));
+    const row = (replaceSummary(`${SUMMARY_BEGIN}\n${SUMMARY_END}\n`, saved) as string).split('\n').find((l) => l.startsWith('| toggle'));
+    expect(row).toContain('**timed out**');
   });
 
   it('refuses a file whose markers are gone, naming the fix', () => {
