@@ -23,6 +23,7 @@ import { figure, fmt, median } from './lib.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const LOOPBACK = path.join(ROOT, 'test', 'fixtures', 'checklists', 'loopback.yaml');
+const BENCH_IDENTITY = 'bench-operator@example.com';
 const TOGGLE_RUNS = Number(process.env.BENCH_TOGGLE_RUNS ?? 7);
 const RESTORE_RUNS = Number(process.env.BENCH_RESTORE_RUNS ?? 3);
 const PARTS = (process.env.BENCH_ROLLBACK_PARTS ?? 'toggle,restore').split(',');
@@ -94,7 +95,8 @@ function workspace({ database, port, deployCommand, deployTimeout = '20s', reten
     ].join('\n'),
   );
   const signoffFile = path.join(dir, 'signoff.yaml');
-  writeFileSync(signoffFile, 'signed_by: Bench Operator\nitems:\n  custom-gpt-configured: true\nsignoff:\n  deployed_by: Bench Operator\n  approver: Release Manager\n');
+  // The deployer is named on the command line (--as BENCH_IDENTITY): the sign-off records it.
+  writeFileSync(signoffFile, `signed_by: ${BENCH_IDENTITY}\nitems:\n  custom-gpt-configured: true\nsignoff:\n  deployed_by: ${BENCH_IDENTITY}\n`);
   return { dir, port, database, signoffFile, env: { DATABASE_URL: urlOf(database), ROUTERGPT_ENV: 'staging' } };
 }
 
@@ -236,7 +238,7 @@ async function benchToggle() {
     }
     // (b) a deploy holds the run lock, parked in code.deploy (`sleep 30`).
     const deployStarted = performance.now();
-    deploy = spawnCli(ws, ['deploy', '--checklist', LOOPBACK, '--signoff-file', ws.signoffFile, '--yes'], { detached: true });
+    deploy = spawnCli(ws, ['deploy', '--checklist', LOOPBACK, '--signoff-file', ws.signoffFile, '--as', BENCH_IDENTITY, '--yes'], { detached: true });
     let deployErr = '';
     deploy.stderr.on('data', (d) => (deployErr = (deployErr + d).slice(-4000)));
     let deployRun;
