@@ -64,7 +64,7 @@ function plainString(raw: string): boolean {
   if ((text.match(/:\/\//g) ?? []).length > 1) return false;
   try {
     const url = new URL(raw);
-    // No '@' anywhere after the scheme: `postgres://u:123/x@h/db` parses as port 123, path /x@h/db.
+    // No '@' anywhere after the scheme: a password of digits and a slash parses as a port and a path.
     return url.username === '' && url.password === '' && url.search === '' && !text.slice(text.indexOf('://') + 3).includes('@');
   } catch {
     return false;

@@ -109,7 +109,7 @@ describe('the configuration file through the YAML cache', () => {
     for (const secret of [
       { database: { url: 'postgres://u:p4ss@h/db' } }, // routergpt:allow-secret
       { database: { url: 'postgresql+asyncpg://u:p4ss@h/db' } }, // routergpt:allow-secret
-      { database: { url: 'postgres://u:123/x@h/db' } }, // a password that parses as a port
+      { database: { url: 'postgres://u:123/x@h/db' } }, // a password that parses as a port; routergpt:allow-secret
       { database: { url: 'postgres://u@h/db?p%61ssword=x' } },
       { database: { url: 'host=db user=app password=x dbname=app' } }, // routergpt:allow-secret
       { database: { url: 'host=h sslpassword=x' } },
