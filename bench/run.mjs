@@ -14,13 +14,13 @@ import { replaceSummary } from './_summary.mjs';
 
 const dir = import.meta.dirname;
 const only = process.argv.slice(2);
-const names = readdirSync(dir)
+const all = readdirSync(dir)
   .filter((f) => f.endsWith('.mjs') && !['run.mjs', 'lib.mjs'].includes(f) && !f.startsWith('_'))
-  .map((f) => f.replace(/\.mjs$/, ''))
-  .filter((n) => only.length === 0 || only.includes(n));
-const unknown = only.filter((n) => !names.includes(n));
+  .map((f) => f.replace(/\.mjs$/, ''));
+const names = all.filter((n) => only.length === 0 || only.includes(n));
+const unknown = only.filter((n) => !all.includes(n));
 if (unknown.length) {
-  console.error(`bench: no benchmark named ${unknown.join(', ')} (there are: ${readdirSync(dir).filter((f) => f.endsWith('.mjs') && !f.startsWith('_') && !['run.mjs', 'lib.mjs'].includes(f)).map((f) => f.slice(0, -4)).join(', ')})`);
+  console.error(`bench: no benchmark named ${unknown.join(', ')} (there are: ${all.join(', ')})`);
   process.exit(2);
 }
 
