@@ -104,6 +104,11 @@ export function readEntry(dir: string, key: string): unknown {
   }
 }
 
+/** Forgets the entry stored under `key` in `dir`, if any. */
+export function removeEntry(dir: string, key: string): void {
+  rmSync(path.join(dir, `${key}.json`), { force: true });
+}
+
 /** Stores `valueJson` (a JSON text) under `key` in `dir`, then prunes the area to its newest `keep` entries. */
 export function writeEntry(dir: string, key: string, valueJson: string, keep: number): void {
   try {

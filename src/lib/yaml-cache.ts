@@ -15,7 +15,7 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type YAMLModule from 'yaml';
 import { routergptCacheDir } from './cache-dir.js';
-import { cacheKey, packageVersion, readEntry, writeEntry } from './disk-cache.js';
+import { cacheKey, packageVersion, readEntry, removeEntry, writeEntry } from './disk-cache.js';
 
 /** Below this many characters a text is parsed directly. */
 const MIN_CACHED = 8_000;
@@ -47,6 +47,11 @@ export function parseYamlCached(text: string, cacheDir: string = routergptCacheD
   const key = cacheKey(`yaml@${v}`, text);
   const dir = path.join(cacheDir, 'yaml');
   let value = v ? readEntry(dir, key) : undefined;
+  // A stored value the caller would not store now (an older, laxer rule wrote it) is dropped, not served.
+  if (value !== undefined && !storable(value)) {
+    removeEntry(dir, key);
+    value = undefined;
+  }
   if (value === undefined) {
     value = parse(text);
     if (!storable(value)) return value;

@@ -14,6 +14,26 @@ const OPENAPI = readFileSync(path.join(REPO_ROOT, 'openapi', 'openapi_chatgpt.ya
 const entries = (dir: string) => (existsSync(path.join(dir, 'yaml')) ? readdirSync(path.join(dir, 'yaml')) : []);
 
 describe('parseYamlCached', () => {
+  it('neither stores nor serves a value the caller does not allow on disk, and drops such an entry', async () => {
+    const dir = tempDir('routergpt-yaml-storable-');
+    const text = `${OPENAPI}\n# storable test\n`; // a large text: the cache is used even with yaml loaded
+    const noPaths = (value: unknown) => !('paths' in (value as object));
+    expect(parseYamlCached(text, dir, { storable: noPaths })).toEqual(YAML.parse(text));
+    expect(entries(dir)).toEqual([]);
+    // An entry stored earlier (as a laxer rule would have): served to a caller that allows it,
+    // dropped — and parsed afresh — for one that does not.
+    const other = `${OPENAPI}\n# stored earlier\n`;
+    const input = path.join(dir, 'other.yaml');
+    writeFileSync(input, other);
+    // Another process stores it (this one would answer from memory).
+    await execa(process.execPath, ['--input-type=module', '-e', `import { readFileSync } from 'node:fs'; const { parseYamlCached } = await import(${JSON.stringify(path.join(REPO_ROOT, 'dist', 'lib', 'yaml-cache.js'))}); parseYamlCached(readFileSync(${JSON.stringify(input)}, 'utf8'), ${JSON.stringify(dir)});`]);
+    expect(entries(dir)).toHaveLength(1);
+    const [file] = entries(dir);
+    writeFileSync(path.join(dir, 'yaml', file!), readFileSync(path.join(dir, 'yaml', file!), 'utf8').replace('"openapi":"3.1.0"', '"openapi":"from-disk"'));
+    expect(parseYamlCached(other, dir, { storable: noPaths })).toEqual(YAML.parse(other));
+    expect(entries(dir)).toEqual([]);
+  });
+
   it('returns what YAML.parse returns, and keeps the parse on disk for the next process', () => {
     const dir = tempDir('routergpt-yaml-cache-');
     const first = parseYamlCached(OPENAPI, dir);
