@@ -204,9 +204,9 @@ function quoteRaw(raw: unknown): string {
   return typeof raw === 'string' ? JSON.stringify(raw) : String(raw);
 }
 
-// The YAML parser and ajv are loaded only when there is a config file to read (a fresh clone has
-// none): together they are a tenth of a command's start-up (issue 16). Both are CommonJS, so a
-// require keeps loading the configuration synchronous.
+// ajv is loaded only when there is a config file to read (a fresh clone has none) and the build's
+// precompiled validator does not fit (issue 16); the YAML parser only through the parse cache
+// (readConfigFile). CommonJS, so a require keeps loading the configuration synchronous.
 const requireDep = createRequire(import.meta.url);
 
 type ConfigValidator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
