@@ -66,9 +66,8 @@ function runAction(command: 'verify' | 'smoke'): Action<VerifyFlags> {
       }
     }
     const { runVerify } = await import('../../checks/run-verify.js');
-    const { createHumanProgress } = await import('../../report/human.js');
     const showProgress = reporters.some((r) => r.name === 'human');
-    const progress = showProgress ? await createHumanProgress(ctx.io, selection.checks, true) : undefined;
+    const progress = showProgress ? await (await import('../../report/human.js')).createHumanProgress(ctx.io, selection.checks, true) : undefined;
     const report = await runVerify({
       config,
       command,
