@@ -1,5 +1,6 @@
 // bench/search-db: location search inside PostgreSQL on 1,000,000 shops, through the real
-// searchShops() of dist/server/search over one pg connection.
+// searchShops() of dist/server/search over one pg connection, with the shop-density grid the
+// server uses (src/db/search/density.ts; also timed without it).
 // Target: p99 ≤ 5 ms over ≥ 300 mixed queries (10% sparse points, radii 0.1–50 mi, half with a
 // category), ≤ 1.1 statements per search, p99 ≤ ×1.5 a `SELECT 1` round trip and ≤ ×0.6 the
 // PostGIS KNN anchor. Measured in the same run, on the same connection, interleaved query by
@@ -152,6 +153,12 @@ export async function run() {
     const queries = queryMix();
     const db = counting(client);
     const old = counting(client);
+    const noGrid = counting(client);
+    // The shop-density grid, read as the server reads it (once, then every 10 minutes).
+    const { loadDensityGrid } = await import(path.join(ROOT, 'dist/db/search/density.js'));
+    const gridStarted = process.hrtime.bigint();
+    const grid = await loadDensityGrid(client);
+    const gridMs = ms(gridStarted);
 
     // The oracle: each query's full-radius ring on its own (exact by construction).
     const oracle = [];
@@ -165,8 +172,10 @@ export async function run() {
     let oldExact = 0;
     let gisExact = 0;
     const oldStatements = [];
+    let noGridExact = 0;
     for (const [i, q] of queries.entries()) {
-      if (ids(await searchShops(db, q)) === oracle[i]) exact += 1;
+      if (ids(await searchShops(db, q, grid)) === oracle[i]) exact += 1;
+      if (ids(await searchShops(noGrid, q)) === oracle[i]) noGridExact += 1;
       const before = old.statements;
       if (ids(await ringLoop(old, q, ringQuery, ringRadii)) === oracle[i]) oldExact += 1;
       oldStatements.push(old.statements - before);
@@ -180,19 +189,24 @@ export async function run() {
     const loop = [];
     const gis = [];
     const select1 = [];
+    const withoutGrid = [];
     const byQuery = queries.map(() => []);
     db.statements = 0;
     old.statements = 0;
+    noGrid.statements = 0;
     for (let pass = 0; pass < PASSES; pass += 1) {
       for (const [i, q] of queries.entries()) {
         let t = process.hrtime.bigint();
         await client.query('SELECT 1');
         select1.push(ms(t));
         t = process.hrtime.bigint();
-        await searchShops(db, q);
+        await searchShops(db, q, grid);
         const took = ms(t);
         search.push(took);
         byQuery[i].push(took);
+        t = process.hrtime.bigint();
+        await searchShops(noGrid, q);
+        withoutGrid.push(ms(t));
         t = process.hrtime.bigint();
         await ringLoop(old, q, ringQuery, ringRadii);
         loop.push(ms(t));
@@ -216,14 +230,18 @@ export async function run() {
     const ringsHist = [1, 2, 3, 4, 5].map((n) => oldStatements.filter((s) => s === n).length);
 
     // The slowest queries (by their median across passes), with the one statement's plan.
-    const { searchQuery } = await import(path.join(ROOT, 'dist/db/search/location-sql.js'));
+    const { searchQuery, RING_GROWTH } = await import(path.join(ROOT, 'dist/db/search/location-sql.js'));
     const slowest = queries
       .map((q, i) => ({ q, med: median(byQuery[i]), max: Math.max(...byQuery[i]) }))
       .sort((a, b) => b.med - a.med)
       .slice(0, 3);
     const planLines = [];
     for (const s of slowest) {
-      const { text, values } = searchQuery(s.q);
+      // What the search sent: the grid's first ring alone, then (when it was not full) the rest.
+      const first = grid.firstRingMiles(s.q.latitude, s.q.longitude, s.q.limit, s.q.category);
+      const firstRing = first === undefined ? undefined : ringQuery(s.q, Math.min(first, s.q.radiusMiles));
+      const full = firstRing !== undefined && ((await client.query(firstRing.text, firstRing.values)).rows.length >= s.q.limit || first >= s.q.radiusMiles);
+      const { text, values } = full ? firstRing : searchQuery(s.q, first === undefined ? undefined : first * RING_GROWTH);
       const { rows } = await client.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${text}`, values);
       const plan = rows[0]['QUERY PLAN'][0];
       const nodes = [];
@@ -232,7 +250,7 @@ export async function run() {
         for (const c of n.Plans ?? []) walk(c);
       };
       walk(plan.Plan);
-      planLines.push(`slow: ${describe(s.q)} median ${fmt(s.med)} max ${fmt(s.max)}; rings run: ${nodes.join(', ')}; plan ${plan['Planning Time'].toFixed(2)} ms + exec ${plan['Execution Time'].toFixed(2)} ms`);
+      planLines.push(`slow: ${describe(s.q)} median ${fmt(s.med)} max ${fmt(s.max)}; first ring ${first === undefined ? 'none (no grid estimate)' : `${first.toFixed(2)} mi${full ? '' : ', not full'}`}; rings run: ${nodes.join(', ')}; plan ${plan['Planning Time'].toFixed(2)} ms + exec ${plan['Execution Time'].toFixed(2)} ms`);
     }
 
     // Sequential-scan baseline for a few queries (slow: every row's distance), and agreement.
@@ -243,10 +261,10 @@ export async function run() {
       const indexed = [];
       for (let k = 0; k < 3; k += 1) {
         const t = process.hrtime.bigint();
-        await searchShops(client, q);
+        await searchShops(client, q, grid);
         indexed.push(ms(t));
       }
-      const expected = ids(await searchShops(client, q));
+      const expected = ids(await searchShops(client, q, grid));
       await client.query('BEGIN');
       await client.query('SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_indexonlyscan = off; SET LOCAL max_parallel_workers_per_gather = 0');
       const t = process.hrtime.bigint();
@@ -257,7 +275,7 @@ export async function run() {
       seqRatios.push({ q, seqMs, indexedMs: median(indexed), ratio: seqMs / median(indexed) });
     }
 
-    const allExact = exact === queries.length && oldExact === queries.length && (!postgis.available || gisExact === queries.length);
+    const allExact = exact === queries.length && noGridExact === queries.length && oldExact === queries.length && (!postgis.available || gisExact === queries.length);
     const vsSelect1 = p99 / s1p99;
     const vsGis = p99 / gisP99;
     const pass = p99 <= TARGET_P99_MS && agree && allExact && statementsPerSearch <= TARGET_STATEMENTS && vsSelect1 <= TARGET_VS_SELECT1 && (!postgis.available || vsGis <= TARGET_VS_POSTGIS);
@@ -289,12 +307,14 @@ export async function run() {
         row('  with category', catTimes),
         row('  without category', plainTimes),
         row('  sparse points', sparseTimes),
+        row('  without the density grid', withoutGrid),
         row('before: a statement per ring', loop),
         postgis.available ? row(`PostGIS ${postgis.version} KNN + ST_DWithin`, gis) : `PostGIS KNN: skipped — ${postgis.why}`,
         row('SELECT 1 (floor)', select1),
-        `statements per search: ${statementsPerSearch.toFixed(2)} (target ≤ ${TARGET_STATEMENTS}; plus one version() probe per connection); before ${oldStatementsPerSearch.toFixed(2)} (rings run: ${ringsHist.map((n, i) => `${n}×${i + 1}`).filter((s) => !s.startsWith('0×')).join(', ')})`,
+        `density grid: ${grid.cells.toLocaleString('en-US')} cells of 0.05° for ${grid.shops.toLocaleString('en-US')} shops, read in ${fmt(gridMs)} (once; the server reads it again every 10 minutes); without it ${(noGrid.statements / withoutGrid.length).toFixed(2)} statements per search`,
+        `statements per search: ${statementsPerSearch.toFixed(3)} (target ≤ ${TARGET_STATEMENTS}; plus one version() probe per connection); before ${oldStatementsPerSearch.toFixed(2)} (rings run: ${ringsHist.map((n, i) => `${n}×${i + 1}`).filter((s) => !s.startsWith('0×')).join(', ')})`,
         `ratios of p99: search ÷ SELECT 1 ×${vsSelect1.toFixed(2)} (target ≤ ×${TARGET_VS_SELECT1}); ÷ PostGIS KNN ${postgis.available ? `×${vsGis.toFixed(2)}` : 'n/a'} (target ≤ ×${TARGET_VS_POSTGIS}); ÷ before ×${(p99 / percentile(loop, 99)).toFixed(2)}`,
-        `oracle (the full-radius ring alone): searchShops ${exact}/${queries.length} exact, before ${oldExact}/${queries.length}, PostGIS ${postgis.available ? `${gisExact}/${queries.length}` : 'n/a'}`,
+        `oracle (the full-radius ring alone): searchShops ${exact}/${queries.length} exact (without the grid ${noGridExact}), before ${oldExact}/${queries.length}, PostGIS ${postgis.available ? `${gisExact}/${queries.length}` : 'n/a'}`,
         `sequential scan (indexes off) on ${seqRatios.length} queries: median ${fmt(median(seqRatios.map((r) => r.seqMs)))} vs ${fmt(median(seqRatios.map((r) => r.indexedMs)))} indexed → indexed is ×${median(seqRatios.map((r) => r.ratio)).toFixed(0)} faster (min ×${Math.min(...seqRatios.map((r) => r.ratio)).toFixed(0)}); results ${agree ? 'identical' : 'DIFFER'}`,
         ...planLines,
       ],

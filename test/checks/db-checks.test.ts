@@ -148,6 +148,8 @@ describe('database checks against a real PostgreSQL', () => {
         await c.query('DROP INDEX idx_shops_location');
         await c.query('DROP INDEX idx_shops_lat');
         await c.query('DROP INDEX idx_shops_lon');
+        await c.query('DROP INDEX idx_shops_lat_band');
+        await c.query('DROP INDEX idx_shops_lat_band_category');
         const [outcome] = await runChecks({ checks: [findCheck('db.search-query-plan')!], deps: { config, db: { query: c.query.bind(c), connect: async () => ({ query: c.query.bind(c), release: () => {} }) } as never, fetch, now: () => new Date() } });
         expect(outcome!.status).toBe('fail');
         expect(outcome!.summary).toContain('sequential scan');

@@ -1,10 +1,12 @@
 /**
  * Location search equals a brute-force oracle (JS haversine over every row) on a 100,000-shop
  * fixture with dense cities, sparse rural points, both poles, the ±180° meridian, duplicate
- * coordinates and shops without coordinates; radii 0.1–50 mi, with and without a category.
+ * coordinates and shops without coordinates; radii 0.1–50 mi, with and without a category —
+ * without the shop-density grid, with it, and with grids that lie both ways.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CELLS_PER_DEGREE, DensityGrid, loadDensityGrid } from '../../src/db/search/density.js';
 import { boundingBoxes, EARTH_RADIUS_MILES, haversineMiles } from '../../src/db/search/geo.js';
 import { searchShops } from '../../src/server/search/search-shops.js';
 import { buildTestApp, createServerDb, listen, postJson, testConfig, type ServerDb } from './helpers.js';
@@ -64,6 +66,19 @@ function prng(seed: number): () => number {
   };
 }
 
+/** The density grid's cells, counted in JS: [lat cell, lon cell, shops]. */
+function cellsOf(rows: Row[]): Array<[number, number, number]> {
+  const counts = new Map<string, [number, number, number]>();
+  for (const r of rows) {
+    const la = Math.floor(r.latitude * CELLS_PER_DEGREE);
+    const lo = Math.floor(r.longitude * CELLS_PER_DEGREE);
+    const cell = counts.get(`${la},${lo}`) ?? [la, lo, 0];
+    cell[2] += 1;
+    counts.set(`${la},${lo}`, cell);
+  }
+  return [...counts.values()];
+}
+
 function oracle(rows: Row[], lat: number, lon: number, radius: number, category: string | undefined, limit: number): Array<{ slug: string; d: number }> {
   return rows
     .filter((r) => category === undefined || r.category === category)
@@ -108,6 +123,15 @@ describe('location search vs brute-force oracle (100,000 shops)', () => {
       [0, 179.99], [10, -179.95], [-20, 180], [35, -180], [0.5, 179.7],
     ];
     const radii = [0.1, 0.5, 1, 2.5, 5, 10, 25, 50];
+    const real = await loadDensityGrid(sdb.pool);
+    expect(real.shops).toBe(rows.length);
+    // Every located cell ×1000 (first rings far too small: they miss, the rest of the rings follow),
+    // and one shop per 1000 (first rings far too large: often the whole radius at once).
+    const scaled = (f: number) => new DensityGrid(cellsOf(rows).map(([la, lo, n]) => [la, lo, Math.max(1, Math.round(n * f))]), CATEGORIES.map((c) => [c, 1]));
+    const grids: Array<[string, DensityGrid | undefined]> = [['no grid', undefined], ['grid', real], ['grid ×1000', scaled(1000)], ['grid ÷1000', scaled(0.001)]];
+    // Statements sent per grid (after each wrapper's one version() probe).
+    const statements = new Map<string, number>();
+    const counted = new Map(grids.map(([label]) => [label, { query: ((...args: Parameters<typeof sdb.pool.query>) => (statements.set(label, (statements.get(label) ?? 0) + 1), sdb.pool.query(...args))) as typeof sdb.pool.query }]));
     let compared = 0;
     let nonEmpty = 0;
     for (let i = 0; i < 320; i++) {
@@ -123,14 +147,23 @@ describe('location search vs brute-force oracle (100,000 shops)', () => {
       const radius = i % 3 === 0 ? radii[i % radii.length]! : Math.round((0.1 + rand() * 49.9) * 100) / 100;
       const category = i % 2 === 0 ? CATEGORIES[i % CATEGORIES.length] : undefined;
       const limit = 50;
-      const got = await searchShops(sdb.pool, { latitude: lat, longitude: lon, radiusMiles: radius, category, limit });
       const want = oracle(rows, lat, lon, radius, category, limit);
-      expect(got.map((g) => g.slug), `query ${i}: (${lat}, ${lon}) r=${radius} ${category ?? ''}`).toEqual(want.map((w) => w.slug));
-      for (const [j, g] of got.entries()) expect(g.distance).toBeCloseTo(want[j]!.d, 9);
+      // Without the density grid (rings from 1 mile), with the fixture's own grid, and with grids
+      // that lie both ways: the grid only picks the first ring, never the answer.
+      for (const [label, grid] of grids) {
+        const got = await searchShops(counted.get(label)!, { latitude: lat, longitude: lon, radiusMiles: radius, category, limit }, grid);
+        expect(got.map((g) => g.slug), `query ${i} (${label}): (${lat}, ${lon}) r=${radius} ${category ?? ''}`).toEqual(want.map((w) => w.slug));
+        for (const [j, g] of got.entries()) expect(g.distance).toBeCloseTo(want[j]!.d, 9);
+      }
       compared++;
-      if (got.length > 0) nonEmpty++;
+      if (want.length > 0) nonEmpty++;
     }
     expect(compared).toBeGreaterThanOrEqual(300);
+    // Both paths were taken: without a grid one statement per search; a grid far too dense
+    // misses its first ring and sends the rest of the rings as a second statement.
+    expect(statements.get('no grid')).toBe(compared + 1);
+    expect(statements.get('grid ×1000')!).toBeGreaterThan(compared * 1.5);
+    expect(statements.get('grid ÷1000')!).toBeLessThan(statements.get('grid ×1000')!);
     expect(nonEmpty).toBeGreaterThan(100);
   });
 

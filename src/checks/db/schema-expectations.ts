@@ -14,8 +14,8 @@ export const EXPECTED_SHOP_LOCATION_COLUMNS: Record<string, string> = {
   geocode_accuracy: 'text',
 };
 
-/** The checklist's three, plus the category-less location index the search uses. */
-export const EXPECTED_INDEXES = ['idx_shops_location_category', 'idx_shops_lat', 'idx_shops_lon', 'idx_shops_location'] as const;
+/** The checklist's three, the category-less location index, and the latitude-band indexes the search reads (migration 016). */
+export const EXPECTED_INDEXES = ['idx_shops_location_category', 'idx_shops_lat', 'idx_shops_lon', 'idx_shops_location', 'idx_shops_lat_band', 'idx_shops_lat_band_category'] as const;
 
 export const EXPECTED_VIEWS: Record<string, string[]> = {
   router_usage_summary: ['date', 'event_type', 'event_count'],

@@ -1,7 +1,8 @@
 /**
  * The location-search SQL, in one place for the server's search (src/server/search) and the
  * check that explains it (db.search-query-plan): a bounding box the btree indexes can use
- * (idx_shops_location / idx_shops_location_category), then the exact haversine distance, tried
+ * (idx_shops_lat_band / idx_shops_lat_band_category: the box's latitude bands, then its
+ * longitude range in each, see boxFilter), then the exact haversine distance, tried
  * on growing rings up to the requested radius (see ringRadii), all evaluated inside one
  * statement (searchQuery).
  *
@@ -9,7 +10,7 @@
  * `($3 IS NULL OR category = $3)`: one text whose plan must serve both cases flips plans
  * (FACTS.md: 7 ms → 39 ms at a sparse point). Each variant here has exactly one good plan.
  */
-import { boundingBoxes, EARTH_RADIUS_MILES } from './geo.js';
+import { boundingBoxes, EARTH_RADIUS_MILES, type LatLonBox } from './geo.js';
 
 /** What a location search asks for; the server's request and the check's parameters. */
 export interface LocationSearch {
@@ -22,6 +23,8 @@ export interface LocationSearch {
 
 /** One ring's query, ready for `db.query(text, values)`. */
 export interface RingQuery {
+  /** A stable name for this SQL text (for a named prepared statement). */
+  name: string;
   /** The ring's radius in miles (the last ring is the requested radius). */
   radiusMiles: number;
   text: string;
@@ -33,13 +36,59 @@ const DISTANCE = `2 * ${EARTH_RADIUS_MILES} * asin(least(1, sqrt(
       power(sin(radians(s.latitude - $1::float8) / 2), 2)
       + cos(radians($1::float8)) * cos(radians(s.latitude)) * power(sin(radians(s.longitude - $2::float8) / 2), 2))))`;
 
+/**
+ * Latitude bands per degree: the leading key of idx_shops_lat_band(_category), migration 016.
+ * A band is floor(latitude * 20), 0.05° (≈ 3.5 miles). BAND_SQL must stay the index's
+ * expression, character for character in meaning, or the planner cannot use those indexes.
+ */
+export const LAT_BANDS_PER_DEGREE = 20;
+const BAND_SQL = `floor(s.latitude * ${LAT_BANDS_PER_DEGREE})::int`;
+
+/** Parameters per box: the box's latitude bands (int[]), then latMin, latMax, lonMin, lonMax. */
+const PARAMS_PER_BOX = 5;
+
+/**
+ * One box's filter, its parameters from $n: the bands it covers (what the btree descends to,
+ * once per band, reading only the box's longitude range there), then the exact box, which
+ * decides (the bands are only coarse).
+ */
+function boxFilter(n: number): string {
+  return `(${BAND_SQL} = ANY($${n}::int[]) AND s.latitude BETWEEN $${n + 1}::float8 AND $${n + 2}::float8 AND s.longitude BETWEEN $${n + 3}::float8 AND $${n + 4}::float8)`;
+}
+
+/**
+ * The bands a box's latitudes fall in, smallest first. floor(x * 20) never decreases as x
+ * grows (IEEE multiplication is monotonic), so every latitude in [latMin, latMax] has a band
+ * between the ends' bands; PostgreSQL computes floor(latitude * 20) with the same doubles.
+ */
+export function latitudeBands(box: LatLonBox): number[] {
+  const first = Math.floor(box.latMin * LAT_BANDS_PER_DEGREE);
+  const last = Math.floor(box.latMax * LAT_BANDS_PER_DEGREE);
+  const bands: number[] = [];
+  for (let b = first; b <= last; b++) bands.push(b);
+  return bands;
+}
+
+/** A box's parameters, in boxFilter's order. */
+function boxValues(box: LatLonBox): unknown[] {
+  return [latitudeBands(box), box.latMin, box.latMax, box.lonMin, box.lonMax];
+}
+
+/**
+ * The guard against a generic-plan flip, for named prepared statements (searchQuery explains
+ * why): sets plan_cache_mode = force_custom_plan for the session. As an uncorrelated subquery in
+ * a WHERE it is an InitPlan behind a one-time filter, evaluated once per execution — before the
+ * plan cache may first consider a generic plan (after five custom ones).
+ */
+const PLAN_GUARD = "(SELECT set_config('plan_cache_mode', 'force_custom_plan', false))";
+
 function buildSql(boxes: number, withCategory: boolean): string {
-  // Parameters: $1 lat, $2 lon, $3 radius, $4 limit, then [category], then 4 per box.
+  // Parameters: $1 lat, $2 lon, $3 radius, $4 limit, then [category], then 5 per box (boxFilter).
   let n = withCategory ? 6 : 5;
   const boxSql: string[] = [];
   for (let i = 0; i < boxes; i++) {
-    boxSql.push(`(s.latitude BETWEEN $${n}::float8 AND $${n + 1}::float8 AND s.longitude BETWEEN $${n + 2}::float8 AND $${n + 3}::float8)`);
-    n += 4;
+    boxSql.push(boxFilter(n));
+    n += PARAMS_PER_BOX;
   }
   return `SELECT id::int AS id, slug, name, category, address, city, state, postal_code, phone, timezone, latitude, longitude, distance
   FROM (
@@ -50,6 +99,7 @@ function buildSql(boxes: number, withCategory: boolean): string {
        AND (${boxSql.join('\n         OR ')})
   ) hits
  WHERE distance <= $3::float8
+   AND ${PLAN_GUARD} IS NOT NULL
  ORDER BY distance, slug
  LIMIT $4`;
 }
@@ -78,9 +128,9 @@ export const RING_GROWTH = 4;
  * rows read by the answering ring to ~16 × limit where the density is even, at the price of a
  * few cheap extra round trips in empty areas.
  */
-export function ringRadii(radiusMiles: number): number[] {
+export function ringRadii(radiusMiles: number, firstRingMiles: number = FIRST_RING_MILES): number[] {
   const radii: number[] = [];
-  for (let r = FIRST_RING_MILES; r < radiusMiles; r *= RING_GROWTH) radii.push(r);
+  for (let r = firstRingMiles; r < radiusMiles; r *= RING_GROWTH) radii.push(r);
   radii.push(radiusMiles);
   return radii;
 }
@@ -90,8 +140,9 @@ export function ringQuery(search: LocationSearch, ringMiles: number): RingQuery 
   const boxes = boundingBoxes(search.latitude, search.longitude, ringMiles);
   const values: unknown[] = [search.latitude, search.longitude, ringMiles, search.limit];
   if (search.category !== undefined) values.push(search.category);
-  for (const b of boxes) values.push(b.latMin, b.latMax, b.lonMin, b.lonMax);
-  return { radiusMiles: ringMiles, text: searchSql(boxes.length as 1 | 2, search.category !== undefined), values };
+  for (const b of boxes) values.push(...boxValues(b));
+  const withCategory = search.category !== undefined;
+  return { name: `routergpt_ring_${withCategory ? 'c' : 'a'}${boxes.length}`, radiusMiles: ringMiles, text: searchSql(boxes.length as 1 | 2, withCategory), values };
 }
 
 /**
@@ -115,14 +166,14 @@ export interface SearchQuery {
 
 /**
  * One ring inside the one-statement search: the same filter as buildSql() with its own radius
- * and boxes ($p the radius, then 4 per box), nearest first, at most `limit` ($3) rows.
+ * and boxes ($p the radius, then 5 per box), nearest first, at most `limit` ($3) rows.
  */
 function ringCte(k: number, firstParam: number, boxes: number, withCategory: boolean): string {
   let n = firstParam + 1;
   const boxSql: string[] = [];
   for (let i = 0; i < boxes; i++) {
-    boxSql.push(`(s.latitude BETWEEN $${n}::float8 AND $${n + 1}::float8 AND s.longitude BETWEEN $${n + 2}::float8 AND $${n + 3}::float8)`);
-    n += 4;
+    boxSql.push(boxFilter(n));
+    n += PARAMS_PER_BOX;
   }
   return `r${k} AS MATERIALIZED (
     SELECT * FROM (
@@ -154,14 +205,14 @@ function ringCte(k: number, firstParam: number, boxes: number, withCategory: boo
  * planned with their values), and this repository names none but these.
  *
  * Parameters: $1 lat, $2 lon, $3 limit, $4 category (when given), then per ring its radius
- * and 4 per box.
+ * and 5 per box (boxFilter).
  */
 function buildSearchSql(boxesPerRing: number[], withCategory: boolean): string {
   let n = withCategory ? 5 : 4;
   const ctes: string[] = [];
   for (const [i, boxes] of boxesPerRing.entries()) {
     ctes.push(ringCte(i + 1, n, boxes, withCategory));
-    n += 1 + 4 * boxes;
+    n += 1 + PARAMS_PER_BOX * boxes;
   }
   const rings = boxesPerRing.length;
   const arms = boxesPerRing.slice(0, -1).map((_, i) => `WHEN (SELECT count(*) FROM r${i + 1}) >= $3 THEN ${i + 1}`);
@@ -187,8 +238,8 @@ const SEARCH_SQL = new Map<string, string>();
  * the first full one (see buildSearchSql). `name` identifies the text, for a named prepared
  * statement; the same shape always gets the same name and text.
  */
-export function searchQuery(search: LocationSearch): SearchQuery {
-  const radii = ringRadii(search.radiusMiles);
+export function searchQuery(search: LocationSearch, firstRingMiles?: number): SearchQuery {
+  const radii = ringRadii(search.radiusMiles, firstRingMiles);
   const withCategory = search.category !== undefined;
   const values: unknown[] = [search.latitude, search.longitude, search.limit];
   if (withCategory) values.push(search.category);
@@ -197,7 +248,7 @@ export function searchQuery(search: LocationSearch): SearchQuery {
     const boxes = boundingBoxes(search.latitude, search.longitude, r);
     boxesPerRing.push(boxes.length);
     values.push(r);
-    for (const b of boxes) values.push(b.latMin, b.latMax, b.lonMin, b.lonMax);
+    for (const b of boxes) values.push(...boxValues(b));
   }
   const name = `routergpt_search_${withCategory ? 'c' : 'a'}${boxesPerRing.join('')}`;
   let text = SEARCH_SQL.get(name);

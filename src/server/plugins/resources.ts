@@ -1,6 +1,7 @@
 /**
  * Shared resources of the app, decorated on the root instance and closed on `onClose`
- * (STYLE.md §12): the analytics writer and the refused-request counts (both flushed on close), the feature toggle, and the schema
+ * (STYLE.md §12): the analytics writer and the refused-request counts (both flushed on close), the feature toggle, the search's
+ * shop-density grid, and the schema
  * status /health reports (the code's newest migration is read here, once, at start-up).
  * The pool is the caller's: buildApp borrows it and never ends it.
  */
@@ -13,6 +14,7 @@ import { createRouterToggle, type RouterToggle } from '../flags.js';
 import type { Assistant } from '../chat/types.js';
 import type { EnvironmentConfig } from '../../config/types.js';
 import { createSchemaStatus, expectedSchemaVersion, type SchemaStatus } from '../schema-status.js';
+import { createSearchDensity, type SearchDensity } from '../search/search-density.js';
 import { globalPlugin } from './skip-override.js';
 
 declare module 'fastify' {
@@ -32,6 +34,8 @@ export interface AppContext {
   served: { release?: string; host?: string };
   toggle: RouterToggle;
   schema: SchemaStatus;
+  /** The shop-density grid that sizes each search's first ring (read in the background). */
+  density: SearchDensity;
   assistant: Assistant;
   log: Logger;
 }
@@ -67,12 +71,16 @@ export const resourcesPlugin = globalPlugin<ResourcesOptions>(async (app: Fastif
     expected: expectedSchemaVersion(opts.config.migrationsDir.value),
     onError: (error) => log.warn({ err: error }, `[ROUTER] could not read the applied schema version from the migrations table`),
   });
-  app.decorate('rgpt', { pool: opts.pool, config: opts.config, clock: opts.clock, analytics, refusals, served, toggle, schema, assistant: opts.assistant, log });
+  const density = createSearchDensity({
+    db: opts.pool,
+    onError: (error) => log.warn({ err: error }, '[ROUTER] could not read the shop-density grid; searches start at the 1-mile ring until it can be read'),
+  });
+  app.decorate('rgpt', { pool: opts.pool, config: opts.config, clock: opts.clock, analytics, refusals, served, toggle, schema, density, assistant: opts.assistant, log });
   // Runs after the HTTP server has stopped and in-flight requests have finished, so every
   // event they recorded is in the buffer being flushed.
   app.addHook('onClose', async () => {
     log.debug('[ANALYTICS] closing: flushing buffered events');
-    await Promise.all([analytics.close(), refusals.close()]);
+    await Promise.all([analytics.close(), refusals.close(), density.close()]);
     log.debug({ ...analytics.stats(), refusals: refusals.stats() }, '[ANALYTICS] closed');
   });
 }, 'routergpt-resources');

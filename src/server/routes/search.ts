@@ -37,7 +37,7 @@ export async function searchRoutes(app: FastifyInstance): Promise<void> {
       const body = searchPoint(request.body as SearchBody);
       const category = body.category?.trim().toLowerCase();
       if (body.category !== undefined && !category) throw new HttpError('validation_failed', 'The request is invalid: category is blank.', [{ field: 'category', message: 'is blank; leave it out to search every category' }]);
-      const hits = await searchShops(app.rgpt.pool, { latitude: body.latitude, longitude: body.longitude, radiusMiles: body.radius_miles, category, limit: body.limit });
+      const hits = await searchShops(app.rgpt.pool, { latitude: body.latitude, longitude: body.longitude, radiusMiles: body.radius_miles, category, limit: body.limit }, app.rgpt.density.current());
       const searchId = randomUUID();
       const latencyMs = reply.elapsedTime;
       app.rgpt.analytics.record({
