@@ -4,7 +4,8 @@
 //           info to /dev/null through serve's own destination, createLogDestination: batched,
 //           asynchronous — as a production server writes them);
 //   bare  = a bare Fastify app with the SAME SQL: POST /router/search-by-location runs the real
-//           searchShops() (one statement, named on PostgreSQL) and returns its rows; GET /health
+//           searchShops() with the same shop-density grid (named statements on PostgreSQL) and
+//           returns its rows; GET /health
 //           runs one `SELECT 1` — no schema, hooks, headers, rate limits or logs;
 //   hello = a bare Fastify hello-world: GET /health and POST /router/search-by-location answer
 //           a constant (the body is parsed, nothing else).
@@ -27,7 +28,10 @@ if (mode === 'hello') {
 } else if (mode === 'bare') {
   const { createPool } = await import(path.join(ROOT, 'dist/db/pool.js'));
   const { searchShops } = await import(path.join(ROOT, 'dist/server/search/search-shops.js'));
+  const { loadDensityGrid } = await import(path.join(ROOT, 'dist/db/search/density.js'));
   pool = createPool({ connectionString: databaseUrl, max: 10, applicationName: 'routergpt bench http bare' });
+  // The same SQL as serve's: the first ring sized by the same shop-density grid.
+  const grid = await loadDensityGrid(pool);
   app = Fastify({ logger: false });
   app.get('/health', async () => {
     await pool.query('SELECT 1');
@@ -35,7 +39,7 @@ if (mode === 'hello') {
   });
   app.post('/router/search-by-location', async (request) => {
     const b = request.body;
-    const results = await searchShops(pool, { latitude: b.latitude, longitude: b.longitude, radiusMiles: b.radius_miles, category: b.category, limit: b.limit ?? 20 });
+    const results = await searchShops(pool, { latitude: b.latitude, longitude: b.longitude, radiusMiles: b.radius_miles, category: b.category, limit: b.limit ?? 20 }, grid);
     return { results };
   });
 } else {
@@ -56,6 +60,10 @@ if (mode === 'hello') {
     // The shared fallback policy (/health, 404s) too, so the /health run is never 429'd.
     rateLimit: { fallbackPerMinute: 1_000_000_000 },
   });
+  // As a server that has served its first search: the shop-density grid has been read (in
+  // production the first search starts the read in the background; here it is awaited so that
+  // every measured request runs with it, like the bare route's).
+  await app.rgpt.density.refresh();
 }
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
 process.send?.({ url, pid: process.pid });
