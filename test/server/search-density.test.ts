@@ -127,7 +127,7 @@ describe('the density grid on a real database', () => {
         const s = { latitude: 33.36 + i * 0.01, longitude: -111.95, radiusMiles: 50, limit: 20 };
         expect((await searchShops(db, s, grid)).map((h) => h.slug)).toEqual(oracle(rows, s.latitude, s.longitude, s.radiusMiles, undefined, s.limit));
       }
-      expect(sent).toEqual(Array(12).fill('routergpt_ring_a1'));
+      expect(sent).toEqual(Array(12).fill('routergpt_ring_fn'));
       sent.length = 0;
       // The 20 spas up north, with a grid that believes a million shops are there: its first ring
       // (≈ 0.01 mi) misses, and the other rings follow in one more statement.
@@ -135,13 +135,21 @@ describe('the density grid on a real database', () => {
       const crowded = new DensityGrid([[Math.floor(33.87 * CELLS_PER_DEGREE), Math.floor(-111.94 * CELLS_PER_DEGREE), 1_000_000]], [['spa', 1]]);
       expect(crowded.firstRingMiles(spa.latitude, spa.longitude, 20, 'spa')).toBeLessThan(0.1);
       expect((await searchShops(db, spa, crowded)).map((h) => h.slug)).toEqual(oracle(rows, spa.latitude, spa.longitude, spa.radiusMiles, 'spa', 20));
-      expect(sent).toHaveLength(2);
-      expect(sent[0]).toBe('routergpt_ring_c1');
-      expect(sent[1]).toMatch(/^routergpt_search_c1+$/);
+      expect(sent).toEqual(['routergpt_ring_fn', expect.stringMatching(/^routergpt_search_c1+$/)]);
+      // Across the 180th meridian (two boxes) the first ring is sent as SQL, not through the function.
+      // (No shops there: the first ring, ≈ 0.2 mi, misses and the other rings follow.)
+      sent.length = 0;
+      await searchShops(db, { latitude: 10, longitude: 179.999, radiusMiles: 50, limit: 20 }, new DensityGrid([[200, 3599, 5000]], []));
+      expect(sent).toEqual(['routergpt_ring_a2', expect.stringMatching(/^routergpt_search_a2+$/)]);
+      // The SQL statements are planned per search (the guard); the function's queries
+      // generically, once: it runs with its own plan_cache_mode (migration 017). (The call itself,
+      // a function scan with one possible plan, may be planned either way.)
       const { rows: prepared } = await client.query<{ name: string; generic_plans: string }>("SELECT name, generic_plans FROM pg_prepared_statements WHERE name LIKE 'routergpt_%'");
-      expect(prepared.map((p) => p.name)).toContain('routergpt_ring_a1');
-      for (const p of prepared) expect(p.generic_plans, p.name).toBe('0');
+      expect(prepared.map((p) => p.name)).toEqual(expect.arrayContaining(['routergpt_ring_fn', 'routergpt_ring_a2']));
+      for (const p of prepared.filter((x) => x.name !== 'routergpt_ring_fn')) expect(p.generic_plans, p.name).toBe('0');
       expect((await client.query<{ m: string }>("SELECT current_setting('plan_cache_mode') AS m")).rows[0]!.m).toBe('force_custom_plan');
+      const { rows: fn } = await client.query<{ config: string[] }>("SELECT proconfig AS config FROM pg_proc WHERE proname = 'routergpt_search_ring'");
+      expect(fn[0]!.config).toEqual(['plan_cache_mode=force_generic_plan']);
     } finally {
       await client.end();
     }
@@ -210,5 +218,18 @@ describe('the density grid on a real database', () => {
     } finally {
       await app.close();
     }
+  });
+
+  it('on a schema older than 017 (no routergpt_search_ring) the first ring is sent as SQL, with the same answers', async () => {
+    const grid = await loadDensityGrid(sdb.pool);
+    const s = { latitude: 33.4, longitude: -112.0, radiusMiles: 25, limit: 20 };
+    const want = oracle(rows, s.latitude, s.longitude, s.radiusMiles, undefined, s.limit);
+    await sdb.pool.query('DROP FUNCTION routergpt_search_ring');
+    const sent: string[] = [];
+    const db = { query: ((config: { name?: string; text: string }, values?: unknown[]) => (sent.push(config.name ?? '(unnamed)'), sdb.pool.query(config as never, values as never))) as never };
+    expect((await searchShops(db, s, grid)).map((h) => h.slug)).toEqual(want);
+    expect((await searchShops(db, s, grid)).map((h) => h.slug)).toEqual(want);
+    // The version() probe, the function's failure once, then the ring's SQL each time.
+    expect(sent).toEqual(['(unnamed)', 'routergpt_ring_fn', 'routergpt_ring_a1', 'routergpt_ring_a1']);
   });
 });

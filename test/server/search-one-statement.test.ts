@@ -8,6 +8,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haversineMiles } from '../../src/db/search/geo.js';
+import { loadDensityGrid } from '../../src/db/search/density.js';
 import { ringQuery, ringRadii, searchQuery } from '../../src/db/search/location-sql.js';
 import { openEmbedded } from '../../src/db/embedded.js';
 import { loadMigrations } from '../../src/db/migrator/files.js';
@@ -166,10 +167,15 @@ describe('one statement per location search on the embedded database (PGlite: on
       // Two pools on the same backend: with named statements the second would fail "already exists".
       const other = createPool({ connectionString: embedded.url, max: 3 });
       try {
-        const all = await Promise.all([...SEARCHES, ...SEARCHES].map((s, i) => searchShops(i % 2 ? other : pool, s)));
-        for (const [i, got] of all.entries()) {
-          const s = [...SEARCHES, ...SEARCHES][i]!;
-          expect(got.map((h) => h.slug)).toEqual(oracle(rows, s.latitude, s.longitude, s.radiusMiles, s.category, s.limit));
+        // Without the density grid, and with it (the first ring through routergpt_search_ring,
+        // migration 017, whose cached generic plan lives in the one shared backend).
+        const grid = await loadDensityGrid(pool);
+        for (const density of [undefined, grid]) {
+          const all = await Promise.all([...SEARCHES, ...SEARCHES].map((s, i) => searchShops(i % 2 ? other : pool, s, density)));
+          for (const [i, got] of all.entries()) {
+            const s = [...SEARCHES, ...SEARCHES][i]!;
+            expect(got.map((h) => h.slug)).toEqual(oracle(rows, s.latitude, s.longitude, s.radiusMiles, s.category, s.limit));
+          }
         }
       } finally {
         await other.end();

@@ -83,9 +83,10 @@ export default defineCheck({
     const budgetMs = Number(params?.budgetMs ?? 50);
     // The statement the server's searchShops() sends without the density grid (searchQuery:
     // every ring in one statement), with and without a category (different SQL texts, different
-    // plans). With the grid the server first sends one ring of the same SQL alone, sized from
-    // the data; its plan is one of these rings' (the same text, the same indexes), so this is
-    // the worst case. Reading the grid here would cost a scan of shops (≈ 250 ms per 1M).
+    // plans). With the grid the server first sends one ring alone, sized from the data (through
+    // routergpt_search_ring, migration 017: the same query, planned generically on the same
+    // indexes), so this is the worst case. Reading the grid here would cost a scan of shops
+    // (≈ 250 ms per 1M).
     // EXPLAIN ANALYZE executes it: read-only.
     const searches: Array<[string, LocationSearch]> = [
       [`category "${category}"`, { ...base, category }],

@@ -146,6 +146,25 @@ export function ringQuery(search: LocationSearch, ringMiles: number): RingQuery 
 }
 
 /**
+ * One ring through routergpt_search_ring (migration 017): the same query as ringQuery's for one
+ * box, inside a function that plans it generically once per session (why: the migration). For a
+ * ring whose box crosses the 180th meridian (two boxes) there is none: send ringQuery's.
+ */
+export function ringFunctionQuery(search: LocationSearch, ringMiles: number): RingQuery | undefined {
+  const boxes = boundingBoxes(search.latitude, search.longitude, ringMiles);
+  if (boxes.length !== 1) return undefined;
+  return {
+    name: 'routergpt_ring_fn',
+    radiusMiles: ringMiles,
+    text: RING_FUNCTION_SQL,
+    values: [search.latitude, search.longitude, ringMiles, search.limit, search.category ?? null, ...boxValues(boxes[0]!)],
+  };
+}
+
+const RING_FUNCTION_SQL =
+  'SELECT id, slug, name, category, address, city, state, postal_code, phone, timezone, latitude, longitude, distance FROM routergpt_search_ring($1::float8, $2::float8, $3::float8, $4::int, $5::text, $6::int[], $7::float8, $8::float8, $9::float8, $10::float8)';
+
+/**
  * Every ring's query, smallest first — what the one statement of searchQuery() evaluates inside
  * the database, ring by ring, stopping at the first that returns `limit` rows. Each is also a
  * valid statement on its own (the checks explain their plans one ring at a time).

@@ -2,7 +2,8 @@
  * Location search: the rings of src/db/search/location-sql.ts, evaluated inside the database,
  * smallest first, answering with the first ring that holds a full page (see ringRadii for why
  * that is exact). With the shop-density grid, the first ring is the one expected to be full
- * here, alone in its statement; without it (or when that ring is not full), ONE statement
+ * here, alone in its statement (routergpt_search_ring, migration 017); without it (or when that
+ * ring is not full), ONE statement
  * holds the rings (searchQuery). On the bench's 1M shops: 1.00 statements per search.
  *
  * On real PostgreSQL each statement is a named prepared statement (parsed once per connection,
@@ -13,7 +14,7 @@
  */
 import type { Queryable } from '../../db/pool.js';
 import type { DensityGrid } from '../../db/search/density.js';
-import { RING_GROWTH, ringQuery, searchQuery, type LocationSearch } from '../../db/search/location-sql.js';
+import { RING_GROWTH, ringFunctionQuery, ringQuery, searchQuery, type LocationSearch } from '../../db/search/location-sql.js';
 import type { ShopRow } from '../booking/types.js';
 
 export type SearchShopsParams = LocationSearch;
@@ -54,6 +55,31 @@ function usesNamedStatements(db: Queryable): Promise<boolean> {
   return known;
 }
 
+// Per pool (or client): the database has no routergpt_search_ring (its schema is older than 017).
+const noRingFunction = new WeakSet<object>();
+const UNDEFINED_FUNCTION = '42883';
+
+/**
+ * The grid's first ring: through routergpt_search_ring (migration 017: planned once per session)
+ * where the database has it, else — a schema older than this code, a ring across the 180th
+ * meridian — as the ring's SQL. Both give the same rows.
+ */
+async function firstRing(db: Queryable, params: SearchShopsParams, ringMiles: number, named: boolean): Promise<ShopHit[]> {
+  const viaFunction = noRingFunction.has(db) ? undefined : ringFunctionQuery(params, ringMiles);
+  if (viaFunction) {
+    try {
+      const { rows } = await db.query<ShopHit>(named ? { name: viaFunction.name, text: viaFunction.text, values: viaFunction.values } : { text: viaFunction.text, values: viaFunction.values });
+      return rows;
+    } catch (error) {
+      if ((error as { code?: string }).code !== UNDEFINED_FUNCTION) throw error;
+      noRingFunction.add(db);
+    }
+  }
+  const ring = ringQuery(params, ringMiles);
+  const { rows } = await db.query<ShopHit>(named ? { name: ring.name, text: ring.text, values: ring.values } : { text: ring.text, values: ring.values });
+  return rows;
+}
+
 /**
  * The search. Without a density grid: one statement, the rings from 1 mile (searchQuery).
  * With one (DensityGrid, src/db/search/density.ts): first the ring the grid expects to hold
@@ -66,8 +92,7 @@ export async function searchShops(db: Queryable, params: SearchShopsParams, dens
   const named = namedKnown.get(db) ?? (await usesNamedStatements(db));
   const first = density?.firstRingMiles(params.latitude, params.longitude, params.limit, params.category);
   if (first !== undefined) {
-    const ring = ringQuery(params, Math.min(first, params.radiusMiles));
-    const { rows } = await db.query<ShopHit>(named ? { name: ring.name, text: ring.text, values: ring.values } : { text: ring.text, values: ring.values });
+    const rows = await firstRing(db, params, Math.min(first, params.radiusMiles), named);
     if (rows.length >= params.limit || first >= params.radiusMiles) return rows;
   }
   const { name, text, values } = searchQuery(params, first === undefined ? undefined : first * RING_GROWTH);
