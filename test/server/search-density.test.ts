@@ -48,7 +48,7 @@ describe('DensityGrid: the estimate of the first ring', () => {
   const dense: [number, number, number] = [Math.floor(33.43 * CELLS_PER_DEGREE), Math.floor(-111.94 * CELLS_PER_DEGREE), 4000];
   const sparse: Array<[number, number, number]> = [];
   for (let i = -6; i <= 6; i += 1) for (let j = -6; j <= 6; j += 1) sparse.push([Math.floor(40 * CELLS_PER_DEGREE) + i, Math.floor(-100 * CELLS_PER_DEGREE) + j, 1]);
-  const grid = new DensityGrid([dense, ...sparse], [['barbershop', 3], ['salon', 1]]);
+  const grid = DensityGrid.fromCells([dense, ...sparse], [['barbershop', 3], ['salon', 1]]);
 
   it('counts shops per cell and in all', () => {
     expect(grid.cells).toBe(1 + 13 * 13);
@@ -76,7 +76,7 @@ describe('DensityGrid: the estimate of the first ring', () => {
     expect(r).toBeLessThan(15);
     expect(grid.firstRingMiles(0, 0, 20)).toBeUndefined();
     expect(grid.firstRingMiles(33.43, -111.94, 20, 'spa')).toBeUndefined();
-    expect(new DensityGrid([], []).firstRingMiles(33.43, -111.94, 20)).toBeUndefined();
+    expect(new DensityGrid([], [], []).firstRingMiles(33.43, -111.94, 20)).toBeUndefined();
   });
 });
 
@@ -132,14 +132,14 @@ describe('the density grid on a real database', () => {
       // The 20 spas up north, with a grid that believes a million shops are there: its first ring
       // (≈ 0.01 mi) misses, and the other rings follow in one more statement.
       const spa = { latitude: 33.87, longitude: -111.94, radiusMiles: 40, category: 'spa', limit: 20 };
-      const crowded = new DensityGrid([[Math.floor(33.87 * CELLS_PER_DEGREE), Math.floor(-111.94 * CELLS_PER_DEGREE), 1_000_000]], [['spa', 1]]);
+      const crowded = DensityGrid.fromCells([[Math.floor(33.87 * CELLS_PER_DEGREE), Math.floor(-111.94 * CELLS_PER_DEGREE), 1_000_000]], [['spa', 1]]);
       expect(crowded.firstRingMiles(spa.latitude, spa.longitude, 20, 'spa')).toBeLessThan(0.1);
       expect((await searchShops(db, spa, crowded)).map((h) => h.slug)).toEqual(oracle(rows, spa.latitude, spa.longitude, spa.radiusMiles, 'spa', 20));
       expect(sent).toEqual(['routergpt_ring_fn', expect.stringMatching(/^routergpt_search_c1+$/)]);
       // Across the 180th meridian (two boxes) the first ring is sent as SQL, not through the function.
       // (No shops there: the first ring, ≈ 0.2 mi, misses and the other rings follow.)
       sent.length = 0;
-      await searchShops(db, { latitude: 10, longitude: 179.999, radiusMiles: 50, limit: 20 }, new DensityGrid([[200, 3599, 5000]], []));
+      await searchShops(db, { latitude: 10, longitude: 179.999, radiusMiles: 50, limit: 20 }, DensityGrid.fromCells([[200, 3599, 5000]], []));
       expect(sent).toEqual(['routergpt_ring_a2', expect.stringMatching(/^routergpt_search_a2+$/)]);
       // The SQL statements are planned per search (the guard); the function's queries
       // generically, once: it runs with its own plan_cache_mode (migration 017). (The call itself,

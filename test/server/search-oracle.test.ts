@@ -127,7 +127,7 @@ describe('location search vs brute-force oracle (100,000 shops)', () => {
     expect(real.shops).toBe(rows.length);
     // Every located cell ×1000 (first rings far too small: they miss, the rest of the rings follow),
     // and one shop per 1000 (first rings far too large: often the whole radius at once).
-    const scaled = (f: number) => new DensityGrid(cellsOf(rows).map(([la, lo, n]) => [la, lo, Math.max(1, Math.round(n * f))]), CATEGORIES.map((c) => [c, 1]));
+    const scaled = (f: number) => DensityGrid.fromCells(cellsOf(rows).map(([la, lo, n]) => [la, lo, Math.max(1, Math.round(n * f))]), CATEGORIES.map((c) => [c, 1]));
     const grids: Array<[string, DensityGrid | undefined]> = [['no grid', undefined], ['grid', real], ['grid ×1000', scaled(1000)], ['grid ÷1000', scaled(0.001)]];
     // Statements sent per grid (after each wrapper's one version() probe).
     const statements = new Map<string, number>();
