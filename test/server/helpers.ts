@@ -6,6 +6,7 @@ import type { EnvironmentConfig } from '../../src/config/types.js';
 import { loadMigrations } from '../../src/db/migrator/files.js';
 import { migrateDown, migrateUp, type MigrateResult } from '../../src/db/migrator/migrator.js';
 import { type Pool } from '../../src/db/pool.js';
+import { haversineMiles } from '../../src/db/search/geo.js';
 import { buildApp, type ServerDeps } from '../../src/server/app.js';
 import { REPO_ROOT, tempDir } from '../helpers/cli.js';
 import { createMigratedDatabase } from '../helpers/migrated-db.js';
@@ -99,3 +100,22 @@ export async function insertTestShop(pool: Pool, slug = 'test-barber', lat = 33.
 
 /** Monday 2030-03-04 10:00 in Phoenix (UTC-7). */
 export const FIXED_NOW = new Date('2030-03-04T17:00:00Z');
+
+/** A located shop, as the location-search tests' brute-force oracle reads it. */
+export interface LocatedShop {
+  slug: string;
+  category: string;
+  latitude: number;
+  longitude: number;
+}
+
+/** The slugs a location search must answer: every row's JS haversine, within the radius, nearest first, ties by slug. */
+export function searchOracle(rows: LocatedShop[], lat: number, lon: number, radius: number, category: string | undefined, limit: number): string[] {
+  return rows
+    .filter((r) => category === undefined || r.category === category)
+    .map((r) => ({ slug: r.slug, d: haversineMiles(lat, lon, r.latitude, r.longitude) }))
+    .filter((r) => r.d <= radius)
+    .sort((a, b) => a.d - b.d || (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0))
+    .slice(0, limit)
+    .map((r) => r.slug);
+}

@@ -8,10 +8,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CELLS_PER_DEGREE, DensityGrid, FILL, loadDensityGrid } from '../../src/db/search/density.js';
-import { haversineMiles } from '../../src/db/search/geo.js';
 import { createSearchDensity } from '../../src/server/search/search-density.js';
 import { searchShops } from '../../src/server/search/search-shops.js';
-import { buildTestApp, createServerDb, listen, postJson, testConfig, type ServerDb } from './helpers.js';
+import { buildTestApp, createServerDb, listen, type LocatedShop, postJson, searchOracle, type ServerDb, testConfig } from './helpers.js';
 
 // 2,000 shops evenly over a 0.2° × 0.2° square around Tempe (a lattice, 0.0045° apart), half
 // barbershops; 20 spas 30 miles north; one pet groomer far away.
@@ -25,23 +24,6 @@ SELECT 'north-' || lpad(g::text, 2, '0'), 'North ' || g, 'spa', 33.86 + g * 0.00
   FROM generate_series(1, 20) g
 UNION ALL
 SELECT 'far-away', 'Far away', 'pet-grooming', 45.5, -122.6`;
-
-interface Row {
-  slug: string;
-  category: string;
-  latitude: number;
-  longitude: number;
-}
-
-function oracle(rows: Row[], lat: number, lon: number, radius: number, category: string | undefined, limit: number): string[] {
-  return rows
-    .filter((r) => category === undefined || r.category === category)
-    .map((r) => ({ slug: r.slug, d: haversineMiles(lat, lon, r.latitude, r.longitude) }))
-    .filter((r) => r.d <= radius)
-    .sort((a, b) => a.d - b.d || (a.slug < b.slug ? -1 : 1))
-    .slice(0, limit)
-    .map((r) => r.slug);
-}
 
 describe('DensityGrid: the estimate of the first ring', () => {
   // One dense cell (4,000 shops) with empty neighbours, and a sparse area of one shop per cell.
@@ -82,14 +64,14 @@ describe('DensityGrid: the estimate of the first ring', () => {
 
 describe('the density grid on a real database', () => {
   let sdb: ServerDb;
-  let rows: Row[];
+  let rows: LocatedShop[];
 
   beforeAll(async () => {
     sdb = await createServerDb('density');
     await sdb.pool.query(FIXTURE);
     await sdb.pool.query("INSERT INTO shops (slug, name, category) VALUES ('no-coordinates', 'Nowhere', 'salon')");
     await sdb.pool.query('ANALYZE shops');
-    rows = (await sdb.pool.query<Row>('SELECT slug, category, latitude, longitude FROM shops WHERE latitude IS NOT NULL')).rows;
+    rows = (await sdb.pool.query<LocatedShop>('SELECT slug, category, latitude, longitude FROM shops WHERE latitude IS NOT NULL')).rows;
   });
   afterAll(async () => {
     await sdb?.close();
@@ -125,7 +107,7 @@ describe('the density grid on a real database', () => {
       // Inside the lattice: the first ring holds a page, 12 times over.
       for (let i = 0; i < 12; i += 1) {
         const s = { latitude: 33.36 + i * 0.01, longitude: -111.95, radiusMiles: 50, limit: 20 };
-        expect((await searchShops(db, s, grid)).map((h) => h.slug)).toEqual(oracle(rows, s.latitude, s.longitude, s.radiusMiles, undefined, s.limit));
+        expect((await searchShops(db, s, grid)).map((h) => h.slug)).toEqual(searchOracle(rows, s.latitude, s.longitude, s.radiusMiles, undefined, s.limit));
       }
       expect(sent).toEqual(Array(12).fill('routergpt_ring_fn'));
       sent.length = 0;
@@ -134,7 +116,7 @@ describe('the density grid on a real database', () => {
       const spa = { latitude: 33.87, longitude: -111.94, radiusMiles: 40, category: 'spa', limit: 20 };
       const crowded = DensityGrid.fromCells([[Math.floor(33.87 * CELLS_PER_DEGREE), Math.floor(-111.94 * CELLS_PER_DEGREE), 1_000_000]], [['spa', 1]]);
       expect(crowded.firstRingMiles(spa.latitude, spa.longitude, 20, 'spa')).toBeLessThan(0.1);
-      expect((await searchShops(db, spa, crowded)).map((h) => h.slug)).toEqual(oracle(rows, spa.latitude, spa.longitude, spa.radiusMiles, 'spa', 20));
+      expect((await searchShops(db, spa, crowded)).map((h) => h.slug)).toEqual(searchOracle(rows, spa.latitude, spa.longitude, spa.radiusMiles, 'spa', 20));
       expect(sent).toEqual(['routergpt_ring_fn', expect.stringMatching(/^routergpt_search_c1+$/)]);
       // Across the 180th meridian (two boxes) the first ring is sent as SQL, not through the function.
       // (No shops there: the first ring, ≈ 0.2 mi, misses and the other rings follow.)
@@ -212,7 +194,7 @@ describe('the density grid on a real database', () => {
       await app.rgpt.density.refresh();
       expect(app.rgpt.density.current()!.shops).toBe(2021);
       const after = await postJson(`${url}/router/search-by-location`, body);
-      const want = oracle(rows, body.latitude, body.longitude, body.radius_miles, undefined, body.limit);
+      const want = searchOracle(rows, body.latitude, body.longitude, body.radius_miles, undefined, body.limit);
       expect(before.body.results.map((r: { slug: string }) => r.slug)).toEqual(want);
       expect(after.body.results.map((r: { slug: string }) => r.slug)).toEqual(want);
     } finally {
@@ -223,7 +205,7 @@ describe('the density grid on a real database', () => {
   it('on a schema older than 017 (no routergpt_search_ring) the first ring is sent as SQL, with the same answers', async () => {
     const grid = await loadDensityGrid(sdb.pool);
     const s = { latitude: 33.4, longitude: -112.0, radiusMiles: 25, limit: 20 };
-    const want = oracle(rows, s.latitude, s.longitude, s.radiusMiles, undefined, s.limit);
+    const want = searchOracle(rows, s.latitude, s.longitude, s.radiusMiles, undefined, s.limit);
     await sdb.pool.query('DROP FUNCTION routergpt_search_ring');
     const sent: string[] = [];
     const db = { query: ((config: { name?: string; text: string }, values?: unknown[]) => (sent.push(config.name ?? '(unnamed)'), sdb.pool.query(config as never, values as never))) as never };

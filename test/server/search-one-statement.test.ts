@@ -7,7 +7,6 @@
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haversineMiles } from '../../src/db/search/geo.js';
 import { loadDensityGrid } from '../../src/db/search/density.js';
 import { ringQuery, ringRadii, searchQuery } from '../../src/db/search/location-sql.js';
 import { openEmbedded } from '../../src/db/embedded.js';
@@ -17,7 +16,7 @@ import { createPool, type Pool } from '../../src/db/pool.js';
 import { searchShops } from '../../src/server/search/search-shops.js';
 import { REPO_ROOT, tempDir } from '../helpers/cli.js';
 import { freePort } from '../helpers/pg-cluster.js';
-import { createServerDb, type ServerDb } from './helpers.js';
+import { createServerDb, type LocatedShop, searchOracle, type ServerDb } from './helpers.js';
 
 /** A Queryable that counts what goes through it. */
 function counting(pool: Pool) {
@@ -43,22 +42,6 @@ SELECT 'sparse-' || lpad(g::text, 4, '0'), 'Sparse ' || g, 'spa',
        33.4255 + (0.15 + 0.01 * (g % 3)) * cos(radians(g * 12)), -111.94 + (0.18 + 0.01 * (g % 3)) * sin(radians(g * 12))
   FROM generate_series(1, 30) g`;
 
-interface Row {
-  slug: string;
-  category: string;
-  latitude: number;
-  longitude: number;
-}
-function oracle(rows: Row[], lat: number, lon: number, radius: number, category: string | undefined, limit: number): string[] {
-  return rows
-    .filter((r) => category === undefined || r.category === category)
-    .map((r) => ({ slug: r.slug, d: haversineMiles(lat, lon, r.latitude, r.longitude) }))
-    .filter((r) => r.d <= radius)
-    .sort((a, b) => a.d - b.d || (a.slug < b.slug ? -1 : 1))
-    .slice(0, limit)
-    .map((r) => r.slug);
-}
-
 const SEARCHES = [
   { latitude: 33.4255, longitude: -111.94, radiusMiles: 50, limit: 20 }, // ring 1 full
   { latitude: 33.4255, longitude: -111.94, radiusMiles: 50, category: 'spa', limit: 20 }, // only the 16 mi ring holds 20 spas
@@ -70,13 +53,13 @@ const SEARCHES = [
 
 describe('one statement per location search (issue 16)', () => {
   let sdb: ServerDb;
-  let rows: Row[];
+  let rows: LocatedShop[];
 
   beforeAll(async () => {
     sdb = await createServerDb('onestmt');
     await sdb.pool.query(FIXTURE);
     await sdb.pool.query('ANALYZE shops');
-    rows = (await sdb.pool.query<Row>('SELECT slug, category, latitude, longitude FROM shops')).rows;
+    rows = (await sdb.pool.query<LocatedShop>('SELECT slug, category, latitude, longitude FROM shops')).rows;
   });
   afterAll(async () => {
     await sdb?.close();
@@ -89,7 +72,7 @@ describe('one statement per location search (issue 16)', () => {
     db.statements.length = 0;
     for (const s of SEARCHES) {
       const got = await searchShops(db, s);
-      expect(got.map((h) => h.slug), JSON.stringify(s)).toEqual(oracle(rows, s.latitude, s.longitude, s.radiusMiles, s.category, s.limit));
+      expect(got.map((h) => h.slug), JSON.stringify(s)).toEqual(searchOracle(rows, s.latitude, s.longitude, s.radiusMiles, s.category, s.limit));
     }
     expect(db.statements).toHaveLength(SEARCHES.length);
   });
@@ -163,7 +146,7 @@ describe('one statement per location search on the embedded database (PGlite: on
     try {
       await migrateUp({ pool, migrations: loadMigrations(path.join(REPO_ROOT, 'migrations')), lockTimeoutMs: 5000, lockWaitMs: 10_000 });
       await pool.query(FIXTURE);
-      const rows = (await pool.query<Row>('SELECT slug, category, latitude, longitude FROM shops')).rows;
+      const rows = (await pool.query<LocatedShop>('SELECT slug, category, latitude, longitude FROM shops')).rows;
       // Two pools on the same backend: with named statements the second would fail "already exists".
       const other = createPool({ connectionString: embedded.url, max: 3 });
       try {
@@ -174,7 +157,7 @@ describe('one statement per location search on the embedded database (PGlite: on
           const all = await Promise.all([...SEARCHES, ...SEARCHES].map((s, i) => searchShops(i % 2 ? other : pool, s, density)));
           for (const [i, got] of all.entries()) {
             const s = [...SEARCHES, ...SEARCHES][i]!;
-            expect(got.map((h) => h.slug)).toEqual(oracle(rows, s.latitude, s.longitude, s.radiusMiles, s.category, s.limit));
+            expect(got.map((h) => h.slug)).toEqual(searchOracle(rows, s.latitude, s.longitude, s.radiusMiles, s.category, s.limit));
           }
         }
       } finally {
