@@ -8,11 +8,10 @@
  * tests run as root, in CI too).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunRecord } from '../../src/runbook/journal.js';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { newestRun, runCli, tempDir } from '../helpers/cli.js';
 import { createWorkspace, type Workspace } from '../helpers/workspace.js';
 
 let ws: Workspace;
@@ -71,8 +70,7 @@ describe('regression: a full disk is an operational error naming the file and th
       expect(out).not.toMatch(/at .*\.js:\d+/);
       expect(readdirSync(full)).toEqual([]);
       const runs = path.join(ws.dir, '.routergpt', 'runs', 'staging');
-      const newest = readdirSync(runs).filter((f) => f.endsWith('.json')).sort().at(-1)!;
-      expect((JSON.parse(readFileSync(path.join(runs, newest), 'utf8')) as RunRecord).status).toBe('failed');
+      expect(newestRun(runs)?.status).toBe('failed');
     } finally {
       execFileSync('umount', [full]);
       rmdirSync(full);

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRIC_IDS } from '../../src/db/analytics/metrics.js';
 import type { RunRecord } from '../../src/runbook/journal.js';
 import type { WatchReport } from '../../src/runbook/watch/types.js';
-import { REPO_ROOT, runCli, spawnCli, tempDir } from '../helpers/cli.js';
+import { newestRun, REPO_ROOT, runCli, spawnCli, tempDir } from '../helpers/cli.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { createWorkspace, LOOPBACK_CHECKLIST, WORKSPACE_DEPLOYER, type Workspace } from '../helpers/workspace.js';
 
@@ -35,8 +35,7 @@ let shopsFound = 0;
 
 function latestRun(): RunRecord {
   const dir = path.join(ws.dir, '.routergpt', 'runs', 'staging');
-  const file = readdirSync(dir).filter((f) => f.endsWith('.json')).sort().at(-1)!;
-  return JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as RunRecord;
+  return newestRun(dir)!;
 }
 
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/runbook/journal.js';
-import { NEXT_MIGRATION, REPO_ROOT, spawnCli, tempDir, type CliResult } from '../helpers/cli.js';
+import { NEXT_MIGRATION, newestRun, REPO_ROOT, spawnCli, tempDir, type CliResult } from '../helpers/cli.js';
 import { bySize } from '../helpers/fuzz-profile.js';
 import { startThrowawayCluster, type Cluster } from '../helpers/pg-cluster.js';
 
@@ -95,13 +95,7 @@ async function faultWorkspace(): Promise<FaultWorkspace> {
     deploy: (extra = []) => spawnCli(['deploy', '--checklist', CHECKLIST, '--signoff-file', signoff, '--yes', '--as', 'ops@example.com', ...extra], { cwd: dir, env }),
     journal() {
       if (!existsSync(runs)) return undefined;
-      const file = readdirSync(runs).filter((f) => f.endsWith('.json')).sort().at(-1);
-      if (!file) return undefined;
-      try {
-        return JSON.parse(readFileSync(path.join(runs, file), 'utf8')) as RunRecord;
-      } catch {
-        return undefined; // being renamed into place
-      }
+      return newestRun(runs);
     },
   };
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
+import { listRunFiles, type RunRecord } from '../../src/runbook/journal.js';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const BIN = path.join(REPO_ROOT, 'bin', 'routergpt.js');
@@ -48,3 +49,12 @@ export const MIGRATION_VERSIONS: string[] = readdirSync(path.join(REPO_ROOT, 'mi
 export const LATEST_MIGRATION: string = MIGRATION_VERSIONS.at(-1)!;
 /** The next free migration number: what a test's scratch migration takes. */
 export const NEXT_MIGRATION: string = String(Number(LATEST_MIGRATION) + 1).padStart(3, '0');
+
+/**
+ * The newest run journal in a runs directory, as the product orders them (by start time, to the
+ * millisecond): file names sort by the second only, and two runs in one second differ only in
+ * their random suffix.
+ */
+export function newestRun(runsDir: string): RunRecord | undefined {
+  return listRunFiles(runsDir)[0];
+}

@@ -5,7 +5,7 @@ import { CHECKS } from '../../src/checks/registry.js';
 import { loadChecklist } from '../../src/runbook/checklist.js';
 import type { RunRecord } from '../../src/runbook/journal.js';
 import { STEPS } from '../../src/steps/registry.js';
-import { REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { newestRun, REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { createMigratedDatabase, type MigratedDatabase } from '../helpers/migrated-db.js';
 
 const known = { checks: new Set(CHECKS.map((c) => c.id)), steps: new Set(STEPS.map((s) => s.id)), checkParams: new Map(CHECKS.map((c) => [c.id, c.params ?? []])), stepParams: new Map(STEPS.map((s) => [s.id, s.params ?? []])) };
@@ -222,9 +222,7 @@ describe('the daily findings, on hand-counted traffic (real PostgreSQL)', () => 
 /** The summary of the first check of the newest run's first item, from its journal. */
 function latestSummary(dir: string): string {
   const runs = path.join(dir, '.routergpt', 'runs', 'local');
-  const newest = readdirSync(runs).filter((f) => f.endsWith('.json')).sort().at(-1)!;
-  const record = JSON.parse(readFileSync(path.join(runs, newest), 'utf8')) as RunRecord;
-  return record.items[0]!.checks![0]!.summary;
+  return newestRun(runs)!.items[0]!.checks![0]!.summary;
 }
 
 describe('backup.age', () => {

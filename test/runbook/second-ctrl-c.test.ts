@@ -1,10 +1,10 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { killTrackedChildren, trackedChildren, withTrackedChild } from '../../src/lib/children.js';
 import type { RunRecord } from '../../src/runbook/journal.js';
-import { spawnCli } from '../helpers/cli.js';
+import { newestRun, spawnCli } from '../helpers/cli.js';
 import { createWorkspace, LOOPBACK_CHECKLIST, type Workspace } from '../helpers/workspace.js';
 
 // The deploy command writes its shell's pid (the leader of the detached process group) and its
@@ -14,13 +14,7 @@ const SLOW_DEPLOY = 'echo $$ > shell.pid; sleep 30 & echo $! > child.pid; wait';
 function journalOf(ws: Workspace): RunRecord | undefined {
   const dir = path.join(ws.dir, '.routergpt', 'runs', 'staging');
   if (!existsSync(dir)) return undefined;
-  const file = readdirSync(dir).filter((f) => f.endsWith('.json')).sort().at(-1);
-  if (!file) return undefined;
-  try {
-    return JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as RunRecord;
-  } catch {
-    return undefined; // being written
-  }
+  return newestRun(dir);
 }
 
 function readPid(ws: Workspace, file: string): number | undefined {
