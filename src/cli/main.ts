@@ -1,4 +1,5 @@
 // The CLI entry point — the only module that sets the exit code (STYLE.md §2).
+import v8 from 'node:v8';
 import { killTrackedChildren } from '../lib/children.js';
 import { ExitCode } from './exit-codes.js';
 import { interruptsClaimed } from './interrupts.js';
@@ -8,6 +9,13 @@ import { renderError } from './render-error.js';
 
 /** After a second Ctrl-C the command gets this long to record the run as cancelled, then we exit anyway. */
 const FORCED_EXIT_MS = 5000;
+
+// A regular expression runs in V8's interpreter until it has run this many times, then is compiled
+// to machine code (V8's default is once). A command runs most of its expressions a few times, and
+// a few are huge: chrono-node's relative-time patterns take ≈ 100 ms each to compile on their
+// second use, which a deploy's chat smoke check paid on every run (issue 16). Hot expressions
+// (a YAML lexer's, the secret scan's) still get compiled, after their first runs.
+v8.setFlagsFromString('--regexp-tier-up-ticks=20');
 
 const argv = process.argv;
 const verbose = argv.includes('--verbose');
