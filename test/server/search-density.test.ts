@@ -5,11 +5,14 @@
  * a second only when it is not, named and never planned generically. Exactness with any grid,
  * true or false, is search-oracle.test.ts's.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CELLS_PER_DEGREE, DensityGrid, FILL, loadDensityGrid } from '../../src/db/search/density.js';
 import { createSearchDensity } from '../../src/server/search/search-density.js';
-import { searchShops } from '../../src/server/search/search-shops.js';
+import { RING_FUNCTION_RETRY_MS, searchShops } from '../../src/server/search/search-shops.js';
+import { REPO_ROOT } from '../helpers/cli.js';
 import { buildTestApp, createServerDb, listen, type LocatedShop, postJson, searchOracle, type ServerDb, testConfig } from './helpers.js';
 
 // 2,000 shops evenly over a 0.2° × 0.2° square around Tempe (a lattice, 0.0045° apart), half
@@ -213,5 +216,19 @@ describe('the density grid on a real database', () => {
     expect((await searchShops(db, s, grid)).map((h) => h.slug)).toEqual(want);
     // The version() probe, the function's failure once, then the ring's SQL each time.
     expect(sent).toEqual(['(unnamed)', 'routergpt_ring_fn', 'routergpt_ring_a1', 'routergpt_ring_a1']);
+    // The migration lands (017 applied while the server runs): within RING_FUNCTION_RETRY_MS the
+    // function is asked for again and used from then on, without a restart.
+    await sdb.pool.query(readFileSync(path.join(REPO_ROOT, 'migrations', '017_search_ring_function.sql'), 'utf8'));
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + RING_FUNCTION_RETRY_MS - 1_000);
+      expect((await searchShops(db, s, grid)).map((h) => h.slug)).toEqual(want);
+      vi.setSystemTime(Date.now() + 2_000);
+      expect((await searchShops(db, s, grid)).map((h) => h.slug)).toEqual(want);
+      expect((await searchShops(db, s, grid)).map((h) => h.slug)).toEqual(want);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(sent.slice(4)).toEqual(['routergpt_ring_a1', 'routergpt_ring_fn', 'routergpt_ring_fn']);
   });
 });

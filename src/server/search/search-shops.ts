@@ -55,9 +55,20 @@ function usesNamedStatements(db: Queryable): Promise<boolean> {
   return known;
 }
 
-// Per pool (or client): the database has no routergpt_search_ring (its schema is older than 017).
-const noRingFunction = new WeakSet<object>();
+// Per pool (or client): when the database was found without routergpt_search_ring (a schema
+// older than 017). Asked again after RING_FUNCTION_RETRY_MS: a server started before its
+// migration (a rolling deploy's window) takes the function up once it is there, not at restart.
+const noRingFunction = new WeakMap<object, number>();
 const UNDEFINED_FUNCTION = '42883';
+export const RING_FUNCTION_RETRY_MS = 60_000;
+
+function ringFunctionMissing(db: Queryable): boolean {
+  const since = noRingFunction.get(db);
+  if (since === undefined) return false;
+  if (Date.now() - since < RING_FUNCTION_RETRY_MS) return true;
+  noRingFunction.delete(db);
+  return false;
+}
 
 /**
  * The grid's first ring: through routergpt_search_ring (migration 017: planned once per session)
@@ -65,14 +76,14 @@ const UNDEFINED_FUNCTION = '42883';
  * meridian — as the ring's SQL. Both give the same rows.
  */
 async function firstRing(db: Queryable, params: SearchShopsParams, ringMiles: number, named: boolean): Promise<ShopHit[]> {
-  const viaFunction = noRingFunction.has(db) ? undefined : ringFunctionQuery(params, ringMiles);
+  const viaFunction = ringFunctionMissing(db) ? undefined : ringFunctionQuery(params, ringMiles);
   if (viaFunction) {
     try {
       const { rows } = await db.query<ShopHit>(named ? { name: viaFunction.name, text: viaFunction.text, values: viaFunction.values } : { text: viaFunction.text, values: viaFunction.values });
       return rows;
     } catch (error) {
       if ((error as { code?: string }).code !== UNDEFINED_FUNCTION) throw error;
-      noRingFunction.add(db);
+      noRingFunction.set(db, Date.now());
     }
   }
   const ring = ringQuery(params, ringMiles);
