@@ -63,6 +63,28 @@ describe('DensityGrid: the estimate of the first ring', () => {
     expect(grid.firstRingMiles(33.43, -111.94, 20, 'spa')).toBeUndefined();
     expect(new DensityGrid([], [], []).firstRingMiles(33.43, -111.94, 20)).toBeUndefined();
   });
+
+  it('across the antimeridian the square takes in the cells on the other side, never another latitude row; no estimate for a limit of 0', () => {
+    const row = Math.floor(-17.5 * CELLS_PER_DEGREE);
+    const west = -180 * CELLS_PER_DEGREE; // the cell from -180° to -179.95°
+    const east = 180 * CELLS_PER_DEGREE - 1; // the cell from 179.95° to 180°
+    // 100 shops just west of the antimeridian, and 1,000 in the next latitude row's first cell,
+    // which a key one cell past +180° would alias to.
+    const decoy = DensityGrid.fromCells([[row, west, 100], [row + 1, west, 1000]], []);
+    expect(decoy.count(row, east + 1)).toBe(100);
+    expect(decoy.count(row, east + 2)).toBe(0);
+    expect(decoy.count(row, west - 1)).toBe(0);
+    // From 179.99° E the square reaches the 100 shops across the line, as it would anywhere else:
+    // the same cells one east of the point at the prime meridian.
+    const fiji = DensityGrid.fromCells([[row, west, 100]], []);
+    const here = DensityGrid.fromCells([[row, 1, 100]], []);
+    expect(fiji.firstRingMiles(-17.49, 179.99, 20)).toBeCloseTo(here.firstRingMiles(-17.49, 0.04, 20)!, 9);
+    expect(fiji.firstRingMiles(-17.49, 179.99, 20)!).toBeLessThan(5);
+    // A shop at exactly 180° is counted with -180° (one meridian); beyond a pole nothing is.
+    expect(DensityGrid.fromCells([[row, 180 * CELLS_PER_DEGREE, 7]], []).count(row, west)).toBe(7);
+    expect(grid.count(90 * CELLS_PER_DEGREE + 1, 0)).toBe(0);
+    expect(grid.firstRingMiles(33.43, -111.94, 0)).toBeUndefined();
+  });
 });
 
 describe('the density grid on a real database', () => {

@@ -72,8 +72,21 @@ export class DensityGrid {
     return this.keys.length;
   }
 
-  /** Shops in one cell (0 when none). */
+  /**
+   * Shops in one cell (0 when none). A longitude cell past ±180° is the one across the
+   * antimeridian (the square around a point at 179.99° takes in -179.99°, not a cell of the next
+   * latitude row); a latitude cell beyond a pole holds nothing.
+   */
   count(latCell: number, lonCell: number): number {
+    if (latCell < -LAT_OFFSET || latCell > LAT_OFFSET) return 0;
+    let lon = lonCell;
+    if (lon >= LON_OFFSET) lon -= 2 * LON_OFFSET;
+    else if (lon < -LON_OFFSET) lon += 2 * LON_OFFSET;
+    // -180° and 180° are one meridian: a shop at exactly 180° has the cell key of +180.
+    return lon === -LON_OFFSET ? this.stored(latCell, lon) + this.stored(latCell, LON_OFFSET) : this.stored(latCell, lon);
+  }
+
+  private stored(latCell: number, lonCell: number): number {
     const k = cellKey(latCell, lonCell);
     let lo = 0;
     let hi = this.keys.length - 1;
@@ -95,7 +108,7 @@ export class DensityGrid {
    */
   firstRingMiles(latitude: number, longitude: number, limit: number, category?: string): number | undefined {
     const share = category === undefined ? 1 : (this.shares.get(category) ?? 0);
-    if (share <= 0) return undefined;
+    if (share <= 0 || !(limit > 0)) return undefined;
     const want = (FILL * limit) / share;
     const latCell = Math.floor(latitude * CELLS_PER_DEGREE);
     const lonCell = Math.floor(longitude * CELLS_PER_DEGREE);
