@@ -26,6 +26,8 @@ export interface OpenDatabaseOptions {
   templateVariant?: TemplateVariant;
   /** The embedded database only: how its WebAssembly is compiled (embedded.ts; 'optimized' for long-running processes). */
   wasmTier?: 'baseline' | 'optimized';
+  /** The embedded database only: how long to wait for another process that holds it without serving it yet (default 30 s). */
+  embeddedWaitMs?: number;
 }
 
 /** Open the environment's database: a pool on its URL, or the embedded database served locally. */
@@ -33,7 +35,7 @@ export async function openDatabase(config: EnvironmentConfig, options: OpenDatab
   const target = config.database.value;
   const applicationName = options.applicationName ?? 'routergpt';
   if (target.kind === 'embedded') {
-    const embedded = await openEmbedded({ dataDir: target.dataDir, command: applicationName, ...(options.templateVariant ? { templateVariant: options.templateVariant } : {}), ...(options.wasmTier ? { wasmTier: options.wasmTier } : {}) });
+    const embedded = await openEmbedded({ dataDir: target.dataDir, command: applicationName, ...(options.templateVariant ? { templateVariant: options.templateVariant } : {}), ...(options.wasmTier ? { wasmTier: options.wasmTier } : {}), ...(options.embeddedWaitMs !== undefined ? { startWaitMs: options.embeddedWaitMs } : {}) });
     const pool = createPool({ connectionString: embedded.url, max: options.poolSize ?? 4, applicationName });
     const db: Database = {
       pool,

@@ -3,6 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import v8 from 'node:v8';
 import type { PGlite } from '@electric-sql/pglite';
+import { formatDuration } from '../config/duration.js';
 import { LockHeldError } from '../errors.js';
 import { patchQueryQueue } from './embedded-queue.js';
 import { dumpPglite, requestDump, startDumpChannel } from './embedded-dump.js';
@@ -131,7 +132,7 @@ export async function openEmbedded({ dataDir, startWaitMs = 30_000, drainMs = 30
       }
       if (Date.now() > deadline) {
         throw new LockHeldError(
-          `The embedded database in ${dataDir} is held by pid ${info?.pid ?? '?'} (${info?.command ?? 'unknown command'}, since ${info?.startedAt ?? '?'}), which is not serving it.`,
+          `The embedded database in ${dataDir} is held by pid ${info?.pid ?? '?'} (${info?.command ?? 'unknown command'}, since ${info?.startedAt ?? '?'}), which is not serving it (waited ${formatDuration(startWaitMs)}).`,
           `Wait for that process to finish or stop it; if it is gone, delete ${lockFile}.`,
         );
       }

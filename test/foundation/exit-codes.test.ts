@@ -112,7 +112,7 @@ const TABLE: Record<string, Case[]> = {
   ],
   'routergpt migrate up': [
     { args: ['migrate', 'up', '--to', '999'], code: 2, says: 'There is no migration 999' },
-    { args: ['migrate', 'up', '--lock-wait', '1s'], code: 4, says: HELD, where: 'locked' },
+    { args: ['migrate', 'up', '--lock-wait', '1s'], code: 4, says: 'which is not serving it (waited 1s)', where: 'locked' },
   ],
   'routergpt migrate baseline': [{ args: ['migrate', 'baseline', '--to', '042', '--yes'], code: 2, says: 'There is no migration 042' }],
   'routergpt migrate repair': [{ args: ['migrate', 'repair', '--version', '999', '--yes'], code: 2, says: 'There is no migration 999' }],

@@ -48,5 +48,5 @@ export async function runMigrateBaseline(options: MigrateBaselineOptions): Promi
         };
       },
     );
-  }, { poolSize: 2, applicationName: 'routergpt migrate baseline' });
+  }, { poolSize: 2, applicationName: 'routergpt migrate baseline', embeddedWaitMs: options.lockWaitMs });
 }

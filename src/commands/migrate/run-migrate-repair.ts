@@ -51,5 +51,5 @@ export async function runMigrateRepair(options: MigrateRepairOptions): Promise<M
         };
       },
     );
-  }, { poolSize: 3, applicationName: 'routergpt migrate repair' });
+  }, { poolSize: 3, applicationName: 'routergpt migrate repair', embeddedWaitMs: options.lockWaitMs });
 }

@@ -69,11 +69,11 @@ export async function runMigrateUp(options: MigrateCommonOptions & { to?: string
   // pre-migrated template (its migrations claimed by this run) instead of applying every file.
   const toLatest = options.to === undefined || options.to === deps.migrations.at(-1)?.version;
   const templateVariant = toLatest && options.config.database.value.kind === 'embedded' ? (await import('../../db/embedded-premigrated.js')).premigratedTemplate(deps.migrations, { lockTimeoutMs: deps.lockTimeoutMs }) : undefined;
-  return withDatabase(options.config, (db) => migrateUp({ ...deps, pool: db.pool, beforeApply }, { to: options.to }), { poolSize: 2, applicationName: 'routergpt migrate up', ...(templateVariant ? { templateVariant } : {}) });
+  return withDatabase(options.config, (db) => migrateUp({ ...deps, pool: db.pool, beforeApply }, { to: options.to }), { poolSize: 2, applicationName: 'routergpt migrate up', embeddedWaitMs: options.lockWaitMs, ...(templateVariant ? { templateVariant } : {}) });
 }
 
 export async function runMigrateDown(options: MigrateCommonOptions & { to: string }): Promise<MigrateResult> {
   const deps = migratorDeps(options);
   requireTarget(deps.migrations, options.to, 'down');
-  return withDatabase(options.config, (db) => migrateDown({ ...deps, pool: db.pool }, { to: options.to }), { poolSize: 2, applicationName: 'routergpt migrate down' });
+  return withDatabase(options.config, (db) => migrateDown({ ...deps, pool: db.pool }, { to: options.to }), { poolSize: 2, applicationName: 'routergpt migrate down', embeddedWaitMs: options.lockWaitMs });
 }
