@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,9 +12,7 @@ import { createWorkspace, LOOPBACK_CHECKLIST, type Workspace } from '../helpers/
 const SLOW_DEPLOY = 'echo $$ > shell.pid; sleep 30 & echo $! > child.pid; wait';
 
 function journalOf(ws: Workspace): RunRecord | undefined {
-  const dir = path.join(ws.dir, '.routergpt', 'runs', 'staging');
-  if (!existsSync(dir)) return undefined;
-  return newestRun(dir);
+  return newestRun(path.join(ws.dir, '.routergpt', 'runs', 'staging'));
 }
 
 function readPid(ws: Workspace, file: string): number | undefined {
