@@ -19,6 +19,7 @@ import { registerErrorHandling } from './plugins/error-handler.js';
 import { refuseUnstorableText } from './plugins/storable-text.js';
 import { outcomesPlugin } from './plugins/outcomes.js';
 import { responseBoundsPlugin } from './plugins/response-bounds.js';
+import { SecureServerResponse } from './plugins/security-headers.js';
 import { resourcesPlugin } from './plugins/resources.js';
 import { syntheticPlugin } from './plugins/synthetic.js';
 import { chatRoutes } from './routes/chat.js';
@@ -72,6 +73,8 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
     requestTimeout: REQUEST_TIMEOUT_MS,
     connectionTimeout: CONNECTION_TIMEOUT_MS,
     keepAliveTimeout: 5_000,
+    // The security headers are written with the head (src/server/plugins/security-headers.ts).
+    http: { ServerResponse: SecureServerResponse },
     // X-Forwarded-* are believed only from the configured proxies.
     trustProxy: trusted.length > 0 ? trusted : false,
     return503OnClosing: true,

@@ -5,6 +5,7 @@ import type { EnvironmentConfig } from '../../src/config/types.js';
 import { errorBody } from '../../src/server/errors.js';
 import { registerEdgePlugins, type EdgeDeps } from '../../src/server/plugins/edge.js';
 import { createEdgeAnswers } from '../../src/server/plugins/edge-answers.js';
+import { SecureServerResponse } from '../../src/server/plugins/security-headers.js';
 
 /** A real resolved config for `local`, from the given environment variables (no file). */
 export function edgeConfig(env: Record<string, string> = {}): EnvironmentConfig {
@@ -24,6 +25,8 @@ export async function buildEdgeTestApp(config: EnvironmentConfig, deps: Omit<Edg
     clientErrorHandler: (error, socket) => answers.clientError(error, socket),
     frameworkErrors: (error, request, reply) => answers.frameworkError(error, request, reply),
     logger: logStream ? { level: 'info', stream: logStream } : false,
+    // As buildApp's server: the security headers written with the head on a real socket.
+    http: { ServerResponse: SecureServerResponse },
   });
   await registerEdgePlugins(app, { config, answers, ...deps });
   app.setErrorHandler((error: { validation?: unknown; statusCode?: number; message: string }, _request, reply) => {

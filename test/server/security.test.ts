@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -67,6 +68,40 @@ describe('CORS allowlist', () => {
   });
 });
 
+const HELMET_SET: [string, string][] = [
+  // Listed from a real response of the helmet-based edge (helmet 8, this API's options) before it was replaced.
+  ['content-security-policy', "default-src 'none';frame-ancestors 'none'"],
+  ['cross-origin-opener-policy', 'same-origin'],
+  ['cross-origin-resource-policy', 'same-origin'],
+  ['origin-agent-cluster', '?1'],
+  ['referrer-policy', 'no-referrer'],
+  ['strict-transport-security', 'max-age=31536000; includeSubDomains'],
+  ['x-content-type-options', 'nosniff'],
+  ['x-dns-prefetch-control', 'off'],
+  ['x-download-options', 'noopen'],
+  ['x-frame-options', 'SAMEORIGIN'],
+  ['x-permitted-cross-domain-policies', 'none'],
+  ['x-xss-protection', '0'],
+];
+const names = new Set(HELMET_SET.map(([n]) => n));
+
+/** One request over a raw socket; the response's status line and header lines as sent, in order. */
+function rawHead(base: URL, lines: readonly string[]): Promise<{ status: string; headers: [string, string][] }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(base.port), base.hostname);
+    let data = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (data += chunk));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const [statusLine = '', ...headerLines] = data.slice(0, data.indexOf('\r\n\r\n')).split('\r\n');
+      const headers = headerLines.map((line): [string, string] => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim()]);
+      resolve({ status: statusLine.replace(/^HTTP\/1\.1 /, ''), headers });
+    });
+    socket.write(`${lines.join('\r\n')}${lines.includes('') ? '' : '\r\n\r\n'}`);
+  });
+}
+
 describe('security headers', () => {
   it('sends HSTS for a year with subdomains, a deny-all CSP and nosniff, on errors too', async () => {
     const a = await app();
@@ -79,22 +114,6 @@ describe('security headers', () => {
   });
 
   it('issue 16: the static header set is what @fastify/helmet sent, byte for byte and in order — on 200, 404, 429, 401 and preflights', async () => {
-    // Listed from a real response of the helmet-based edge (helmet 8, this API's options) before it was replaced.
-    const HELMET_SET = [
-      ['content-security-policy', "default-src 'none';frame-ancestors 'none'"],
-      ['cross-origin-opener-policy', 'same-origin'],
-      ['cross-origin-resource-policy', 'same-origin'],
-      ['origin-agent-cluster', '?1'],
-      ['referrer-policy', 'no-referrer'],
-      ['strict-transport-security', 'max-age=31536000; includeSubDomains'],
-      ['x-content-type-options', 'nosniff'],
-      ['x-dns-prefetch-control', 'off'],
-      ['x-download-options', 'noopen'],
-      ['x-frame-options', 'SAMEORIGIN'],
-      ['x-permitted-cross-domain-policies', 'none'],
-      ['x-xss-protection', '0'],
-    ];
-    const names = new Set(HELMET_SET.map(([n]) => n));
     const a = await app({ RATE_LIMIT_SEARCH_PER_MIN: '1', ROUTERGPT_API_KEY: 'k'.repeat(32) }); // routergpt:allow-secret
     const auth = { authorization: `Bearer ${'k'.repeat(32)}` }; // routergpt:allow-secret
     const responses = [
@@ -110,6 +129,65 @@ describe('security headers', () => {
       const seen = Object.entries(r.headers).filter(([n]) => names.has(n));
       expect(seen, `status ${r.statusCode}`).toEqual(HELMET_SET);
     }
+  });
+
+  it('issue 16: on a real socket the head carries the set once, first and in order — with what routes set in place, and on the edge answers', async () => {
+    const a = await app({ RATE_LIMIT_SEARCH_PER_MIN: '1', ROUTERGPT_API_KEY: 'k'.repeat(32) }); // routergpt:allow-secret
+    // A route that replaces one of the set (its value, the set's position), one that sets
+    // headers on the raw response (Node's header map), and one that writes the head itself.
+    a.get('/framed', async (_request, reply) => reply.header('x-frame-options', 'DENY').send({ ok: true }));
+    a.get('/raw-header', async (_request, reply) => {
+      reply.raw.setHeader('X-Raw', 'yes');
+      reply.raw.setHeader('referrer-policy', 'same-origin');
+      return { ok: true };
+    });
+    a.get('/raw-head', (_request, reply) => {
+      reply.hijack();
+      reply.raw.writeHead(202, 'Taken', ['x-listed', 'one', 'content-length', '0']);
+      reply.raw.end();
+    });
+    const base = new URL(await a.listen({ port: 0, host: '127.0.0.1' }));
+    const auth = `authorization: Bearer ${'k'.repeat(32)}`; // routergpt:allow-secret
+    const heads = new Map<string, { status: string; headers: [string, string][] }>();
+    for (const [label, lines] of [
+      ['health', ['GET /health HTTP/1.1']],
+      ['404', ['GET /missing HTTP/1.1', auth]],
+      ['search', [`POST ${SEARCH} HTTP/1.1`, auth, 'content-type: application/json', `content-length: ${JSON.stringify(body).length}`, '', JSON.stringify(body)]],
+      ['429', [`POST ${SEARCH} HTTP/1.1`, auth, 'content-type: application/json', `content-length: ${JSON.stringify(body).length}`, '', JSON.stringify(body)]],
+      ['401', [`POST ${SEARCH} HTTP/1.1`, 'content-type: application/json', `content-length: ${JSON.stringify(body).length}`, '', JSON.stringify(body)]],
+      ['preflight', [`OPTIONS ${SEARCH} HTTP/1.1`, 'origin: https://chatgpt.com', 'access-control-request-method: POST']],
+      ['bad-url', ['GET /%zz HTTP/1.1']],
+      ['framed', ['GET /framed HTTP/1.1', auth]],
+      ['raw-header', ['GET /raw-header HTTP/1.1', auth]],
+      ['raw-head', ['GET /raw-head HTTP/1.1', auth]],
+    ] as const) {
+      heads.set(label, await rawHead(base, [lines[0], `host: ${base.host}`, 'connection: close', ...lines.slice(1)]));
+    }
+    expect([...heads].map(([label, h]) => `${label} ${h.status}`)).toEqual([
+      'health 200 OK',
+      '404 404 Not Found',
+      'search 200 OK',
+      '429 429 Too Many Requests',
+      '401 401 Unauthorized',
+      'preflight 204 No Content',
+      'bad-url 400 Bad Request',
+      'framed 200 OK',
+      'raw-header 200 OK',
+      'raw-head 202 Taken',
+    ]);
+    const expected: Record<string, [string, string][]> = {
+      framed: HELMET_SET.map(([n, v]) => [n, n === 'x-frame-options' ? 'DENY' : v]),
+      'raw-header': HELMET_SET.map(([n, v]) => [n, n === 'referrer-policy' ? 'same-origin' : v]),
+    };
+    for (const [label, { headers }] of heads) {
+      // The set first, each name once.
+      expect(headers.slice(0, HELMET_SET.length), label).toEqual(expected[label] ?? HELMET_SET);
+      expect(headers.filter(([n]) => names.has(n.toLowerCase())), label).toHaveLength(HELMET_SET.length);
+    }
+    expect(heads.get('raw-header')!.headers[HELMET_SET.length]).toEqual(['X-Raw', 'yes']);
+    expect(heads.get('raw-head')!.headers.slice(HELMET_SET.length, HELMET_SET.length + 2)).toEqual([['x-listed', 'one'], ['content-length', '0']]);
+    // The route's own headers are still there after the set.
+    expect(heads.get('health')!.headers.map(([n]) => n)).toEqual(expect.arrayContaining(['content-type', 'content-length', 'x-ratelimit-limit']));
   });
 });
 
