@@ -134,7 +134,8 @@ describe('security headers', () => {
   it('issue 16: on a real socket the head carries the set once, first and in order — with what routes set in place, and on the edge answers', async () => {
     const a = await app({ RATE_LIMIT_SEARCH_PER_MIN: '1', ROUTERGPT_API_KEY: 'k'.repeat(32) }); // routergpt:allow-secret
     // A route that replaces one of the set (its value, the set's position), one that sets
-    // headers on the raw response (Node's header map), and one that writes the head itself.
+    // headers on the raw response (Node's header map), one that writes the head itself, and
+    // one that ends without writing a head (Node writes it).
     a.get('/framed', async (_request, reply) => reply.header('x-frame-options', 'DENY').send({ ok: true }));
     a.get('/raw-header', async (_request, reply) => {
       reply.raw.setHeader('X-Raw', 'yes');
@@ -145,6 +146,11 @@ describe('security headers', () => {
       reply.hijack();
       reply.raw.writeHead(202, 'Taken', ['x-listed', 'one', 'content-length', '0']);
       reply.raw.end();
+    });
+    a.get('/implicit-head', (_request, reply) => {
+      reply.hijack();
+      reply.raw.statusCode = 200;
+      reply.raw.end('plain');
     });
     const base = new URL(await a.listen({ port: 0, host: '127.0.0.1' }));
     const auth = `authorization: Bearer ${'k'.repeat(32)}`; // routergpt:allow-secret
@@ -160,6 +166,7 @@ describe('security headers', () => {
       ['framed', ['GET /framed HTTP/1.1', auth]],
       ['raw-header', ['GET /raw-header HTTP/1.1', auth]],
       ['raw-head', ['GET /raw-head HTTP/1.1', auth]],
+      ['implicit-head', ['GET /implicit-head HTTP/1.1', auth]],
     ] as const) {
       heads.set(label, await rawHead(base, [lines[0], `host: ${base.host}`, 'connection: close', ...lines.slice(1)]));
     }
@@ -174,6 +181,7 @@ describe('security headers', () => {
       'framed 200 OK',
       'raw-header 200 OK',
       'raw-head 202 Taken',
+      'implicit-head 200 OK',
     ]);
     const expected: Record<string, [string, string][]> = {
       framed: HELMET_SET.map(([n, v]) => [n, n === 'x-frame-options' ? 'DENY' : v]),
