@@ -46,58 +46,111 @@ function setOn(response: ServerResponse, set: (name: string, value: string) => u
  * The server's response class: the static set goes in front of the head as it is written. Node's
  * header map is not used for it: twelve setHeader() calls per response built a fresh map that
  * V8 keeps as a dictionary, and writing a head from it cost more than the route (bench/http,
- * /health: 12 µs of 36). The head is one flat name/value list instead, validated by Node as
- * any writeHead() list is.
+ * /health: 161 → 121 µs of server CPU per request). The head is one flat name/value list
+ * instead, validated by Node as any writeHead() list is.
  *
- * Same bytes, same order as the hook: the static set first (a value some code set for one of its
- * names replaces the static value in place, as setHeader() did), then whatever was set on the
- * response itself, then the head's own headers. Fastify passes its reply headers lowercased, as
- * the names here are. (Fastify sends no X-Powered-By that helmet would remove.)
+ * Byte for byte what the onRequest hook gave (test/server/security-headers-response.test.ts
+ * compares the two on a real socket): the static set first — a value the head gives for one of
+ * its names replaces the static one in place, as setHeader() did — then the head's own headers.
+ * The list is built only for a head whose names are all lowercase (Fastify's reply headers):
+ * anything else — a header set, appended or removed on the response itself, a head given as an
+ * array or with a capital letter, a head Node refuses — first puts the set in Node's header map,
+ * as the hook did, and lets Node write the head from it. Until then the getters answer from the
+ * set (before the head) or the list (after), as the map would have. (Fastify sends no
+ * X-Powered-By that helmet would remove.)
  */
 export class SecureServerResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
-  /** Something called setHeader()/appendHeader() on this response: its header map is in use. */
+  /** Node's header map holds the set: from here on this is a plain ServerResponse after the hook. */
   #mapped = false;
+  /** The list the head was written from, for the getters. */
+  #written: OutgoingHttpHeader[] | undefined;
+
+  /** What the hook did at the start of the request: the set into Node's (empty) header map. */
+  #map(): void {
+    if (this.#mapped) return;
+    this.#mapped = true;
+    if (!this.headersSent) setOn(this, super.setHeader);
+  }
+
+  /** The headers as [name as given, value], for the getters while the map is not in use. */
+  #entries(): ReadonlyArray<readonly [string, OutgoingHttpHeader]> {
+    const list = this.#written;
+    if (!list) return SECURITY_HEADERS;
+    const entries: Array<readonly [string, OutgoingHttpHeader]> = [];
+    for (let i = 0; i < list.length; i += 2) entries.push([list[i] as string, list[i + 1]!]);
+    return entries;
+  }
 
   override setHeader(name: string, value: number | string | readonly string[]): this {
-    this.#mapped = true;
+    this.#map();
     return super.setHeader(name, value);
   }
 
   override appendHeader(name: string, value: string | readonly string[]): this {
-    this.#mapped = true;
+    this.#map();
     return super.appendHeader(name, value);
   }
 
+  override removeHeader(name: string): void {
+    this.#map();
+    super.removeHeader(name);
+  }
+
+  override getHeader(name: string): number | string | string[] | undefined {
+    if (this.#mapped) return super.getHeader(name);
+    const lower = name.toLowerCase();
+    return this.#entries().find(([n]) => n === lower)?.[1] as number | string | string[] | undefined;
+  }
+
+  override hasHeader(name: string): boolean {
+    return this.#mapped ? super.hasHeader(name) : this.getHeader(name) !== undefined;
+  }
+
+  override getHeaderNames(): string[] {
+    return this.#mapped ? super.getHeaderNames() : this.#entries().map(([n]) => n.toLowerCase());
+  }
+
+  override getHeaders(): OutgoingHttpHeaders {
+    if (this.#mapped) return super.getHeaders();
+    const headers: OutgoingHttpHeaders = Object.create(null);
+    for (const [n, v] of this.#entries()) headers[n.toLowerCase()] = v as OutgoingHttpHeaders[string];
+    return headers;
+  }
+
   override writeHead(statusCode: number, reason?: string | OutgoingHttpHeaders | OutgoingHttpHeader[], headers?: OutgoingHttpHeaders | OutgoingHttpHeader[]): this {
+    // Node's own argument rule: a non-string second argument is the headers unless a third is given.
     let message: string | undefined;
     if (typeof reason === 'string') message = reason;
-    else headers = reason;
-    if (this.headersSent) return super.writeHead(statusCode, message, headers);
-    if (this.#mapped || Array.isArray(headers)) {
-      // The rare path (nothing in this API's request path sets headers on the raw response):
-      // rebuild the map with the static set in front, then let Node merge the head into it.
-      // getRawHeaderNames (Node ≥ 15.1, not in @types/node): the names as they were set.
-      const names = (this as unknown as { getRawHeaderNames(): string[] }).getRawHeaderNames();
-      const values = names.map((name) => this.getHeader(name)!);
-      for (const name of names) this.removeHeader(name);
-      setOn(this, super.setHeader);
-      for (let i = 0; i < names.length; i++) super.setHeader(names[i]!, values[i]!);
-      return super.writeHead(statusCode, message, headers);
-    }
-    const own = headers as OutgoingHttpHeaders | undefined;
+    else headers ??= reason ?? undefined;
+    if (this.#mapped || this.headersSent || Array.isArray(headers)) return this.#viaMap(statusCode, message, headers);
+    const own = headers as OutgoingHttpHeaders | null | undefined;
     const list: OutgoingHttpHeader[] = [];
     for (let i = 0; i < SECURITY_HEADERS.length; i++) {
       const [name, value] = SECURITY_HEADERS[i]!;
-      const replaced = own?.[name];
-      list.push(name, replaced === undefined ? value : replaced);
+      list.push(name, own && name in own ? own[name]! : value);
     }
     if (own) {
       for (const name in own) {
-        const value = own[name];
-        if (value !== undefined && !SECURITY_NAMES.has(name)) list.push(name, value);
+        // A capital letter could name a header twice (Node's map would merge them): the map decides.
+        if (name !== name.toLowerCase()) return this.#viaMap(statusCode, message, headers);
+        // The map skipped an empty name, as Node does when it merges a head into it.
+        if (name && !SECURITY_NAMES.has(name)) list.push(name, own[name]!);
       }
     }
-    return super.writeHead(statusCode, message, list as unknown as OutgoingHttpHeader[]);
+    try {
+      super.writeHead(statusCode, message, list as unknown as OutgoingHttpHeader[]);
+    } catch {
+      // A status or a value Node refuses: written (or refused) again the hook's way, so the error
+      // and what the map holds for a retry (Fastify's 500) are the same as before.
+      return this.#viaMap(statusCode, message, headers);
+    }
+    this.#written = list;
+    return this;
+  }
+
+  #viaMap(statusCode: number, message: string | undefined, headers: OutgoingHttpHeaders | OutgoingHttpHeader[] | undefined): this {
+    this.#map();
+    return message === undefined ? super.writeHead(statusCode, headers) : super.writeHead(statusCode, message, headers);
   }
 }
 
